@@ -1,0 +1,5 @@
+"""``python -m hasten``: the ``hasten`` command line."""
+
+from hasten.cli import main
+
+main()

@@ -1,0 +1,208 @@
+"""Pydantic v2 helpers under the names FastAPI keeps in ``_compat.v2``.
+
+Only the pieces user code and tests reach for: ``ModelField`` (a named ``FieldInfo`` with a
+``TypeAdapter``), ``serialize_sequence_value``, ``get_missing_field_error`` and the
+``Undefined`` sentinel. Hasten's engine does not use ``ModelField`` on the request path.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Sequence
+from functools import cached_property
+from typing import Annotated, Any, Literal, Union, get_args, get_origin
+
+from pydantic import ConfigDict, Field, TypeAdapter, ValidationError
+from pydantic import PydanticSchemaGenerationError as PydanticSchemaGenerationError
+from pydantic.fields import FieldInfo
+from pydantic_core import PydanticUndefined
+from pydantic_core import Url as Url
+from pydantic_core.core_schema import (
+    with_info_plain_validator_function as with_info_plain_validator_function,
+)
+
+from hasten._compat.shared import sequence_annotation_to_type, sequence_types
+from hasten.types import IncEx, UnionType
+
+__all__ = [
+    "ModelField",
+    "PydanticSchemaGenerationError",
+    "RequiredParam",
+    "Undefined",
+    "Url",
+    "get_missing_field_error",
+    "serialize_sequence_value",
+    "with_info_plain_validator_function",
+]
+
+Undefined: Any = PydanticUndefined
+RequiredParam: Any = PydanticUndefined
+
+# FieldInfo attributes that are carried into the TypeAdapter's ``Field(...)``.
+_FIELD_ATTRIBUTES = (
+    "default",
+    "default_factory",
+    "alias",
+    "alias_priority",
+    "validation_alias",
+    "serialization_alias",
+    "title",
+    "description",
+    "examples",
+    "json_schema_extra",
+    "exclude",
+    "discriminator",
+    "deprecated",
+    "frozen",
+    "validate_default",
+    "repr",
+    "init",
+    "init_var",
+    "kw_only",
+)
+
+
+def _annotated_type(field_info: FieldInfo) -> Any:
+    """``Annotated[annotation, *metadata, Field(**attributes)]`` for a ``TypeAdapter``."""
+    attributes: dict[str, Any] = {}
+    for name in _FIELD_ATTRIBUTES:
+        value = getattr(field_info, name, PydanticUndefined)
+        if value is not PydanticUndefined and value is not None:
+            attributes[name] = value
+    args = (field_info.annotation, *field_info.metadata, Field(**attributes))
+    return Annotated[args]  # type: ignore[valid-type]
+
+
+class ModelField:
+    """A named field: its ``FieldInfo`` plus a ``TypeAdapter`` to validate/serialize it."""
+
+    def __init__(
+        self,
+        field_info: FieldInfo,
+        name: str,
+        mode: Literal["validation", "serialization"] = "validation",
+        config: ConfigDict | None = None,
+    ) -> None:
+        self.field_info = field_info
+        self.name = name
+        self.mode = mode
+        self.config = config
+
+    @cached_property
+    def _type_adapter(self) -> TypeAdapter[Any]:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # unused field-only metadata (e.g. alias)
+            return TypeAdapter(_annotated_type(self.field_info), config=self.config)
+
+    @property
+    def alias(self) -> str:
+        return self.field_info.alias if self.field_info.alias is not None else self.name
+
+    @property
+    def validation_alias(self) -> str | None:
+        alias = self.field_info.validation_alias
+        return alias if isinstance(alias, str) and alias else None
+
+    @property
+    def serialization_alias(self) -> str | None:
+        return self.field_info.serialization_alias or None
+
+    @property
+    def required(self) -> bool:
+        return self.field_info.is_required()
+
+    @property
+    def default(self) -> Any:
+        return self.get_default()
+
+    @property
+    def type_(self) -> Any:
+        return self.field_info.annotation
+
+    def get_default(self) -> Any:
+        """The default value (calling ``default_factory``), or ``Undefined`` if required."""
+        if self.field_info.is_required():
+            return Undefined
+        return self.field_info.get_default(call_default_factory=True)
+
+    def validate(
+        self, value: Any, values: dict[str, Any] | None = None, *, loc: tuple[int | str, ...] = ()
+    ) -> tuple[Any, list[dict[str, Any]]]:
+        """``(value, [])`` when valid, else ``(None, errors)`` with ``loc`` prefixed."""
+        try:
+            return self._type_adapter.validate_python(value, from_attributes=True), []
+        except ValidationError as exc:
+            errors = exc.errors(include_url=False)
+            return None, [{**err, "loc": (*loc, *err["loc"])} for err in errors]  # type: ignore[typeddict-item]
+
+    def serialize(
+        self,
+        value: Any,
+        *,
+        mode: Literal["json", "python"] = "json",
+        include: IncEx | None = None,
+        exclude: IncEx | None = None,
+        by_alias: bool = True,
+        exclude_unset: bool = False,
+        exclude_defaults: bool = False,
+        exclude_none: bool = False,
+    ) -> Any:
+        """Dump an already validated value to Python/JSON-compatible data."""
+        return self._type_adapter.dump_python(
+            value,
+            mode=mode,
+            include=include,
+            exclude=exclude,
+            by_alias=by_alias,
+            exclude_unset=exclude_unset,
+            exclude_defaults=exclude_defaults,
+            exclude_none=exclude_none,
+        )
+
+    def serialize_json(
+        self,
+        value: Any,
+        *,
+        include: IncEx | None = None,
+        exclude: IncEx | None = None,
+        by_alias: bool = True,
+        exclude_unset: bool = False,
+        exclude_defaults: bool = False,
+        exclude_none: bool = False,
+    ) -> bytes:
+        """Dump an already validated value straight to JSON bytes."""
+        return self._type_adapter.dump_json(
+            value,
+            include=include,
+            exclude=exclude,
+            by_alias=by_alias,
+            exclude_unset=exclude_unset,
+            exclude_defaults=exclude_defaults,
+            exclude_none=exclude_none,
+        )
+
+    def __repr__(self) -> str:
+        return f"ModelField(name={self.name!r}, type={self.field_info.annotation!r})"
+
+    def __hash__(self) -> int:
+        return id(self)  # each field is its own key (e.g. in a field → schema map)
+
+
+def serialize_sequence_value(*, field: ModelField, value: Any) -> Sequence[Any]:
+    """Build the container the field's annotation asks for (``list``, ``set``, ``tuple`` …)."""
+    annotation = field.field_info.annotation
+    origin = get_origin(annotation) or annotation
+    if origin is Union or origin is UnionType:
+        not_none = [arg for arg in get_args(annotation) if arg is not type(None)]
+        origin = get_origin(not_none[0]) or not_none[0]
+    if not (isinstance(origin, type) and issubclass(origin, sequence_types)):
+        raise TypeError(f"{annotation!r} is not a sequence annotation")
+    return sequence_annotation_to_type[origin](value)  # type: ignore[no-any-return]
+
+
+def get_missing_field_error(loc: tuple[int | str, ...]) -> dict[str, Any]:
+    """The ``"Field required"`` error dict for ``loc`` (with ``input: None``)."""
+    error = ValidationError.from_exception_data(
+        "Field required", [{"type": "missing", "loc": loc, "input": {}}]
+    ).errors(include_url=False)[0]
+    return {**error, "input": None}

@@ -1,0 +1,311 @@
+"""Signature analysis: an endpoint or dependency → a ``Dependant`` (startup only)."""
+
+from __future__ import annotations
+
+import dataclasses
+import inspect
+import re
+from collections.abc import Callable
+from copy import copy
+from typing import Annotated, Any, ForwardRef, Literal, get_args, get_origin
+
+from pydantic import AliasChoices
+from pydantic.fields import FieldInfo
+from starlette.background import BackgroundTasks as StarletteBackgroundTasks
+from starlette.requests import HTTPConnection, Request
+from starlette.responses import Response
+from starlette.websockets import WebSocket
+from typing_extensions import TypeAliasType
+
+from .. import params
+from ..dependencies.models import Dependant
+from ..exceptions import DependencyScopeError, HastenError
+from . import typeinfo
+from .fields import ParamField, Undefined
+
+_PATH_PARAM = re.compile(r"{([^}:]+)(?::[^}]*)?}")
+_SPECIAL_ATTRS = (
+    (Request, "request_param_name"),
+    (WebSocket, "websocket_param_name"),
+    (HTTPConnection, "http_connection_param_name"),
+    (Response, "response_param_name"),
+    (StarletteBackgroundTasks, "background_tasks_param_name"),
+)
+
+
+def path_param_names(path: str) -> set[str]:
+    """The ``{name}`` placeholders of a route path."""
+    return set(_PATH_PARAM.findall(path))
+
+
+def _eval(annotation: Any, globalns: dict[str, Any]) -> Any:
+    if isinstance(annotation, str):
+        ref = ForwardRef(annotation)
+        try:
+            annotation = ref._evaluate(globalns, globalns, recursive_guard=frozenset())  # type: ignore[call-arg]
+        except TypeError:  # Python 3.13+ signature
+            annotation = ref._evaluate(globalns, globalns, type_params=(), recursive_guard=frozenset())  # type: ignore[call-arg]
+        if annotation is type(None):
+            return None
+    return annotation
+
+
+def _signature(call: Callable[..., Any]) -> inspect.Signature:
+    try:
+        return inspect.signature(call, eval_str=True)
+    except NameError:
+        return inspect.signature(call)
+
+
+def typed_parameters(call: Callable[..., Any]) -> list[inspect.Parameter]:
+    """The parameters of ``call`` with string annotations evaluated."""
+    globalns = getattr(inspect.unwrap(call), "__globals__", {})
+    return [
+        p.replace(annotation=_eval(p.annotation, globalns))
+        for p in _signature(call).parameters.values()
+    ]
+
+
+def typed_return_annotation(call: Callable[..., Any]) -> Any:
+    """The evaluated return annotation of ``call``, or None."""
+    annotation = _signature(call).return_annotation
+    if annotation is inspect.Signature.empty:
+        return None
+    return _eval(annotation, getattr(inspect.unwrap(call), "__globals__", {}))
+
+
+@dataclasses.dataclass
+class _Param:
+    type_annotation: Any
+    depends: params.Depends | None
+    field: ParamField | None
+
+
+def _marker_from_annotated(name: str, args: tuple[Any, ...], value: Any) -> Any:
+    markers = [a for a in args if isinstance(a, (params.Param, params.Body, params.Depends))]
+    if not markers:
+        return None
+    marker = markers[-1]
+    if isinstance(marker, params.Depends):
+        return marker
+    info = copy(marker)
+    if info.default is not Undefined and info.default is not ...:
+        raise AssertionError(
+            f"`{type(info).__name__}` default value cannot be set in `Annotated` for"
+            f" {name!r}. Set the default value with `=` instead."
+        )
+    info.default = Undefined if value is inspect.Signature.empty else value
+    return info
+
+
+def _extra_metadata(args: tuple[Any, ...], marker: Any) -> list[Any]:
+    """Constraints to validate with: Annotated metadata plus the marker's own."""
+    extra: list[Any] = []
+    for item in args:
+        if isinstance(item, params.Depends):
+            continue
+        if isinstance(item, FieldInfo):
+            extra.extend(item.metadata)
+            if item.discriminator is not None:
+                extra.append(FieldInfo(discriminator=item.discriminator))
+        else:
+            extra.append(item)
+    if isinstance(marker, FieldInfo) and marker not in args:
+        extra.extend(marker.metadata)
+        if marker.discriminator is not None:
+            extra.append(FieldInfo(discriminator=marker.discriminator))
+    return extra
+
+
+def _default_marker(name: str, type_annotation: Any, value: Any, is_path: bool) -> FieldInfo:
+    default = Undefined if value is inspect.Signature.empty else value
+    if is_path:
+        return params.Path()
+    if typeinfo.is_upload_file(type_annotation) or typeinfo.is_upload_file_sequence(
+        type_annotation
+    ):
+        return params.File(default)
+    if not typeinfo.is_scalar(type_annotation):
+        return params.Body(default)
+    return params.Query(default)
+
+
+def analyze_param(name: str, annotation: Any, value: Any, path_names: set[str]) -> _Param:
+    """Decide what one parameter is: a dependency, a special object or a request field."""
+    if isinstance(annotation, TypeAliasType):
+        annotation = annotation.__value__
+    if annotation is inspect.Signature.empty:
+        annotation = Any
+    type_annotation, args = annotation, ()
+    if get_origin(annotation) is Annotated:
+        type_annotation, *rest = get_args(annotation)
+        args = tuple(rest)
+    marker = _marker_from_annotated(name, args, value)
+    marker = _marker_from_default(name, marker, value)
+    if isinstance(marker, params.Depends):
+        if marker.dependency is None:
+            marker = dataclasses.replace(marker, dependency=type_annotation)
+        return _Param(type_annotation, marker, None)
+    if marker is None and typeinfo.is_subclass(type_annotation, _special_types()):
+        return _Param(type_annotation, None, None)
+    if marker is not None and typeinfo.is_subclass(type_annotation, _special_types()):
+        raise AssertionError(f"Cannot specify FastAPI annotation for type {type_annotation!r}")
+    is_path = name in path_names
+    if marker is None:
+        marker = _default_marker(name, type_annotation, value, is_path)
+    field = _make_field(name, marker, type_annotation, args, is_path, path_names)
+    return _Param(type_annotation, None, field)
+
+
+def _marker_from_default(name: str, marker: Any, value: Any) -> Any:
+    if isinstance(value, params.Depends):
+        if marker is not None:
+            what = "`Depends`" if isinstance(marker, params.Depends) else "a FastAPI annotation"
+            raise AssertionError(
+                f"Cannot specify {what} in `Annotated` and `Depends` as a default value"
+                f" together for {name!r}"
+                if what != "`Depends`"
+                else f"Cannot specify `Depends` in `Annotated` and default value together for {name!r}"
+            )
+        return value
+    if isinstance(value, FieldInfo):
+        if marker is not None:
+            raise AssertionError(
+                "Cannot specify FastAPI annotations in `Annotated` and default value"
+                f" together for {name!r}"
+            )
+        if not isinstance(value, (params.Param, params.Body)):
+            value = params.Query(value.default)
+        return copy(value)
+    return marker
+
+
+def _make_field(
+    name: str,
+    marker: FieldInfo,
+    type_annotation: Any,
+    args: tuple[Any, ...],
+    is_path: bool,
+    path_names: set[str],
+) -> ParamField:
+    if is_path and not isinstance(marker, params.Path):
+        raise AssertionError(f"Cannot use `{type(marker).__name__}` for path param {name!r}")
+    if is_path:
+        marker.default = Undefined
+        marker.default_factory = None
+        va = marker.validation_alias
+        if isinstance(va, AliasChoices):
+            chosen = next((c for c in va.choices if c in path_names), None)
+            if chosen is not None:
+                marker.validation_alias = chosen  # type: ignore[assignment]
+    if isinstance(marker, params.Form):
+        from .forms import ensure_multipart_is_installed
+
+        ensure_multipart_is_installed()
+    if not marker.alias and getattr(marker, "convert_underscores", False):
+        marker.alias = name.replace("_", "-")
+    elif not marker.alias:
+        marker.alias = name
+    if isinstance(marker.validation_alias, str) is False and marker.validation_alias is None:
+        marker.validation_alias = None
+    marker.annotation = type_annotation
+    extra = _extra_metadata(args, marker)
+    annotation = Annotated[(type_annotation, *extra)] if extra else type_annotation
+    field = ParamField(name, marker, type_annotation, annotation)
+    _check_supported(field, name, is_path)
+    return field
+
+
+def _check_supported(field: ParamField, name: str, is_path: bool) -> None:
+    t = field.type_annotation
+    if is_path and not typeinfo.is_scalar(t):
+        raise AssertionError("Path params must be of one of the supported types")
+    if isinstance(field.field_info, params.Query) and not is_path:
+        ok = typeinfo.is_scalar(t) or typeinfo.is_scalar_sequence(t)
+        if not (ok or typeinfo.model_type(t) is not None):
+            raise AssertionError(f"Query parameter {name!r} must be one of the supported types")
+
+
+def _special_types() -> tuple[type, ...]:
+    from ..security.oauth2 import SecurityScopes
+
+    return (*(cls for cls, _ in _SPECIAL_ATTRS), SecurityScopes)
+
+
+def _is_generator(call: Any) -> bool:
+    from .calls import call_kind
+
+    return call_kind(call) >= 2
+
+
+def get_dependant(
+    *,
+    path: str,
+    call: Callable[..., Any],
+    name: str | None = None,
+    own_oauth_scopes: list[str] | None = None,
+    parent_oauth_scopes: list[str] | None = None,
+    use_cache: bool = True,
+    scope: Literal["function", "request"] | None = None,
+    concurrency: Any = None,
+) -> Dependant:
+    """Analyse ``call`` (and, recursively, its dependencies) for the route at ``path``."""
+    dependant = Dependant(
+        call=call,
+        name=name,
+        path=path,
+        use_cache=use_cache,
+        scope=scope,
+        concurrency=concurrency,
+        own_oauth_scopes=own_oauth_scopes,
+        parent_oauth_scopes=parent_oauth_scopes,
+    )
+    path_names = path_param_names(path)
+    try:
+        parameters = typed_parameters(call)
+    except (ValueError, TypeError) as exc:
+        raise HastenError(f"Cannot read the signature of {call!r} for {path!r}: {exc}") from exc
+    for param in parameters:
+        details = analyze_param(param.name, param.annotation, param.default, path_names)
+        if details.depends is not None:
+            dependant.dependencies.append(_sub_dependant(dependant, param.name, details.depends))
+        elif details.field is None:
+            _add_special(dependant, param.name, details.type_annotation)
+        elif details.field.location == "body":
+            dependant.body_params.append(details.field)
+        else:
+            getattr(dependant, f"{details.field.location}_params").append(details.field)
+    return dependant
+
+
+def _sub_dependant(parent: Dependant, name: str, depends: params.Depends) -> Dependant:
+    if (
+        depends.scope == "function"
+        and _is_generator(parent.call)
+        and (parent.scope or "request") == "request"
+    ):
+        call_name = getattr(parent.call, "__name__", "<unnamed_callable>")
+        raise DependencyScopeError(
+            f'The dependency "{call_name}" has a scope of "request", it cannot depend on'
+            ' dependencies with scope "function".'
+        )
+    own = list(depends.scopes or []) if isinstance(depends, params.Security) else []
+    assert depends.dependency is not None
+    return get_dependant(
+        path=parent.path or "",
+        call=depends.dependency,
+        name=name,
+        own_oauth_scopes=own,
+        parent_oauth_scopes=parent.oauth_scopes,
+        use_cache=depends.use_cache,
+        scope=depends.scope,
+        concurrency=depends._concurrency,
+    )
+
+
+def _add_special(dependant: Dependant, name: str, type_annotation: Any) -> None:
+    for cls, attr in _SPECIAL_ATTRS:
+        if typeinfo.is_subclass(type_annotation, cls):
+            setattr(dependant, attr, name)
+            return
+    dependant.security_scopes_param_name = name

@@ -1,0 +1,138 @@
+"""Compile a route's declaration into a ``RoutePlan`` (startup only)."""
+
+from __future__ import annotations
+
+import inspect
+from typing import Any
+
+from pydantic import TypeAdapter
+from pydantic.errors import PydanticSchemaGenerationError
+
+from .. import params
+from ..dependencies.models import Dependant
+from ..exceptions import EndpointContext, HastenError
+from .calls import ASYNC, call_kind
+from .dependencies import Node
+from .fields import ParamField
+from .handler import RoutePlan
+from .respond import ResponseOptions, make_writer
+
+
+def flat_body_params(dependant: Dependant) -> list[ParamField]:
+    """Body parameters of the whole graph, depth first, in declaration order."""
+    out: list[ParamField] = []
+    stack = [dependant]
+    while stack:
+        current = stack.pop()
+        out.extend(current.body_params)
+        stack.extend(reversed(current.dependencies))
+    return out
+
+
+def should_embed(fields: list[ParamField]) -> bool:
+    """FastAPI's rule for whether body parameters are keys of one JSON object."""
+    if not fields:
+        return False
+    if len({f.name for f in fields}) > 1:
+        return True
+    first = fields[0]
+    if first.form_models and any(
+        not f.form_models or f.type_annotation is not first.type_annotation for f in fields[1:]
+    ):
+        return True
+    if getattr(first.field_info, "embed", None):
+        return True
+    return isinstance(first.field_info, params.Form) and not first.form_models
+
+
+def body_kind(fields: list[ParamField], embed: bool) -> str | None:
+    """None (no body), "json" or "form"."""
+    if not fields:
+        return None
+    if not embed:
+        return "form" if isinstance(fields[0].field_info, params.Form) else "json"
+    return "form" if any(isinstance(f.field_info, params.Form) for f in fields) else "json"
+
+
+def endpoint_context(call: Any) -> EndpointContext:
+    """Where the endpoint is defined, for validation error messages."""
+    ctx = EndpointContext()
+    try:
+        func = inspect.unwrap(call)
+        ctx["file"] = inspect.getsourcefile(func) or ""
+        ctx["line"] = inspect.getsourcelines(func)[1]
+    except (TypeError, OSError):
+        pass
+    ctx["function"] = getattr(call, "__name__", type(call).__name__)
+    return ctx
+
+
+def response_adapter(model: Any, where: str) -> TypeAdapter[Any] | None:
+    """The serializer of a response model, or a ``HastenError`` naming the route."""
+    if not model:
+        return None
+    try:
+        return TypeAdapter(model)
+    except (PydanticSchemaGenerationError, TypeError) as exc:
+        raise HastenError(
+            f"Invalid args for response field! Hint: check that {model} is a valid Pydantic"
+            " field type. If you are using a return type annotation that is not a valid"
+            " Pydantic field (e.g. Union[Response, dict, None]) you can disable generating"
+            " the response model from the type annotation with the path operation decorator"
+            f" parameter response_model=None. Read more: https://fastapi.tiangolo.com/tutorial/response-model/ ({where})"
+        ) from exc
+
+
+class Compiler:
+    """Per-route compiler state: builds override nodes lazily and keeps them."""
+
+    __slots__ = ("embed", "is_form", "cache")
+
+    def __init__(self, embed: bool, is_form: bool) -> None:
+        self.embed = embed
+        self.is_form = is_form
+        self.cache: dict[tuple[int, Any], Node] = {}
+
+    def resolve_override(self, node: Node, overrides: Any) -> Node:
+        call = overrides.get(node.dependant.call)
+        if call is None:
+            return node
+        key = (id(node), call)
+        found = self.cache.get(key)
+        if found is None:
+            found = self.cache[key] = node.override(call, self.embed, self.is_form)
+        return found
+
+
+def build_plan(route: Any) -> RoutePlan:
+    """Everything per-request work needs for ``route`` (an ``APIRoute``)."""
+    dependant: Dependant = route.dependant
+    embed = route.embed_body_fields
+    kind = body_kind(route.body_params_flat, embed)
+    compiler = Compiler(embed, kind == "form")
+    root = Node(dependant, embed, kind == "form")
+    strict = route.strict_content_type
+    opts = ResponseOptions(
+        adapter=route.response_adapter,
+        include=route.response_model_include,
+        exclude=route.response_model_exclude,
+        by_alias=route.response_model_by_alias,
+        exclude_unset=route.response_model_exclude_unset,
+        exclude_defaults=route.response_model_exclude_defaults,
+        exclude_none=route.response_model_exclude_none,
+        response_class=route.response_class,
+        status_code=route.status_code,
+        endpoint_ctx=endpoint_context(route.endpoint),
+    )
+    return RoutePlan(
+        root=root,
+        is_async=call_kind(route.endpoint) == ASYNC,
+        body_kind=kind,
+        strict_content_type=getattr(strict, "value", strict),
+        status_code=route.status_code,
+        writer=make_writer(opts),
+        needs_stack=root.needs_stack or kind == "form",
+        endpoint_ctx=opts.endpoint_ctx,
+        path=route.path,
+        compiler=compiler,
+    )

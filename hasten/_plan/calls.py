@@ -1,0 +1,45 @@
+"""How to call a user function: sync, async, generator or async generator (decided once)."""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import inspect
+from collections.abc import Callable
+from typing import Any
+
+SYNC, ASYNC, GEN, ASYNC_GEN = 0, 1, 2, 3
+
+
+def _impartial(func: Any) -> Any:
+    while isinstance(func, functools.partial):
+        func = func.func
+    return func
+
+
+def _kind_of_function(func: Any) -> int | None:
+    for candidate in (_impartial(func), inspect.unwrap(_impartial(func))):
+        if inspect.isasyncgenfunction(candidate):
+            return ASYNC_GEN
+        if inspect.isgeneratorfunction(candidate):
+            return GEN
+        if inspect.isroutine(candidate) and asyncio.iscoroutinefunction(candidate):
+            return ASYNC
+    return None
+
+
+def call_kind(call: Callable[..., Any] | None) -> int:
+    """``SYNC``, ``ASYNC``, ``GEN`` or ``ASYNC_GEN`` for a function, class or callable object."""
+    if call is None:
+        return SYNC
+    kind = _kind_of_function(call)
+    if kind is not None:
+        return kind
+    if inspect.isclass(inspect.unwrap(_impartial(call))):
+        return SYNC
+    dunder = getattr(_impartial(call), "__call__", None)  # noqa: B004
+    if dunder is not None:
+        kind = _kind_of_function(dunder)
+        if kind is not None:
+            return kind
+    return SYNC

@@ -1,0 +1,245 @@
+"""The dependency graph compiled into nodes, and the per-request solver.
+
+A ``Node`` is built once per dependant (startup, or lazily for an override) and holds
+everything decided ahead of time: how to call, which validators run, the cache key.
+``solve`` only walks nodes.
+"""
+
+from __future__ import annotations
+
+from contextlib import asynccontextmanager, contextmanager
+from typing import Any
+
+from starlette.background import BackgroundTasks as StarletteBackgroundTasks
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import Response
+
+from ..background import BackgroundTasks
+from ..concurrency import contextmanager_in_threadpool
+from ..dependencies.models import Dependant
+from .body import EmbeddedBody, FormBody, SingleBody
+from .calls import ASYNC, ASYNC_GEN, GEN, SYNC, call_kind
+from .validate import ModelParamValidator, ParamsValidator
+
+_SOURCES = (
+    ("path", "path_params", "path_params"),
+    ("query", "query_params", "query_params"),
+    ("header", "header_params", "headers"),
+    ("cookie", "cookie_params", "cookies"),
+)
+
+
+class Context:
+    """Per-request state of the solver (one slotted object)."""
+
+    __slots__ = (
+        "request", "body", "errors", "cache", "response", "background", "overrides",
+        "request_stack", "function_stack", "compiler",
+    )  # fmt: skip
+
+    def __init__(self, request: Any, body: Any, overrides: Any, compiler: Any) -> None:
+        self.request = request
+        self.body = body
+        self.errors: list[Any] = []
+        self.cache: dict[Any, Any] = {}
+        self.response: Response | None = None
+        self.background: StarletteBackgroundTasks | None = None
+        self.overrides = overrides
+        self.request_stack: Any = None
+        self.function_stack: Any = None
+        self.compiler = compiler
+
+    def sub_response(self) -> Response:
+        """The ``Response`` object that parameters of type ``Response`` share."""
+        if self.response is None:
+            response = Response()
+            del response.headers["content-length"]
+            response.status_code = None  # type: ignore[assignment]
+            self.response = response
+        return self.response
+
+    def background_tasks(self) -> StarletteBackgroundTasks:
+        if self.background is None:
+            self.background = BackgroundTasks()
+        return self.background
+
+
+class Node:
+    """A compiled dependant."""
+
+    __slots__ = (
+        "dependant", "call", "name", "kind", "subs", "validators", "body", "specials",
+        "cache_key", "use_cache", "scope", "concurrency", "needs_stack", "security_scopes",
+    )  # fmt: skip
+
+    def __init__(self, dependant: Dependant, embed: bool, is_form: bool) -> None:
+        self.dependant = dependant
+        self.call = dependant.call
+        self.name = dependant.name
+        self.kind = call_kind(dependant.call)
+        self.subs = tuple(Node(d, embed, is_form) for d in dependant.dependencies)
+        self.validators = _validators(dependant)
+        self.body = _body_validator(dependant, embed, is_form)
+        self.specials = _specials(dependant)
+        self.use_cache = dependant.use_cache
+        self.scope = dependant.scope or ("request" if self.kind >= GEN else None)
+        self.concurrency = dependant.concurrency
+        self.cache_key = (dependant.call, _scopes_for_cache(dependant), self.scope or "")
+        self.needs_stack = self.kind >= GEN or any(s.needs_stack for s in self.subs)
+        self.security_scopes = dependant.oauth_scopes
+
+    def override(self, call: Any, embed: bool, is_form: bool) -> Node:
+        """A node for ``call`` standing in for this one (``dependency_overrides``)."""
+        from .analysis import get_dependant
+
+        dep = get_dependant(
+            path=self.dependant.path or "",
+            call=call,
+            name=self.name,
+            parent_oauth_scopes=self.security_scopes,
+            scope=self.dependant.scope,
+            concurrency=self.concurrency,
+        )
+        node = Node(dep, embed, is_form)
+        node.cache_key = self.cache_key
+        node.use_cache = self.use_cache
+        return node
+
+
+def _validators(dependant: Dependant) -> tuple[tuple[str, Any], ...]:
+    out: list[tuple[str, Any]] = []
+    for location, attr, source in _SOURCES:
+        fields = getattr(dependant, attr)
+        plain = [f for f in fields if f.group_model is None or f.json_field]
+        if plain:
+            out.append((source, ParamsValidator(location, plain)))
+        out.extend((source, ModelParamValidator(f)) for f in fields if f not in plain)
+    return tuple(out)
+
+
+def _body_validator(dependant: Dependant, embed: bool, is_form: bool) -> Any:
+    fields = dependant.body_params
+    if not fields:
+        return None
+    if is_form:
+        return FormBody(fields)
+    if len(fields) == 1 and not embed:
+        return SingleBody(fields[0])
+    return EmbeddedBody(fields)
+
+
+def _specials(dependant: Dependant) -> tuple[tuple[str, str], ...]:
+    pairs = (
+        ("http_connection_param_name", "connection"),
+        ("request_param_name", "request"),
+        ("websocket_param_name", "websocket"),
+        ("background_tasks_param_name", "background"),
+        ("response_param_name", "response"),
+        ("security_scopes_param_name", "scopes"),
+    )
+    return tuple(
+        (getattr(dependant, attr), what) for attr, what in pairs if getattr(dependant, attr)
+    )
+
+
+def _uses_scopes(dependant: Dependant) -> bool:
+    from ..security.base import SecurityBase
+
+    if dependant.own_oauth_scopes or dependant.security_scopes_param_name:
+        return True
+    if isinstance(_unwrap(dependant.call), SecurityBase):
+        return True
+    return any(_uses_scopes(d) for d in dependant.dependencies)
+
+
+def _unwrap(call: Any) -> Any:
+    import functools
+    import inspect
+
+    while isinstance(call, functools.partial):
+        call = call.func
+    return inspect.unwrap(call) if call is not None else None
+
+
+def _scopes_for_cache(dependant: Dependant) -> tuple[str, ...]:
+    if not _uses_scopes(dependant):
+        return ()
+    return tuple(sorted(set(dependant.oauth_scopes)))
+
+
+async def solve(node: Node, ctx: Context) -> dict[str, Any]:
+    """Resolve the sub-dependencies and parameters of ``node``; errors go to ``ctx.errors``."""
+    values: dict[str, Any] = {}
+    for sub in node.subs:
+        if ctx.overrides:
+            sub = ctx.compiler.resolve_override(sub, ctx.overrides)
+        if sub.use_cache and sub.cache_key in ctx.cache:
+            value = ctx.cache[sub.cache_key]
+        else:
+            seen = len(ctx.errors)
+            kwargs = await solve(sub, ctx)
+            if len(ctx.errors) != seen:
+                continue
+            value = await run_dependency(sub, kwargs, ctx)
+            ctx.cache.setdefault(sub.cache_key, value)
+        if sub.name is not None:
+            values[sub.name] = value
+    request = ctx.request
+    for source, validator in node.validators:
+        validator.run(getattr(request, source), values, ctx.errors)
+    if node.body is not None:
+        await node.body.run(ctx.body, values, ctx.errors)
+    if node.specials:
+        _fill_specials(node, ctx, values)
+    return values
+
+
+def _fill_specials(node: Node, ctx: Context, values: dict[str, Any]) -> None:
+    from ..security.oauth2 import SecurityScopes
+
+    request = ctx.request
+    is_http = isinstance(request, Request)
+    for name, what in node.specials:
+        if what == "connection":
+            values[name] = request
+        elif what == "request":
+            if is_http:
+                values[name] = request
+        elif what == "websocket":
+            if not is_http:
+                values[name] = request
+        elif what == "background":
+            values[name] = ctx.background_tasks()
+        elif what == "response":
+            values[name] = ctx.sub_response()
+        else:
+            values[name] = SecurityScopes(scopes=list(node.security_scopes))
+
+
+async def run_dependency(node: Node, kwargs: dict[str, Any], ctx: Context) -> Any:
+    """Call one dependency the way its kind needs (generators enter an exit stack)."""
+    kind, call = node.kind, node.call
+    assert call is not None
+    if node.concurrency is not None and kind < GEN:
+        async with node.concurrency.get_semaphore():
+            return await (call(**kwargs) if kind == ASYNC else run_in_threadpool(call, **kwargs))
+    if kind == ASYNC:
+        return await call(**kwargs)
+    if kind == SYNC:
+        return await run_in_threadpool(call, **kwargs)
+    if kind == ASYNC_GEN:
+        cm: Any = asynccontextmanager(call)(**kwargs)
+    else:
+        cm = contextmanager_in_threadpool(contextmanager(call)(**kwargs))
+    if node.concurrency is not None:
+        cm = _limited(cm, node.concurrency.get_semaphore())
+    stack = ctx.function_stack if node.scope == "function" else ctx.request_stack
+    return await stack.enter_async_context(cm)
+
+
+@asynccontextmanager
+async def _limited(cm: Any, semaphore: Any) -> Any:
+    async with semaphore:
+        async with cm as value:
+            yield value

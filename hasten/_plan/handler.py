@@ -1,0 +1,175 @@
+"""The per-request handler of an HTTP route: read body → solve → call → write.
+
+Everything that varies per route was decided when the ``RoutePlan`` was built; these
+functions only run it.
+"""
+
+from __future__ import annotations
+
+import email.message
+import json
+from contextlib import AsyncExitStack
+from typing import Any
+
+from starlette._exception_handler import wrap_app_handling_exceptions
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.types import Receive, Scope, Send
+
+from ..exceptions import EndpointContext, HastenError, HTTPException, RequestValidationError
+from .dependencies import Context, Node, solve
+from .respond import Writer
+from .validate import Missing
+
+_NOT_AWAITED = (
+    "Response not awaited. There's a high chance that the application code is raising an"
+    " exception and a dependency with yield has a block with a bare except, or a block with"
+    " except Exception, and is not raising the exception again. Read more about it in the"
+    " docs: https://fastapi.tiangolo.com/tutorial/dependencies/dependencies-with-yield/#dependencies-with-yield-and-except"
+)
+
+
+class RoutePlan:
+    """Everything a route needs per request, fixed at startup."""
+
+    __slots__ = (
+        "root", "is_async", "body_kind", "strict_content_type", "status_code", "writer",
+        "needs_stack", "endpoint_ctx", "path", "compiler",
+    )  # fmt: skip
+
+    def __init__(self, **kwargs: Any) -> None:
+        for key in self.__slots__:
+            setattr(self, key, kwargs[key])
+
+
+def _is_json_type(content_type: str) -> bool:
+    message = email.message.Message()
+    message["content-type"] = content_type
+    if message.get_content_maintype() != "application":
+        return False
+    subtype = message.get_content_subtype()
+    return subtype == "json" or subtype.endswith("+json")
+
+
+async def _read_json(plan: RoutePlan, request: Request) -> Any:
+    body = await request.body()
+    if not body:
+        return Missing
+    content_type = request.headers.get("content-type")
+    if content_type is None:
+        return body if plan.strict_content_type else await request.json()
+    return await request.json() if _is_json_type(content_type) else body
+
+
+def _json_error(exc: json.JSONDecodeError, plan: RoutePlan) -> RequestValidationError:
+    error = {
+        "type": "json_invalid",
+        "loc": ("body", exc.pos),
+        "msg": "JSON decode error",
+        "input": {},
+        "ctx": {"error": exc.msg},
+    }
+    return RequestValidationError([error], body=exc.doc, endpoint_ctx=plan.endpoint_ctx)
+
+
+async def read_body(plan: RoutePlan, request: Request, stack: AsyncExitStack | None) -> Any:
+    """The request body as the route needs it: parsed JSON, bytes, form data, or Missing."""
+    try:
+        if plan.body_kind == "form":
+            form = await request.form()
+            if stack is not None:
+                stack.push_async_callback(form.close)
+            return form
+        return await _read_json(plan, request)
+    except json.JSONDecodeError as exc:
+        raise _json_error(exc, plan) from exc
+    except HTTPException:
+        raise
+    except Exception as exc:
+        raise HTTPException(status_code=400, detail="There was an error parsing the body") from exc
+
+
+def endpoint_context(plan: RoutePlan, request: Request) -> EndpointContext:
+    ctx = EndpointContext(**plan.endpoint_ctx)
+    mount = request.scope.get("root_path", "").rstrip("/")
+    ctx["path"] = f"{request.method} {mount}{plan.path}"
+    return ctx
+
+
+async def run_plan(plan: RoutePlan, request: Request, ctx: Context) -> Response:
+    """Solve dependencies, call the endpoint and build the response."""
+    values = await solve(plan.root, ctx)
+    if ctx.errors:
+        body = None if ctx.body is Missing else ctx.body
+        raise RequestValidationError(
+            ctx.errors, body=body, endpoint_ctx=endpoint_context(plan, request)
+        )
+    root: Node = plan.root
+    if plan.is_async:
+        raw = await root.call(**values)  # type: ignore[misc]
+    else:
+        raw = await run_in_threadpool(root.call, **values)  # type: ignore[arg-type]
+    if isinstance(raw, Response):
+        if raw.background is None:
+            raw.background = ctx.background
+        return raw
+    return _write(plan.writer, plan.status_code, raw, ctx)
+
+
+def _write(writer: Writer, status_code: int | None, raw: Any, ctx: Context) -> Response:
+    args: dict[str, Any] = {"background": ctx.background}
+    sub = ctx.response
+    if sub is not None and sub.status_code:
+        args["status_code"] = sub.status_code
+    elif status_code:
+        args["status_code"] = status_code
+    response = writer(raw, args)
+    if sub is not None:
+        response.headers.raw.extend(sub.headers.raw)
+    return response
+
+
+def request_app(plan: RoutePlan, overrides_of: Any) -> Any:
+    """The ASGI app of one HTTP route."""
+
+    async def app(scope: Scope, receive: Receive, send: Send) -> None:
+        request = Request(scope, receive, send)
+        overrides = overrides_of(scope)
+        if plan.needs_stack or overrides:
+            inner = _with_stacks(plan, request, overrides)
+        else:
+            inner = _plain(plan, request)
+        await wrap_app_handling_exceptions(inner, request)(scope, receive, send)
+
+    return app
+
+
+def _plain(plan: RoutePlan, request: Request) -> Any:
+    async def inner(scope: Scope, receive: Receive, send: Send) -> None:
+        body = Missing if plan.body_kind is None else await read_body(plan, request, None)
+        ctx = Context(request, body, None, plan.compiler)
+        response = await run_plan(plan, request, ctx)
+        await response(scope, receive, send)
+
+    return inner
+
+
+def _with_stacks(plan: RoutePlan, request: Request, overrides: Any) -> Any:
+    async def inner(scope: Scope, receive: Receive, send: Send) -> None:
+        done = False
+        async with AsyncExitStack() as request_stack:
+            body = Missing
+            if plan.body_kind is not None:
+                body = await read_body(plan, request, request_stack)
+            ctx = Context(request, body, overrides, plan.compiler)
+            ctx.request_stack = request_stack
+            async with AsyncExitStack() as function_stack:
+                ctx.function_stack = function_stack
+                response = await run_plan(plan, request, ctx)
+            await response(scope, receive, send)
+            done = True
+        if not done:
+            raise HastenError(_NOT_AWAITED)
+
+    return inner

@@ -1,0 +1,120 @@
+"""Response writers, chosen once per route: turn an endpoint's return value into a Response."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any
+
+from pydantic import TypeAdapter, ValidationError
+from starlette.responses import JSONResponse, Response
+
+from ..datastructures import DefaultPlaceholder
+from ..encoders import jsonable_encoder
+from ..exceptions import ResponseValidationError
+from .validate import prefixed
+
+Writer = Callable[[Any, dict[str, Any]], Response]
+
+
+def body_allowed(status_code: int | str | None) -> bool:
+    """Whether a response with this status code may carry a body."""
+    if status_code is None:
+        return True
+    if status_code in {"default", "1XX", "2XX", "3XX", "4XX", "5XX"}:
+        return True
+    code = int(status_code)
+    return not (code < 200 or code in {204, 205, 304})
+
+
+def _dumps(content: Any) -> bytes:
+    return json.dumps(
+        content, ensure_ascii=False, allow_nan=False, indent=None, separators=(",", ":")
+    ).encode("utf-8")
+
+
+class ResponseOptions:
+    """The response settings of a route (FastAPI's ``response_model_*`` arguments)."""
+
+    __slots__ = (
+        "adapter", "include", "exclude", "by_alias", "exclude_unset", "exclude_defaults",
+        "exclude_none", "response_class", "status_code", "endpoint_ctx",
+    )  # fmt: skip
+
+    def __init__(self, **kwargs: Any) -> None:
+        for key in self.__slots__:
+            setattr(self, key, kwargs.get(key))
+
+
+def _validate(opts: ResponseOptions, adapter: TypeAdapter[Any], raw: Any) -> Any:
+    try:
+        return adapter.validate_python(raw, from_attributes=True)
+    except ValidationError as exc:
+        errors = prefixed(exc.errors(include_url=False), ("response",))
+        raise ResponseValidationError(errors, body=raw, endpoint_ctx=opts.endpoint_ctx) from None
+
+
+def _dump_kwargs(opts: ResponseOptions) -> dict[str, Any]:
+    return {
+        "include": opts.include,
+        "exclude": opts.exclude,
+        "by_alias": opts.by_alias,
+        "exclude_unset": opts.exclude_unset,
+        "exclude_defaults": opts.exclude_defaults,
+        "exclude_none": opts.exclude_none,
+    }
+
+
+def _finish(response: Response, args: dict[str, Any]) -> Response:
+    if not body_allowed(response.status_code):
+        response.body = b""
+    return response
+
+
+def make_writer(opts: ResponseOptions) -> Writer:
+    """Pick the writer for a route: model → JSON bytes, plain JSON, or a custom class."""
+    default_class = isinstance(opts.response_class, DefaultPlaceholder)
+    cls = opts.response_class.value if default_class else opts.response_class
+    adapter = opts.adapter
+    if adapter is not None:
+        dump_kwargs = _dump_kwargs(opts)
+        if default_class:
+            return _model_json_writer(opts, adapter, dump_kwargs)
+        return _model_class_writer(opts, adapter, dump_kwargs, cls)
+    if cls is JSONResponse:
+        return _plain_json_writer()
+    return _class_writer(cls)
+
+
+def _model_json_writer(opts: ResponseOptions, adapter: Any, kw: dict[str, Any]) -> Writer:
+    def write(raw: Any, args: dict[str, Any]) -> Response:
+        content = adapter.dump_json(_validate(opts, adapter, raw), **kw)
+        return _finish(Response(content, media_type="application/json", **args), args)
+
+    return write
+
+
+def _model_class_writer(opts: ResponseOptions, adapter: Any, kw: dict[str, Any], cls: Any) -> Writer:
+    def write(raw: Any, args: dict[str, Any]) -> Response:
+        content = adapter.dump_python(_validate(opts, adapter, raw), mode="json", **kw)
+        return _finish(cls(content, **args), args)
+
+    return write
+
+
+def _plain_json_writer() -> Writer:
+    def write(raw: Any, args: dict[str, Any]) -> Response:
+        try:
+            body = _dumps(raw)
+        except TypeError:
+            body = _dumps(jsonable_encoder(raw))
+        return _finish(Response(body, media_type="application/json", **args), args)
+
+    return write
+
+
+def _class_writer(cls: Any) -> Writer:
+    def write(raw: Any, args: dict[str, Any]) -> Response:
+        return _finish(cls(jsonable_encoder(raw), **args), args)
+
+    return write

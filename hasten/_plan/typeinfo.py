@@ -1,0 +1,165 @@
+"""Questions about annotations, asked at startup only (never per request)."""
+
+from __future__ import annotations
+
+import dataclasses
+import types
+from collections import deque
+from collections.abc import Mapping
+from typing import Annotated, Any, Union, get_args, get_origin
+
+from pydantic import BaseModel
+from starlette.datastructures import UploadFile as StarletteUploadFile
+
+_SEQUENCE_TYPES: tuple[type, ...] = (list, set, frozenset, tuple, deque)
+_UNIONS: tuple[Any, ...] = (Union, types.UnionType)
+
+
+def is_subclass(cls: Any, parents: type | tuple[type, ...]) -> bool:
+    """``issubclass`` that answers False for non-classes and generic aliases."""
+    try:
+        return isinstance(cls, type) and issubclass(cls, parents)
+    except TypeError:
+        return False
+
+
+def strip_annotated(annotation: Any) -> Any:
+    """``Annotated[T, ...]`` → ``T`` (repeatedly)."""
+    while get_origin(annotation) is Annotated:
+        annotation = get_args(annotation)[0]
+    return annotation
+
+
+def union_args(annotation: Any) -> tuple[Any, ...] | None:
+    """The members of a ``Union``/``X | Y``, or None when it is not a union."""
+    if get_origin(annotation) in _UNIONS:
+        return get_args(annotation)
+    return None
+
+
+def _is_sequence_class(cls: Any) -> bool:
+    return not is_subclass(cls, (str, bytes)) and is_subclass(cls, _SEQUENCE_TYPES)
+
+
+def is_sequence(annotation: Any) -> bool:
+    """A list/set/tuple-like annotation (also inside Optional/Union/Annotated)."""
+    annotation = strip_annotated(annotation)
+    members = union_args(annotation)
+    if members is not None:
+        return any(is_sequence(arg) for arg in members)
+    return _is_sequence_class(annotation) or _is_sequence_class(get_origin(annotation))
+
+
+def _is_complex_class(cls: Any) -> bool:
+    return (
+        is_subclass(cls, (BaseModel, Mapping, StarletteUploadFile))
+        or _is_sequence_class(cls)
+        or dataclasses.is_dataclass(cls)
+    )
+
+
+def is_complex(annotation: Any) -> bool:
+    """Models, mappings, sequences, dataclasses, files: things that are not one scalar."""
+    annotation = strip_annotated(annotation)
+    members = union_args(annotation)
+    if members is not None:
+        return any(is_complex(arg) for arg in members)
+    origin = get_origin(annotation)
+    return (
+        _is_complex_class(annotation)
+        or _is_complex_class(origin)
+        or hasattr(origin, "__pydantic_core_schema__")
+        or hasattr(origin, "__get_pydantic_core_schema__")
+    )
+
+
+def is_scalar(annotation: Any) -> bool:
+    """The opposite of :func:`is_complex` (``...`` counts as scalar for ``tuple[int, ...]``)."""
+    return annotation is Ellipsis or not is_complex(annotation)
+
+
+def is_scalar_sequence(annotation: Any) -> bool:
+    """``list[int]``, ``set[str] | None``: a sequence of scalars (query/header lists)."""
+    annotation = strip_annotated(annotation)
+    members = union_args(annotation)
+    if members is not None:
+        found = False
+        for arg in members:
+            if is_scalar_sequence(arg):
+                found = True
+            elif not is_scalar(arg):
+                return False
+        return found
+    if not (is_sequence(annotation) and get_origin(annotation) is not None):
+        return is_sequence(annotation)
+    return all(is_scalar(arg) for arg in get_args(annotation))
+
+
+def _any_member(annotation: Any, check: Any) -> bool:
+    annotation = strip_annotated(annotation)
+    members = union_args(annotation)
+    if members is not None:
+        return any(check(strip_annotated(arg)) for arg in members)
+    return bool(check(annotation))
+
+
+def is_upload_file(annotation: Any) -> bool:
+    """``UploadFile`` or ``UploadFile | None``."""
+    return _any_member(annotation, lambda t: is_subclass(t, StarletteUploadFile))
+
+
+def is_bytes(annotation: Any) -> bool:
+    """``bytes`` or ``bytes | None``."""
+    return _any_member(annotation, lambda t: is_subclass(t, bytes))
+
+
+def _sequence_of(annotation: Any, check: Any) -> bool:
+    def one(t: Any) -> bool:
+        if not _is_sequence_class(get_origin(t)):
+            return False
+        args = get_args(t)
+        return bool(args) and check(strip_annotated(args[0]))
+
+    return _any_member(annotation, one)
+
+
+def is_upload_file_sequence(annotation: Any) -> bool:
+    """``list[UploadFile]`` (optionally in a union)."""
+    return _sequence_of(annotation, is_upload_file)
+
+
+def is_bytes_sequence(annotation: Any) -> bool:
+    """``list[bytes]`` (optionally in a union)."""
+    return _sequence_of(annotation, is_bytes)
+
+
+def model_type(annotation: Any) -> type[BaseModel] | None:
+    """The Pydantic model class of ``Model`` / ``Model | None``, else None."""
+    annotation = strip_annotated(annotation)
+    if is_subclass(annotation, BaseModel):
+        return annotation  # type: ignore[no-any-return]
+    members = union_args(annotation)
+    if members is None:
+        return None
+    models = [m for m in members if is_subclass(m, BaseModel)]
+    rest = [m for m in members if m is not type(None) and not is_subclass(m, BaseModel)]
+    return models[0] if len(models) == 1 and not rest else None
+
+
+def form_models(annotation: Any) -> list[type[BaseModel]]:
+    """The models of a form parameter typed as a model or a union of models."""
+    annotation = strip_annotated(annotation)
+    if is_subclass(annotation, BaseModel):
+        return [annotation]
+    members = union_args(annotation)
+    if members is None:
+        return []
+    models = [m for m in members if is_subclass(strip_annotated(m), BaseModel)]
+    rest = [m for m in members if m is not type(None) and m not in models]
+    return [] if rest else [strip_annotated(m) for m in models]
+
+
+def is_optional(annotation: Any) -> bool:
+    """Whether ``None`` is one of the members of the annotation."""
+    members = union_args(strip_annotated(annotation))
+    return members is not None and type(None) in members

@@ -1,0 +1,70 @@
+"""A route index: candidates for a path come from a dict, not from scanning every route.
+
+Routes are bucketed by (number of segments, first segment). A request collects the routes
+of its exact static path, of its bucket and of the "first segment is a parameter" bucket,
+plus the routes that cannot be bucketed (mounts, hosts, ``{x:path}``); it then tries them in
+declaration order, so the first declared route still wins and 405 works as in Starlette.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from starlette.routing import BaseRoute, Route, WebSocketRoute
+
+
+def _split(path: str) -> tuple[int, str]:
+    parts = path.split("/")
+    return len(parts), parts[1] if len(parts) > 1 else ""
+
+
+def _route_key(route: BaseRoute) -> tuple[str, Any] | None:
+    """('static', path) or ('bucket', (n, first)); None when the route must be scanned."""
+    if not isinstance(route, (Route, WebSocketRoute)):
+        return None
+    path: str = route.path
+    if ":path}" in path:
+        return None
+    if "{" not in path:
+        return ("static", path)
+    count, first = _split(path)
+    return ("bucket", (count, "*" if "{" in first else first))
+
+
+class Matcher:
+    """Candidate routes for a path, in declaration order."""
+
+    __slots__ = ("static", "buckets", "scan", "size", "cache")
+
+    def __init__(self, routes: Sequence[BaseRoute]) -> None:
+        self.static: dict[str, list[int]] = {}
+        self.buckets: dict[tuple[int, str], list[int]] = {}
+        self.scan: list[int] = []
+        self.size = len(routes)
+        self.cache: dict[str, tuple[int, ...]] = {}
+        for index, route in enumerate(routes):
+            key = _route_key(route)
+            if key is None:
+                self.scan.append(index)
+            elif key[0] == "static":
+                self.static.setdefault(key[1], []).append(index)
+            else:
+                self.buckets.setdefault(key[1], []).append(index)
+
+    def candidates(self, path: str) -> tuple[int, ...]:
+        """Indexes of the routes that may match ``path``, ascending."""
+        found = self.cache.get(path)
+        if found is not None:
+            return found
+        count, first = _split(path)
+        parts = (
+            self.static.get(path, ()),
+            self.buckets.get((count, first), ()),
+            self.buckets.get((count, "*"), ()),
+            self.scan,
+        )
+        found = tuple(sorted({i for part in parts for i in part}))
+        if len(self.cache) < 4096:
+            self.cache[path] = found
+        return found

@@ -1,0 +1,215 @@
+"""The `fastapi` -> `hasten` import alias (a `sys.meta_path` finder and loader).
+
+PYTEST_DONT_REWRITE
+
+`AliasFinder` answers every import of ``fastapi`` or ``fastapi.<x>`` by importing ``hasten`` /
+``hasten.<x>`` and handing back *that same module object*, so that
+``sys.modules["fastapi.routing"] is sys.modules["hasten.routing"]``. Classes are therefore
+identical objects: ``isinstance``, ``except``, ``monkeypatch.setattr(fastapi.routing, ...)`` all
+act on Hasten.
+
+Submodules are aliased lazily, on first import: a submodule Hasten lacks fails exactly like a
+missing FastAPI submodule (``ModuleNotFoundError: No module named 'fastapi.xyz'``).
+
+One detail matters: ``importlib._bootstrap._init_module_attrs`` keeps an existing module's
+``__name__``/``__package__``/``__file__``/``__path__`` but always overwrites ``__spec__``. Left as
+is, function-level relative imports inside Hasten would raise ``ImportWarning: __package__ !=
+__spec__.parent``. The loader stashes the real spec in ``create_module`` and puts it back in
+``exec_module``.
+
+The loader delegates ``get_code``/``get_source``/``get_filename``/``is_package`` to the target's
+loader, so ``python -m fastapi`` (runpy) and ``coverage run -m fastapi`` execute
+``hasten/__main__.py``.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.abc
+import importlib.machinery
+import importlib.util
+import sys
+from collections.abc import Sequence
+from types import CodeType, ModuleType
+from typing import Any
+
+__all__ = ["ALIAS", "TARGET", "AliasFinder", "find_finder", "install", "leaks", "uninstall"]
+
+ALIAS = "fastapi"
+TARGET = "hasten"
+
+# Marker attribute: lets install() recognise a finder even if this file was loaded twice
+# (e.g. once from a .pth file under another module name).
+_MARKER = "_hasten_alias_finder"
+
+
+class AliasFinder(importlib.abc.MetaPathFinder, importlib.abc.Loader):
+    """Meta path finder + loader that maps ``alias[.x]`` onto the modules of ``target[.x]``."""
+
+    _hasten_alias_finder = True
+
+    def __init__(self, alias: str = ALIAS, target: str = TARGET) -> None:
+        self.alias = alias
+        self.target = target
+
+    def __repr__(self) -> str:
+        return f"<AliasFinder {self.alias!r} -> {self.target!r}>"
+
+    # -- name mapping -------------------------------------------------------------------------
+
+    def target_name(self, fullname: str) -> str | None:
+        """``fastapi.x.y`` -> ``hasten.x.y``; None when the name is not under the alias."""
+        if fullname == self.alias:
+            return self.target
+        if fullname.startswith(self.alias + "."):
+            return self.target + fullname[len(self.alias) :]
+        return None
+
+    def _require_target(self, fullname: str) -> str:
+        tname = self.target_name(fullname)
+        if tname is None:
+            raise ImportError(f"{self!r} cannot handle {fullname!r}", name=fullname)
+        return tname
+
+    def _target_spec(self, fullname: str) -> importlib.machinery.ModuleSpec:
+        tname = self._require_target(fullname)
+        module = sys.modules.get(tname)
+        spec = getattr(module, "__spec__", None) if module is not None else None
+        if spec is None:
+            spec = importlib.util.find_spec(tname)
+        if spec is None:
+            raise ModuleNotFoundError(f"No module named {fullname!r}", name=fullname)
+        return _real_spec(spec)
+
+    # -- finder -------------------------------------------------------------------------------
+
+    def find_spec(
+        self,
+        fullname: str,
+        path: Sequence[str] | None = None,
+        target: ModuleType | None = None,
+    ) -> importlib.machinery.ModuleSpec | None:
+        tname = self.target_name(fullname)
+        if tname is None:
+            return None
+        tspec = importlib.util.find_spec(tname)
+        if tspec is None:
+            if fullname == self.alias:
+                # Never fall through to PathFinder: it could find a real `fastapi` on sys.path.
+                raise ModuleNotFoundError(
+                    f"No module named {fullname!r} (aliased to missing {tname!r})", name=fullname
+                )
+            return None  # a submodule Hasten lacks: ModuleNotFoundError, as with FastAPI
+        tspec = _real_spec(tspec)
+        is_package = tspec.submodule_search_locations is not None
+        spec = importlib.machinery.ModuleSpec(
+            fullname, self, origin=tspec.origin, is_package=is_package
+        )
+        if tspec.submodule_search_locations is not None:
+            spec.submodule_search_locations = list(tspec.submodule_search_locations)
+        spec.has_location = tspec.has_location
+        return spec
+
+    # -- loader -------------------------------------------------------------------------------
+
+    def create_module(self, spec: importlib.machinery.ModuleSpec) -> ModuleType:
+        module = importlib.import_module(self._require_target(spec.name))
+        real = getattr(module, "__spec__", None)
+        spec.loader_state = _real_spec(real) if real is not None else None
+        return module
+
+    def exec_module(self, module: ModuleType) -> None:
+        # importlib replaced the target's __spec__ with ours: put the real one back.
+        spec = getattr(module, "__spec__", None)
+        if spec is not None and spec.loader is self and spec.loader_state is not None:
+            module.__spec__ = spec.loader_state
+
+    def _delegate(self, fullname: str) -> tuple[Any, str]:
+        tspec = self._target_spec(fullname)
+        if tspec.loader is None:
+            raise ImportError(f"no loader for {tspec.name!r}", name=fullname)
+        return tspec.loader, tspec.name
+
+    def get_code(self, fullname: str) -> CodeType | None:
+        loader, tname = self._delegate(fullname)
+        code: CodeType | None = loader.get_code(tname)
+        return code
+
+    def get_source(self, fullname: str) -> str | None:
+        loader, tname = self._delegate(fullname)
+        source: str | None = loader.get_source(tname)
+        return source
+
+    def get_filename(self, fullname: str) -> str:
+        loader, tname = self._delegate(fullname)
+        filename: str = loader.get_filename(tname)
+        return filename
+
+    def is_package(self, fullname: str) -> bool:
+        return self._target_spec(fullname).submodule_search_locations is not None
+
+
+def _real_spec(spec: importlib.machinery.ModuleSpec) -> importlib.machinery.ModuleSpec:
+    """Unwrap an alias spec (ours, possibly left on a module mid-import) to the target's."""
+    while getattr(spec.loader, _MARKER, False) and spec.loader_state is not None:
+        spec = spec.loader_state
+    return spec
+
+
+def _is_alias_finder(obj: object) -> bool:
+    return bool(getattr(obj, _MARKER, False))
+
+
+def find_finder(alias: str = ALIAS) -> AliasFinder | None:
+    """The installed finder for ``alias``, if any."""
+    for finder in sys.meta_path:
+        if _is_alias_finder(finder) and getattr(finder, "alias", None) == alias:
+            return finder  # type: ignore[return-value]
+    return None
+
+
+def _is_target_module(module: object, target: str) -> bool:
+    name = getattr(module, "__name__", None)
+    return isinstance(name, str) and (name == target or name.startswith(target + "."))
+
+
+def _alias_entries(alias: str) -> list[str]:
+    return [n for n in list(sys.modules) if n == alias or n.startswith(alias + ".")]
+
+
+def leaks(alias: str = ALIAS, target: str = TARGET) -> list[str]:
+    """Names in ``sys.modules`` under ``alias`` that are *not* modules of ``target``."""
+    return sorted(
+        n for n in _alias_entries(alias) if not _is_target_module(sys.modules.get(n), target)
+    )
+
+
+def install(alias: str = ALIAS, target: str = TARGET) -> AliasFinder:
+    """Put the alias finder first in ``sys.meta_path``; idempotent.
+
+    Real ``fastapi*`` modules imported before (none should be) are dropped from ``sys.modules``
+    so the next import is answered by the alias.
+    """
+    existing = find_finder(alias)
+    if existing is not None:
+        if existing.target != target:
+            raise ValueError(f"{alias!r} is already aliased to {existing.target!r}, not {target!r}")
+        if sys.meta_path[0] is not existing:
+            sys.meta_path.remove(existing)
+            sys.meta_path.insert(0, existing)
+        return existing
+    for name in leaks(alias, target):
+        del sys.modules[name]
+    finder = AliasFinder(alias, target)
+    sys.meta_path.insert(0, finder)
+    return finder
+
+
+def uninstall(alias: str = ALIAS, *, purge: bool = True) -> None:
+    """Remove the alias finder(s); with ``purge``, forget the ``alias*`` entries of sys.modules."""
+    sys.meta_path[:] = [
+        f for f in sys.meta_path if not (_is_alias_finder(f) and getattr(f, "alias", None) == alias)
+    ]
+    if purge:
+        for name in _alias_entries(alias):
+            del sys.modules[name]

@@ -1,0 +1,1 @@
+"""Dependency declarations (``Dependant``) and FastAPI's helper names over Hasten's engine."""

@@ -1,0 +1,5 @@
+"""CORS middleware (Starlette's)."""
+
+from starlette.middleware.cors import CORSMiddleware as CORSMiddleware
+
+__all__ = ["CORSMiddleware"]

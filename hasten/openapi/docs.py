@@ -1,0 +1,226 @@
+"""HTML pages for the interactive docs: Swagger UI, ReDoc and Swagger UI's OAuth2 redirect.
+
+The defaults load the UIs from the jsDelivr CDN, like FastAPI. Every value written into an inline
+``<script>`` is JSON-encoded with ``<``, ``>`` and ``&`` escaped, so user configuration cannot
+close the script element.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from starlette.responses import HTMLResponse
+
+from hasten.encoders import jsonable_encoder
+
+__all__ = [
+    "get_redoc_html",
+    "get_swagger_ui_html",
+    "get_swagger_ui_oauth2_redirect_html",
+    "swagger_ui_default_parameters",
+]
+
+_FAVICON = "https://fastapi.tiangolo.com/img/favicon.png"
+_SWAGGER_CDN = "https://cdn.jsdelivr.net/npm/swagger-ui-dist@5"
+_REDOC_JS = "https://cdn.jsdelivr.net/npm/redoc@2/bundles/redoc.standalone.js"
+_GOOGLE_FONTS = (
+    "https://fonts.googleapis.com/css?family=Montserrat:300,400,700|Roboto:300,400,700"
+)
+
+# The configuration every Swagger UI page starts from; ``swagger_ui_parameters`` is merged on top.
+swagger_ui_default_parameters: dict[str, Any] = {
+    "dom_id": "#swagger-ui",
+    "layout": "BaseLayout",
+    "deepLinking": True,
+    "showExtensions": True,
+    "showCommonExtensions": True,
+}
+
+_SCRIPT_ESCAPES = str.maketrans({"<": "\\u003c", ">": "\\u003e", "&": "\\u0026"})
+
+
+def _script_json(value: Any) -> str:
+    """``value`` as JSON that is safe inside an HTML ``<script>`` element."""
+    return json.dumps(jsonable_encoder(value)).translate(_SCRIPT_ESCAPES)
+
+
+def get_swagger_ui_html(
+    *,
+    openapi_url: str,
+    title: str,
+    swagger_js_url: str = f"{_SWAGGER_CDN}/swagger-ui-bundle.js",
+    swagger_css_url: str = f"{_SWAGGER_CDN}/swagger-ui.css",
+    swagger_favicon_url: str = _FAVICON,
+    oauth2_redirect_url: str | None = None,
+    init_oauth: dict[str, Any] | None = None,
+    swagger_ui_parameters: dict[str, Any] | None = None,
+) -> HTMLResponse:
+    """The Swagger UI page (served at ``/docs``) that loads the document at ``openapi_url``.
+
+    ``swagger_ui_parameters`` override :data:`swagger_ui_default_parameters`; ``init_oauth`` is
+    passed to ``ui.initOAuth()``; ``oauth2_redirect_url`` is the path of the redirect page.
+    """
+    settings = {**swagger_ui_default_parameters, **(swagger_ui_parameters or {})}
+    config_lines = "".join(
+        f"{_script_json(key)}: {_script_json(value)},\n" for key, value in settings.items()
+    )
+    if oauth2_redirect_url:
+        config_lines += f"oauth2RedirectUrl: window.location.origin + '{oauth2_redirect_url}',"
+    init = f"\n    ui.initOAuth({_script_json(init_oauth)})\n" if init_oauth else ""
+    html = f"""
+    <!DOCTYPE html>
+    <html>
+    <head>
+    <meta name="viewport" content="width=device-width, initial-scale=1.0">
+    <link type="text/css" rel="stylesheet" href="{swagger_css_url}">
+    <link rel="shortcut icon" href="{swagger_favicon_url}">
+    <title>{title}</title>
+    </head>
+    <body>
+    <div id="swagger-ui">
+    </div>
+    <script src="{swagger_js_url}"></script>
+    <!-- `SwaggerUIBundle` is now available on the page -->
+    <script>
+    const ui = SwaggerUIBundle({{
+        url: '{openapi_url}',
+    {config_lines}
+    presets: [
+        SwaggerUIBundle.presets.apis,
+        SwaggerUIBundle.SwaggerUIStandalonePreset
+        ],
+    }})
+    {init}
+    </script>
+    </body>
+    </html>
+    """
+    return HTMLResponse(html)
+
+
+def get_redoc_html(
+    *,
+    openapi_url: str,
+    title: str,
+    redoc_js_url: str = _REDOC_JS,
+    redoc_favicon_url: str = _FAVICON,
+    with_google_fonts: bool = True,
+) -> HTMLResponse:
+    """The ReDoc page (served at ``/redoc``) that renders the document at ``openapi_url``."""
+    fonts = f'\n    <link href="{_GOOGLE_FONTS}" rel="stylesheet">' if with_google_fonts else ""
+    html = f"""
+    <!DOCTYPE html>
+    <html>
+    <head>
+    <title>{title}</title>
+    <!-- needed for adaptive design -->
+    <meta charset="utf-8"/>
+    <meta name="viewport" content="width=device-width, initial-scale=1">{fonts}
+    <link rel="shortcut icon" href="{redoc_favicon_url}">
+    <!-- ReDoc does not change the styles of the outer page -->
+    <style>
+      body {{
+        margin: 0;
+        padding: 0;
+      }}
+    </style>
+    </head>
+    <body>
+    <noscript>
+        ReDoc requires Javascript to function. Please enable it to browse the documentation.
+    </noscript>
+    <redoc spec-url="{openapi_url}"></redoc>
+    <script src="{redoc_js_url}"> </script>
+    </body>
+    </html>
+    """
+    return HTMLResponse(html)
+
+
+# Swagger UI's OAuth2 redirect page: it hands the authorization response (in the URL's fragment
+# or query string) back to the Swagger UI window that opened it, then closes itself.
+_OAUTH2_REDIRECT_PAGE = """<!doctype html>
+<html lang="en-US">
+<head>
+    <title>Swagger UI: OAuth2 Redirect</title>
+</head>
+<body>
+<script>
+    'use strict';
+    function readAuthResponse() {
+        var raw = /code|token|error/.test(window.location.hash)
+            ? window.location.hash.substring(1).replace('?', '&')
+            : window.location.search.substring(1);
+        var result = {};
+        if (!raw) {
+            return result;
+        }
+        raw.split('&').forEach(function (pair) {
+            var at = pair.indexOf('=');
+            var key = at < 0 ? pair : pair.substring(0, at);
+            var value = at < 0 ? '' : pair.substring(at + 1);
+            result[decodeURIComponent(key)] = decodeURIComponent(value);
+        });
+        return result;
+    }
+
+    function run() {
+        var oauth2 = window.opener.swaggerUIRedirectOauth2;
+        var sentState = oauth2.state;
+        var redirectUrl = oauth2.redirectUrl;
+        var qp = readAuthResponse();
+        var isValid = qp.state === sentState;
+        var flow = oauth2.auth.schema.get("flow");
+        var codeFlow = flow === "accessCode" || flow === "authorizationCode" ||
+            flow === "authorization_code";
+
+        if (codeFlow && !oauth2.auth.code) {
+            if (!isValid) {
+                oauth2.errCb({
+                    authId: oauth2.auth.name,
+                    source: "auth",
+                    level: "warning",
+                    message: "Authorization may be unsafe, passed state was changed in server. " +
+                        "The passed state wasn't returned from auth server."
+                });
+            }
+            if (qp.code) {
+                delete oauth2.state;
+                oauth2.auth.code = qp.code;
+                oauth2.callback({auth: oauth2.auth, redirectUrl: redirectUrl});
+            } else {
+                var message = "[Authorization failed]: no accessCode received from the server.";
+                if (qp.error) {
+                    message = "[" + qp.error + "]: " +
+                        (qp.error_description ? qp.error_description + ". " :
+                            "no accessCode received from the server. ") +
+                        (qp.error_uri ? "More info: " + qp.error_uri : "");
+                }
+                oauth2.errCb({
+                    authId: oauth2.auth.name,
+                    source: "auth",
+                    level: "error",
+                    message: message
+                });
+            }
+        } else {
+            oauth2.callback({auth: oauth2.auth, token: qp, isValid: isValid, redirectUrl: redirectUrl});
+        }
+        window.close();
+    }
+
+    if (document.readyState !== 'loading') {
+        run();
+    } else {
+        document.addEventListener('DOMContentLoaded', run);
+    }
+</script>
+</body>
+</html>
+"""
+
+
+def get_swagger_ui_oauth2_redirect_html() -> HTMLResponse:
+    """The page Swagger UI's OAuth2 flows redirect to (``swagger_ui_oauth2_redirect_url``)."""
+    return HTMLResponse(content=_OAUTH2_REDIRECT_PAGE)

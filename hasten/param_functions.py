@@ -1,0 +1,143 @@
+"""``Path()``, ``Query()``, ``Header()``, ``Cookie()``, ``Body()``, ``Form()``, ``File()``,
+``Depends()`` and ``Security()``: declare where a parameter comes from and how it validates.
+
+Every function accepts Pydantic's field options (``alias``, ``title``, ``gt``, ``min_length``,
+``pattern``, ``examples``, ``openapi_examples``, ``include_in_schema``, ...).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+from typing import Any, Literal
+
+from pydantic import AliasChoices, AliasPath, Discriminator
+from pydantic_core import PydanticUndefined
+from typing_extensions import TypedDict, Unpack
+
+from . import params
+
+__all__ = ["Body", "Cookie", "Depends", "File", "Form", "Header", "Path", "Query", "Security"]
+
+
+class FieldOptions(TypedDict, total=False):
+    """The field options every parameter function accepts."""
+
+    default_factory: Callable[[], Any] | None
+    annotation: Any | None
+    alias: str | None
+    alias_priority: int | None
+    validation_alias: str | AliasPath | AliasChoices | None
+    serialization_alias: str | None
+    title: str | None
+    description: str | None
+    gt: float | None
+    ge: float | None
+    lt: float | None
+    le: float | None
+    min_length: int | None
+    max_length: int | None
+    pattern: str | re.Pattern[str] | None
+    regex: str | None
+    discriminator: str | Discriminator | None
+    strict: bool | None
+    validate_default: bool | None
+    union_mode: Literal["smart", "left_to_right"] | None
+    fail_fast: bool | None
+    multiple_of: float | None
+    allow_inf_nan: bool | None
+    max_digits: int | None
+    decimal_places: int | None
+    examples: list[Any] | None
+    example: Any | None
+    openapi_examples: dict[str, Any] | None
+    deprecated: Any
+    include_in_schema: bool
+    json_schema_extra: dict[str, Any] | Callable[[dict[str, Any]], None] | None
+
+
+def Path(default: Any = ..., **options: Unpack[FieldOptions]) -> Any:  # noqa: N802
+    """A path parameter: ``item_id: Annotated[int, Path(ge=1)]``."""
+    return params.Path(default, **options)
+
+
+def Query(default: Any = PydanticUndefined, **options: Unpack[FieldOptions]) -> Any:  # noqa: N802
+    """A query parameter: ``q: Annotated[str | None, Query(max_length=50)] = None``."""
+    return params.Query(default, **options)
+
+
+def Header(  # noqa: N802
+    default: Any = PydanticUndefined,
+    *,
+    convert_underscores: bool = True,
+    **options: Unpack[FieldOptions],
+) -> Any:
+    """A header parameter: ``user_agent: Annotated[str | None, Header()] = None``."""
+    return params.Header(default, convert_underscores=convert_underscores, **options)
+
+
+def Cookie(default: Any = PydanticUndefined, **options: Unpack[FieldOptions]) -> Any:  # noqa: N802
+    """A cookie parameter: ``session: Annotated[str | None, Cookie()] = None``."""
+    return params.Cookie(default, **options)
+
+
+def Body(  # noqa: N802
+    default: Any = PydanticUndefined,
+    *,
+    embed: bool | None = None,
+    media_type: str = "application/json",
+    **options: Unpack[FieldOptions],
+) -> Any:
+    """A body value; ``embed=True`` expects ``{"name": value}`` even for one parameter."""
+    return params.Body(default, embed=embed, media_type=media_type, **options)
+
+
+def Form(  # noqa: N802
+    default: Any = PydanticUndefined,
+    *,
+    media_type: str = "application/x-www-form-urlencoded",
+    **options: Unpack[FieldOptions],
+) -> Any:
+    """A form field (URL-encoded or multipart)."""
+    return params.Form(default, media_type=media_type, **options)
+
+
+def File(  # noqa: N802
+    default: Any = PydanticUndefined,
+    *,
+    media_type: str = "multipart/form-data",
+    **options: Unpack[FieldOptions],
+) -> Any:
+    """An uploaded file: ``file: Annotated[bytes, File()]`` or ``file: UploadFile``."""
+    return params.File(default, media_type=media_type, **options)
+
+
+def Depends(  # noqa: N802
+    dependency: Callable[..., Any] | None = None,
+    *,
+    use_cache: bool = True,
+    scope: Literal["function", "request"] | None = None,
+    max_concurrency: int | None = None,
+) -> Any:
+    """Declare a dependency; its return value (or ``yield`` value) is passed in."""
+    return params.Depends(
+        dependency=dependency, use_cache=use_cache, scope=scope, max_concurrency=max_concurrency
+    )
+
+
+def Security(  # noqa: N802
+    dependency: Callable[..., Any] | None = None,
+    *,
+    scopes: Sequence[str] | None = None,
+    use_cache: bool = True,
+    scope: Literal["function", "request"] | None = None,
+    max_concurrency: int | None = None,
+) -> Any:
+    """A dependency that also requires OAuth2 ``scopes`` (see ``SecurityScopes``)."""
+    return params.Security(
+        dependency=dependency,
+        scopes=scopes,
+        use_cache=use_cache,
+        scope=scope,
+        max_concurrency=max_concurrency,
+    )

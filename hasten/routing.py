@@ -1,0 +1,768 @@
+"""Routes and routers: ``APIRoute``, ``APIWebSocketRoute``, ``APIRouter``.
+
+Declaring a route analyses its endpoint once (``Dependant``) and compiles a plan; requests
+only run the plan. Routers look routes up through an index (``hasten._routing``), so the
+cost of matching does not grow with the number of routes.
+"""
+
+from __future__ import annotations
+
+import inspect
+import re
+import warnings
+from collections.abc import AsyncIterator, Callable, Sequence
+from contextlib import asynccontextmanager
+from enum import Enum, IntEnum
+from typing import Any, TypeVar
+
+from starlette import routing
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import URL
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.responses import JSONResponse, PlainTextResponse, RedirectResponse, Response
+from starlette.routing import BaseRoute, Match, Mount, compile_path, get_name
+from starlette.routing import Route as Route
+from starlette.routing import WebSocketRoute as WebSocketRoute
+from starlette.types import ASGIApp, Lifespan, Receive, Scope, Send
+from starlette.websockets import WebSocketClose
+
+from . import params
+from ._plan.analysis import get_dependant, typed_return_annotation
+from ._plan.build import build_plan, flat_body_params, response_adapter, should_embed
+from ._plan.handler import request_app
+from ._plan.respond import body_allowed
+from ._plan.websocket import websocket_app
+from ._routing import Matcher
+from .datastructures import Default, DefaultPlaceholder
+from .exceptions import FastAPIDeprecationWarning, HastenError
+from .types import DecoratedCallable, IncEx
+
+__all__ = ["APIRoute", "APIRouter", "APIWebSocketRoute", "Mount", "Route", "WebSocketRoute"]
+
+_T = TypeVar("_T")
+
+
+def _unique_id(route: Any) -> str:
+    operation_id = f"{route.name}{route.path_format}"
+    operation_id = re.sub(r"\W", "_", operation_id)
+    assert route.methods
+    return f"{operation_id}_{next(iter(route.methods)).lower()}"
+
+
+def generate_unique_id(route: Any) -> str:
+    """The default operation id: endpoint name + path + first method, non-word chars → ``_``."""
+    from .utils import generate_unique_id as impl
+
+    return impl(route)
+
+
+def _value_or_default(*items: Any) -> Any:
+    for item in items:
+        if not isinstance(item, DefaultPlaceholder):
+            return item
+    return items[0]
+
+
+def _with_route_dependencies(
+    dependant: Any, dependencies: Sequence[params.Depends], path: str
+) -> Any:
+    for depends in reversed(dependencies):
+        if not callable(depends.dependency):
+            raise AssertionError("A parameter-less dependency must have a callable dependency")
+        scopes = list(depends.scopes or []) if isinstance(depends, params.Security) else []
+        dependant.dependencies.insert(
+            0,
+            get_dependant(
+                path=path,
+                call=depends.dependency,
+                own_oauth_scopes=scopes,
+                scope=depends.scope,
+                use_cache=depends.use_cache,
+                concurrency=depends._concurrency,
+            ),
+        )
+    return dependant
+
+
+class APIRoute(routing.Route):
+    """An HTTP path operation: its declaration plus the plan compiled from it."""
+
+    def __init__(
+        self,
+        path: str,
+        endpoint: Callable[..., Any],
+        *,
+        response_model: Any = Default(None),
+        status_code: int | None = None,
+        tags: list[str | Enum] | None = None,
+        dependencies: Sequence[params.Depends] | None = None,
+        summary: str | None = None,
+        description: str | None = None,
+        response_description: str = "Successful Response",
+        responses: dict[int | str, dict[str, Any]] | None = None,
+        deprecated: bool | None = None,
+        name: str | None = None,
+        methods: set[str] | list[str] | None = None,
+        operation_id: str | None = None,
+        response_model_include: IncEx | None = None,
+        response_model_exclude: IncEx | None = None,
+        response_model_by_alias: bool = True,
+        response_model_exclude_unset: bool = False,
+        response_model_exclude_defaults: bool = False,
+        response_model_exclude_none: bool = False,
+        include_in_schema: bool = True,
+        response_class: type[Response] | DefaultPlaceholder = Default(JSONResponse),
+        dependency_overrides_provider: Any | None = None,
+        callbacks: list[BaseRoute] | None = None,
+        openapi_extra: dict[str, Any] | None = None,
+        generate_unique_id_function: Callable[[APIRoute], str] | DefaultPlaceholder = Default(
+            generate_unique_id
+        ),
+        strict_content_type: bool | DefaultPlaceholder = Default(True),
+        max_body_size: int | None = None,
+        form_limits: Any = None,
+    ) -> None:
+        if not callable(endpoint):
+            raise AssertionError("An endpoint must be a callable")
+        self.path = path
+        self.endpoint = endpoint
+        self.summary = summary
+        self.response_description = response_description
+        self.deprecated = deprecated
+        self.operation_id = operation_id
+        self.response_model_include = response_model_include
+        self.response_model_exclude = response_model_exclude
+        self.response_model_by_alias = response_model_by_alias
+        self.response_model_exclude_unset = response_model_exclude_unset
+        self.response_model_exclude_defaults = response_model_exclude_defaults
+        self.response_model_exclude_none = response_model_exclude_none
+        self.include_in_schema = include_in_schema
+        self.response_class = response_class
+        self.dependency_overrides_provider = dependency_overrides_provider
+        self.callbacks = callbacks
+        self.openapi_extra = openapi_extra
+        self.generate_unique_id_function = generate_unique_id_function
+        self.strict_content_type = strict_content_type
+        self.max_body_size = max_body_size
+        self.form_limits = form_limits
+        self.tags = tags or []
+        self.responses = responses or {}
+        self.name = get_name(endpoint) if name is None else name
+        self.path_regex, self.path_format, self.param_convertors = compile_path(path)
+        self.methods: set[str] = {m.upper() for m in (methods or ["GET"])}
+        make_id = _value_or_default(generate_unique_id_function)
+        make_id = make_id.value if isinstance(make_id, DefaultPlaceholder) else make_id
+        self.unique_id = self.operation_id or make_id(self)
+        self.status_code = int(status_code) if isinstance(status_code, IntEnum) else status_code
+        self.dependencies = list(dependencies or [])
+        doc = description or inspect.cleandoc(endpoint.__doc__ or "")
+        self.description = doc.split("\f")[0].strip()
+        self._check_responses()
+        self.dependant = _with_route_dependencies(
+            get_dependant(path=self.path_format, call=endpoint), self.dependencies, self.path_format
+        )
+        self.body_params_flat = flat_body_params(self.dependant)
+        self.embed_body_fields = should_embed(self.body_params_flat)
+        self.response_model = self._response_model(response_model)
+        where = f"path={self.path!r}, endpoint={self.name}"
+        self.response_adapter = response_adapter(self.response_model, where)
+        self.plan = build_plan(self)
+        self.app = request_app(self.plan, self._overrides_of)
+
+    def _check_responses(self) -> None:
+        for code, response in self.responses.items():
+            if not isinstance(response, dict):
+                raise AssertionError("An additional response must be a dict")
+            if response.get("model") and not body_allowed(code):
+                raise AssertionError(f"Status code {code} must not have a response body")
+
+    def _response_model(self, response_model: Any) -> Any:
+        if isinstance(response_model, DefaultPlaceholder):
+            annotation = typed_return_annotation(self.endpoint)
+            if inspect.isclass(annotation) and issubclass(annotation, Response):
+                return None
+            response_model = annotation
+        if response_model and not body_allowed(self.status_code):
+            raise AssertionError(f"Status code {self.status_code} must not have a response body")
+        return response_model
+
+    def _overrides_of(self, scope: Scope) -> Any:
+        provider = self.dependency_overrides_provider
+        if provider is None:
+            provider = scope.get("app")
+        return getattr(provider, "dependency_overrides", None)
+
+    @property
+    def _embed_body_fields(self) -> bool:
+        return self.embed_body_fields
+
+
+class APIWebSocketRoute(routing.WebSocketRoute):
+    """A WebSocket endpoint with parameters and dependencies, like HTTP routes."""
+
+    def __init__(
+        self,
+        path: str,
+        endpoint: Callable[..., Any],
+        *,
+        name: str | None = None,
+        dependencies: Sequence[params.Depends] | None = None,
+        dependency_overrides_provider: Any | None = None,
+    ) -> None:
+        self.path = path
+        self.endpoint = endpoint
+        self.name = get_name(endpoint) if name is None else name
+        self.dependencies = list(dependencies or [])
+        self.dependency_overrides_provider = dependency_overrides_provider
+        self.path_regex, self.path_format, self.param_convertors = compile_path(path)
+        self.dependant = _with_route_dependencies(
+            get_dependant(path=self.path_format, call=endpoint), self.dependencies, self.path_format
+        )
+        self.app = websocket_app(self.dependant, self._overrides_of)
+
+    def _overrides_of(self, scope: Scope) -> Any:
+        provider = self.dependency_overrides_provider or scope.get("app")
+        return getattr(provider, "dependency_overrides", None)
+
+    def matches(self, scope: Scope) -> tuple[Match, Scope]:
+        match, child_scope = super().matches(scope)
+        if match != Match.NONE:
+            child_scope["route"] = self
+        return match, child_scope
+
+
+def _merge_lifespans(outer: Lifespan[Any], inner: Lifespan[Any]) -> Lifespan[Any]:
+    @asynccontextmanager
+    async def merged(app: Any) -> AsyncIterator[Any]:
+        async with outer(app) as outer_state, inner(app) as inner_state:
+            if outer_state is None and inner_state is None:
+                yield None
+            else:
+                yield {**(outer_state or {}), **(inner_state or {})}
+
+    return merged  # type: ignore[return-value]
+
+
+class _EventLifespan:
+    """Runs a router's ``on_startup``/``on_shutdown`` handlers around the app's life."""
+
+    def __init__(self, router: APIRouter) -> None:
+        self.router = router
+
+    def __call__(self, app: Any) -> _EventLifespan:
+        return self
+
+    async def __aenter__(self) -> None:
+        await self.router._startup()
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.router._shutdown()
+
+
+class APIRouter(routing.Router):
+    """A group of path operations with shared prefix, tags, dependencies and responses."""
+
+    def __init__(
+        self,
+        *,
+        prefix: str = "",
+        tags: list[str | Enum] | None = None,
+        dependencies: Sequence[params.Depends] | None = None,
+        default_response_class: type[Response] = Default(JSONResponse),
+        responses: dict[int | str, dict[str, Any]] | None = None,
+        callbacks: list[BaseRoute] | None = None,
+        routes: list[BaseRoute] | None = None,
+        redirect_slashes: bool = True,
+        default: ASGIApp | None = None,
+        dependency_overrides_provider: Any | None = None,
+        route_class: type[APIRoute] = APIRoute,
+        on_startup: Sequence[Callable[[], Any]] | None = None,
+        on_shutdown: Sequence[Callable[[], Any]] | None = None,
+        lifespan: Lifespan[Any] | None = None,
+        deprecated: bool | None = None,
+        include_in_schema: bool = True,
+        generate_unique_id_function: Callable[[APIRoute], str] = Default(generate_unique_id),
+        strict_content_type: bool = Default(True),
+        max_body_size: int | None = None,
+        form_limits: Any = None,
+    ) -> None:
+        super().__init__(routes=routes, redirect_slashes=redirect_slashes, default=default)
+        self.on_startup: list[Callable[[], Any]] = list(on_startup or [])
+        self.on_shutdown: list[Callable[[], Any]] = list(on_shutdown or [])
+        events = _EventLifespan(self)
+        self.lifespan_context = (
+            events if lifespan is None else _merge_lifespans(events, _as_lifespan(lifespan))
+        )
+        if prefix:
+            if not prefix.startswith("/"):
+                raise AssertionError("A path prefix must start with '/'")
+            if prefix.endswith("/"):
+                raise AssertionError(
+                    "A path prefix must not end with '/', as the routes will start with '/'"
+                )
+        self.prefix = prefix
+        self.tags: list[str | Enum] = tags or []
+        self.dependencies = list(dependencies or [])
+        self.deprecated = deprecated
+        self.include_in_schema = include_in_schema
+        self.responses = responses or {}
+        self.callbacks = callbacks or []
+        self.dependency_overrides_provider = dependency_overrides_provider
+        self.route_class = route_class
+        self.default_response_class = default_response_class
+        self.generate_unique_id_function = generate_unique_id_function
+        self.strict_content_type = strict_content_type
+        self.max_body_size = max_body_size
+        self.form_limits = form_limits
+        self._matcher: Matcher | None = None
+        self._matcher_key: tuple[int, int] = (0, 0)
+
+    # --- lifespan ---------------------------------------------------------------------------
+
+    async def _startup(self) -> None:
+        for handler in self.on_startup:
+            if inspect.iscoroutinefunction(handler):
+                await handler()
+            else:
+                await run_in_threadpool(handler)
+
+    async def _shutdown(self) -> None:
+        for handler in self.on_shutdown:
+            if inspect.iscoroutinefunction(handler):
+                await handler()
+            else:
+                await run_in_threadpool(handler)
+
+    def add_event_handler(self, event_type: str, func: Callable[[], Any]) -> None:
+        """Run ``func`` at ``"startup"`` or ``"shutdown"``."""
+        if event_type == "startup":
+            self.on_startup.append(func)
+        elif event_type == "shutdown":
+            self.on_shutdown.append(func)
+        else:
+            raise AssertionError(f"Unknown event type: {event_type!r}")
+
+    def on_event(self, event_type: str) -> Callable[[DecoratedCallable], DecoratedCallable]:
+        """Deprecated: use ``lifespan``. Registers a startup/shutdown handler."""
+        warnings.warn(
+            "\n        on_event is deprecated, use lifespan event handlers instead.\n\n"
+            "        Read more about it in the\n"
+            "        [FastAPI docs for Lifespan Events](https://fastapi.tiangolo.com/advanced/events/).\n        ",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+
+        def decorator(func: DecoratedCallable) -> DecoratedCallable:
+            self.add_event_handler(event_type, func)
+            return func
+
+        return decorator
+
+    # --- matching -----------------------------------------------------------------------------
+
+    def _get_matcher(self) -> Matcher:
+        routes = self.routes
+        key = (id(routes), len(routes))
+        if self._matcher is None or key != self._matcher_key:
+            self._matcher = Matcher(routes)
+            self._matcher_key = key
+        return self._matcher
+
+    def _match(self, scope: Scope) -> tuple[Any, Scope | None, Any, Scope | None]:
+        routes = self.routes
+        path = routing.get_route_path(scope)
+        partial = partial_scope = None
+        for index in self._get_matcher().candidates(path):
+            route = routes[index]
+            match, child = route.matches(scope)
+            if match is Match.FULL:
+                return route, child, None, None
+            if match is Match.PARTIAL and partial is None:
+                partial, partial_scope = route, child
+        return None, None, partial, partial_scope
+
+    async def app(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Find the route for ``scope`` and hand the request to it."""
+        if "router" not in scope:
+            scope["router"] = self
+        if scope["type"] == "lifespan":
+            await self.lifespan(scope, receive, send)
+            return
+        route, child, partial, partial_scope = self._match(scope)
+        if route is None and partial is not None:
+            route, child = partial, partial_scope
+        if route is not None:
+            scope["route"] = route
+            scope.update(child or {})
+            await route.handle(scope, receive, send)
+            return
+        if await self._redirect_slashes(scope, receive, send):
+            return
+        await self.default(scope, receive, send)
+
+    async def _redirect_slashes(self, scope: Scope, receive: Receive, send: Send) -> bool:
+        path = routing.get_route_path(scope)
+        if scope["type"] != "http" or not self.redirect_slashes or path == "/":
+            return False
+        other = dict(scope)
+        other["path"] = scope["path"].rstrip("/") if path.endswith("/") else scope["path"] + "/"
+        route, _, partial, _ = self._match(other)
+        if route is None and partial is None:
+            return False
+        await RedirectResponse(url=str(URL(scope=other)))(scope, receive, send)
+        return True
+
+    async def not_found(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "websocket":
+            await WebSocketClose()(scope, receive, send)
+            return
+        if "app" in scope:
+            raise StarletteHTTPException(status_code=404)
+        await PlainTextResponse("Not Found", status_code=404)(scope, receive, send)
+
+    # --- declaring routes ---------------------------------------------------------------------
+
+    def add_api_route(
+        self,
+        path: str,
+        endpoint: Callable[..., Any],
+        *,
+        response_model: Any = Default(None),
+        status_code: int | None = None,
+        tags: list[str | Enum] | None = None,
+        dependencies: Sequence[params.Depends] | None = None,
+        summary: str | None = None,
+        description: str | None = None,
+        response_description: str = "Successful Response",
+        responses: dict[int | str, dict[str, Any]] | None = None,
+        deprecated: bool | None = None,
+        methods: set[str] | list[str] | None = None,
+        operation_id: str | None = None,
+        response_model_include: IncEx | None = None,
+        response_model_exclude: IncEx | None = None,
+        response_model_by_alias: bool = True,
+        response_model_exclude_unset: bool = False,
+        response_model_exclude_defaults: bool = False,
+        response_model_exclude_none: bool = False,
+        include_in_schema: bool = True,
+        response_class: type[Response] | DefaultPlaceholder = Default(JSONResponse),
+        name: str | None = None,
+        route_class_override: type[APIRoute] | None = None,
+        callbacks: list[BaseRoute] | None = None,
+        openapi_extra: dict[str, Any] | None = None,
+        generate_unique_id_function: Callable[[APIRoute], str] | DefaultPlaceholder = Default(
+            generate_unique_id
+        ),
+        strict_content_type: bool | DefaultPlaceholder = Default(True),
+        max_body_size: int | None = None,
+        form_limits: Any = None,
+    ) -> None:
+        """Add a path operation (what the ``@router.get(...)`` decorators call)."""
+        route_class = route_class_override or self.route_class
+        route = route_class(
+            self.prefix + path,
+            endpoint=endpoint,
+            response_model=response_model,
+            status_code=status_code,
+            tags=[*self.tags, *(tags or [])],
+            dependencies=[*self.dependencies, *(dependencies or [])],
+            summary=summary,
+            description=description,
+            response_description=response_description,
+            responses={**self.responses, **(responses or {})},
+            deprecated=deprecated or self.deprecated,
+            methods=methods,
+            operation_id=operation_id,
+            response_model_include=response_model_include,
+            response_model_exclude=response_model_exclude,
+            response_model_by_alias=response_model_by_alias,
+            response_model_exclude_unset=response_model_exclude_unset,
+            response_model_exclude_defaults=response_model_exclude_defaults,
+            response_model_exclude_none=response_model_exclude_none,
+            include_in_schema=include_in_schema and self.include_in_schema,
+            response_class=_value_or_default(response_class, self.default_response_class),
+            name=name,
+            dependency_overrides_provider=self.dependency_overrides_provider,
+            callbacks=[*self.callbacks, *(callbacks or [])],
+            openapi_extra=openapi_extra,
+            generate_unique_id_function=_value_or_default(
+                generate_unique_id_function, self.generate_unique_id_function
+            ),
+            strict_content_type=_value_or_default(strict_content_type, self.strict_content_type),
+            **_extra_route_kwargs(route_class, max_body_size, form_limits),
+        )
+        self.routes.append(route)
+
+    def api_route(
+        self, path: str, **options: Any
+    ) -> Callable[[DecoratedCallable], DecoratedCallable]:
+        """Decorator form of :meth:`add_api_route`."""
+
+        def decorator(func: DecoratedCallable) -> DecoratedCallable:
+            self.add_api_route(path, func, **options)
+            return func
+
+        return decorator
+
+    def _method(
+        self, method: str, path: str, options: dict[str, Any]
+    ) -> Callable[[DecoratedCallable], DecoratedCallable]:
+        return self.api_route(path, methods=[method], **options)
+
+    def get(self, path: str, **options: Any) -> Callable[[DecoratedCallable], DecoratedCallable]:
+        """Declare a ``GET`` path operation."""
+        return self._method("GET", path, options)
+
+    def put(self, path: str, **options: Any) -> Callable[[DecoratedCallable], DecoratedCallable]:
+        """Declare a ``PUT`` path operation."""
+        return self._method("PUT", path, options)
+
+    def post(self, path: str, **options: Any) -> Callable[[DecoratedCallable], DecoratedCallable]:
+        """Declare a ``POST`` path operation."""
+        return self._method("POST", path, options)
+
+    def delete(self, path: str, **options: Any) -> Callable[[DecoratedCallable], DecoratedCallable]:
+        """Declare a ``DELETE`` path operation."""
+        return self._method("DELETE", path, options)
+
+    def options(
+        self, path: str, **options: Any
+    ) -> Callable[[DecoratedCallable], DecoratedCallable]:
+        """Declare an ``OPTIONS`` path operation."""
+        return self._method("OPTIONS", path, options)
+
+    def head(self, path: str, **options: Any) -> Callable[[DecoratedCallable], DecoratedCallable]:
+        """Declare a ``HEAD`` path operation."""
+        return self._method("HEAD", path, options)
+
+    def patch(self, path: str, **options: Any) -> Callable[[DecoratedCallable], DecoratedCallable]:
+        """Declare a ``PATCH`` path operation."""
+        return self._method("PATCH", path, options)
+
+    def trace(self, path: str, **options: Any) -> Callable[[DecoratedCallable], DecoratedCallable]:
+        """Declare a ``TRACE`` path operation."""
+        return self._method("TRACE", path, options)
+
+    def add_api_websocket_route(
+        self,
+        path: str,
+        endpoint: Callable[..., Any],
+        name: str | None = None,
+        *,
+        dependencies: Sequence[params.Depends] | None = None,
+    ) -> None:
+        """Add a WebSocket endpoint with parameters and dependencies."""
+        self.routes.append(
+            APIWebSocketRoute(
+                self.prefix + path,
+                endpoint=endpoint,
+                name=name,
+                dependencies=[*self.dependencies, *(dependencies or [])],
+                dependency_overrides_provider=self.dependency_overrides_provider,
+            )
+        )
+
+    def websocket(
+        self,
+        path: str,
+        name: str | None = None,
+        *,
+        dependencies: Sequence[params.Depends] | None = None,
+    ) -> Callable[[DecoratedCallable], DecoratedCallable]:
+        """Declare a WebSocket endpoint."""
+
+        def decorator(func: DecoratedCallable) -> DecoratedCallable:
+            self.add_api_websocket_route(path, func, name=name, dependencies=dependencies)
+            return func
+
+        return decorator
+
+    def websocket_route(
+        self, path: str, name: str | None = None
+    ) -> Callable[[DecoratedCallable], DecoratedCallable]:
+        """Declare a plain Starlette WebSocket endpoint."""
+
+        def decorator(func: DecoratedCallable) -> DecoratedCallable:
+            self.add_websocket_route(path, func, name=name)
+            return func
+
+        return decorator
+
+    def route(
+        self,
+        path: str,
+        methods: list[str] | None = None,
+        name: str | None = None,
+        include_in_schema: bool = True,
+    ) -> Callable[[DecoratedCallable], DecoratedCallable]:
+        """Declare a plain Starlette route (``request → response``)."""
+
+        def decorator(func: DecoratedCallable) -> DecoratedCallable:
+            self.add_route(
+                path, func, methods=methods, name=name, include_in_schema=include_in_schema
+            )
+            return func
+
+        return decorator
+
+    # --- including routers --------------------------------------------------------------------
+
+    def include_router(
+        self,
+        router: APIRouter,
+        *,
+        prefix: str = "",
+        tags: list[str | Enum] | None = None,
+        dependencies: Sequence[params.Depends] | None = None,
+        default_response_class: type[Response] = Default(JSONResponse),
+        responses: dict[int | str, dict[str, Any]] | None = None,
+        callbacks: list[BaseRoute] | None = None,
+        deprecated: bool | None = None,
+        include_in_schema: bool = True,
+        generate_unique_id_function: Callable[[APIRoute], str] = Default(generate_unique_id),
+        strict_content_type: bool = Default(True),
+        max_body_size: int | None = None,
+        form_limits: Any = None,
+    ) -> None:
+        """Copy ``router``'s routes into this router, under ``prefix`` and the given settings."""
+        if self is router:
+            raise AssertionError(
+                "Cannot include the same APIRouter instance into itself. "
+                "Did you mean to include a different router?"
+            )
+        _check_prefix(router, prefix)
+        include = _Include(
+            self, router, prefix, tags, dependencies, default_response_class, responses,
+            callbacks, deprecated, include_in_schema, generate_unique_id_function,
+            strict_content_type,
+        )  # fmt: skip
+        for route in router.routes:
+            include.add(route)
+        self.on_startup.extend(router.on_startup)
+        self.on_shutdown.extend(router.on_shutdown)
+        self.lifespan_context = _merge_lifespans(self.lifespan_context, router.lifespan_context)
+
+
+def _as_lifespan(lifespan: Any) -> Lifespan[Any]:
+    if inspect.isasyncgenfunction(lifespan):
+        return asynccontextmanager(lifespan)  # type: ignore[no-any-return]
+    return lifespan  # type: ignore[no-any-return]
+
+
+def _extra_route_kwargs(route_class: type, max_body_size: Any, form_limits: Any) -> dict[str, Any]:
+    if route_class is APIRoute or issubclass(route_class, APIRoute) and _accepts(route_class):
+        return {"max_body_size": max_body_size, "form_limits": form_limits}
+    return {}
+
+
+def _accepts(route_class: type) -> bool:
+    sig = inspect.signature(route_class.__init__)
+    return "max_body_size" in sig.parameters or any(
+        p.kind is p.VAR_KEYWORD for p in sig.parameters.values()
+    )
+
+
+def _check_prefix(router: APIRouter, prefix: str) -> None:
+    if prefix:
+        if not prefix.startswith("/"):
+            raise AssertionError("A path prefix must start with '/'")
+        if prefix.endswith("/"):
+            raise AssertionError(
+                "A path prefix must not end with '/', as the routes will start with '/'"
+            )
+        return
+    for route in router.routes:
+        path = getattr(route, "path", None)
+        if path is not None and not path:
+            name = getattr(route, "name", "unknown")
+            raise HastenError(f"Prefix and path cannot be both empty (path operation: {name})")
+
+
+class _Include:
+    """The settings of one ``include_router`` call, applied to each included route."""
+
+    def __init__(self, parent: APIRouter, router: APIRouter, prefix: str, *settings: Any):
+        self.parent, self.router, self.prefix = parent, router, prefix
+        (
+            self.tags, self.dependencies, self.default_response_class, self.responses,
+            self.callbacks, self.deprecated, self.include_in_schema, self.unique_id_fn,
+            self.strict_content_type,
+        ) = settings  # fmt: skip
+
+    def add(self, route: BaseRoute) -> None:
+        parent, prefix = self.parent, self.prefix
+        if isinstance(route, APIRoute):
+            self._add_api_route(route)
+        elif isinstance(route, APIWebSocketRoute):
+            parent.add_api_websocket_route(
+                prefix + route.path,
+                route.endpoint,
+                name=route.name,
+                dependencies=[*(self.dependencies or []), *route.dependencies],
+            )
+        elif isinstance(route, routing.Route):
+            methods = list(route.methods or [])
+            parent.add_route(
+                prefix + route.path,
+                route.endpoint,
+                methods=methods,
+                include_in_schema=route.include_in_schema,
+                name=route.name,
+            )
+        elif isinstance(route, routing.WebSocketRoute):
+            parent.add_websocket_route(prefix + route.path, route.endpoint, name=route.name)
+        else:
+            parent.routes.append(route)
+
+    def _add_api_route(self, route: APIRoute) -> None:
+        router = self.router
+        use_class = _value_or_default(
+            route.response_class,
+            router.default_response_class,
+            self.default_response_class,
+            self.parent.default_response_class,
+        )
+        self.parent.add_api_route(
+            self.prefix + route.path,
+            route.endpoint,
+            response_model=route.response_model,
+            status_code=route.status_code,
+            tags=[*(self.tags or []), *route.tags],
+            dependencies=[*(self.dependencies or []), *route.dependencies],
+            summary=route.summary,
+            description=route.description,
+            response_description=route.response_description,
+            responses={**(self.responses or {}), **route.responses},
+            deprecated=route.deprecated or self.deprecated,
+            methods=route.methods,
+            operation_id=route.operation_id,
+            response_model_include=route.response_model_include,
+            response_model_exclude=route.response_model_exclude,
+            response_model_by_alias=route.response_model_by_alias,
+            response_model_exclude_unset=route.response_model_exclude_unset,
+            response_model_exclude_defaults=route.response_model_exclude_defaults,
+            response_model_exclude_none=route.response_model_exclude_none,
+            include_in_schema=route.include_in_schema and self.include_in_schema,
+            response_class=use_class,
+            name=route.name,
+            route_class_override=type(route),
+            callbacks=[*(self.callbacks or []), *(route.callbacks or [])],
+            openapi_extra=route.openapi_extra,
+            generate_unique_id_function=_value_or_default(
+                route.generate_unique_id_function,
+                router.generate_unique_id_function,
+                self.unique_id_fn,
+                self.parent.generate_unique_id_function,
+            ),
+            strict_content_type=_value_or_default(
+                route.strict_content_type,
+                router.strict_content_type,
+                self.strict_content_type,
+                self.parent.strict_content_type,
+            ),
+            max_body_size=route.max_body_size,
+            form_limits=route.form_limits,
+        )
+
+
+_ = (FastAPIDeprecationWarning, response_adapter, _unique_id)

@@ -1,0 +1,5 @@
+"""In-process test client (Starlette's, built on httpx)."""
+
+from starlette.testclient import TestClient as TestClient
+
+__all__ = ["TestClient"]
