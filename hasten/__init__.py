@@ -1,7 +1,6 @@
 """Hasten: typed HTTP APIs, FastAPI-compatible, compiled once per route."""
 
-from starlette import status as status
-
+from . import status as status
 from .applications import FastAPI as FastAPI
 from .applications import Hasten as Hasten
 from .background import BackgroundTasks as BackgroundTasks

@@ -257,7 +257,9 @@ class Hasten(Starlette):
         """Add a path operation (see ``APIRouter.add_api_route``)."""
         self.router.add_api_route(path, endpoint, **options)
 
-    def api_route(self, path: str, **options: Any) -> Callable[[DecoratedCallable], DecoratedCallable]:
+    def api_route(
+        self, path: str, **options: Any
+    ) -> Callable[[DecoratedCallable], DecoratedCallable]:
         """Decorator: a path operation for the given ``methods``."""
         return self.router.api_route(path, **options)
 
@@ -277,7 +279,9 @@ class Hasten(Starlette):
         """Declare a ``DELETE`` path operation."""
         return self.router.delete(path, **options)
 
-    def options(self, path: str, **options: Any) -> Callable[[DecoratedCallable], DecoratedCallable]:
+    def options(
+        self, path: str, **options: Any
+    ) -> Callable[[DecoratedCallable], DecoratedCallable]:
         """Declare an ``OPTIONS`` path operation."""
         return self.router.options(path, **options)
 

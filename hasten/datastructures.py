@@ -96,7 +96,7 @@ class DefaultPlaceholder:
 DefaultType = TypeVar("DefaultType")
 
 
-def Default(value: DefaultType) -> DefaultType:  # noqa: N802 - FastAPI's name
+def Default(value: DefaultType) -> DefaultType:
     """Wrap ``value`` as a default that an explicit argument overrides."""
     return DefaultPlaceholder(value)  # type: ignore[return-value]
 

@@ -138,6 +138,10 @@ encoders_by_class_tuples = generate_encoders_by_class_tuples(ENCODERS_BY_TYPE)
 
 _SEQUENCE_TYPES = (list, set, frozenset, GeneratorType, tuple, deque)
 _PRIMITIVES = frozenset({str, int, float, bool, type(None)})
+# Exact types no earlier rule can claim, so ENCODERS_BY_TYPE can be consulted first.
+_LEAF_TYPES = frozenset(
+    {datetime.date, datetime.datetime, datetime.time, datetime.timedelta, Decimal, UUID, bytes}
+)
 _UNSET: Any = object()
 
 
@@ -195,6 +199,10 @@ class _Encoder:
             return self.encode_dict(obj, include, exclude)
         if cls is list or cls is tuple:
             return [self.encode(item, include, exclude) for item in obj]
+        if cls in _LEAF_TYPES:
+            leaf_encoder = ENCODERS_BY_TYPE.get(cls)
+            if leaf_encoder is not None:
+                return leaf_encoder(obj)
         return self.encode_other(obj, include, exclude)
 
     def encode_custom(self, obj: Any) -> Any:

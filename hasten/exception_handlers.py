@@ -6,12 +6,12 @@ from __future__ import annotations
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
+from starlette.status import WS_1008_POLICY_VIOLATION
 from starlette.websockets import WebSocket
 
 from ._plan.respond import body_allowed
 from .encoders import jsonable_encoder
 from .exceptions import RequestValidationError, WebSocketRequestValidationError
-from starlette.status import WS_1008_POLICY_VIOLATION
 
 __all__ = [
     "http_exception_handler",

@@ -56,17 +56,17 @@ class FieldOptions(TypedDict, total=False):
     json_schema_extra: dict[str, Any] | Callable[[dict[str, Any]], None] | None
 
 
-def Path(default: Any = ..., **options: Unpack[FieldOptions]) -> Any:  # noqa: N802
+def Path(default: Any = ..., **options: Unpack[FieldOptions]) -> Any:
     """A path parameter: ``item_id: Annotated[int, Path(ge=1)]``."""
     return params.Path(default, **options)
 
 
-def Query(default: Any = PydanticUndefined, **options: Unpack[FieldOptions]) -> Any:  # noqa: N802
+def Query(default: Any = PydanticUndefined, **options: Unpack[FieldOptions]) -> Any:
     """A query parameter: ``q: Annotated[str | None, Query(max_length=50)] = None``."""
     return params.Query(default, **options)
 
 
-def Header(  # noqa: N802
+def Header(
     default: Any = PydanticUndefined,
     *,
     convert_underscores: bool = True,
@@ -76,12 +76,12 @@ def Header(  # noqa: N802
     return params.Header(default, convert_underscores=convert_underscores, **options)
 
 
-def Cookie(default: Any = PydanticUndefined, **options: Unpack[FieldOptions]) -> Any:  # noqa: N802
+def Cookie(default: Any = PydanticUndefined, **options: Unpack[FieldOptions]) -> Any:
     """A cookie parameter: ``session: Annotated[str | None, Cookie()] = None``."""
     return params.Cookie(default, **options)
 
 
-def Body(  # noqa: N802
+def Body(
     default: Any = PydanticUndefined,
     *,
     embed: bool | None = None,
@@ -92,7 +92,7 @@ def Body(  # noqa: N802
     return params.Body(default, embed=embed, media_type=media_type, **options)
 
 
-def Form(  # noqa: N802
+def Form(
     default: Any = PydanticUndefined,
     *,
     media_type: str = "application/x-www-form-urlencoded",
@@ -102,7 +102,7 @@ def Form(  # noqa: N802
     return params.Form(default, media_type=media_type, **options)
 
 
-def File(  # noqa: N802
+def File(
     default: Any = PydanticUndefined,
     *,
     media_type: str = "multipart/form-data",
@@ -112,7 +112,7 @@ def File(  # noqa: N802
     return params.File(default, media_type=media_type, **options)
 
 
-def Depends(  # noqa: N802
+def Depends(
     dependency: Callable[..., Any] | None = None,
     *,
     use_cache: bool = True,
@@ -125,7 +125,7 @@ def Depends(  # noqa: N802
     )
 
 
-def Security(  # noqa: N802
+def Security(
     dependency: Callable[..., Any] | None = None,
     *,
     scopes: Sequence[str] | None = None,

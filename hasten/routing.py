@@ -20,6 +20,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import URL
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import JSONResponse, PlainTextResponse, RedirectResponse, Response
+from starlette._utils import get_route_path
 from starlette.routing import BaseRoute, Match, Mount, compile_path, get_name
 from starlette.routing import Route as Route
 from starlette.routing import WebSocketRoute as WebSocketRoute
@@ -370,7 +371,7 @@ class APIRouter(routing.Router):
 
     def _match(self, scope: Scope) -> tuple[Any, Scope | None, Any, Scope | None]:
         routes = self.routes
-        path = routing.get_route_path(scope)
+        path = get_route_path(scope)
         partial = partial_scope = None
         for index in self._get_matcher().candidates(path):
             route = routes[index]
@@ -401,7 +402,7 @@ class APIRouter(routing.Router):
         await self.default(scope, receive, send)
 
     async def _redirect_slashes(self, scope: Scope, receive: Receive, send: Send) -> bool:
-        path = routing.get_route_path(scope)
+        path = get_route_path(scope)
         if scope["type"] != "http" or not self.redirect_slashes or path == "/":
             return False
         other = dict(scope)
@@ -656,7 +657,7 @@ def _extra_route_kwargs(route_class: type, max_body_size: Any, form_limits: Any)
 
 
 def _accepts(route_class: type) -> bool:
-    sig = inspect.signature(route_class.__init__)
+    sig = inspect.signature(route_class)
     return "max_body_size" in sig.parameters or any(
         p.kind is p.VAR_KEYWORD for p in sig.parameters.values()
     )

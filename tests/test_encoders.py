@@ -341,3 +341,10 @@ def test_isoformat_and_class_tuples() -> None:
     assert grouped == {str: (int, float), repr: (bytes,)}
     assert set(encoders_by_class_tuples[str]) >= {UUID, IPv4Address}
     assert ENCODERS_BY_TYPE[datetime.date] is isoformat
+
+
+def test_encoders_by_type_can_be_overridden(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(ENCODERS_BY_TYPE, datetime.date, lambda d: d.year)
+    assert jsonable_encoder({"d": datetime.date(2021, 5, 6)}) == {"d": 2021}
+    uid = UUID(int=1)
+    assert jsonable_encoder({uid}) == [str(uid)]  # set items are still encoded one by one

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import logging
 import types as pytypes
 import warnings
@@ -28,13 +29,15 @@ from hasten import (
     middleware,
     requests,
     staticfiles,
-    status,
     templating,
     testclient,
     types,
     websockets,
 )
 from hasten.middleware import cors, gzip, httpsredirect, trustedhost
+
+# The submodule itself (``hasten.status`` the attribute may be ``starlette.status``).
+status = importlib.import_module("hasten.status")
 
 
 @pytest.mark.parametrize(

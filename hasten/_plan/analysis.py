@@ -44,7 +44,9 @@ def _eval(annotation: Any, globalns: dict[str, Any]) -> Any:
         try:
             annotation = ref._evaluate(globalns, globalns, recursive_guard=frozenset())  # type: ignore[call-arg]
         except TypeError:  # Python 3.13+ signature
-            annotation = ref._evaluate(globalns, globalns, type_params=(), recursive_guard=frozenset())  # type: ignore[call-arg]
+            annotation = ref._evaluate(
+                globalns, globalns, type_params=(), recursive_guard=frozenset()
+            )  # type: ignore[call-arg]
         if annotation is type(None):
             return None
     return annotation
@@ -81,40 +83,41 @@ class _Param:
     field: ParamField | None
 
 
-def _marker_from_annotated(name: str, args: tuple[Any, ...], value: Any) -> Any:
+def _merged(marker: FieldInfo, annotation: Any) -> FieldInfo:
+    """A copy of ``marker`` carrying every field option found in ``Annotated`` metadata."""
+    merged = FieldInfo.from_annotation(annotation)
+    info = copy(marker)
+    for key, value in merged._attributes_set.items():
+        if key != "default":
+            setattr(info, key, value)
+    info._attributes_set = {**marker._attributes_set, **merged._attributes_set}
+    info.metadata = merged.metadata
+    return info
+
+
+def _marker_from_annotated(name: str, annotation: Any, args: tuple[Any, ...], value: Any) -> Any:
     markers = [a for a in args if isinstance(a, (params.Param, params.Body, params.Depends))]
     if not markers:
         return None
     marker = markers[-1]
     if isinstance(marker, params.Depends):
         return marker
-    info = copy(marker)
-    if info.default is not Undefined and info.default is not ...:
+    if marker.default is not Undefined and marker.default is not ...:
         raise AssertionError(
-            f"`{type(info).__name__}` default value cannot be set in `Annotated` for"
+            f"`{type(marker).__name__}` default value cannot be set in `Annotated` for"
             f" {name!r}. Set the default value with `=` instead."
         )
+    info = _merged(marker, annotation)
     info.default = Undefined if value is inspect.Signature.empty else value
     return info
 
 
-def _extra_metadata(args: tuple[Any, ...], marker: Any) -> list[Any]:
-    """Constraints to validate with: Annotated metadata plus the marker's own."""
-    extra: list[Any] = []
-    for item in args:
-        if isinstance(item, params.Depends):
-            continue
-        if isinstance(item, FieldInfo):
-            extra.extend(item.metadata)
-            if item.discriminator is not None:
-                extra.append(FieldInfo(discriminator=item.discriminator))
-        else:
-            extra.append(item)
-    if isinstance(marker, FieldInfo) and marker not in args:
-        extra.extend(marker.metadata)
-        if marker.discriminator is not None:
-            extra.append(FieldInfo(discriminator=marker.discriminator))
-    return extra
+def _validation_type(type_annotation: Any, info: FieldInfo) -> Any:
+    """The declared type plus the marker's constraints, for validation and JSON schema."""
+    extra = list(info.metadata)
+    if info.discriminator is not None:
+        extra.append(FieldInfo(discriminator=info.discriminator))
+    return Annotated.__class_getitem__((type_annotation, *extra)) if extra else type_annotation  # type: ignore[attr-defined]
 
 
 def _default_marker(name: str, type_annotation: Any, value: Any, is_path: bool) -> FieldInfo:
@@ -140,7 +143,7 @@ def analyze_param(name: str, annotation: Any, value: Any, path_names: set[str]) 
     if get_origin(annotation) is Annotated:
         type_annotation, *rest = get_args(annotation)
         args = tuple(rest)
-    marker = _marker_from_annotated(name, args, value)
+    marker = _marker_from_annotated(name, annotation, args, value)
     marker = _marker_from_default(name, marker, value)
     if isinstance(marker, params.Depends):
         if marker.dependency is None:
@@ -153,7 +156,11 @@ def analyze_param(name: str, annotation: Any, value: Any, path_names: set[str]) 
     is_path = name in path_names
     if marker is None:
         marker = _default_marker(name, type_annotation, value, is_path)
-    field = _make_field(name, marker, type_annotation, args, is_path, path_names)
+        if args:
+            default = marker.default
+            marker = _merged(marker, annotation)
+            marker.default = default
+    field = _make_field(name, marker, type_annotation, is_path, path_names)
     return _Param(type_annotation, None, field)
 
 
@@ -184,7 +191,6 @@ def _make_field(
     name: str,
     marker: FieldInfo,
     type_annotation: Any,
-    args: tuple[Any, ...],
     is_path: bool,
     path_names: set[str],
 ) -> ParamField:
@@ -209,9 +215,7 @@ def _make_field(
     if isinstance(marker.validation_alias, str) is False and marker.validation_alias is None:
         marker.validation_alias = None
     marker.annotation = type_annotation
-    extra = _extra_metadata(args, marker)
-    annotation = Annotated[(type_annotation, *extra)] if extra else type_annotation
-    field = ParamField(name, marker, type_annotation, annotation)
+    field = ParamField(name, marker, type_annotation, _validation_type(type_annotation, marker))
     _check_supported(field, name, is_path)
     return field
 

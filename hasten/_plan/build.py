@@ -121,7 +121,6 @@ def build_plan(route: Any) -> RoutePlan:
         exclude_defaults=route.response_model_exclude_defaults,
         exclude_none=route.response_model_exclude_none,
         response_class=route.response_class,
-        status_code=route.status_code,
         endpoint_ctx=endpoint_context(route.endpoint),
     )
     return RoutePlan(

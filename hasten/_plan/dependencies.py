@@ -10,6 +10,8 @@ from __future__ import annotations
 from contextlib import asynccontextmanager, contextmanager
 from typing import Any
 
+from anyio import CancelScope
+from anyio.lowlevel import checkpoint_if_cancelled
 from starlette.background import BackgroundTasks as StarletteBackgroundTasks
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
@@ -35,7 +37,7 @@ class Context:
 
     __slots__ = (
         "request", "body", "errors", "cache", "response", "background", "overrides",
-        "request_stack", "function_stack", "compiler",
+        "request_stack", "function_stack", "compiler", "_cleanup",
     )  # fmt: skip
 
     def __init__(self, request: Any, body: Any, overrides: Any, compiler: Any) -> None:
@@ -49,6 +51,13 @@ class Context:
         self.request_stack: Any = None
         self.function_stack: Any = None
         self.compiler = compiler
+        self._cleanup: CancelScope | None = None
+
+    def cleanup_scope(self) -> CancelScope:
+        """The cancel scope that shields dependency teardown (entered on first use)."""
+        if self._cleanup is None:
+            self._cleanup = self.request_stack.enter_context(CancelScope())
+        return self._cleanup
 
     def sub_response(self) -> Response:
         """The ``Response`` object that parameters of type ``Response`` share."""
@@ -86,7 +95,7 @@ class Node:
         self.scope = dependant.scope or ("request" if self.kind >= GEN else None)
         self.concurrency = dependant.concurrency
         self.cache_key = (dependant.call, _scopes_for_cache(dependant), self.scope or "")
-        self.needs_stack = self.kind >= GEN or any(s.needs_stack for s in self.subs)
+        self.needs_stack: bool = self.kind >= GEN or any(s.needs_stack for s in self.subs)
         self.security_scopes = dependant.oauth_scopes
 
     def override(self, call: Any, embed: bool, is_form: bool) -> Node:
@@ -229,13 +238,42 @@ async def run_dependency(node: Node, kwargs: dict[str, Any], ctx: Context) -> An
     if kind == SYNC:
         return await run_in_threadpool(call, **kwargs)
     if kind == ASYNC_GEN:
-        cm: Any = asynccontextmanager(call)(**kwargs)
+        cm: Any = _ShieldedExit(asynccontextmanager(call)(**kwargs), ctx.cleanup_scope())
     else:
         cm = contextmanager_in_threadpool(contextmanager(call)(**kwargs))
     if node.concurrency is not None:
         cm = _limited(cm, node.concurrency.get_semaphore())
     stack = ctx.function_stack if node.scope == "function" else ctx.request_stack
     return await stack.enter_async_context(cm)
+
+
+class _ShieldedExit:
+    """Runs a dependency's exit code (after ``yield``) shielded from cancellation.
+
+    The shield is the request's cleanup scope, entered once on the request stack before the
+    first async generator dependency, so every cancel scope the dependencies open nests
+    inside it.
+    """
+
+    __slots__ = ("cm", "scope")
+
+    def __init__(self, cm: Any, scope: CancelScope) -> None:
+        self.cm = cm
+        self.scope = scope
+
+    async def __aenter__(self) -> Any:
+        return await self.cm.__aenter__()
+
+    async def __aexit__(self, *exc_info: Any) -> Any:
+        was_shielded = self.scope.shield
+        self.scope.shield = True
+        try:
+            suppress = await self.cm.__aexit__(*exc_info)
+        finally:
+            self.scope.shield = was_shielded
+        if exc_info[0] is None:
+            await checkpoint_if_cancelled()
+        return suppress
 
 
 @asynccontextmanager

@@ -27,11 +27,13 @@ def ensure_multipart_is_installed() -> None:
         assert __version__ > "0.0.12"
     except (ImportError, AssertionError):
         try:
-            from multipart import __version__ as version  # type: ignore[no-redef]
+            from multipart import __version__ as version  # type: ignore[import-untyped,no-redef,unused-ignore]
 
             assert version
             try:
-                from multipart.multipart import parse_options_header  # type: ignore[import-not-found]
+                from multipart.multipart import (  # type: ignore[import-untyped,import-not-found,unused-ignore]
+                    parse_options_header,
+                )
 
                 assert parse_options_header
             except ImportError:

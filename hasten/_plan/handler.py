@@ -9,6 +9,7 @@ from __future__ import annotations
 import email.message
 import json
 from contextlib import AsyncExitStack
+from dataclasses import dataclass
 from typing import Any
 
 from starlette._exception_handler import wrap_app_handling_exceptions
@@ -30,17 +31,20 @@ _NOT_AWAITED = (
 )
 
 
+@dataclass(frozen=True, slots=True)
 class RoutePlan:
     """Everything a route needs per request, fixed at startup."""
 
-    __slots__ = (
-        "root", "is_async", "body_kind", "strict_content_type", "status_code", "writer",
-        "needs_stack", "endpoint_ctx", "path", "compiler",
-    )  # fmt: skip
-
-    def __init__(self, **kwargs: Any) -> None:
-        for key in self.__slots__:
-            setattr(self, key, kwargs[key])
+    root: Node
+    is_async: bool
+    body_kind: str | None
+    strict_content_type: bool
+    status_code: int | None
+    writer: Writer
+    needs_stack: bool
+    endpoint_ctx: EndpointContext
+    path: str
+    compiler: Any
 
 
 def _is_json_type(content_type: str) -> bool:
@@ -91,7 +95,7 @@ async def read_body(plan: RoutePlan, request: Request, stack: AsyncExitStack | N
 
 
 def endpoint_context(plan: RoutePlan, request: Request) -> EndpointContext:
-    ctx = EndpointContext(**plan.endpoint_ctx)
+    ctx = plan.endpoint_ctx.copy()
     mount = request.scope.get("root_path", "").rstrip("/")
     ctx["path"] = f"{request.method} {mount}{plan.path}"
     return ctx
@@ -139,16 +143,16 @@ def request_app(plan: RoutePlan, overrides_of: Any) -> Any:
         if plan.needs_stack or overrides:
             inner = _with_stacks(plan, request, overrides)
         else:
-            inner = _plain(plan, request)
+            inner = _plain(plan, request, overrides)
         await wrap_app_handling_exceptions(inner, request)(scope, receive, send)
 
     return app
 
 
-def _plain(plan: RoutePlan, request: Request) -> Any:
+def _plain(plan: RoutePlan, request: Request, overrides: Any) -> Any:
     async def inner(scope: Scope, receive: Receive, send: Send) -> None:
         body = Missing if plan.body_kind is None else await read_body(plan, request, None)
-        ctx = Context(request, body, None, plan.compiler)
+        ctx = Context(request, body, overrides, plan.compiler)
         response = await run_plan(plan, request, ctx)
         await response(scope, receive, send)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from collections.abc import Callable
 from typing import Any
 
@@ -11,7 +12,7 @@ from starlette.responses import JSONResponse, Response
 
 from ..datastructures import DefaultPlaceholder
 from ..encoders import jsonable_encoder
-from ..exceptions import ResponseValidationError
+from ..exceptions import EndpointContext, ResponseValidationError
 from .validate import prefixed
 
 Writer = Callable[[Any, dict[str, Any]], Response]
@@ -33,17 +34,19 @@ def _dumps(content: Any) -> bytes:
     ).encode("utf-8")
 
 
+@dataclass(frozen=True, slots=True)
 class ResponseOptions:
     """The response settings of a route (FastAPI's ``response_model_*`` arguments)."""
 
-    __slots__ = (
-        "adapter", "include", "exclude", "by_alias", "exclude_unset", "exclude_defaults",
-        "exclude_none", "response_class", "status_code", "endpoint_ctx",
-    )  # fmt: skip
-
-    def __init__(self, **kwargs: Any) -> None:
-        for key in self.__slots__:
-            setattr(self, key, kwargs.get(key))
+    adapter: TypeAdapter[Any] | None
+    include: Any
+    exclude: Any
+    by_alias: bool
+    exclude_unset: bool
+    exclude_defaults: bool
+    exclude_none: bool
+    response_class: Any
+    endpoint_ctx: EndpointContext
 
 
 def _validate(opts: ResponseOptions, adapter: TypeAdapter[Any], raw: Any) -> Any:
@@ -94,7 +97,9 @@ def _model_json_writer(opts: ResponseOptions, adapter: Any, kw: dict[str, Any]) 
     return write
 
 
-def _model_class_writer(opts: ResponseOptions, adapter: Any, kw: dict[str, Any], cls: Any) -> Writer:
+def _model_class_writer(
+    opts: ResponseOptions, adapter: Any, kw: dict[str, Any], cls: Any
+) -> Writer:
     def write(raw: Any, args: dict[str, Any]) -> Response:
         content = adapter.dump_python(_validate(opts, adapter, raw), mode="json", **kw)
         return _finish(cls(content, **args), args)

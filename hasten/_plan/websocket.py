@@ -36,7 +36,8 @@ def websocket_app(dependant: Dependant, overrides_of: Any) -> Any:
                         ctx_info = dict(where)
                         ctx_info["path"] = f"WS {dependant.path}"
                         raise WebSocketRequestValidationError(
-                            ctx.errors, endpoint_ctx=ctx_info  # type: ignore[arg-type]
+                            ctx.errors,
+                            endpoint_ctx=ctx_info,  # type: ignore[arg-type]
                         )
                     assert dependant.call is not None
                     await dependant.call(**values)

@@ -26,12 +26,22 @@ before it could rewrite it, which ``filterwarnings = error`` would turn into an 
 
 from __future__ import annotations
 
-import atexit
 import os
 import sys
 from typing import TYPE_CHECKING, Any
 
-from ._alias import ALIAS, TARGET, AliasFinder, find_finder, install, leaks, uninstall
+from ._alias import (
+    ALIAS,
+    ENV_ALIAS,
+    ENV_LEAK_LOG,
+    TARGET,
+    AliasFinder,
+    find_finder,
+    install,
+    install_from_env,
+    leaks,
+    uninstall,
+)
 
 if TYPE_CHECKING:
     import pytest
@@ -51,44 +61,10 @@ __all__ = [
     "uninstall",
 ]
 
-ENV_ALIAS = "HASTEN_FASTAPI_ALIAS"
-ENV_LEAK_LOG = "HASTEN_FASTAPI_ALIAS_LEAK_LOG"
 ENV_RESULTS = "HASTEN_COMPAT_RESULTS"
 
-_TRUE = frozenset({"1", "true", "yes", "on"})
-_leak_log_registered = False
 # Leak checks of this pytest session: "controller" and one entry per xdist worker.
 _session_leaks: dict[str, dict[str, Any]] = {}
-
-
-def install_from_env(environ: dict[str, str] | None = None) -> AliasFinder | None:
-    """Install the alias when ``HASTEN_FASTAPI_ALIAS`` is true; return the finder or None."""
-    env: Any = os.environ if environ is None else environ
-    if str(env.get(ENV_ALIAS, "")).strip().lower() not in _TRUE:
-        return None
-    finder = install()
-    log_path = env.get(ENV_LEAK_LOG)
-    if log_path:
-        _register_leak_log(str(log_path))
-    return finder
-
-
-def _register_leak_log(path: str) -> None:
-    global _leak_log_registered
-    if not _leak_log_registered:
-        _leak_log_registered = True
-        atexit.register(_write_leak_log, path)
-
-
-def _write_leak_log(path: str) -> None:
-    names = [n for n in sys.modules if n == ALIAS or n.startswith(ALIAS + ".")]
-    found = leaks()
-    line = f"{os.getpid()}\t{' '.join(sys.argv)[:200]}\t{len(names)}\t{','.join(found)}\n"
-    try:
-        with open(path, "a", encoding="utf-8") as fh:
-            fh.write(line)
-    except OSError:
-        pass
 
 
 def describe() -> str:

@@ -24,19 +24,35 @@ loader, so ``python -m fastapi`` (runpy) and ``coverage run -m fastapi`` execute
 
 from __future__ import annotations
 
+import atexit
 import importlib
 import importlib.abc
 import importlib.machinery
 import importlib.util
+import os
 import sys
 from collections.abc import Sequence
 from types import CodeType, ModuleType
 from typing import Any
 
-__all__ = ["ALIAS", "TARGET", "AliasFinder", "find_finder", "install", "leaks", "uninstall"]
+__all__ = [
+    "ALIAS",
+    "ENV_ALIAS",
+    "ENV_LEAK_LOG",
+    "TARGET",
+    "AliasFinder",
+    "find_finder",
+    "install",
+    "install_from_env",
+    "leaks",
+    "uninstall",
+]
 
 ALIAS = "fastapi"
 TARGET = "hasten"
+ENV_ALIAS = "HASTEN_FASTAPI_ALIAS"
+ENV_LEAK_LOG = "HASTEN_FASTAPI_ALIAS_LEAK_LOG"
+_TRUE = frozenset({"1", "true", "yes", "on"})
 
 # Marker attribute: lets install() recognise a finder even if this file was loaded twice
 # (e.g. once from a .pth file under another module name).
@@ -213,3 +229,31 @@ def uninstall(alias: str = ALIAS, *, purge: bool = True) -> None:
     if purge:
         for name in _alias_entries(alias):
             del sys.modules[name]
+
+
+def install_from_env(environ: dict[str, str] | None = None) -> AliasFinder | None:
+    """Install the alias when ``HASTEN_FASTAPI_ALIAS`` is true; return the finder or None.
+
+    With ``HASTEN_FASTAPI_ALIAS_LEAK_LOG=<file>``, append one line to that file at exit:
+    ``pid <TAB> argv <TAB> number of fastapi* modules <TAB> comma-separated leaks``.
+    """
+    env: Any = os.environ if environ is None else environ
+    if str(env.get(ENV_ALIAS, "")).strip().lower() not in _TRUE:
+        return None
+    finder = install()
+    log_path = env.get(ENV_LEAK_LOG)
+    if log_path and not getattr(finder, "_leak_log", None):
+        finder._leak_log = str(log_path)  # type: ignore[attr-defined]
+        atexit.register(_write_leak_log, str(log_path))
+    return finder
+
+
+def _write_leak_log(path: str) -> None:
+    names = _alias_entries(ALIAS)
+    found = leaks()
+    line = f"{os.getpid()}\t{' '.join(sys.argv)[:200]}\t{len(names)}\t{','.join(found)}\n"
+    try:
+        with open(path, "a", encoding="utf-8") as fh:
+            fh.write(line)
+    except OSError:
+        pass

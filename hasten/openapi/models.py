@@ -74,7 +74,6 @@ _EMAIL_HINT = (
 
 try:
     import email_validator  # noqa: F401
-
     from pydantic import EmailStr
 except ImportError:  # pragma: no cover - depends on the environment
 

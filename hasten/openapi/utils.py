@@ -1,0 +1,144 @@
+"""``get_openapi``: the OpenAPI 3.1 document of a list of routes, identical to FastAPI's.
+
+The work happens in three steps:
+
+1. every ``APIRoute`` (and its callbacks, and the webhooks) is turned into schema fields
+   (:mod:`._route`, cached per route);
+2. all schemas are generated in one Pydantic pass (:mod:`._fields`), which names the shared
+   definitions;
+3. each operation is laid out by hand (:mod:`._operations`) and the document is validated with
+   the :class:`~hasten.openapi.models.OpenAPI` model, then dumped without ``None`` values.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Sequence
+from typing import Any
+
+from starlette.routing import BaseRoute
+
+from hasten.encoders import jsonable_encoder
+from hasten.exceptions import FastAPIDeprecationWarning
+from hasten.utils import generate_operation_id_for_path
+
+from . import _operations
+from ._fields import generate_definitions
+from ._operations import (
+    generate_operation_summary,
+    get_openapi_operation_metadata,
+    status_code_ranges,
+    validation_error_definition,
+    validation_error_response_definition,
+)
+from ._route import iter_api_routes, route_schemas
+from .models import OpenAPI
+
+__all__ = [
+    "generate_operation_id",
+    "generate_operation_summary",
+    "get_fields_from_routes",
+    "get_openapi",
+    "get_openapi_operation_metadata",
+    "status_code_ranges",
+    "validation_error_definition",
+    "validation_error_response_definition",
+]
+
+
+def generate_operation_id(*, route: Any, method: str) -> str:
+    """Deprecated: the operation id of FastAPI's first releases."""
+    warnings.warn(
+        message="fastapi.openapi.utils.generate_operation_id() was deprecated, "
+        "it is not used internally, and will be removed soon",
+        category=FastAPIDeprecationWarning,
+        stacklevel=2,
+    )
+    if route.operation_id:
+        return str(route.operation_id)
+    return generate_operation_id_for_path(name=route.name, path=route.path_format, method=method)
+
+
+def _documented_routes(routes: Sequence[Any]) -> list[Any]:
+    """The API routes in the schema, followed (recursively) by their callbacks."""
+    found: list[Any] = []
+    for route in iter_api_routes(routes):
+        if not route.include_in_schema:
+            continue
+        if route.callbacks:
+            found.extend(_documented_routes(route.callbacks))
+        found.append(route)
+    return found
+
+
+def get_fields_from_routes(routes: Sequence[BaseRoute]) -> list[Any]:
+    """The schema fields (bodies, responses, parameters) of the documented routes."""
+    return [f for route in _documented_routes(routes) for f in route_schemas(route).fields()]
+
+
+def _info(
+    title: str,
+    version: str,
+    summary: str | None,
+    description: str | None,
+    terms_of_service: str | None,
+    contact: dict[str, Any] | None,
+    license_info: dict[str, Any] | None,
+) -> dict[str, Any]:
+    info: dict[str, Any] = {"title": title, "version": version}
+    optional = {
+        "summary": summary,
+        "description": description,
+        "termsOfService": terms_of_service,
+        "contact": contact,
+        "license": license_info,
+    }
+    info.update((key, value) for key, value in optional.items() if value)
+    return info
+
+
+def get_openapi(
+    *,
+    title: str,
+    version: str,
+    openapi_version: str = "3.1.0",
+    summary: str | None = None,
+    description: str | None = None,
+    routes: Sequence[BaseRoute],
+    webhooks: Sequence[BaseRoute] | None = None,
+    tags: list[dict[str, Any]] | None = None,
+    servers: list[dict[str, str | Any]] | None = None,
+    terms_of_service: str | None = None,
+    contact: dict[str, str | Any] | None = None,
+    license_info: dict[str, str | Any] | None = None,
+    separate_input_output_schemas: bool = True,
+    external_docs: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """Build the OpenAPI document (a JSON-ready dict) for ``routes`` and ``webhooks``."""
+    info = _info(title, version, summary, description, terms_of_service, contact, license_info)
+    output: dict[str, Any] = {"openapi": openapi_version, "info": info}
+    if servers:
+        output["servers"] = servers
+    webhooks = list(webhooks or [])
+    fields = get_fields_from_routes([*routes, *webhooks])
+    defs = generate_definitions(fields, separate=separate_input_output_schemas)
+    builder = _operations.DocumentBuilder(defs)
+    paths = builder.paths_of(routes)
+    webhook_paths = builder.paths_of(webhooks)
+    components: dict[str, Any] = {}
+    if builder.security_schemes:
+        components["securitySchemes"] = builder.security_schemes
+    definitions = {**defs.definitions, **builder.extra_definitions}
+    if definitions:
+        components["schemas"] = {name: definitions[name] for name in sorted(definitions)}
+    if components:
+        output["components"] = components
+    output["paths"] = paths
+    if webhook_paths:
+        output["webhooks"] = webhook_paths
+    if tags:
+        output["tags"] = tags
+    if external_docs:
+        output["externalDocs"] = external_docs
+    document = OpenAPI(**output)
+    return jsonable_encoder(document, by_alias=True, exclude_none=True)  # type: ignore[no-any-return]
