@@ -13,7 +13,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from starlette._exception_handler import wrap_app_handling_exceptions
+from starlette._utils import is_async_callable
 from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
@@ -134,6 +136,32 @@ def _write(writer: Writer, status_code: int | None, raw: Any, ctx: Context) -> R
     return response
 
 
+def find_handler(scope: Scope, exc: Exception) -> Any:
+    """The exception handler the app registered for ``exc``, or None."""
+    handlers, status_handlers = scope.get("starlette.exception_handlers", ({}, {}))
+    if isinstance(exc, StarletteHTTPException):
+        handler = status_handlers.get(exc.status_code)
+        if handler is not None:
+            return handler
+    for cls in type(exc).__mro__:
+        if cls in handlers:
+            return handlers[cls]
+    return None
+
+
+async def handled_response(request: Request, exc: Exception) -> Response:
+    """Turn ``exc`` into a response with the app's handler; re-raise when there is none."""
+    handler = find_handler(request.scope, exc)
+    if handler is None:
+        raise exc
+    if is_async_callable(handler):
+        response = await handler(request, exc)
+    else:
+        response = await run_in_threadpool(handler, request, exc)
+    exc.__traceback__ = None
+    return response  # type: ignore[no-any-return]
+
+
 def request_app(plan: RoutePlan, overrides_of: Any) -> Any:
     """The ASGI app of one HTTP route."""
 
@@ -142,21 +170,18 @@ def request_app(plan: RoutePlan, overrides_of: Any) -> Any:
         overrides = overrides_of(scope)
         if plan.needs_stack or overrides:
             inner = _with_stacks(plan, request, overrides)
-        else:
-            inner = _plain(plan, request, overrides)
-        await wrap_app_handling_exceptions(inner, request)(scope, receive, send)
-
-    return app
-
-
-def _plain(plan: RoutePlan, request: Request, overrides: Any) -> Any:
-    async def inner(scope: Scope, receive: Receive, send: Send) -> None:
-        body = Missing if plan.body_kind is None else await read_body(plan, request, None)
-        ctx = Context(request, body, overrides, plan.compiler)
-        response = await run_plan(plan, request, ctx)
+            await wrap_app_handling_exceptions(inner, request)(scope, receive, send)
+            return
+        try:
+            body = Missing if plan.body_kind is None else await read_body(plan, request, None)
+            response = await run_plan(
+                plan, request, Context(request, body, overrides, plan.compiler)
+            )
+        except Exception as exc:
+            response = await handled_response(request, exc)
         await response(scope, receive, send)
 
-    return inner
+    return app
 
 
 def _with_stacks(plan: RoutePlan, request: Request, overrides: Any) -> Any:
