@@ -6,6 +6,7 @@ code migrating unchanged. Both compile every route into a plan when it is declar
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Awaitable, Callable, Sequence
 from enum import Enum
 from typing import Any, TypeVar
@@ -29,7 +30,11 @@ from .exception_handlers import (
     request_validation_exception_handler,
     websocket_request_validation_exception_handler,
 )
-from .exceptions import RequestValidationError, WebSocketRequestValidationError
+from .exceptions import (
+    FastAPIDeprecationWarning,
+    RequestValidationError,
+    WebSocketRequestValidationError,
+)
 from .params import Depends
 from .types import DecoratedCallable
 
@@ -114,6 +119,13 @@ class Hasten(Starlette):
         if self.openapi_url and not self.openapi_url.startswith("/"):
             raise AssertionError("A path for OpenAPI must start with '/'")
         self.webhooks = webhooks or routing.APIRouter()
+        if root_path:
+            warnings.warn(
+                "The `root_path` parameter is deprecated. Configure the server's root path"
+                " instead, for example with `fastapi run --root-path /api/v1`.",
+                FastAPIDeprecationWarning,
+                stacklevel=2,
+            )
         self.root_path = root_path or openapi_prefix
         self.state: State = State()
         self.dependency_overrides: dict[Callable[..., Any], Callable[..., Any]] = {}

@@ -15,7 +15,7 @@ ensure_venv() {
     if [[ ! -x "$VPY" ]]; then
         echo "==> creating $VENV"
         "$base_py" -m venv "$VENV"
-        "$VPY" -m pip install -q --upgrade pip
+        "$VPY" -m pip install -q --upgrade pip || echo "==> (pip upgrade skipped)"
     fi
     stamp="$VENV/.hasten-install-${extras//,/-}.stamp"
     want="$("$VPY" -c 'import hashlib, sys; print(hashlib.sha256(open(sys.argv[1], "rb").read()).hexdigest())' "$root/pyproject.toml") $extras"

@@ -1,5 +1,6 @@
 """Dependencies: callables, sub-dependencies, caching, yield teardown, scopes, overrides."""
 
+import functools
 from collections.abc import AsyncIterator, Iterator
 from typing import Annotated, Any
 
@@ -7,13 +8,16 @@ import pytest
 
 from hasten import (
     APIRouter,
+    BackgroundTasks,
     Depends,
     FastAPI,
     HTTPException,
     Request,
+    Response,
     Security,
     WebSocket,
 )
+from hasten.exceptions import FastAPIError
 from hasten.responses import StreamingResponse
 from hasten.security import SecurityScopes
 from hasten.testclient import TestClient
@@ -485,3 +489,100 @@ def test_dependencies_in_websocket_routes() -> None:
     app.dependency_overrides[token] = base
     with client.websocket_connect("/ws/x") as websocket:
         assert websocket.receive_json()["who"] == "base"
+
+
+def test_yield_dependency_swallowing_the_error_is_reported() -> None:
+    def swallow() -> Iterator[None]:
+        try:
+            yield
+        except Exception:
+            pass
+
+    app = FastAPI()
+
+    @app.get("/swallow")
+    def endpoint(_: Annotated[None, Depends(swallow)]) -> None:
+        raise ValueError("lost")
+
+    with pytest.raises(FastAPIError, match="Response not awaited"):
+        TestClient(app).get("/swallow")
+    assert TestClient(app, raise_server_exceptions=False).get("/swallow").status_code == 500
+
+
+def test_http_exception_after_yield_depends_on_the_scope() -> None:
+    def raise_after_yield() -> Iterator[None]:
+        yield
+        raise HTTPException(status_code=503, detail="after yield")
+
+    app = FastAPI()
+
+    @app.get("/request")
+    def request_scope(_: Annotated[None, Depends(raise_after_yield)]) -> str:
+        return "ok"
+
+    @app.get("/function")
+    def function_scope(_: Annotated[None, Depends(raise_after_yield, scope="function")]) -> str:
+        return "ok"
+
+    client = TestClient(app, raise_server_exceptions=False)
+    # The response is already sent when a request-scoped teardown runs: the client gets it,
+    # the error goes to the server's error handling.
+    assert client.get("/request").json() == "ok"
+    with pytest.raises(RuntimeError, match="response already started"):
+        TestClient(app).get("/request")
+    response = client.get("/function")
+    assert response.status_code == 503
+    assert response.json() == {"detail": "after yield"}
+
+
+def test_partial_and_async_callable_dependencies() -> None:
+    def add(a: int, b: int = 0) -> int:
+        return a + b
+
+    class AsyncDouble:
+        async def __call__(self, q: int = 1) -> int:
+            return q * 2
+
+    app = FastAPI()
+
+    @app.get("/")
+    def root(
+        total: Annotated[int, Depends(functools.partial(add, 5))],
+        double: Annotated[int, Depends(AsyncDouble())],
+    ) -> list[int]:
+        return [total, double]
+
+    assert TestClient(app).get("/?b=2&q=4").json() == [7, 8]
+
+
+def test_background_tasks_from_dependency_and_endpoint_share_one_queue() -> None:
+    log: list[str] = []
+
+    def dep(tasks: BackgroundTasks) -> None:
+        tasks.add_task(log.append, "dep")
+
+    app = FastAPI()
+
+    @app.get("/")
+    def root(tasks: BackgroundTasks, _: Annotated[None, Depends(dep)]) -> str:
+        tasks.add_task(log.append, "endpoint")
+        assert log == []
+        return "ok"
+
+    assert TestClient(app).get("/").json() == "ok"
+    assert log == ["dep", "endpoint"]
+
+
+def test_dependency_can_set_the_status_code_through_response() -> None:
+    def accepted(response: Response) -> None:
+        response.status_code = 202
+
+    app = FastAPI()
+
+    @app.get("/", dependencies=[Depends(accepted)])
+    def root() -> str:
+        return "queued"
+
+    response = TestClient(app).get("/")
+    assert response.status_code == 202
+    assert response.json() == "queued"

@@ -8,7 +8,19 @@ from typing import Annotated, Any
 import pytest
 from pydantic import AliasChoices, BaseModel, Field
 
-from hasten import Body, Cookie, FastAPI, File, Form, Header, Path, Query, UploadFile
+from hasten import (
+    Body,
+    Cookie,
+    FastAPI,
+    File,
+    Form,
+    Header,
+    Path,
+    Query,
+    UploadFile,
+    WebSocket,
+    WebSocketDisconnect,
+)
 from hasten.testclient import TestClient
 
 
@@ -761,3 +773,91 @@ def test_errors_are_ordered_by_location_then_declaration() -> None:
         ["cookie", "c1"],
         ["cookie", "c2"],
     ]
+
+
+def test_optional_body_may_be_absent() -> None:
+    app = FastAPI()
+
+    @app.post("/opt")
+    def create(item: Item | None = None) -> dict[str, Any]:
+        return {"item": item}
+
+    client = TestClient(app)
+    assert client.post("/opt").json() == {"item": None}
+    empty_json = client.post("/opt", content=b"", headers={"content-type": "application/json"})
+    assert empty_json.json() == {"item": None}
+    assert client.post("/opt", json={"name": "x", "price": 1}).json() == {
+        "item": {"name": "x", "price": 1.0, "description": None}
+    }
+
+
+def test_embedded_scalar_body_errors() -> None:
+    app = FastAPI()
+
+    @app.post("/n")
+    def create(n: Annotated[int, Body(embed=True)]) -> int:
+        return n
+
+    client = TestClient(app)
+    assert client.post("/n", json={"n": "3"}).json() == 3
+    assert errors(client.post("/n", json={"n": "x"})) == [
+        {
+            "type": "int_parsing",
+            "loc": ["body", "n"],
+            "msg": "Input should be a valid integer, unable to parse string as an integer",
+            "input": "x",
+        }
+    ]
+    assert errors(client.post("/n", json=[1])) == [missing("body", "n")]
+
+
+def test_raw_bytes_body() -> None:
+    app = FastAPI()
+
+    @app.post("/raw")
+    def create(data: Annotated[bytes, Body()]) -> int:
+        return len(data)
+
+    client = TestClient(app)
+    assert client.post("/raw", content=b"abc").json() == 3
+    assert client.post("/raw", json="abc").json() == 3
+
+
+def test_list_of_models_body() -> None:
+    app = FastAPI()
+
+    @app.post("/items")
+    def create(items: list[Item]) -> int:
+        return len(items)
+
+    client = TestClient(app)
+    assert client.post("/items", json=[{"name": "a", "price": 1}]).json() == 1
+    assert errors(client.post("/items", json=[{"name": "a", "price": 1}, {"price": 2}])) == [
+        missing("body", 1, "name", input={"price": 2})
+    ]
+    assert errors(client.post("/items", json={"name": "a"})) == [
+        {
+            "type": "list_type",
+            "loc": ["body"],
+            "msg": "Input should be a valid list",
+            "input": {"name": "a"},
+        }
+    ]
+
+
+def test_websocket_params_are_validated() -> None:
+    app = FastAPI()
+
+    @app.websocket("/ws/{room}")
+    async def ws(websocket: WebSocket, room: str, q: int) -> None:
+        await websocket.accept()
+        await websocket.send_json({"room": room, "q": q})
+        await websocket.close()
+
+    client = TestClient(app)
+    with client.websocket_connect("/ws/a?q=3") as websocket:
+        assert websocket.receive_json() == {"room": "a", "q": 3}
+    with pytest.raises(WebSocketDisconnect) as info:
+        with client.websocket_connect("/ws/a?q=x") as websocket:
+            websocket.receive_json()
+    assert info.value.code == 1008

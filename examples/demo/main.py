@@ -21,8 +21,8 @@ from hasten import (
     APIRouter,
     BackgroundTasks,
     Depends,
-    Header,
     Hasten,
+    Header,
     HTTPException,
     Path,
     Query,
@@ -36,6 +36,9 @@ class Database:
     """An in-memory store standing in for a real database session."""
 
     def __init__(self) -> None:
+        self.reset()
+
+    def reset(self) -> None:
         self.items: dict[int, dict[str, object]] = {}
         self.next_id = 1
         self.sessions_opened = 0
@@ -62,7 +65,7 @@ def get_db() -> Iterator[Database]:
 
 def reset_state() -> None:
     """Empty the store and the audit log (used by the tests)."""
-    DB.__init__()  # type: ignore[misc]
+    DB.reset()
     AUDIT_LOG.clear()
 
 

@@ -90,7 +90,7 @@ async def read_body(plan: RoutePlan, request: Request, stack: AsyncExitStack | N
         return await _read_json(plan, request)
     except json.JSONDecodeError as exc:
         raise _json_error(exc, plan) from exc
-    except HTTPException:
+    except StarletteHTTPException:
         raise
     except Exception as exc:
         raise HTTPException(status_code=400, detail="There was an error parsing the body") from exc
