@@ -326,6 +326,24 @@ class Hasten(Starlette):
         """Declare a WebSocket endpoint."""
         return self.router.websocket(path, name=name, dependencies=dependencies)
 
+    def route(
+        self,
+        path: str,
+        methods: list[str] | None = None,
+        name: str | None = None,
+        include_in_schema: bool = True,
+    ) -> Callable[[DecoratedCallable], DecoratedCallable]:
+        """Declare a plain Starlette route (``request → response``)."""
+        return self.router.route(
+            path, methods=methods, name=name, include_in_schema=include_in_schema
+        )
+
+    def websocket_route(
+        self, path: str, name: str | None = None
+    ) -> Callable[[DecoratedCallable], DecoratedCallable]:
+        """Declare a plain Starlette WebSocket endpoint."""
+        return self.router.websocket_route(path, name=name)
+
     def include_router(self, router: routing.APIRouter, **options: Any) -> None:
         """Include the routes of ``router`` (see ``APIRouter.include_router``)."""
         self.router.include_router(router, **options)
