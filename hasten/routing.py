@@ -29,8 +29,14 @@ from starlette.websockets import WebSocketClose
 
 from . import params
 from ._plan.analysis import get_dependant, typed_return_annotation
-from ._plan.build import build_plan, flat_body_params, response_adapter, should_embed
-from ._plan.handler import request_app
+from ._plan.build import (
+    build_plan,
+    flat_body_params,
+    reject_pydantic_v1,
+    response_adapter,
+    should_embed,
+)
+from ._plan.handler import handler_app, plan_handler, request_app
 from ._plan.respond import body_allowed
 from ._plan.websocket import websocket_app
 from ._routing import Matcher
@@ -168,7 +174,14 @@ class APIRoute(routing.Route):
         where = f"path={self.path!r}, endpoint={self.name}"
         self.response_adapter = response_adapter(self.response_model, where)
         self.plan = build_plan(self)
-        self.app = request_app(self.plan, self._overrides_of)
+        if type(self).get_route_handler is APIRoute.get_route_handler:
+            self.app = request_app(self.plan, self._overrides_of)
+        else:  # a subclass wraps the handler (FastAPI's documented customization)
+            self.app = handler_app(self.get_route_handler())
+
+    def get_route_handler(self) -> Callable[[Any], Any]:
+        """The ``async (request) -> response`` function of this route; override to wrap it."""
+        return plan_handler(self.plan, self._overrides_of)
 
     def _check_responses(self) -> None:
         for code, response in self.responses.items():
@@ -176,6 +189,8 @@ class APIRoute(routing.Route):
                 raise AssertionError("An additional response must be a dict")
             if response.get("model") and not body_allowed(code):
                 raise AssertionError(f"Status code {code} must not have a response body")
+            if response.get("model"):
+                reject_pydantic_v1(response["model"])
 
     def _response_model(self, response_model: Any) -> Any:
         if isinstance(response_model, DefaultPlaceholder):

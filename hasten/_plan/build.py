@@ -10,7 +10,8 @@ from pydantic.errors import PydanticSchemaGenerationError
 
 from .. import params
 from ..dependencies.models import Dependant
-from ..exceptions import EndpointContext, HastenError
+from ..exceptions import EndpointContext, HastenError, PydanticV1NotSupportedError
+from . import typeinfo
 from .calls import ASYNC, call_kind
 from .dependencies import Node
 from .fields import ParamField
@@ -71,6 +72,7 @@ def response_adapter(model: Any, where: str) -> TypeAdapter[Any] | None:
     """The serializer of a response model, or a ``HastenError`` naming the route."""
     if not model:
         return None
+    reject_pydantic_v1(model)
     try:
         return TypeAdapter(model)
     except (PydanticSchemaGenerationError, TypeError) as exc:
@@ -81,6 +83,15 @@ def response_adapter(model: Any, where: str) -> TypeAdapter[Any] | None:
             " the response model from the type annotation with the path operation decorator"
             f" parameter response_model=None. Read more: https://fastapi.tiangolo.com/tutorial/response-model/ ({where})"
         ) from exc
+
+
+def reject_pydantic_v1(model: Any) -> None:
+    """Raise ``PydanticV1NotSupportedError`` for a ``pydantic.v1`` model."""
+    if typeinfo.uses_pydantic_v1(model):
+        raise PydanticV1NotSupportedError(
+            "pydantic.v1 models are no longer supported by FastAPI."
+            f" Please update the response model {model!r}."
+        )
 
 
 class Compiler:

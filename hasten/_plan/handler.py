@@ -202,3 +202,47 @@ def _with_stacks(plan: RoutePlan, request: Request, overrides: Any) -> Any:
             raise HastenError(_NOT_AWAITED)
 
     return inner
+
+
+_REQUEST_STACK = "hasten.request_stack"
+_FUNCTION_STACK = "hasten.function_stack"
+
+
+def plan_handler(plan: RoutePlan, overrides_of: Any) -> Any:
+    """``request → response`` for the plan, for route classes that wrap ``get_route_handler``.
+
+    Dependency exit stacks come from the scope (see :func:`handler_app`), so request-scoped
+    teardown still runs after the response is sent.
+    """
+
+    async def handler(request: Request) -> Response:
+        scope = request.scope
+        request_stack = scope.get(_REQUEST_STACK)
+        body = Missing
+        if plan.body_kind is not None:
+            body = await read_body(plan, request, request_stack)
+        ctx = Context(request, body, overrides_of(scope), plan.compiler)
+        ctx.request_stack = request_stack
+        ctx.function_stack = scope.get(_FUNCTION_STACK)
+        return await run_plan(plan, request, ctx)
+
+    return handler
+
+
+def handler_app(handler: Any) -> Any:
+    """The ASGI app around a ``request → response`` handler, with dependency exit stacks."""
+
+    async def app(scope: Scope, receive: Receive, send: Send) -> None:
+        request = Request(scope, receive, send)
+
+        async def inner(scope: Scope, receive: Receive, send: Send) -> None:
+            async with AsyncExitStack() as request_stack:
+                scope[_REQUEST_STACK] = request_stack
+                async with AsyncExitStack() as function_stack:
+                    scope[_FUNCTION_STACK] = function_stack
+                    response = await handler(request)
+                await response(scope, receive, send)
+
+        await wrap_app_handling_exceptions(inner, request)(scope, receive, send)
+
+    return app

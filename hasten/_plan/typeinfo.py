@@ -163,3 +163,15 @@ def is_optional(annotation: Any) -> bool:
     """Whether ``None`` is one of the members of the annotation."""
     members = union_args(strip_annotated(annotation))
     return members is not None and type(None) in members
+
+
+def uses_pydantic_v1(annotation: Any) -> bool:
+    """Whether a ``pydantic.v1`` model appears anywhere in the annotation."""
+    import sys
+
+    v1 = sys.modules.get("pydantic.v1")
+    if v1 is None:  # no v1 model can exist unless pydantic.v1 was imported
+        return False
+    if is_subclass(annotation, v1.BaseModel):
+        return True
+    return any(uses_pydantic_v1(arg) for arg in get_args(annotation))
