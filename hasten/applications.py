@@ -24,6 +24,8 @@ from starlette.routing import BaseRoute
 from starlette.types import ASGIApp, Lifespan, Receive, Scope, Send
 
 from . import routing
+from ._body_limit import AppBodyLimit, check_max_body_size
+from ._form_limits import validate_form_limits
 from .datastructures import Default, DefaultPlaceholder
 from .exception_handlers import (
     http_exception_handler,
@@ -114,8 +116,9 @@ class Hasten(Starlette):
         self.openapi_external_docs = openapi_external_docs
         self.openapi_version = "3.1.0"
         self.openapi_schema: dict[str, Any] | None = None
+        check_max_body_size(max_body_size)
         self.max_body_size = max_body_size
-        self.form_limits = form_limits
+        self.form_limits = validate_form_limits(form_limits)
         if self.openapi_url and not self.openapi_url.startswith("/"):
             raise AssertionError("A path for OpenAPI must start with '/'")
         self.webhooks = webhooks or routing.APIRouter()
@@ -144,6 +147,7 @@ class Hasten(Starlette):
             responses=responses,
             generate_unique_id_function=generate_unique_id_function,
             strict_content_type=strict_content_type,
+            form_limits=self.form_limits,
         )
         self.exception_handlers: dict[Any, Callable[..., Any]] = dict(exception_handlers or {})
         self.exception_handlers.setdefault(HTTPException, http_exception_handler)
@@ -170,6 +174,7 @@ class Hasten(Starlette):
                 handlers[key] = value
         stack = [
             Middleware(ServerErrorMiddleware, handler=error_handler, debug=self.debug),
+            *self._body_limit_middleware(handlers),
             *self.user_middleware,
             Middleware(ExceptionMiddleware, handlers=handlers, debug=self.debug),
         ]
@@ -177,6 +182,14 @@ class Hasten(Starlette):
         for cls, args, kwargs in reversed(stack):
             app = cls(app, *args, **kwargs)
         return app
+
+    def _body_limit_middleware(self, handlers: dict[Any, Any]) -> list[Middleware]:
+        # Without a limit and without user middleware, a limit signal from a parent app can
+        # only be raised inside ExceptionMiddleware, which answers it: no layer is needed.
+        if self.max_body_size is None and not self.user_middleware:
+            return []
+        handler = handlers.get(413) or handlers.get(HTTPException, http_exception_handler)
+        return [Middleware(AppBodyLimit, max_body_size=self.max_body_size, handler=handler)]
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if self.root_path:
@@ -190,6 +203,7 @@ class Hasten(Starlette):
         if not self.openapi_schema:
             from .openapi.utils import get_openapi
 
+            self.router.flatten()
             self.openapi_schema = get_openapi(
                 title=self.title,
                 version=self.version,

@@ -11,16 +11,16 @@ import inspect
 import re
 import warnings
 from collections.abc import AsyncIterator, Callable, Sequence
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, contextmanager
 from enum import Enum, IntEnum
 from typing import Any, TypeVar
 
 from starlette import routing
+from starlette._utils import get_route_path
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import URL
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import JSONResponse, PlainTextResponse, RedirectResponse, Response
-from starlette._utils import get_route_path
 from starlette.routing import BaseRoute, Match, Mount, compile_path, get_name
 from starlette.routing import Route as Route
 from starlette.routing import WebSocketRoute as WebSocketRoute
@@ -28,6 +28,8 @@ from starlette.types import ASGIApp, Lifespan, Receive, Scope, Send
 from starlette.websockets import WebSocketClose
 
 from . import params
+from ._body_limit import check_max_body_size, first_limit, limit_body
+from ._form_limits import FormLimitsScope, combine, validate_form_limits, wrap_form_limits
 from ._plan.analysis import get_dependant, typed_return_annotation
 from ._plan.build import (
     build_plan,
@@ -131,6 +133,7 @@ class APIRoute(routing.Route):
     ) -> None:
         if not callable(endpoint):
             raise AssertionError("An endpoint must be a callable")
+        check_max_body_size(max_body_size)
         self.path = path
         self.endpoint = endpoint
         self.summary = summary
@@ -151,7 +154,7 @@ class APIRoute(routing.Route):
         self.generate_unique_id_function = generate_unique_id_function
         self.strict_content_type = strict_content_type
         self.max_body_size = max_body_size
-        self.form_limits = form_limits
+        self.form_limits = validate_form_limits(form_limits)
         self.tags = tags or []
         self.responses = responses or {}
         self.name = get_name(endpoint) if name is None else name
@@ -175,9 +178,10 @@ class APIRoute(routing.Route):
         self.response_adapter = response_adapter(self.response_model, where)
         self.plan = build_plan(self)
         if type(self).get_route_handler is APIRoute.get_route_handler:
-            self.app = request_app(self.plan, self._overrides_of)
+            app = request_app(self.plan, self._overrides_of)
         else:  # a subclass wraps the handler (FastAPI's documented customization)
-            self.app = handler_app(self.get_route_handler())
+            app = handler_app(self.get_route_handler())
+        self.app = limit_body(app, max_body_size)
 
     def get_route_handler(self) -> Callable[[Any], Any]:
         """The ``async (request) -> response`` function of this route; override to wrap it."""
@@ -253,8 +257,8 @@ def _merge_lifespans(outer: Lifespan[Any], inner: Lifespan[Any]) -> Lifespan[Any
         async with outer(app) as outer_state, inner(app) as inner_state:
             if outer_state is None and inner_state is None:
                 yield None
-            else:
-                yield {**(outer_state or {}), **(inner_state or {})}
+            else:  # the including (outer) router's values win
+                yield {**(inner_state or {}), **(outer_state or {})}
 
     return merged  # type: ignore[return-value]
 
@@ -302,7 +306,16 @@ class APIRouter(routing.Router):
         max_body_size: int | None = None,
         form_limits: Any = None,
     ) -> None:
-        super().__init__(routes=routes, redirect_slashes=redirect_slashes, default=default)
+        check_max_body_size(max_body_size)
+        super().__init__(
+            routes=routes,
+            redirect_slashes=redirect_slashes,
+            default=default,
+            max_body_size=max_body_size,
+        )
+        self.form_limits = validate_form_limits(form_limits)
+        if self.form_limits:  # a called (app or mounted) router adds its form limits
+            self.middleware_stack = FormLimitsScope(self.middleware_stack, self.form_limits)
         self.on_startup: list[Callable[[], Any]] = list(on_startup or [])
         self.on_shutdown: list[Callable[[], Any]] = list(on_shutdown or [])
         events = _EventLifespan(self)
@@ -329,9 +342,10 @@ class APIRouter(routing.Router):
         self.generate_unique_id_function = generate_unique_id_function
         self.strict_content_type = strict_content_type
         self.max_body_size = max_body_size
-        self.form_limits = form_limits
         self._matcher: Matcher | None = None
         self._matcher_key: tuple[int, int] = (0, 0)
+        self._inclusions: list[_Include] = []
+        self._flattened = False
 
     # --- lifespan ---------------------------------------------------------------------------
 
@@ -404,6 +418,8 @@ class APIRouter(routing.Router):
         if scope["type"] == "lifespan":
             await self.lifespan(scope, receive, send)
             return
+        if not self._flattened:
+            self.flatten()
         route, child, partial, partial_scope = self._match(scope)
         if route is None and partial is not None:
             route, child = partial, partial_scope
@@ -505,7 +521,9 @@ class APIRouter(routing.Router):
                 generate_unique_id_function, self.generate_unique_id_function
             ),
             strict_content_type=_value_or_default(strict_content_type, self.strict_content_type),
-            **_extra_route_kwargs(route_class, max_body_size, form_limits),
+            **_extra_route_kwargs(
+                route_class, first_limit(max_body_size, self.max_body_size), form_limits
+            ),
         )
         self.routes.append(route)
 
@@ -623,6 +641,30 @@ class APIRouter(routing.Router):
 
     # --- including routers --------------------------------------------------------------------
 
+    def _add_included(self, include: _Include, route: BaseRoute) -> BaseRoute | None:
+        before = len(self.routes)
+        include.add(route)
+        return self.routes[-1] if len(self.routes) > before else None
+
+    def flatten(self) -> None:
+        """Add routes that included routers gained after ``include_router`` (once, at startup).
+
+        They go right after the routes that inclusion already produced, so the first
+        declared route still wins.
+        """
+        for include in self._inclusions:
+            include.router.flatten()
+            new = include.router.routes[include.seen :]
+            include.seen = len(include.router.routes)
+            for route in new:
+                anchor = next((r for r in reversed(include.produced) if r is not None), None)
+                at = self.routes.index(anchor) + 1 if anchor in self.routes else len(self.routes)
+                added = self._add_included(include, route)
+                if added is not None:
+                    self.routes.insert(at, self.routes.pop())
+                include.produced.append(added)
+        self._flattened = True
+
     def include_router(
         self,
         router: APIRouter,
@@ -647,21 +689,35 @@ class APIRouter(routing.Router):
                 "Did you mean to include a different router?"
             )
         _check_prefix(router, prefix)
+        check_max_body_size(max_body_size)
         include = _Include(
             self, router, prefix, tags, dependencies, default_response_class, responses,
             callbacks, deprecated, include_in_schema, generate_unique_id_function,
             strict_content_type,
+            first_limit(router.max_body_size, max_body_size, self.max_body_size),
+            combine(validate_form_limits(form_limits), router.form_limits),
         )  # fmt: skip
-        for route in router.routes:
-            include.add(route)
+        include.produced = [self._add_included(include, route) for route in router.routes]
+        include.seen = len(router.routes)
+        self._inclusions.append(include)
         self.on_startup.extend(router.on_startup)
         self.on_shutdown.extend(router.on_shutdown)
         self.lifespan_context = _merge_lifespans(self.lifespan_context, router.lifespan_context)
 
 
 def _as_lifespan(lifespan: Any) -> Lifespan[Any]:
+    """Accept ``@asynccontextmanager`` functions, plain async generators and sync generators."""
     if inspect.isasyncgenfunction(lifespan):
         return asynccontextmanager(lifespan)  # type: ignore[no-any-return]
+    if inspect.isgeneratorfunction(lifespan):
+        sync_cm = contextmanager(lifespan)
+
+        @asynccontextmanager
+        async def lifted(app: Any) -> AsyncIterator[Any]:
+            with sync_cm(app) as state:
+                yield state
+
+        return lifted  # type: ignore[return-value]
     return lifespan  # type: ignore[no-any-return]
 
 
@@ -697,12 +753,15 @@ def _check_prefix(router: APIRouter, prefix: str) -> None:
 class _Include:
     """The settings of one ``include_router`` call, applied to each included route."""
 
+    produced: list[BaseRoute | None]
+    seen: int
+
     def __init__(self, parent: APIRouter, router: APIRouter, prefix: str, *settings: Any):
         self.parent, self.router, self.prefix = parent, router, prefix
         (
             self.tags, self.dependencies, self.default_response_class, self.responses,
             self.callbacks, self.deprecated, self.include_in_schema, self.unique_id_fn,
-            self.strict_content_type,
+            self.strict_content_type, self.max_body_size, self.form_limits,
         ) = settings  # fmt: skip
 
     def add(self, route: BaseRoute) -> None:
@@ -727,8 +786,20 @@ class _Include:
             )
         elif isinstance(route, routing.WebSocketRoute):
             parent.add_websocket_route(prefix + route.path, route.endpoint, name=route.name)
+        elif isinstance(route, Mount) and (prefix or self._has_limits()):
+            parent.routes.append(self._mount(route))
         else:
             parent.routes.append(route)
+
+    def _has_limits(self) -> bool:
+        return self.max_body_size is not None or bool(self.form_limits)
+
+    def _mount(self, mount: Mount) -> Mount:
+        # The mounted app is called, so the inclusion's limits go in front of it.
+        app = wrap_form_limits(mount.app, self.form_limits)
+        return Mount(
+            self.prefix + mount.path, app=app, name=mount.name, max_body_size=self.max_body_size
+        )
 
     def _add_api_route(self, route: APIRoute) -> None:
         router = self.router
@@ -776,8 +847,8 @@ class _Include:
                 self.strict_content_type,
                 self.parent.strict_content_type,
             ),
-            max_body_size=route.max_body_size,
-            form_limits=route.form_limits,
+            max_body_size=first_limit(route.max_body_size, self.max_body_size),
+            form_limits=combine(self.form_limits, route.form_limits),
         )
 
 
