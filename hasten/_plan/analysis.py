@@ -19,7 +19,7 @@ from typing_extensions import TypeAliasType
 
 from .. import params
 from ..dependencies.models import Dependant
-from ..exceptions import DependencyScopeError, HastenError
+from ..exceptions import DependencyScopeError, HastenError, PydanticV1NotSupportedError
 from . import typeinfo
 from .fields import ParamField, Undefined
 
@@ -199,8 +199,9 @@ def _make_field(
     if is_path:
         marker.default = Undefined
         marker.default_factory = None
-        va = marker.validation_alias
-        if isinstance(va, AliasChoices):
+    va = marker.validation_alias
+    if isinstance(marker, params.Path) and isinstance(va, AliasChoices):
+        if all(isinstance(c, str) for c in va.choices):
             chosen = next((c for c in va.choices if c in path_names), None)
             if chosen is not None:
                 marker.validation_alias = chosen  # type: ignore[assignment]
@@ -215,6 +216,11 @@ def _make_field(
     if isinstance(marker.validation_alias, str) is False and marker.validation_alias is None:
         marker.validation_alias = None
     marker.annotation = type_annotation
+    if typeinfo.uses_pydantic_v1(type_annotation):
+        raise PydanticV1NotSupportedError(
+            "pydantic.v1 models are no longer supported by FastAPI."
+            f" Please update the model {type_annotation!r}."
+        )
     field = ParamField(name, marker, type_annotation, _validation_type(type_annotation, marker))
     _check_supported(field, name, is_path)
     return field

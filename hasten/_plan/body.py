@@ -3,21 +3,22 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Annotated, Any, Union, get_args, get_origin
 
-from pydantic import ValidationError
+from pydantic import BaseModel, BeforeValidator, Tag, ValidationError
 from starlette.datastructures import FormData
 from starlette.datastructures import UploadFile as StarletteUploadFile
 
-from .fields import ParamField
-from .validate import Missing, missing_error, prefixed, typed_dict_adapter
-
-
-def _default_or_missing(field: ParamField, loc: tuple[Any, ...], errors: list[Any]) -> Any:
-    if field.required:
-        errors.append(missing_error(loc))
-        return Missing
-    return field.get_default()
+from .fields import ParamField, model_keys
+from .validate import (
+    Missing,
+    grouped_extras,
+    missing_error,
+    prefixed,
+    take,
+    typed_dict_adapter,
+    validate_named,
+)
 
 
 class SingleBody:
@@ -33,12 +34,9 @@ class SingleBody:
     async def run(self, body: Any, values: dict[str, Any], errors: list[Any]) -> None:
         field = self.field
         if body is Missing:
-            value = _default_or_missing(field, ("body",), errors)
-            if value is Missing or not field.validate_default:
-                if value is not Missing:
-                    values[field.name] = value
+            body = _absent(field, ("body",), values, errors)
+            if body is Missing:
                 return
-            body = value
         try:
             values[field.name] = self.adapter.validate_python(body, from_attributes=True)
         except ValidationError as exc:
@@ -50,6 +48,7 @@ class EmbeddedBody:
 
     __slots__ = ("fields", "adapter")
     is_form = False
+    prefix = ("body",)
 
     def __init__(self, fields: Sequence[ParamField]) -> None:
         self.fields = tuple(fields)
@@ -57,50 +56,21 @@ class EmbeddedBody:
 
     async def run(self, body: Any, values: dict[str, Any], errors: list[Any]) -> None:
         if body is not Missing and not isinstance(body, bytes) and not isinstance(body, Mapping):
+            # Embedded fields need an object: a list, scalar or null misses all of them.
             errors.extend(missing_error(("body", f.keys[0][0])) for f in self.fields)
             return
         source = body if isinstance(body, Mapping) else {}
-        data, aliases = self._collect(source, values, errors)
-        if not data:
-            return
-        try:
-            values.update(self.adapter.validate_python(data, from_attributes=True))
-        except ValidationError as exc:
-            errors.extend(_map_fields(exc, aliases))
-
-    def _collect(
-        self, source: Mapping[str, Any], values: dict[str, Any], errors: list[Any]
-    ) -> tuple[dict[str, Any], dict[str, str]]:
-        data: dict[str, Any] = {}
-        aliases: dict[str, str] = {}
+        collected: tuple[dict[str, Any], dict[str, str], list[str]] = ({}, {}, [])
         for field in self.fields:
-            alias, value = _first_present(source, field)
-            aliases[field.name] = alias
-            if value is Missing:
-                value = _default_or_missing(field, ("body", alias), errors)
-                if value is Missing:
-                    continue
-                if not field.validate_default:
-                    values[field.name] = value
-                    continue
-            data[field.name] = value
-        return data, aliases
-
-
-def _first_present(source: Mapping[str, Any], field: ParamField) -> tuple[str, Any]:
-    for alias, key in field.keys:
-        value = source.get(key, Missing)
-        if value is not Missing:
-            return alias, value
-    return field.keys[0][0], Missing
-
-
-def _map_fields(exc: ValidationError, aliases: dict[str, str]) -> list[Any]:
-    out = []
-    for err in exc.errors(include_url=False):
-        loc = tuple(err["loc"])
-        out.append({**err, "loc": ("body", aliases.get(loc[0], loc[0]), *loc[1:])})
-    return out
+            value = Missing
+            for alias, key in field.keys:
+                value = source.get(key, Missing)
+                if value is not Missing:
+                    if alias != field.keys[0][0]:
+                        collected[1][field.name] = alias
+                    break
+            take(field, value, collected, values)
+        validate_named(self.adapter, self.fields, collected, self.prefix, values, errors)
 
 
 def _is_empty_file(value: Any) -> bool:
@@ -134,6 +104,108 @@ async def _as_bytes(field: ParamField, value: Any) -> Any:
     return value
 
 
+class FormModelReader:
+    """Reads one form model's values out of form data (built at startup).
+
+    Each field takes the first of its aliases that holds a non-empty value; every other
+    entry, empty ones included, is passed on for the model's ``extra`` policy.
+    """
+
+    __slots__ = ("keys", "own", "open_extra")
+
+    def __init__(self, model: type[BaseModel]) -> None:
+        self.keys = model_keys(model)
+        self.own = frozenset(alias for mk in self.keys for alias, _ in mk.pairs)
+        self.open_extra = model.model_config.get("extra") in ("allow", "forbid")
+
+    def supplied(self, form: FormData) -> bool:
+        """Whether the form holds anything for this model (empty values count)."""
+        return bool(self.own.intersection(form.keys())) or (self.open_extra and len(form) > 0)
+
+    def read(self, form: FormData) -> dict[str, Any]:
+        data: dict[str, Any] = {}
+        tried: set[str] = set()
+        for mk in self.keys:
+            for alias, _ in mk.pairs:
+                tried.add(alias)
+                value = form_value(form, alias, mk.sequence)
+                if value is not Missing:
+                    data[alias] = value
+                    break
+        data.update(grouped_extras(form, tried))
+        return data
+
+    def normalize(self, value: Any) -> Any:
+        """Union branch validator: re-read the raw form entries for this model."""
+        if not isinstance(value, dict):
+            return value
+        entries = [
+            (key, item)
+            for key, items in value.items()
+            for item in (items if isinstance(items, list) else [items])
+        ]
+        out = self.read(FormData(entries))
+        for key, item in value.items():
+            if item is None or (isinstance(item, list) and not item):
+                out[key] = item
+        return out
+
+
+def union_form_annotation(annotation: Any) -> Any:
+    """``A | B`` of form models, each branch normalizing the form data for itself."""
+    choices: list[Any] = []
+    for choice in get_args(annotation):
+        if choice is type(None):
+            choices.append(choice)
+            continue
+        model, *metadata = get_args(choice) if get_origin(choice) is Annotated else (choice,)
+        tags = [item for item in metadata if isinstance(item, Tag)]
+        tag = tags[-1] if tags else Tag(model.__name__)
+        normalizer = BeforeValidator(FormModelReader(model).normalize)
+        choices.append(Annotated[choice, normalizer, tag])
+    return Union[tuple(choices)]  # noqa: UP007
+
+
+def _absent(
+    field: ParamField, loc: tuple[Any, ...], values: dict[str, Any], errors: list[Any]
+) -> Any:
+    """A missing value: the error, or the default (Missing when nothing is left to validate)."""
+    if field.required:
+        errors.append(missing_error(loc))
+        return Missing
+    default = field.get_default()
+    if field.validate_default:
+        return default
+    values[field.name] = default
+    return Missing
+
+
+class FormModelParam:
+    """A form parameter typed as a model, ``Model | None`` or a union of models."""
+
+    __slots__ = ("field", "readers", "optional")
+
+    def __init__(self, field: ParamField) -> None:
+        self.field = field
+        self.readers = tuple(FormModelReader(m) for m in field.form_models)
+        self.optional = type(None) in get_args(field.type_annotation)
+
+    def run(self, form: FormData, values: dict[str, Any], errors: list[Any]) -> None:
+        field, readers = self.field, self.readers
+        if self.optional and not any(reader.supplied(form) for reader in readers):
+            data = _absent(field, ("body",), values, errors)
+            if data is Missing:
+                return
+        elif len(readers) == 1:
+            data = readers[0].read(form)
+        else:  # each union branch reads the raw entries itself (see union_form_annotation)
+            data = grouped_extras(form, ())
+        try:
+            values[field.name] = field.adapter.validate_python(data, from_attributes=True)
+        except ValidationError as exc:
+            errors.extend(prefixed(exc.errors(include_url=False), ("body",)))
+
+
 class FormBody:
     """Form fields (and files, and form models) of one dependant."""
 
@@ -142,7 +214,7 @@ class FormBody:
 
     def __init__(self, fields: Sequence[ParamField]) -> None:
         self.fields = tuple(f for f in fields if not f.form_models)
-        self.models = tuple(f for f in fields if f.form_models)
+        self.models = tuple(FormModelParam(f) for f in fields if f.form_models)
         self.adapter = typed_dict_adapter("form_params", self.fields) if self.fields else None
 
     async def run(self, form: Any, values: dict[str, Any], errors: list[Any]) -> None:
@@ -150,63 +222,20 @@ class FormBody:
             form = FormData()
         if self.fields:
             await self._run_fields(form, values, errors)
-        for field in self.models:
-            await self._run_model(field, form, values, errors)
+        for model in self.models:
+            model.run(form, values, errors)
 
     async def _run_fields(self, form: FormData, values: dict[str, Any], errors: list[Any]) -> None:
-        data: dict[str, Any] = {}
-        aliases: dict[str, str] = {}
+        collected: tuple[dict[str, Any], dict[str, str], list[str]] = ({}, {}, [])
         for field in self.fields:
-            alias, value = field.keys[0][0], Missing
-            for alias, key in field.keys:
-                value = form_value(form, key, field.sequence)
+            value = Missing
+            for alias, _ in field.keys:
+                value = form_value(form, alias, field.sequence)
                 if value is not Missing:
+                    if alias != field.keys[0][0]:
+                        collected[1][field.name] = alias
+                    value = await _as_bytes(field, value)
                     break
-            else:
-                alias = field.keys[0][0]
-            aliases[field.name] = alias
-            if value is Missing:
-                value = _default_or_missing(field, ("body", alias), errors)
-                if value is Missing or not field.validate_default:
-                    if value is not Missing:
-                        values[field.name] = value
-                    continue
-            data[field.name] = await _as_bytes(field, value)
-        if not data or self.adapter is None:
-            return
-        try:
-            values.update(self.adapter.validate_python(data, from_attributes=True))
-        except ValidationError as exc:
-            errors.extend(_map_fields(exc, aliases))
-
-    async def _run_model(
-        self, field: ParamField, form: FormData, values: dict[str, Any], errors: list[Any]
-    ) -> None:
-        model = field.form_models[0]
-        data: dict[str, Any] = {}
-        own: set[str] = set()
-        for name, info in model.model_fields.items():
-            va = info.validation_alias
-            key = va if isinstance(va, str) else (info.alias or name)
-            own.add(key)
-            from . import typeinfo
-
-            value = form_value(form, key, typeinfo.is_sequence(info.annotation))
-            if value is not Missing:
-                data[key] = value
-        extra = model.model_config.get("extra")
-        for key in form.keys():
-            if key not in own and extra in ("allow", "forbid"):
-                data.setdefault(key, form_value(form, key, False))
-        supplied = bool(own.intersection(form.keys())) or (extra in ("allow", "forbid") and form)
-        if not supplied and field.type_annotation is not model and type(None) in getattr(
-            field.type_annotation, "__args__", ()
-        ):
-            value = _default_or_missing(field, ("body",), errors)
-            if value is not Missing:
-                values[field.name] = value
-            return
-        try:
-            values[field.name] = field.adapter.validate_python(data, from_attributes=True)
-        except ValidationError as exc:
-            errors.extend(prefixed(exc.errors(include_url=False), ("body",)))
+            take(field, value, collected, values)
+        if self.adapter is not None:
+            validate_named(self.adapter, self.fields, collected, ("body",), values, errors)

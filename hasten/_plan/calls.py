@@ -37,9 +37,10 @@ def call_kind(call: Callable[..., Any] | None) -> int:
         return kind
     if inspect.isclass(inspect.unwrap(_impartial(call))):
         return SYNC
-    dunder = getattr(_impartial(call), "__call__", None)  # noqa: B004
-    if dunder is not None:
-        kind = _kind_of_function(dunder)
+    # A callable object (also behind a decorator): what its ``__call__`` is decides.
+    for target in (_impartial(call), inspect.unwrap(_impartial(call))):
+        dunder = getattr(target, "__call__", None)  # noqa: B004
+        kind = _kind_of_function(dunder) if dunder is not None else None
         if kind is not None:
             return kind
     return SYNC

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from copy import deepcopy
-from typing import Any
+from dataclasses import is_dataclass
+from typing import Annotated, Any, get_args
 
 from pydantic import AliasChoices, AliasPath, BaseModel, TypeAdapter
 from pydantic.fields import FieldInfo
@@ -26,7 +27,7 @@ class ParamField:
         "name", "alias", "field_info", "location", "keys", "annotation", "type_annotation",
         "sequence", "group_model", "form_models", "is_file", "read_bytes", "read_bytes_seq",
         "default", "default_factory", "validate_default", "required", "json_field",
-        "_adapter", "header_aliases",
+        "_adapter",
     )  # fmt: skip
 
     def __init__(
@@ -44,9 +45,9 @@ class ParamField:
         self.group_model: type[BaseModel] | None = None
         if isinstance(field_info, params.Param):
             self.group_model = typeinfo.model_type(type_annotation)
-        self.form_models = (
-            typeinfo.form_models(type_annotation) if isinstance(field_info, params.Form) else []
-        )
+        self.form_models = _form_models(field_info, type_annotation, self.json_field)
+        if isinstance(field_info, params.Form):
+            self.annotation = _with_union_normalizers(type_annotation, annotation)
         self.is_file = isinstance(field_info, params.File)
         self.read_bytes = self.is_file and typeinfo.is_bytes(type_annotation)
         self.read_bytes_seq = self.is_file and typeinfo.is_bytes_sequence(type_annotation)
@@ -56,7 +57,6 @@ class ParamField:
         self.default = Undefined if default is ... else default
         self.validate_default = bool(field_info.validate_default)
         self._adapter: TypeAdapter[Any] | None = None
-        self.header_aliases: dict[str, str] = {}
 
     # FastAPI's ModelField spelling, used by code written against it.
     @property
@@ -94,6 +94,25 @@ def _location_of(field_info: FieldInfo) -> str:
     return "body"
 
 
+def _form_models(info: FieldInfo, type_annotation: Any, json_field: bool) -> list[Any]:
+    """The model(s) a form parameter is read into, as FastAPI decides it."""
+    if not isinstance(info, params.Form) or getattr(info, "embed", False) or json_field:
+        return []
+    return typeinfo.form_models(type_annotation)
+
+
+def _with_union_normalizers(type_annotation: Any, annotation: Any) -> Any:
+    """For a union of form models: each branch re-reads the form data its own way."""
+    if len(typeinfo.form_models(type_annotation)) < 2:
+        return annotation
+    from .body import union_form_annotation
+
+    wrapped = union_form_annotation(type_annotation)
+    if annotation is type_annotation:
+        return wrapped
+    return Annotated.__class_getitem__((wrapped, *get_args(annotation)[1:]))  # type: ignore[attr-defined]
+
+
 def _is_json(annotation: Any) -> bool:
     from pydantic import Json
 
@@ -105,10 +124,86 @@ def _is_json(annotation: Any) -> bool:
 
 def _request_keys(field: ParamField, info: FieldInfo) -> tuple[tuple[str, str], ...]:
     """(alias reported in errors, key looked up in the request), in preference order."""
+    primary = _validation_alias(info) or field.alias
+    return request_aliases(field.name, info, primary, None, convert=False)
+
+
+def _validation_alias(info: FieldInfo) -> str | None:
     va = info.validation_alias
-    primary = va if isinstance(va, str) else field.alias
+    return va if isinstance(va, str) and va else None
+
+
+def request_aliases(
+    name: str, info: FieldInfo, alias: str, config: Any, *, convert: bool
+) -> tuple[tuple[str, str], ...]:
+    """(validation alias, request key) pairs of one field, in the order they are tried.
+
+    ``AliasChoices`` of plain names are tried in declaration order; a model configured to
+    validate by name also accepts the field name. ``convert`` turns underscores of
+    unaliased header names into hyphens.
+    """
+    request = alias.replace("_", "-") if convert and alias == name else alias
+    va = info.validation_alias
     if isinstance(info, params.Path) or isinstance(va, AliasPath):
-        return ((primary, primary),)
-    if isinstance(va, AliasChoices) and all(isinstance(c, str) for c in va.choices):
-        return tuple((str(c), str(c)) for c in va.choices)
-    return ((primary, primary),)
+        return ((alias, request),)
+    pairs: list[tuple[str, str]] = [(alias, request)]
+    if isinstance(va, AliasChoices):
+        if not all(isinstance(choice, str) for choice in va.choices):
+            return tuple(pairs)
+        pairs = [(str(choice), str(choice)) for choice in va.choices]
+    config = config or {}
+    by_alias = config.get("validate_by_alias") is not False
+    by_name = config.get("validate_by_name", config.get("populate_by_name", False))
+    if by_alias and not by_name:
+        return tuple(pairs)
+    by_name_key = name.replace("_", "-") if convert else name
+    if not by_alias:
+        return ((name, by_name_key),)
+    if all(known != name for known, _ in pairs):
+        pairs.append((name, by_name_key))
+    return tuple(pairs)
+
+
+class ModelKey:
+    """How one field of a parameter model is found in a request mapping (startup only).
+
+    ``lowered`` holds, for header models, the header names (lower case) this field owns
+    even when they are not the one selected, so they never come back as extras.
+    """
+
+    __slots__ = ("name", "pairs", "sequence", "lowered")
+
+    def __init__(self, name: str, pairs: tuple[tuple[str, str], ...], sequence: bool) -> None:
+        self.name = name
+        self.pairs = pairs
+        self.sequence = sequence
+        self.lowered = frozenset(a.lower() for a, key in pairs if a != key)
+
+
+def model_keys(
+    model: type[BaseModel], *, headers: bool = False, convert: bool = True
+) -> tuple[ModelKey, ...]:
+    """A ``ModelKey`` for each field of ``model``, in declaration order."""
+    out = []
+    for name, info in model.model_fields.items():
+        own_config = _keeps_own_config(info.annotation)
+        config = None if own_config else model.model_config
+        alias = _validation_alias(info) or info.alias or name
+        field_convert = headers and getattr(info, "convert_underscores", convert)
+        pairs = request_aliases(name, info, alias, config, convert=field_convert)
+        sequence = typeinfo.is_sequence(info.annotation) and not _has_json(info)
+        out.append(ModelKey(name, pairs, sequence))
+    return tuple(out)
+
+
+def _keeps_own_config(annotation: Any) -> bool:
+    """Fields typed as a model, dict or dataclass do not take the parent's alias config."""
+    return typeinfo.is_subclass(annotation, (BaseModel, dict)) or (
+        isinstance(annotation, type) and is_dataclass(annotation)
+    )
+
+
+def _has_json(info: FieldInfo) -> bool:
+    from pydantic import Json
+
+    return any(type(item) is Json for item in info.metadata)

@@ -6,15 +6,16 @@ Errors come out in FastAPI's shape: ``loc`` starts with the location and the req
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from pydantic import BaseModel, TypeAdapter, ValidationError
+from pydantic import TypeAdapter, ValidationError
 from typing_extensions import TypedDict
 
-from .fields import ParamField, Undefined
+from .fields import ModelKey, ParamField, Undefined, model_keys
 
 Missing: Any = Undefined
+_MULTI_LOCATIONS = ("query", "header")
 
 
 def missing_error(loc: tuple[Any, ...]) -> dict[str, Any]:
@@ -29,83 +30,137 @@ def prefixed(errors: Sequence[Any], prefix: tuple[Any, ...]) -> list[dict[str, A
 
 def typed_dict_adapter(name: str, fields: Sequence[ParamField]) -> TypeAdapter[Any]:
     """One adapter validating all given fields at once (keys are parameter names)."""
-    spec = TypedDict(name, {f.name: f.annotation for f in fields}, total=False)  # type: ignore[operator]
+    spec = TypedDict(name, {f.name: f.annotation for f in fields}, total=False)  # type: ignore[misc]
     return TypeAdapter(spec)
 
 
-def lookup(source: Any, field: ParamField) -> tuple[str, Any]:
-    """(alias used, raw value or Missing) for a plain parameter in a request mapping."""
-    keys = field.keys
-    for alias, key in keys:
-        if field.sequence:
-            value = source.getlist(key) if hasattr(source, "getlist") else source.get(key)
-            if value:
-                return alias, value
-        else:
-            value = source.get(key)
-            if value is not None:
-                return alias, value
-    return keys[0][0], Missing
+def fetch(source: Any, key: str, sequence: bool, multi: bool) -> Any:
+    """The raw value under ``key``: all values for a list field of a multi-mapping.
+
+    Absent keys and empty lists are ``Missing``, so that defaults apply during validation.
+    """
+    value = source.getlist(key) if sequence and multi else source.get(key)
+    if value is None or (sequence and len(value) == 0):
+        return Missing
+    return value
+
+
+def pick(source: Any, pairs: tuple[tuple[str, str], ...]) -> tuple[str, str]:
+    """The first (alias, request key) pair present in ``source``, else the first pair."""
+    if len(pairs) > 1:
+        for pair in pairs:
+            if pair[1] in source:
+                return pair
+    return pairs[0]
+
+
+def grouped_extras(source: Any, processed: Iterable[str]) -> dict[str, Any]:
+    """Every entry of ``source`` not in ``processed``; repeated keys become lists."""
+    if hasattr(source, "multi_items"):
+        items = source.multi_items()
+    elif hasattr(source, "getlist"):  # Headers: items() keeps repeated names
+        items = source.items()
+    else:
+        return {k: source.get(k) for k in source if k not in processed}
+    grouped: dict[str, list[Any]] = {}
+    for key, value in items:
+        if key not in processed:
+            grouped.setdefault(key, []).append(value)
+    return {k: v[0] if len(v) == 1 else v for k, v in grouped.items()}
+
+
+def ordered_errors(
+    fields: Sequence[ParamField],
+    aliases: Mapping[str, str],
+    missing: Sequence[str],
+    invalid: Sequence[Any],
+    prefix: tuple[Any, ...],
+) -> list[Any]:
+    """Missing and invalid values of named fields, in declaration order (error path only).
+
+    ``aliases`` holds the alias a field was found under when it is not its first one.
+    """
+    result: list[Any] = []
+    for field in fields:
+        loc = (*prefix, aliases.get(field.name, field.keys[0][0]))
+        if field.name in missing:
+            result.append(missing_error(loc))
+            continue
+        for err in invalid:
+            if err["loc"] and err["loc"][0] == field.name:
+                result.append({**err, "loc": (*loc, *err["loc"][1:])})
+    return result
+
+
+def validate_named(
+    adapter: TypeAdapter[Any],
+    fields: Sequence[ParamField],
+    collected: tuple[dict[str, Any], dict[str, str], list[str]],
+    prefix: tuple[Any, ...],
+    values: dict[str, Any],
+    errors: list[Any],
+) -> None:
+    """One validation call for ``collected`` = (values by name, aliases used, missing names)."""
+    data, aliases, missing = collected
+    if not data and not missing:
+        return
+    try:
+        validated = adapter.validate_python(data, from_attributes=True)
+    except ValidationError as exc:
+        invalid = exc.errors(include_url=False)
+        errors.extend(ordered_errors(fields, aliases, missing, invalid, prefix))
+        return
+    if missing:
+        errors.extend(ordered_errors(fields, aliases, missing, (), prefix))
+        return
+    values.update(validated)
+
+
+def take(
+    field: ParamField, value: Any, collected: tuple[dict[str, Any], Any, list[str]], values: Any
+) -> None:
+    """Put a found value, or what stands in for an absent one, where it belongs."""
+    if value is not Missing:
+        collected[0][field.name] = value
+    elif field.required:
+        collected[2].append(field.name)
+    elif field.validate_default:
+        collected[0][field.name] = field.get_default()
+    else:
+        values[field.name] = field.get_default()
 
 
 class ParamsValidator:
     """Validates the plain (non-model) parameters of one location of one dependant."""
 
-    __slots__ = ("location", "fields", "adapter")
+    __slots__ = ("location", "fields", "adapter", "multi", "prefix")
 
     def __init__(self, location: str, fields: Sequence[ParamField]) -> None:
         self.location = location
         self.fields = tuple(fields)
         self.adapter = typed_dict_adapter(f"{location}_params", fields)
+        self.multi = location in _MULTI_LOCATIONS
+        self.prefix = (location,)
 
     def run(self, source: Any, values: dict[str, Any], errors: list[Any]) -> None:
-        data: dict[str, Any] = {}
-        failed = False
+        collected: tuple[dict[str, Any], dict[str, str], list[str]] = ({}, {}, [])
         for field in self.fields:
-            value = lookup(source, field)[1]
-            if value is not Missing:
-                data[field.name] = value
-            elif field.required:
-                failed = True
-            elif field.validate_default:
-                data[field.name] = field.get_default()
+            keys = field.keys
+            if len(keys) > 1:
+                key = collected[1][field.name] = pick(source, keys)[1]
             else:
-                values[field.name] = field.get_default()
-        if failed:
-            errors.extend(self._errors(source, data))
-            return
-        try:
-            values.update(self.adapter.validate_python(data, from_attributes=True))
-        except ValidationError as exc:
-            errors.extend(self._errors(source, data, exc))
-
-    def _errors(
-        self, source: Any, data: dict[str, Any], exc: ValidationError | None = None
-    ) -> list[Any]:
-        """Missing and invalid values, in declaration order (the error path only)."""
-        if exc is None:
-            try:
-                self.adapter.validate_python(data, from_attributes=True)
-            except ValidationError as err:
-                exc = err
-        invalid = exc.errors(include_url=False) if exc is not None else []
-        result: list[Any] = []
-        for field in self.fields:
-            alias = lookup(source, field)[0]
-            if field.name not in data and field.required:
-                result.append(missing_error((self.location, alias)))
-                continue
-            for err in invalid:
-                if err["loc"] and err["loc"][0] == field.name:
-                    loc = (self.location, alias, *err["loc"][1:])
-                    result.append({**err, "loc": loc})
-        return result
+                key = keys[0][1]
+            take(field, fetch(source, key, field.sequence, self.multi), collected, values)
+        validate_named(self.adapter, self.fields, collected, self.prefix, values, errors)
 
 
 class ModelParamValidator:
     """A Pydantic model declared as a group of query/header/cookie parameters."""
 
-    __slots__ = ("field", "model", "location", "keys", "adapter", "extra_policy", "own")
+    __slots__ = (
+        "field", "model", "location", "keys", "adapter", "open_extra", "own", "optional",
+        "is_headers", "multi", "rename_locs",
+    )  # fmt: skip
 
     def __init__(self, field: ParamField) -> None:
         assert field.group_model is not None
@@ -113,24 +168,29 @@ class ModelParamValidator:
         self.model = field.group_model
         self.location = field.location
         self.adapter = field.adapter
-        self.extra_policy = self.model.model_config.get("extra")
+        self.is_headers = self.location == "header"
+        self.multi = self.location in _MULTI_LOCATIONS
+        self.open_extra = self.model.model_config.get("extra") in ("allow", "forbid")
         convert = getattr(field.field_info, "convert_underscores", True)
-        self.keys = tuple(_model_field_keys(self.model, self.location, convert))
-        self.own = {key for _, keys, _ in self.keys for _, key in keys}
+        self.keys: tuple[ModelKey, ...] = model_keys(
+            self.model, headers=self.is_headers, convert=convert
+        )
+        lower = str.lower if self.is_headers else str
+        self.own = frozenset(lower(key) for mk in self.keys for _, key in mk.pairs)
+        self.optional = field.type_annotation is not self.model
+        self.rename_locs = self.model.model_config.get("loc_by_alias", True)
 
     def run(self, source: Any, values: dict[str, Any], errors: list[Any]) -> None:
         data, renames = self._collect(source)
-        supplied = bool(self.own.intersection(_keys(source))) or (
-            self.extra_policy in ("allow", "forbid") and bool(data)
-        )
-        if not supplied and self.field.type_annotation is not self.model:
-            data = Missing
-        if data is Missing:
-            if self.field.required:
+        if self.optional and not (self.own.intersection(source) or (self.open_extra and data)):
+            field = self.field
+            if field.required:
                 errors.append(missing_error((self.location,)))
-            else:
-                values[self.field.name] = self.field.get_default()
-            return
+                return
+            if not field.validate_default:
+                values[field.name] = field.get_default()
+                return
+            data = field.get_default()
         try:
             values[self.field.name] = self.adapter.validate_python(data, from_attributes=True)
         except ValidationError as exc:
@@ -139,74 +199,28 @@ class ModelParamValidator:
     def _collect(self, source: Any) -> tuple[dict[str, Any], dict[str, str]]:
         data: dict[str, Any] = {}
         renames: dict[str, str] = {}
-        used: set[str] = set()
-        is_headers = self.location == "header"
-        for model_key, keys, seq in self.keys:
-            for _, key in keys:
-                value = _get(source, key, seq)
-                if value is not Missing:
-                    data[model_key] = value
-                    if key != model_key:
-                        renames[model_key] = key
-                    break
-            used.update(k.lower() if is_headers else k for _, k in keys)
-        for key, value in _extras(source, used):
-            data.setdefault(key, value)
+        processed: set[str] = set()
+        for mk in self.keys:
+            alias, key = pick(source, mk.pairs)
+            value = fetch(source, key, mk.sequence, self.multi)
+            if value is not Missing:
+                data[alias] = value
+            if self.is_headers:
+                processed.add(key.lower())
+                processed.update(mk.lowered)
+                if alias != key:
+                    renames[mk.name] = key
+            else:
+                processed.add(key)
+        data.update(grouped_extras(source, processed))
         return data, renames
 
     def _map(self, exc: ValidationError, renames: dict[str, str]) -> list[Any]:
         result = []
-        use_alias = self.model.model_config.get("loc_by_alias", True)
+        rename = bool(renames) and self.rename_locs
         for err in exc.errors(include_url=False):
             loc = tuple(err["loc"])
-            if self.location == "header" and use_alias and loc and loc[0] in renames:
+            if rename and loc and loc[0] in renames:
                 loc = (renames[loc[0]], *loc[1:])
             result.append({**err, "loc": (self.location, *loc)})
         return result
-
-
-def _model_field_keys(
-    model: type[BaseModel], location: str, convert: bool
-) -> list[tuple[str, tuple[tuple[str, str], ...], bool]]:
-    from . import typeinfo
-
-    out = []
-    for name, info in model.model_fields.items():
-        va = info.validation_alias
-        key = va if isinstance(va, str) else (info.alias or name)
-        request_key = key
-        if location == "header" and convert and key == name:
-            request_key = name.replace("_", "-")
-        seq = typeinfo.is_sequence(info.annotation)
-        out.append((key, ((key, request_key),), seq))
-    return out
-
-
-def _keys(source: Any) -> set[str]:
-    return set(source.keys())
-
-
-def _get(source: Any, key: str, seq: bool) -> Any:
-    if seq and hasattr(source, "getlist"):
-        value = source.getlist(key)
-        return value if value else Missing
-    value = source.get(key)
-    return Missing if value is None else value
-
-
-def _extras(source: Any, used: set[str]) -> list[tuple[str, Any]]:
-    if hasattr(source, "multi_items"):
-        items = source.multi_items()
-    elif hasattr(source, "getlist"):
-        items = source.items()
-    else:
-        return [(k, source[k]) for k in source if k not in used]
-    grouped: dict[str, list[Any]] = {}
-    for key, value in items:
-        if key not in used:
-            grouped.setdefault(key, []).append(value)
-    return [(k, v[0] if len(v) == 1 else v) for k, v in grouped.items()]
-
-
-def is_mapping(value: Any) -> bool:
-    return isinstance(value, Mapping)
