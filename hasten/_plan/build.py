@@ -145,4 +145,5 @@ def build_plan(route: Any) -> RoutePlan:
         endpoint_ctx=opts.endpoint_ctx,
         path=route.path,
         compiler=compiler,
+        form_limits=getattr(route, "form_limits", None) or {},
     )

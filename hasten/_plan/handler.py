@@ -20,6 +20,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 
+from .._body_limit import MAX_BODY_SIZE_SCOPE_KEY, limit_error
+from .._form_limits import FORM_LIMITS_SCOPE_KEY
 from ..exceptions import EndpointContext, HastenError, HTTPException, RequestValidationError
 from .dependencies import Context, Node, solve
 from .respond import Writer
@@ -47,6 +49,7 @@ class RoutePlan:
     endpoint_ctx: EndpointContext
     path: str
     compiler: Any
+    form_limits: dict[str, int]
 
 
 def _is_json_type(content_type: str) -> bool:
@@ -83,7 +86,7 @@ async def read_body(plan: RoutePlan, request: Request, stack: AsyncExitStack | N
     """The request body as the route needs it: parsed JSON, bytes, form data, or Missing."""
     try:
         if plan.body_kind == "form":
-            form = await request.form()
+            form = await request.form(**_form_limits(plan, request.scope))
             if stack is not None:
                 stack.push_async_callback(form.close)
             return form
@@ -93,7 +96,16 @@ async def read_body(plan: RoutePlan, request: Request, stack: AsyncExitStack | N
     except StarletteHTTPException:
         raise
     except Exception as exc:
+        signal = limit_error(exc) if MAX_BODY_SIZE_SCOPE_KEY in request.scope else None
+        if signal is not None:
+            raise signal from exc
         raise HTTPException(status_code=400, detail="There was an error parsing the body") from exc
+
+
+def _form_limits(plan: RoutePlan, scope: Scope) -> dict[str, int]:
+    # The limits of the routers and apps that called this route, under the route's own.
+    inherited = scope.get(FORM_LIMITS_SCOPE_KEY)
+    return plan.form_limits if inherited is None else {**inherited, **plan.form_limits}
 
 
 def endpoint_context(plan: RoutePlan, request: Request) -> EndpointContext:
