@@ -271,7 +271,8 @@ class _ShieldedExit:
             suppress = await self.cm.__aexit__(*exc_info)
         finally:
             self.scope.shield = was_shielded
-        if exc_info[0] is None:
+        if suppress or exc_info[0] is None:
+            # A cancellation absorbed by the dependency's own cancel scopes is delivered here.
             await checkpoint_if_cancelled()
         return suppress
 
