@@ -9,7 +9,7 @@ from __future__ import annotations
 import warnings
 from collections.abc import Awaitable, Callable, Sequence
 from enum import Enum
-from typing import Any, TypeVar
+from typing import Any, ClassVar, TypeVar
 
 from starlette.applications import Starlette
 from starlette.datastructures import State
@@ -46,7 +46,13 @@ __all__ = ["AppType", "FastAPI", "Hasten"]
 
 
 class Hasten(Starlette):
-    """A typed HTTP API application (FastAPI-compatible constructor and decorators)."""
+    """A typed HTTP API application (FastAPI-compatible constructor and decorators).
+
+    Production defaults: request bodies are limited to ``default_max_body_size`` (16 MiB;
+    pass ``max_body_size=None`` to remove the limit). ``FastAPI`` keeps FastAPI's defaults.
+    """
+
+    default_max_body_size: ClassVar[int | None] = 16 * 1024 * 1024
 
     def __init__(
         self,
@@ -91,7 +97,7 @@ class Hasten(Starlette):
         separate_input_output_schemas: bool = True,
         openapi_external_docs: dict[str, Any] | None = None,
         strict_content_type: bool = Default(True),
-        max_body_size: int | None = None,
+        max_body_size: int | None = Default(None),
         form_limits: Any = None,
     ) -> None:
         self.telemetry = telemetry
@@ -116,6 +122,8 @@ class Hasten(Starlette):
         self.openapi_external_docs = openapi_external_docs
         self.openapi_version = "3.1.0"
         self.openapi_schema: dict[str, Any] | None = None
+        if isinstance(max_body_size, DefaultPlaceholder):
+            max_body_size = self.default_max_body_size
         check_max_body_size(max_body_size)
         self.max_body_size = max_body_size
         self.form_limits = validate_form_limits(form_limits)
@@ -393,6 +401,8 @@ class Hasten(Starlette):
 
 class FastAPI(Hasten):
     """``Hasten`` with FastAPI's defaults exactly (for code migrating unchanged)."""
+
+    default_max_body_size: ClassVar[int | None] = None
 
 
 _ = (Awaitable, Enum, DefaultPlaceholder)

@@ -558,3 +558,20 @@ def test_hasten_and_fastapi_classes_serve_the_same_routes() -> None:
 
         assert TestClient(app).get("/x/4").json() == 8
     assert issubclass(FastAPI, Hasten)
+
+
+def test_hasten_limits_bodies_by_default_and_fastapi_does_not() -> None:
+    limit = Hasten.default_max_body_size
+    assert limit == 16 * 1024 * 1024
+    too_big = b"x" * (limit + 1)
+    for app_class, expected in ((Hasten, 413), (FastAPI, 200)):
+        app = app_class()
+
+        @app.post("/upload")
+        async def upload(request: Request) -> dict[str, int]:
+            return {"size": len(await request.body())}
+
+        response = TestClient(app).post("/upload", content=too_big)
+        assert response.status_code == expected, app_class
+    unlimited = Hasten(max_body_size=None)
+    assert unlimited.max_body_size is None
