@@ -10,7 +10,7 @@ call, so shared models become one ``components.schemas`` entry, named by Pydanti
 from __future__ import annotations
 
 import warnings
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from enum import Enum
 from functools import lru_cache
 from typing import Annotated, Any, Literal, cast, get_args
@@ -52,21 +52,55 @@ class SchemaGenerator(GenerateJsonSchema):
         return result
 
 
-def _field_type(annotation: Any, info: FieldInfo) -> Any:
-    """``Annotated[annotation, *constraints, Field(**attributes)]`` for ``info``."""
-    attributes = {}
+def _carried(info: FieldInfo) -> dict[str, Any]:
+    attributes: dict[str, Any] = {}
     for name in _CARRIED_ATTRIBUTES:
         value = getattr(info, name, PydanticUndefined)
         if value is not PydanticUndefined:
             attributes[name] = value
-    return Annotated[(annotation, *info.metadata, Field(**attributes))]  # type: ignore[valid-type]
+    return attributes
 
 
-def _adapter(annotation: Any, info: FieldInfo, config: ConfigDict | None) -> TypeAdapter[Any]:
+def _build_adapter(
+    annotation: Any, info: FieldInfo, attributes: dict[str, Any], config: ConfigDict | None
+) -> TypeAdapter[Any]:
+    """A ``TypeAdapter`` of ``Annotated[annotation, *constraints, Field(**attributes)]``."""
+    args = (annotation, *info.metadata, Field(**attributes))
     with warnings.catch_warnings():
         # field-only attributes (alias, default, ...) on a bare TypeAdapter are expected here
         warnings.simplefilter("ignore")
-        return TypeAdapter(_field_type(annotation, info), config=config)
+        return TypeAdapter(Annotated[args], config=config)  # type: ignore[valid-type,arg-type]
+
+
+# Adapters shared by structurally identical fields (same type, constraints, attributes and
+# config): large apps repeat the same parameters on many routes, and building an adapter is the
+# costly part of generating the document.
+_ADAPTERS: dict[Any, TypeAdapter[Any]] = {}
+_ADAPTERS_MAX = 20_000
+
+
+def _typed(value: Any) -> Any:
+    # 1 == True == 1.0, but their schemas differ ("default": 1 vs true)
+    return (type(value), value)
+
+
+def _adapter(annotation: Any, info: FieldInfo, config: ConfigDict | None) -> TypeAdapter[Any]:
+    attributes = _carried(info)
+    try:
+        key = (
+            annotation,
+            tuple(_typed(m) for m in info.metadata),
+            tuple((name, _typed(value)) for name, value in attributes.items()),
+            tuple(sorted((config or {}).items())),
+        )
+        cached = _ADAPTERS.get(key)
+    except TypeError:  # something unhashable: build without sharing
+        return _build_adapter(annotation, info, attributes, config)
+    if cached is None:
+        if len(_ADAPTERS) >= _ADAPTERS_MAX:
+            _ADAPTERS.clear()
+        cached = _ADAPTERS[key] = _build_adapter(annotation, info, attributes, config)
+    return cached
 
 
 class SchemaField:
@@ -125,8 +159,8 @@ def model_fields(model: type[BaseModel]) -> tuple[SchemaField, ...]:
     result = []
     for name, info in model.model_fields.items():
         nested = _is_class(info.annotation, (BaseModel, dict))
-        config = None if nested else model.model_config
-        result.append(SchemaField(name, info, config=cast(ConfigDict | None, config)))
+        config: ConfigDict | None = None if nested else model.model_config
+        result.append(SchemaField(name, info, config=config))
     return tuple(result)
 
 
@@ -150,13 +184,6 @@ def _add_models(annotation: Any, found: dict[type, None]) -> None:
     else:
         for arg in get_args(annotation):
             _add_models(arg, found)
-
-
-def reachable_models(fields: Iterable[SchemaField]) -> dict[type, None]:
-    found: dict[type, None] = {}
-    for field in fields:
-        _add_models(field.type_key, found)
-    return found
 
 
 @lru_cache(maxsize=4096)
@@ -188,22 +215,29 @@ def has_computed_fields(core_schema: CoreSchema, annotation: Any) -> bool:
 FieldKey = tuple[int, Mode]
 
 
+def _generation_mode(field: SchemaField, separate: bool) -> Mode:
+    """The field's mode, except that without separate schemas only computed fields keep theirs."""
+    if separate or field.mode == "validation":
+        return field.mode
+    return (
+        "serialization" if has_computed_fields(field.core_schema, field.type_key) else "validation"
+    )
+
+
 class Definitions:
-    """The result of one generation pass: a schema per (field, mode) and the shared definitions."""
+    """The result of one generation pass: a schema per (adapter, mode) and the definitions."""
 
     def __init__(
-        self, by_field: dict[FieldKey, JsonSchemaValue], definitions: dict[str, Any], separate: bool
+        self, by_key: dict[FieldKey, JsonSchemaValue], definitions: dict[str, Any], separate: bool
     ) -> None:
-        self._by_field = by_field
+        self._by_key = by_key
         self.definitions = definitions
         self.separate = separate
 
     def schema_of(self, field: SchemaField, alias: str | None = None) -> dict[str, Any]:
         """A copy of ``field``'s schema; without a ``$ref`` it gets FastAPI's default title."""
-        mode = field.mode
-        if not self.separate and not has_computed_fields(field.core_schema, field.type_key):
-            mode = "validation"
-        schema = dict(self._by_field[(id(field), mode)])
+        mode = _generation_mode(field, self.separate)
+        schema = dict(self._by_key[(id(field.adapter), mode)])
         if "$ref" not in schema:
             name = alias if alias is not None else field.default_alias
             schema["title"] = field.info.title or name.title().replace("_", " ")
@@ -211,26 +245,28 @@ class Definitions:
 
 
 def generate_definitions(fields: Sequence[SchemaField], *, separate: bool) -> Definitions:
-    """Generate the schema of every field, and the definitions they (and their models) use."""
-    fields = list({id(f): f for f in fields}.values())
-    inputs: list[tuple[int, Mode, CoreSchema]] = []
+    """Generate the schema of every field, and the definitions they (and their models) use.
+
+    Fields sharing an adapter (identical declarations) are generated once.
+    """
+    inputs: list[tuple[Any, Mode, CoreSchema]] = []
+    seen: set[FieldKey] = set()
     for field in fields:
-        mode: Mode = field.mode
-        if not separate and not has_computed_fields(field.core_schema, field.type_key):
-            mode = "validation"
-        inputs.append((id(field), mode, field.core_schema))
-    declared = {_hashable(f.type_key) for f in fields}
-    model_keys = _model_inputs(fields, declared, separate, inputs)
+        key = (id(field.adapter), _generation_mode(field, separate))
+        if key not in seen:
+            seen.add(key)
+            inputs.append((key[0], key[1], field.core_schema))
+    model_keys = _model_inputs(fields, separate, inputs)
     generator = SchemaGenerator(ref_template=REF_TEMPLATE)
     by_key, defs = generator.generate_definitions(inputs=inputs)
-    for key in model_keys:
-        by_key.pop(key, None)  # type: ignore[call-overload]
+    for model_key in model_keys:
+        by_key.pop(model_key, None)  # type: ignore[call-overload]
     definitions = cast(dict[str, dict[str, Any]], defs)
     for item in definitions.values():
         description = item.get("description")
         if isinstance(description, str):
             item["description"] = description.split("\f")[0]
-    return Definitions(cast(dict[FieldKey, JsonSchemaValue], by_key), definitions, separate)
+    return Definitions(by_key, definitions, separate)
 
 
 def _hashable(value: Any) -> Any:
@@ -242,16 +278,21 @@ def _hashable(value: Any) -> Any:
 
 
 def _model_inputs(
-    fields: Sequence[SchemaField],
-    declared: set[Any],
-    separate: bool,
-    inputs: list[tuple[Any, Mode, CoreSchema]],
+    fields: Sequence[SchemaField], separate: bool, inputs: list[tuple[Any, Mode, CoreSchema]]
 ) -> list[Any]:
     """Add the reachable models (not already a field's own type) as inputs of their mode."""
+    declared: set[Any] = set()
+    by_mode: dict[Mode, dict[Any, Any]] = {"validation": {}, "serialization": {}}
+    for field in fields:
+        type_key = _hashable(field.type_key)
+        declared.add(type_key)
+        by_mode[field.mode].setdefault(type_key, field.type_key)
     keys: list[Any] = []
-    for mode in ("validation", "serialization"):
-        models = reachable_models(f for f in fields if f.mode == mode)
-        for model in models:
+    for mode, types in by_mode.items():
+        found: dict[type, None] = {}
+        for annotation in types.values():
+            _add_models(annotation, found)
+        for model in found:
             if model in declared:
                 continue
             core = _model_core_schema(model)

@@ -7,6 +7,7 @@ import http.client
 import inspect
 import warnings
 from collections.abc import Sequence
+from functools import lru_cache
 from typing import Any
 
 from starlette.responses import JSONResponse
@@ -65,10 +66,12 @@ status_code_ranges: dict[str, str] = {
     "DEFAULT": "Default Response",
 }
 
-_VALIDATION_ERROR_RESPONSE = {
-    "description": "Validation Error",
-    "content": {"application/json": {"schema": {"$ref": f"{REF_PREFIX}HTTPValidationError"}}},
-}
+
+def _validation_error_response() -> dict[str, Any]:
+    return {
+        "description": "Validation Error",
+        "content": {"application/json": {"schema": {"$ref": f"{REF_PREFIX}HTTPValidationError"}}},
+    }
 
 
 def generate_operation_summary(*, route: Any, method: str) -> str:
@@ -119,6 +122,7 @@ def _examples_into(target: dict[str, Any], info: Any) -> None:
         target["example"] = jsonable_encoder(example)
 
 
+@lru_cache(maxsize=256)
 def _default_status_code(response_class: Any) -> str:
     """The ``status_code`` default of the response class's constructor (200 for most)."""
     parameter = inspect.signature(response_class.__init__).parameters.get("status_code")
@@ -173,7 +177,7 @@ class DocumentBuilder:
         if (schemas.has_params or schemas.body is not None) and not any(
             key in responses for key in ("422", "4XX", "default")
         ):
-            responses["422"] = copy.deepcopy(_VALIDATION_ERROR_RESPONSE)
+            responses["422"] = _validation_error_response()
             self.extra_definitions["ValidationError"] = validation_error_definition
             self.extra_definitions["HTTPValidationError"] = validation_error_response_definition
         if route.openapi_extra:
@@ -303,10 +307,11 @@ class DocumentBuilder:
                     .setdefault("schema", {})
                 )
                 deep_dict_update(schema, self._schema(field))
+            status_text = _status_text(code)  # raises ValueError for an invalid key
             description = (
                 extra.get("description")
                 or target.get("description")
-                or _status_text(code)
+                or status_text
                 or "Additional Response"
             )
             deep_dict_update(target, extra)

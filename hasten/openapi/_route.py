@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import inspect
 import weakref
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from functools import partial
 from typing import Any, cast
@@ -149,38 +149,47 @@ def _schema_field_of(param: ParamField) -> SchemaField:
         return cached[1]
     if len(_PARAM_FIELDS) > 50_000:
         _PARAM_FIELDS.clear()
-    made = SchemaField(param.name, param.field_info, annotation=param.annotation)
+    made = SchemaField(param.name, param.field_info)
     _PARAM_FIELDS[id(param)] = (param, made)
     return made
 
 
 def _declared_alias(info: FieldInfo, name: str) -> str:
-    """The alias the user declared (Hasten may fill ``alias`` in itself), else the name."""
+    """The parameter's validation alias, else its alias, else its name."""
     va = info.validation_alias
     if isinstance(va, str) and va:
         return va
-    if info.alias and "alias" in getattr(info, "_attributes_set", {}):
-        return info.alias
-    if info.alias and not isinstance(info, params.Header):
-        return info.alias
-    return name
+    return info.alias or name
 
 
-def _names(
-    info: FieldInfo, name: str, convert: bool, config: ConfigDict | None
-) -> tuple[str, str]:
-    """(alias for the title, name in the request) of a parameter."""
+def param_aliases(
+    info: FieldInfo, name: str, convert: bool = False, config: ConfigDict | None = None
+) -> list[tuple[str, str]]:
+    """(validation alias, request key) pairs of a parameter, in preference order."""
     alias = _declared_alias(info, name)
     request = alias.replace("_", "-") if convert and alias == name else alias
     va = info.validation_alias
     if isinstance(info, params.Path) or isinstance(va, AliasPath):
-        return alias, request
-    if isinstance(va, AliasChoices) and not any(isinstance(c, AliasPath) for c in va.choices):
-        first = str(va.choices[0])
-        return first, first
-    if config and config.get("validate_by_alias") is False:
-        return name, name.replace("_", "-") if convert else name
-    return alias, request
+        return [(alias, request)]
+    pairs = [(alias, request)]
+    if isinstance(va, AliasChoices):
+        if any(isinstance(choice, AliasPath) for choice in va.choices):
+            return pairs
+        pairs = [(str(choice), str(choice)) for choice in va.choices]
+    config = config or {}
+    by_name = config.get("validate_by_name", config.get("populate_by_name", False))
+    if config.get("validate_by_alias") is False or by_name:
+        request_name = name.replace("_", "-") if convert else name
+        if config.get("validate_by_alias") is False:
+            return [(name, request_name)]
+        if name not in [a for a, _ in pairs]:
+            pairs.append((name, request_name))
+    return pairs
+
+
+def _names(info: FieldInfo, name: str, convert: bool, config: ConfigDict | None) -> tuple[str, str]:
+    """(alias for the title, name in the request) of a parameter."""
+    return param_aliases(info, name, convert, config)[0]
 
 
 def _is_json(param: ParamField) -> bool:
@@ -190,11 +199,12 @@ def _is_json(param: ParamField) -> bool:
 def group_model_of(param: ParamField) -> type[BaseModel] | None:
     """The model whose fields become parameters (``Annotated[Filters, Query()]``)."""
     info = param.field_info
-    annotation = info.annotation
+    annotation: Any = info.annotation
+    model: type[BaseModel] | None = None
     if isinstance(info, (params.Query, params.Header, params.Cookie)):
         model = typeinfo.model_type(annotation)
-    else:
-        model = annotation if typeinfo.is_subclass(annotation, BaseModel) else None
+    elif typeinfo.is_subclass(annotation, BaseModel):
+        model = annotation
     if model is None or _is_json(param):
         return None
     return model
@@ -249,11 +259,16 @@ def flat_body_params(route: Any) -> list[ParamField]:
     return found
 
 
+def _explicit_embed(info: FieldInfo) -> bool:
+    """``Body(embed=True)``; forms have no such option (their fields are always keys)."""
+    return not isinstance(info, params.Form) and bool(getattr(info, "embed", None))
+
+
 def _form_models(param: ParamField) -> list[type[BaseModel]]:
     info = param.field_info
-    if not isinstance(info, params.Form) or getattr(info, "embed", None) or _is_json(param):
+    if not isinstance(info, params.Form) or _is_json(param):
         return []
-    return list(getattr(param, "form_models", None) or typeinfo.form_models(info.annotation))
+    return typeinfo.form_models(info.annotation)
 
 
 def should_embed(body: Sequence[ParamField]) -> bool:
@@ -268,7 +283,7 @@ def should_embed(body: Sequence[ParamField]) -> bool:
         for p in body[1:]
     ):
         return True
-    if getattr(first.field_info, "embed", None):
+    if _explicit_embed(first.field_info):
         return True
     return isinstance(first.field_info, params.Form) and not (
         typeinfo.is_subclass(first.field_info.annotation, BaseModel) or first_models
@@ -285,7 +300,7 @@ def _body_marker(body: Sequence[ParamField]) -> FieldInfo:
     cls: type[params.Body] = (
         params.Form if any(isinstance(i, params.Form) for i in infos) else params.Body
     )
-    media_types = [cast(params.Body, i).media_type for i in infos if isinstance(i, cls)]
+    media_types = [i.media_type for i in infos if isinstance(i, cls)]
     options: dict[str, Any] = {"alias": "body"}
     if cls is params.Form and "multipart/form-data" in media_types:
         options["media_type"] = "multipart/form-data"
@@ -295,7 +310,7 @@ def _body_marker(body: Sequence[ParamField]) -> FieldInfo:
 
 
 def _body_model(name: str, body: Sequence[ParamField]) -> type[BaseModel]:
-    definitions: dict[str, Any] = {p.name: (p.annotation, p.field_info) for p in body}
+    definitions: dict[str, Any] = {p.name: (p.field_info.annotation, p.field_info) for p in body}
     return cast(type[BaseModel], create_model(name, **definitions))
 
 
@@ -310,9 +325,7 @@ def _build_body(route: Any) -> BodyField | None:
     body = flat_body_params(route)
     if not body:
         return None
-    embed = getattr(route, "embed_body_fields", None)
-    if embed is None:
-        embed = should_embed(body)
+    embed = should_embed(body)
     nullable_form = any(
         _form_models(p) and typeinfo.is_optional(p.field_info.annotation) for p in body
     )
@@ -388,14 +401,15 @@ _CACHE: dict[int, tuple[weakref.ref[Any], Any, RouteSchemas]] = {}
 
 def route_schemas(route: Any) -> RouteSchemas:
     """The route's schema fields, cached while its dependant and response model stay the same."""
+    anchor = getattr(route, "original_route", route)  # a route context: cache on its route
     stamp = (id(route.dependant), id(route.response_model), route.unique_id)
-    key = id(route)
+    key = id(anchor)
     cached = _CACHE.get(key)
-    if cached is not None and cached[0]() is route and cached[1] == stamp:
+    if cached is not None and cached[0]() is anchor and cached[1] == stamp:
         return cached[2]
     built = _build(route)
     try:
-        ref = weakref.ref(route, lambda _ref, key=key: _drop(key, _ref))
+        ref = weakref.ref(anchor, partial(_drop, key))
     except TypeError:  # not weak-referenceable: do not cache
         return built
     _CACHE[key] = (ref, stamp, built)
@@ -409,22 +423,18 @@ def _drop(key: int, ref: weakref.ref[Any]) -> None:
 
 
 def iter_api_routes(routes: Sequence[Any]) -> Iterator[Any]:
-    """The routes that are ``APIRoute``s (websocket and plain Starlette routes are skipped)."""
-    api_route = _api_route_class()
-    for route in routes:
-        if api_route is not None:
-            if isinstance(route, api_route):
-                yield route
-        elif hasattr(route, "dependant") and hasattr(route, "response_class"):
-            yield route
+    """The routes that are ``APIRoute``s (websocket and plain Starlette routes are skipped).
 
+    When routing provides route contexts (a route as seen through the routers that include it),
+    those are yielded for API routes, so paths and options are the effective ones.
+    """
+    from hasten import routing
 
-def _api_route_class() -> type | None:
-    try:
-        from hasten.routing import APIRoute
-    except ImportError:
-        return None
-    return cast(type, APIRoute)
-
-
-UniqueIdFunction = Callable[[Any], str]
+    api_route: Any = routing.APIRoute
+    iter_contexts = getattr(routing, "iter_route_contexts", None)
+    if iter_contexts is None:
+        yield from (route for route in routes if isinstance(route, api_route))
+        return
+    for context in iter_contexts(routes):
+        if isinstance(getattr(context, "original_route", context), api_route):
+            yield context

@@ -24,9 +24,7 @@ __all__ = [
 _FAVICON = "https://fastapi.tiangolo.com/img/favicon.png"
 _SWAGGER_CDN = "https://cdn.jsdelivr.net/npm/swagger-ui-dist@5"
 _REDOC_JS = "https://cdn.jsdelivr.net/npm/redoc@2/bundles/redoc.standalone.js"
-_GOOGLE_FONTS = (
-    "https://fonts.googleapis.com/css?family=Montserrat:300,400,700|Roboto:300,400,700"
-)
+_GOOGLE_FONTS = "https://fonts.googleapis.com/css?family=Montserrat:300,400,700|Roboto:300,400,700"
 
 # The configuration every Swagger UI page starts from; ``swagger_ui_parameters`` is merged on top.
 swagger_ui_default_parameters: dict[str, Any] = {
