@@ -188,6 +188,7 @@ class APIRoute(routing.Route):
         return plan_handler(self.plan, self._overrides_of)
 
     def _check_responses(self) -> None:
+        self.response_fields: dict[int | str, Any] = {}
         for code, response in self.responses.items():
             if not isinstance(response, dict):
                 raise AssertionError("An additional response must be a dict")
@@ -195,6 +196,8 @@ class APIRoute(routing.Route):
                 raise AssertionError(f"Status code {code} must not have a response body")
             if response.get("model"):
                 reject_pydantic_v1(response["model"])
+                where = f"path={self.path!r}, endpoint={self.name}, responses[{code!r}]"
+                self.response_fields[code] = response_adapter(response["model"], where)
 
     def _response_model(self, response_model: Any) -> Any:
         if isinstance(response_model, DefaultPlaceholder):

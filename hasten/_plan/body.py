@@ -38,7 +38,7 @@ class SingleBody:
             if body is Missing:
                 return
         try:
-            values[field.name] = self.adapter.validate_python(body, from_attributes=True)
+            values[field.name] = self.adapter.validator.validate_python(body, from_attributes=True)
         except ValidationError as exc:
             errors.extend(prefixed(exc.errors(include_url=False), ("body",)))
 

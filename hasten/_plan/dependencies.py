@@ -80,6 +80,7 @@ class Node:
     __slots__ = (
         "dependant", "call", "name", "kind", "subs", "validators", "body", "specials",
         "cache_key", "use_cache", "scope", "concurrency", "needs_stack", "security_scopes",
+        "plain_async",
     )  # fmt: skip
 
     def __init__(self, dependant: Dependant, embed: bool, is_form: bool) -> None:
@@ -97,6 +98,7 @@ class Node:
         self.cache_key = (dependant.call, _scopes_for_cache(dependant), self.scope or "")
         self.needs_stack: bool = self.kind >= GEN or any(s.needs_stack for s in self.subs)
         self.security_scopes = dependant.oauth_scopes
+        self.plain_async = self.kind == ASYNC and self.concurrency is None
 
     def override(self, call: Any, embed: bool, is_form: bool) -> Node:
         """A node for ``call`` standing in for this one (``dependency_overrides``)."""
@@ -190,7 +192,10 @@ async def solve(node: Node, ctx: Context) -> dict[str, Any]:
             kwargs = await solve(sub, ctx)
             if len(ctx.errors) != seen:
                 continue
-            value = await run_dependency(sub, kwargs, ctx)
+            if sub.plain_async:
+                value = await sub.call(**kwargs)  # type: ignore[misc]
+            else:
+                value = await run_dependency(sub, kwargs, ctx)
             ctx.cache.setdefault(sub.cache_key, value)
         if sub.name is not None:
             values[sub.name] = value

@@ -16,6 +16,7 @@ from starlette._exception_handler import wrap_app_handling_exceptions
 from starlette._utils import is_async_callable
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.datastructures import QueryParams
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
@@ -33,6 +34,25 @@ _NOT_AWAITED = (
     " except Exception, and is not raising the exception again. Read more about it in the"
     " docs: https://fastapi.tiangolo.com/tutorial/dependencies/dependencies-with-yield/#dependencies-with-yield-and-except"
 )
+
+
+class _Request(Request):
+    """Starlette's ``Request``, parsing a query string without escapes in one split."""
+
+    @property
+    def query_params(self) -> QueryParams:
+        try:
+            return self._query_params
+        except AttributeError:
+            pass
+        raw: bytes = self.scope["query_string"]
+        if b"%" in raw or b"+" in raw:
+            params = QueryParams(raw)
+        else:
+            text = raw.decode("latin-1")
+            params = QueryParams([item.partition("=")[::2] for item in text.split("&") if item])
+        self._query_params = params
+        return params
 
 
 @dataclass(frozen=True, slots=True)
@@ -178,7 +198,7 @@ def request_app(plan: RoutePlan, overrides_of: Any) -> Any:
     """The ASGI app of one HTTP route."""
 
     async def app(scope: Scope, receive: Receive, send: Send) -> None:
-        request = Request(scope, receive, send)
+        request = _Request(scope, receive, send)
         overrides = overrides_of(scope)
         if plan.needs_stack or overrides:
             inner = _with_stacks(plan, request, overrides)

@@ -51,7 +51,7 @@ class ResponseOptions:
 
 def _validate(opts: ResponseOptions, adapter: TypeAdapter[Any], raw: Any) -> Any:
     try:
-        return adapter.validate_python(raw, from_attributes=True)
+        return adapter.validator.validate_python(raw, from_attributes=True)
     except ValidationError as exc:
         errors = prefixed(exc.errors(include_url=False), ("response",))
         raise ResponseValidationError(errors, body=raw, endpoint_ctx=opts.endpoint_ctx) from None
@@ -68,8 +68,28 @@ def _dump_kwargs(opts: ResponseOptions) -> dict[str, Any]:
     }
 
 
+_NO_BODY = frozenset({204, 205, 304})
+_JSON_TYPE = (b"content-type", b"application/json")
+
+
+class JSONBytesResponse(Response):
+    """``application/json`` with a body that is already encoded; headers built directly."""
+
+    media_type = "application/json"
+
+    def __init__(self, body: bytes, status_code: int = 200, background: Any = None) -> None:
+        self.status_code = status_code
+        self.background = background
+        self.body = body
+        if status_code < 200 or status_code in (204, 304):
+            self.raw_headers = [_JSON_TYPE]
+        else:
+            self.raw_headers = [(b"content-length", str(len(body)).encode("latin-1")), _JSON_TYPE]
+
+
 def _finish(response: Response, args: dict[str, Any]) -> Response:
-    if not body_allowed(response.status_code):
+    status = response.status_code
+    if status < 200 or status in _NO_BODY:
         response.body = b""
     return response
 
@@ -90,9 +110,11 @@ def make_writer(opts: ResponseOptions) -> Writer:
 
 
 def _model_json_writer(opts: ResponseOptions, adapter: Any, kw: dict[str, Any]) -> Writer:
+    to_json = adapter.serializer.to_json
+
     def write(raw: Any, args: dict[str, Any]) -> Response:
-        content = adapter.dump_json(_validate(opts, adapter, raw), **kw)
-        return _finish(Response(content, media_type="application/json", **args), args)
+        content = to_json(_validate(opts, adapter, raw), **kw)
+        return _finish(JSONBytesResponse(content, **args), args)
 
     return write
 
@@ -113,7 +135,7 @@ def _plain_json_writer() -> Writer:
             body = _dumps(raw)
         except TypeError:
             body = _dumps(jsonable_encoder(raw))
-        return _finish(Response(body, media_type="application/json", **args), args)
+        return _finish(JSONBytesResponse(body, **args), args)
 
     return write
 

@@ -105,7 +105,7 @@ def validate_named(
     if not data and not missing:
         return
     try:
-        validated = adapter.validate_python(data, from_attributes=True)
+        validated = adapter.validator.validate_python(data, from_attributes=True)
     except ValidationError as exc:
         invalid = exc.errors(include_url=False)
         errors.extend(ordered_errors(fields, aliases, missing, invalid, prefix))
@@ -144,13 +144,21 @@ class ParamsValidator:
 
     def run(self, source: Any, values: dict[str, Any], errors: list[Any]) -> None:
         collected: tuple[dict[str, Any], dict[str, str], list[str]] = ({}, {}, [])
+        data, multi = collected[0], self.multi
         for field in self.fields:
             keys = field.keys
             if len(keys) > 1:
                 key = collected[1][field.name] = pick(source, keys)[1]
             else:
                 key = keys[0][1]
-            take(field, fetch(source, key, field.sequence, self.multi), collected, values)
+            if field.sequence:
+                take(field, fetch(source, key, True, multi), collected, values)
+                continue
+            value = source.get(key)  # the common case, inlined: one scalar value
+            if value is None:
+                take(field, Missing, collected, values)
+            else:
+                data[field.name] = value
         validate_named(self.adapter, self.fields, collected, self.prefix, values, errors)
 
 
