@@ -7,8 +7,7 @@ code migrating unchanged. Both compile every route into a plan when it is declar
 from __future__ import annotations
 
 import warnings
-from collections.abc import Awaitable, Callable, Sequence
-from enum import Enum
+from collections.abc import Callable, Sequence
 from typing import Any, ClassVar, TypeVar
 
 from starlette.applications import Starlette
@@ -39,6 +38,7 @@ from .exceptions import (
 )
 from .params import Depends
 from .types import DecoratedCallable
+from .utils import generate_unique_id
 
 AppType = TypeVar("AppType", bound="Hasten")
 
@@ -92,7 +92,7 @@ class Hasten(Starlette):
         include_in_schema: bool = True,
         swagger_ui_parameters: dict[str, Any] | None = None,
         generate_unique_id_function: Callable[[routing.APIRoute], str] = Default(
-            routing.generate_unique_id
+            generate_unique_id
         ),
         separate_input_output_schemas: bool = True,
         openapi_external_docs: dict[str, Any] | None = None,
@@ -403,6 +403,3 @@ class FastAPI(Hasten):
     """``Hasten`` with FastAPI's defaults exactly (for code migrating unchanged)."""
 
     default_max_body_size: ClassVar[int | None] = None
-
-
-_ = (Awaitable, Enum, DefaultPlaceholder)

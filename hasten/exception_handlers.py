@@ -9,9 +9,9 @@ from starlette.responses import JSONResponse, Response
 from starlette.status import WS_1008_POLICY_VIOLATION
 from starlette.websockets import WebSocket
 
-from ._plan.respond import body_allowed
 from .encoders import jsonable_encoder
 from .exceptions import RequestValidationError, WebSocketRequestValidationError
+from .utils import is_body_allowed_for_status_code
 
 __all__ = [
     "http_exception_handler",
@@ -23,7 +23,7 @@ __all__ = [
 async def http_exception_handler(request: Request, exc: HTTPException) -> Response:
     """``{"detail": exc.detail}`` with the exception's status and headers."""
     headers = getattr(exc, "headers", None)
-    if not body_allowed(exc.status_code):
+    if not is_body_allowed_for_status_code(exc.status_code):
         return Response(status_code=exc.status_code, headers=headers)
     return JSONResponse({"detail": exc.detail}, status_code=exc.status_code, headers=headers)
 

@@ -8,7 +8,6 @@ cost of matching does not grow with the number of routes.
 from __future__ import annotations
 
 import inspect
-import re
 import warnings
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager, contextmanager
@@ -39,37 +38,16 @@ from ._plan.build import (
     should_embed,
 )
 from ._plan.handler import handler_app, plan_handler, request_app
-from ._plan.respond import body_allowed
 from ._plan.websocket import websocket_app
 from ._routing import Matcher
 from .datastructures import Default, DefaultPlaceholder
-from .exceptions import FastAPIDeprecationWarning, HastenError
+from .exceptions import HastenError
 from .types import DecoratedCallable, IncEx
+from .utils import generate_unique_id, get_value_or_default, is_body_allowed_for_status_code
 
 __all__ = ["APIRoute", "APIRouter", "APIWebSocketRoute", "Mount", "Route", "WebSocketRoute"]
 
 _T = TypeVar("_T")
-
-
-def _unique_id(route: Any) -> str:
-    operation_id = f"{route.name}{route.path_format}"
-    operation_id = re.sub(r"\W", "_", operation_id)
-    assert route.methods
-    return f"{operation_id}_{next(iter(route.methods)).lower()}"
-
-
-def generate_unique_id(route: Any) -> str:
-    """The default operation id: endpoint name + path + first method, non-word chars → ``_``."""
-    from .utils import generate_unique_id as impl
-
-    return impl(route)
-
-
-def _value_or_default(*items: Any) -> Any:
-    for item in items:
-        if not isinstance(item, DefaultPlaceholder):
-            return item
-    return items[0]
 
 
 def _with_route_dependencies(
@@ -160,7 +138,7 @@ class APIRoute(routing.Route):
         self.name = get_name(endpoint) if name is None else name
         self.path_regex, self.path_format, self.param_convertors = compile_path(path)
         self.methods: set[str] = {m.upper() for m in (methods or ["GET"])}
-        make_id = _value_or_default(generate_unique_id_function)
+        make_id = get_value_or_default(generate_unique_id_function)
         make_id = make_id.value if isinstance(make_id, DefaultPlaceholder) else make_id
         self.unique_id = self.operation_id or make_id(self)
         self.status_code = int(status_code) if isinstance(status_code, IntEnum) else status_code
@@ -192,7 +170,7 @@ class APIRoute(routing.Route):
         for code, response in self.responses.items():
             if not isinstance(response, dict):
                 raise AssertionError("An additional response must be a dict")
-            if response.get("model") and not body_allowed(code):
+            if response.get("model") and not is_body_allowed_for_status_code(code):
                 raise AssertionError(f"Status code {code} must not have a response body")
             if response.get("model"):
                 reject_pydantic_v1(response["model"])
@@ -205,7 +183,7 @@ class APIRoute(routing.Route):
             if inspect.isclass(annotation) and issubclass(annotation, Response):
                 return None
             response_model = annotation
-        if response_model and not body_allowed(self.status_code):
+        if response_model and not is_body_allowed_for_status_code(self.status_code):
             raise AssertionError(f"Status code {self.status_code} must not have a response body")
         return response_model
 
@@ -515,15 +493,15 @@ class APIRouter(routing.Router):
             response_model_exclude_defaults=response_model_exclude_defaults,
             response_model_exclude_none=response_model_exclude_none,
             include_in_schema=include_in_schema and self.include_in_schema,
-            response_class=_value_or_default(response_class, self.default_response_class),
+            response_class=get_value_or_default(response_class, self.default_response_class),
             name=name,
             dependency_overrides_provider=self.dependency_overrides_provider,
             callbacks=[*self.callbacks, *(callbacks or [])],
             openapi_extra=openapi_extra,
-            generate_unique_id_function=_value_or_default(
+            generate_unique_id_function=get_value_or_default(
                 generate_unique_id_function, self.generate_unique_id_function
             ),
-            strict_content_type=_value_or_default(strict_content_type, self.strict_content_type),
+            strict_content_type=get_value_or_default(strict_content_type, self.strict_content_type),
             **_extra_route_kwargs(
                 route_class, first_limit(max_body_size, self.max_body_size), form_limits
             ),
@@ -806,7 +784,7 @@ class _Include:
 
     def _add_api_route(self, route: APIRoute) -> None:
         router = self.router
-        use_class = _value_or_default(
+        use_class = get_value_or_default(
             route.response_class,
             router.default_response_class,
             self.default_response_class,
@@ -838,13 +816,13 @@ class _Include:
             route_class_override=type(route),
             callbacks=[*(self.callbacks or []), *(route.callbacks or [])],
             openapi_extra=route.openapi_extra,
-            generate_unique_id_function=_value_or_default(
+            generate_unique_id_function=get_value_or_default(
                 route.generate_unique_id_function,
                 router.generate_unique_id_function,
                 self.unique_id_fn,
                 self.parent.generate_unique_id_function,
             ),
-            strict_content_type=_value_or_default(
+            strict_content_type=get_value_or_default(
                 route.strict_content_type,
                 router.strict_content_type,
                 self.strict_content_type,
@@ -853,6 +831,3 @@ class _Include:
             max_body_size=first_limit(route.max_body_size, self.max_body_size),
             form_limits=combine(self.form_limits, route.form_limits),
         )
-
-
-_ = (FastAPIDeprecationWarning, response_adapter, _unique_id)

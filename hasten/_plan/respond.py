@@ -18,16 +18,6 @@ from .validate import prefixed
 Writer = Callable[[Any, dict[str, Any]], Response]
 
 
-def body_allowed(status_code: int | str | None) -> bool:
-    """Whether a response with this status code may carry a body."""
-    if status_code is None:
-        return True
-    if status_code in {"default", "1XX", "2XX", "3XX", "4XX", "5XX"}:
-        return True
-    code = int(status_code)
-    return not (code < 200 or code in {204, 205, 304})
-
-
 def _dumps(content: Any) -> bytes:
     return json.dumps(
         content, ensure_ascii=False, allow_nan=False, indent=None, separators=(",", ":")
