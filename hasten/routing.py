@@ -9,8 +9,7 @@ from __future__ import annotations
 
 import inspect
 import warnings
-from collections.abc import AsyncIterator, Callable, Sequence
-from contextlib import asynccontextmanager, contextmanager
+from collections.abc import Callable, Sequence
 from enum import Enum, IntEnum
 from typing import Any, TypeVar
 
@@ -28,7 +27,7 @@ from starlette.websockets import WebSocketClose
 
 from . import params
 from ._body_limit import check_max_body_size, first_limit, limit_body
-from ._form_limits import FormLimitsScope, combine, validate_form_limits, wrap_form_limits
+from ._form_limits import FormLimitsScope, combine, validate_form_limits
 from ._plan.analysis import get_dependant, typed_return_annotation
 from ._plan.build import (
     build_plan,
@@ -40,8 +39,9 @@ from ._plan.build import (
 from ._plan.handler import handler_app, plan_handler, request_app
 from ._plan.websocket import websocket_app
 from ._routing import Matcher
+from ._routing.include import Include, check_prefix
+from ._routing.lifespan import EventLifespan, as_lifespan, merge_lifespans
 from .datastructures import Default, DefaultPlaceholder
-from .exceptions import HastenError
 from .types import DecoratedCallable, IncEx
 from .utils import generate_unique_id, get_value_or_default, is_body_allowed_for_status_code
 
@@ -232,34 +232,6 @@ class APIWebSocketRoute(routing.WebSocketRoute):
         return match, child_scope
 
 
-def _merge_lifespans(outer: Lifespan[Any], inner: Lifespan[Any]) -> Lifespan[Any]:
-    @asynccontextmanager
-    async def merged(app: Any) -> AsyncIterator[Any]:
-        async with outer(app) as outer_state, inner(app) as inner_state:
-            if outer_state is None and inner_state is None:
-                yield None
-            else:  # the including (outer) router's values win
-                yield {**(inner_state or {}), **(outer_state or {})}
-
-    return merged  # type: ignore[return-value]
-
-
-class _EventLifespan:
-    """Runs a router's ``on_startup``/``on_shutdown`` handlers around the app's life."""
-
-    def __init__(self, router: APIRouter) -> None:
-        self.router = router
-
-    def __call__(self, app: Any) -> _EventLifespan:
-        return self
-
-    async def __aenter__(self) -> None:
-        await self.router._startup()
-
-    async def __aexit__(self, *exc_info: object) -> None:
-        await self.router._shutdown()
-
-
 class APIRouter(routing.Router):
     """A group of path operations with shared prefix, tags, dependencies and responses."""
 
@@ -299,9 +271,9 @@ class APIRouter(routing.Router):
             self.middleware_stack = FormLimitsScope(self.middleware_stack, self.form_limits)
         self.on_startup: list[Callable[[], Any]] = list(on_startup or [])
         self.on_shutdown: list[Callable[[], Any]] = list(on_shutdown or [])
-        events = _EventLifespan(self)
+        events = EventLifespan(self)
         self.lifespan_context = (
-            events if lifespan is None else _merge_lifespans(events, _as_lifespan(lifespan))
+            events if lifespan is None else merge_lifespans(events, as_lifespan(lifespan))
         )
         if prefix:
             if not prefix.startswith("/"):
@@ -325,7 +297,7 @@ class APIRouter(routing.Router):
         self.max_body_size = max_body_size
         self._matcher: Matcher | None = None
         self._matcher_key: tuple[int, int] = (0, 0)
-        self._inclusions: list[_Include] = []
+        self._inclusions: list[Include] = []
         self._flattened = False
 
     # --- lifespan ---------------------------------------------------------------------------
@@ -622,7 +594,7 @@ class APIRouter(routing.Router):
 
     # --- including routers --------------------------------------------------------------------
 
-    def _add_included(self, include: _Include, route: BaseRoute) -> BaseRoute | None:
+    def _add_included(self, include: Include, route: BaseRoute) -> BaseRoute | None:
         before = len(self.routes)
         include.add(route)
         return self.routes[-1] if len(self.routes) > before else None
@@ -669,9 +641,9 @@ class APIRouter(routing.Router):
                 "Cannot include the same APIRouter instance into itself. "
                 "Did you mean to include a different router?"
             )
-        _check_prefix(router, prefix)
+        check_prefix(router, prefix)
         check_max_body_size(max_body_size)
-        include = _Include(
+        include = Include(
             self, router, prefix, tags, dependencies, default_response_class, responses,
             callbacks, deprecated, include_in_schema, generate_unique_id_function,
             strict_content_type,
@@ -683,23 +655,7 @@ class APIRouter(routing.Router):
         self._inclusions.append(include)
         self.on_startup.extend(router.on_startup)
         self.on_shutdown.extend(router.on_shutdown)
-        self.lifespan_context = _merge_lifespans(self.lifespan_context, router.lifespan_context)
-
-
-def _as_lifespan(lifespan: Any) -> Lifespan[Any]:
-    """Accept ``@asynccontextmanager`` functions, plain async generators and sync generators."""
-    if inspect.isasyncgenfunction(lifespan):
-        return asynccontextmanager(lifespan)  # type: ignore[no-any-return]
-    if inspect.isgeneratorfunction(lifespan):
-        sync_cm = contextmanager(lifespan)
-
-        @asynccontextmanager
-        async def lifted(app: Any) -> AsyncIterator[Any]:
-            with sync_cm(app) as state:
-                yield state
-
-        return lifted  # type: ignore[return-value]
-    return lifespan  # type: ignore[no-any-return]
+        self.lifespan_context = merge_lifespans(self.lifespan_context, router.lifespan_context)
 
 
 def _extra_route_kwargs(route_class: type, max_body_size: Any, form_limits: Any) -> dict[str, Any]:
@@ -713,121 +669,3 @@ def _accepts(route_class: type) -> bool:
     return "max_body_size" in sig.parameters or any(
         p.kind is p.VAR_KEYWORD for p in sig.parameters.values()
     )
-
-
-def _check_prefix(router: APIRouter, prefix: str) -> None:
-    if prefix:
-        if not prefix.startswith("/"):
-            raise AssertionError("A path prefix must start with '/'")
-        if prefix.endswith("/"):
-            raise AssertionError(
-                "A path prefix must not end with '/', as the routes will start with '/'"
-            )
-        return
-    for route in router.routes:
-        path = getattr(route, "path", None)
-        if path is not None and not path:
-            name = getattr(route, "name", "unknown")
-            raise HastenError(f"Prefix and path cannot be both empty (path operation: {name})")
-
-
-class _Include:
-    """The settings of one ``include_router`` call, applied to each included route."""
-
-    produced: list[BaseRoute | None]
-    seen: int
-
-    def __init__(self, parent: APIRouter, router: APIRouter, prefix: str, *settings: Any):
-        self.parent, self.router, self.prefix = parent, router, prefix
-        (
-            self.tags, self.dependencies, self.default_response_class, self.responses,
-            self.callbacks, self.deprecated, self.include_in_schema, self.unique_id_fn,
-            self.strict_content_type, self.max_body_size, self.form_limits,
-        ) = settings  # fmt: skip
-
-    def add(self, route: BaseRoute) -> None:
-        parent, prefix = self.parent, self.prefix
-        if isinstance(route, APIRoute):
-            self._add_api_route(route)
-        elif isinstance(route, APIWebSocketRoute):
-            parent.add_api_websocket_route(
-                prefix + route.path,
-                route.endpoint,
-                name=route.name,
-                dependencies=[*(self.dependencies or []), *route.dependencies],
-            )
-        elif isinstance(route, routing.Route):
-            methods = list(route.methods or [])
-            parent.add_route(
-                prefix + route.path,
-                route.endpoint,
-                methods=methods,
-                include_in_schema=route.include_in_schema,
-                name=route.name,
-            )
-        elif isinstance(route, routing.WebSocketRoute):
-            parent.add_websocket_route(prefix + route.path, route.endpoint, name=route.name)
-        elif isinstance(route, Mount) and (prefix or self._has_limits()):
-            parent.routes.append(self._mount(route))
-        else:
-            parent.routes.append(route)
-
-    def _has_limits(self) -> bool:
-        return self.max_body_size is not None or bool(self.form_limits)
-
-    def _mount(self, mount: Mount) -> Mount:
-        # The mounted app is called, so the inclusion's limits go in front of it.
-        app = wrap_form_limits(mount.app, self.form_limits)
-        return Mount(
-            self.prefix + mount.path, app=app, name=mount.name, max_body_size=self.max_body_size
-        )
-
-    def _add_api_route(self, route: APIRoute) -> None:
-        router = self.router
-        use_class = get_value_or_default(
-            route.response_class,
-            router.default_response_class,
-            self.default_response_class,
-            self.parent.default_response_class,
-        )
-        self.parent.add_api_route(
-            self.prefix + route.path,
-            route.endpoint,
-            response_model=route.response_model,
-            status_code=route.status_code,
-            tags=[*(self.tags or []), *route.tags],
-            dependencies=[*(self.dependencies or []), *route.dependencies],
-            summary=route.summary,
-            description=route.description,
-            response_description=route.response_description,
-            responses={**(self.responses or {}), **route.responses},
-            deprecated=route.deprecated or self.deprecated,
-            methods=route.methods,
-            operation_id=route.operation_id,
-            response_model_include=route.response_model_include,
-            response_model_exclude=route.response_model_exclude,
-            response_model_by_alias=route.response_model_by_alias,
-            response_model_exclude_unset=route.response_model_exclude_unset,
-            response_model_exclude_defaults=route.response_model_exclude_defaults,
-            response_model_exclude_none=route.response_model_exclude_none,
-            include_in_schema=route.include_in_schema and self.include_in_schema,
-            response_class=use_class,
-            name=route.name,
-            route_class_override=type(route),
-            callbacks=[*(self.callbacks or []), *(route.callbacks or [])],
-            openapi_extra=route.openapi_extra,
-            generate_unique_id_function=get_value_or_default(
-                route.generate_unique_id_function,
-                router.generate_unique_id_function,
-                self.unique_id_fn,
-                self.parent.generate_unique_id_function,
-            ),
-            strict_content_type=get_value_or_default(
-                route.strict_content_type,
-                router.strict_content_type,
-                self.strict_content_type,
-                self.parent.strict_content_type,
-            ),
-            max_body_size=first_limit(route.max_body_size, self.max_body_size),
-            form_limits=combine(self.form_limits, route.form_limits),
-        )
