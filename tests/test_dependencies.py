@@ -586,3 +586,91 @@ def test_dependency_can_set_the_status_code_through_response() -> None:
     response = TestClient(app).get("/")
     assert response.status_code == 202
     assert response.json() == "queued"
+
+
+def _http_scope(path: str) -> dict[str, Any]:
+    return {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": "GET",
+        "scheme": "http",
+        "path": path,
+        "raw_path": path.encode(),
+        "root_path": "",
+        "query_string": b"",
+        "headers": [],
+        "client": ("127.0.0.1", 1),
+        "server": ("test", 80),
+    }
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize("scope", ["function", "request"])
+async def test_teardown_runs_when_the_client_disconnects(scope: str) -> None:
+    """The client goes away while the endpoint works: the request is cancelled (as servers
+    do), and the code after ``yield`` still runs, to its end."""
+    import anyio
+
+    events: list[str] = []
+    entered = anyio.Event()
+    app = FastAPI()
+
+    async def session() -> AsyncIterator[str]:
+        events.append("open")
+        try:
+            yield "session"
+        finally:
+            await anyio.sleep(0)  # teardown may await, even while cancelled
+            events.append("closed")
+
+    @app.get("/slow")
+    async def slow(s: Annotated[str, Depends(session, scope=scope)]) -> str:
+        entered.set()
+        await anyio.sleep_forever()
+        return s  # pragma: no cover
+
+    async def receive() -> dict[str, Any]:
+        await anyio.sleep_forever()
+        return {}  # pragma: no cover
+
+    async def send(message: dict[str, Any]) -> None:
+        events.append(message["type"])  # pragma: no cover
+
+    async with anyio.create_task_group() as group:
+        group.start_soon(app, _http_scope("/slow"), receive, send)
+        await entered.wait()
+        group.cancel_scope.cancel()
+    assert events == ["open", "closed"]
+
+
+def test_teardown_runs_when_sending_the_response_fails() -> None:
+    """The connection breaks while the response is written: the error propagates and the
+    request-scoped teardown still runs."""
+    import anyio
+
+    events: list[str] = []
+    app = FastAPI()
+
+    def session() -> Iterator[str]:
+        try:
+            yield "session"
+        finally:
+            events.append("closed")
+
+    @app.get("/")
+    def read(s: Annotated[str, Depends(session)]) -> str:
+        return s
+
+    async def receive() -> dict[str, Any]:
+        return {"type": "http.disconnect"}
+
+    async def send(message: dict[str, Any]) -> None:
+        raise OSError("connection reset by peer")
+
+    async def main() -> None:
+        with pytest.raises(OSError, match="connection reset"):
+            await app(_http_scope("/"), receive, send)
+
+    anyio.run(main)
+    assert events == ["closed"]
