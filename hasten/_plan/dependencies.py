@@ -80,7 +80,7 @@ class Node:
     __slots__ = (
         "dependant", "call", "name", "kind", "subs", "validators", "body", "specials",
         "cache_key", "use_cache", "scope", "concurrency", "needs_stack", "security_scopes",
-        "plain_async",
+        "plain_async", "batchable",
     )  # fmt: skip
 
     def __init__(self, dependant: Dependant, embed: bool, is_form: bool) -> None:
@@ -99,6 +99,14 @@ class Node:
         self.needs_stack: bool = self.kind >= GEN or any(s.needs_stack for s in self.subs)
         self.security_scopes = dependant.oauth_scopes
         self.plain_async = self.kind == ASYNC and self.concurrency is None
+        # A plain `def` dependency whose whole subtree is plain `def` too (no body, no yield,
+        # no concurrency limit) is solved and called in one threadpool hop.
+        self.batchable: bool = (
+            self.kind == SYNC
+            and self.concurrency is None
+            and self.body is None
+            and all(sub.batchable for sub in self.subs)
+        )
 
     def override(self, call: Any, embed: bool, is_form: bool) -> Node:
         """A node for ``call`` standing in for this one (``dependency_overrides``)."""
@@ -188,15 +196,9 @@ async def solve(node: Node, ctx: Context) -> dict[str, Any]:
         if sub.use_cache and sub.cache_key in ctx.cache:
             value = ctx.cache[sub.cache_key]
         else:
-            seen = len(ctx.errors)
-            kwargs = await solve(sub, ctx)
-            if len(ctx.errors) != seen:
+            value = await _solve_and_call(sub, ctx)
+            if value is _FAILED:
                 continue
-            if sub.plain_async:
-                value = await sub.call(**kwargs)  # type: ignore[misc]
-            else:
-                value = await run_dependency(sub, kwargs, ctx)
-            ctx.cache.setdefault(sub.cache_key, value)
         if sub.name is not None:
             values[sub.name] = value
     request = ctx.request
@@ -207,6 +209,58 @@ async def solve(node: Node, ctx: Context) -> dict[str, Any]:
     if node.specials:
         _fill_specials(node, ctx, values)
     return values
+
+
+async def _solve_and_call(node: Node, ctx: Context) -> Any:
+    """The value of one dependency (cached for the request); ``_FAILED`` on input errors."""
+    if node.batchable and not ctx.overrides:
+        return await run_in_threadpool(solve_sync, node, ctx)
+    seen = len(ctx.errors)
+    kwargs = await solve(node, ctx)
+    if len(ctx.errors) != seen:
+        return _FAILED
+    if node.plain_async:
+        value = await node.call(**kwargs)  # type: ignore[misc]
+    else:
+        value = await run_dependency(node, kwargs, ctx)
+    ctx.cache.setdefault(node.cache_key, value)
+    return value
+
+
+_FAILED: Any = object()
+
+
+def solve_sync_values(node: Node, ctx: Context) -> dict[str, Any]:
+    """:func:`solve` for a batchable node, in the calling (worker) thread."""
+    values: dict[str, Any] = {}
+    cache = ctx.cache
+    for sub in node.subs:
+        if sub.use_cache and sub.cache_key in cache:
+            value = cache[sub.cache_key]
+        else:
+            value = solve_sync(sub, ctx)
+            if value is _FAILED:
+                continue
+        if sub.name is not None:
+            values[sub.name] = value
+    request = ctx.request
+    for source, validator in node.validators:
+        validator.run(getattr(request, source), values, ctx.errors)
+    if node.specials:
+        _fill_specials(node, ctx, values)
+    return values
+
+
+def solve_sync(node: Node, ctx: Context) -> Any:
+    """Solve and call a batchable dependency; ``_FAILED`` when its inputs had errors."""
+    seen = len(ctx.errors)
+    kwargs = solve_sync_values(node, ctx)
+    if len(ctx.errors) != seen:
+        return _FAILED
+    assert node.call is not None
+    value = node.call(**kwargs)
+    ctx.cache.setdefault(node.cache_key, value)
+    return value
 
 
 def _fill_specials(node: Node, ctx: Context, values: dict[str, Any]) -> None:

@@ -24,7 +24,7 @@ from starlette.types import Receive, Scope, Send
 from .._body_limit import MAX_BODY_SIZE_SCOPE_KEY, limit_error
 from .._form_limits import FORM_LIMITS_SCOPE_KEY
 from ..exceptions import EndpointContext, HastenError, HTTPException, RequestValidationError
-from .dependencies import Context, Node, solve
+from .dependencies import Context, Node, solve, solve_sync_values
 from .respond import Writer
 from .validate import Missing
 
@@ -135,19 +135,34 @@ def endpoint_context(plan: RoutePlan, request: Request) -> EndpointContext:
     return ctx
 
 
+def _validation_error(plan: RoutePlan, request: Request, ctx: Context) -> RequestValidationError:
+    body = None if ctx.body is Missing else ctx.body
+    return RequestValidationError(
+        ctx.errors, body=body, endpoint_ctx=endpoint_context(plan, request)
+    )
+
+
+def _call_sync_endpoint(plan: RoutePlan, request: Request, ctx: Context) -> Any:
+    """A plain ``def`` endpoint with plain ``def`` dependencies: all in one worker thread."""
+    values = solve_sync_values(plan.root, ctx)
+    if ctx.errors:
+        raise _validation_error(plan, request, ctx)
+    return plan.root.call(**values)  # type: ignore[misc]
+
+
 async def run_plan(plan: RoutePlan, request: Request, ctx: Context) -> Response:
     """Solve dependencies, call the endpoint and build the response."""
-    values = await solve(plan.root, ctx)
-    if ctx.errors:
-        body = None if ctx.body is Missing else ctx.body
-        raise RequestValidationError(
-            ctx.errors, body=body, endpoint_ctx=endpoint_context(plan, request)
-        )
     root: Node = plan.root
-    if plan.is_async:
-        raw = await root.call(**values)  # type: ignore[misc]
+    if root.batchable and not ctx.overrides:
+        raw = await run_in_threadpool(_call_sync_endpoint, plan, request, ctx)
     else:
-        raw = await run_in_threadpool(root.call, **values)  # type: ignore[arg-type]
+        values = await solve(root, ctx)
+        if ctx.errors:
+            raise _validation_error(plan, request, ctx)
+        if plan.is_async:
+            raw = await root.call(**values)  # type: ignore[misc]
+        else:
+            raw = await run_in_threadpool(root.call, **values)  # type: ignore[arg-type]
     if isinstance(raw, Response):
         if raw.background is None:
             raw.background = ctx.background
