@@ -21,10 +21,12 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import BaseRoute
 from starlette.types import ASGIApp, Lifespan, Receive, Scope, Send
+from typing_extensions import Unpack
 
 from . import routing
 from ._body_limit import AppBodyLimit, check_max_body_size
 from ._form_limits import validate_form_limits
+from ._routing.options import RouteOptions
 from .datastructures import Default, DefaultPlaceholder
 from .exception_handlers import (
     http_exception_handler,
@@ -287,47 +289,63 @@ class Hasten(Starlette):
     def routes(self) -> list[BaseRoute]:
         return self.router.routes
 
-    def add_api_route(self, path: str, endpoint: Callable[..., Any], **options: Any) -> None:
+    def add_api_route(
+        self, path: str, endpoint: Callable[..., Any], **options: Unpack[RouteOptions]
+    ) -> None:
         """Add a path operation (see ``APIRouter.add_api_route``)."""
         self.router.add_api_route(path, endpoint, **options)
 
     def api_route(
-        self, path: str, **options: Any
+        self, path: str, **options: Unpack[RouteOptions]
     ) -> Callable[[DecoratedCallable], DecoratedCallable]:
         """Decorator: a path operation for the given ``methods``."""
         return self.router.api_route(path, **options)
 
-    def get(self, path: str, **options: Any) -> Callable[[DecoratedCallable], DecoratedCallable]:
+    def get(
+        self, path: str, **options: Unpack[RouteOptions]
+    ) -> Callable[[DecoratedCallable], DecoratedCallable]:
         """Declare a ``GET`` path operation."""
         return self.router.get(path, **options)
 
-    def put(self, path: str, **options: Any) -> Callable[[DecoratedCallable], DecoratedCallable]:
+    def put(
+        self, path: str, **options: Unpack[RouteOptions]
+    ) -> Callable[[DecoratedCallable], DecoratedCallable]:
         """Declare a ``PUT`` path operation."""
         return self.router.put(path, **options)
 
-    def post(self, path: str, **options: Any) -> Callable[[DecoratedCallable], DecoratedCallable]:
+    def post(
+        self, path: str, **options: Unpack[RouteOptions]
+    ) -> Callable[[DecoratedCallable], DecoratedCallable]:
         """Declare a ``POST`` path operation."""
         return self.router.post(path, **options)
 
-    def delete(self, path: str, **options: Any) -> Callable[[DecoratedCallable], DecoratedCallable]:
+    def delete(
+        self, path: str, **options: Unpack[RouteOptions]
+    ) -> Callable[[DecoratedCallable], DecoratedCallable]:
         """Declare a ``DELETE`` path operation."""
         return self.router.delete(path, **options)
 
     def options(
-        self, path: str, **options: Any
+        self, path: str, **options: Unpack[RouteOptions]
     ) -> Callable[[DecoratedCallable], DecoratedCallable]:
         """Declare an ``OPTIONS`` path operation."""
         return self.router.options(path, **options)
 
-    def head(self, path: str, **options: Any) -> Callable[[DecoratedCallable], DecoratedCallable]:
+    def head(
+        self, path: str, **options: Unpack[RouteOptions]
+    ) -> Callable[[DecoratedCallable], DecoratedCallable]:
         """Declare a ``HEAD`` path operation."""
         return self.router.head(path, **options)
 
-    def patch(self, path: str, **options: Any) -> Callable[[DecoratedCallable], DecoratedCallable]:
+    def patch(
+        self, path: str, **options: Unpack[RouteOptions]
+    ) -> Callable[[DecoratedCallable], DecoratedCallable]:
         """Declare a ``PATCH`` path operation."""
         return self.router.patch(path, **options)
 
-    def trace(self, path: str, **options: Any) -> Callable[[DecoratedCallable], DecoratedCallable]:
+    def trace(
+        self, path: str, **options: Unpack[RouteOptions]
+    ) -> Callable[[DecoratedCallable], DecoratedCallable]:
         """Declare a ``TRACE`` path operation."""
         return self.router.trace(path, **options)
 

@@ -24,6 +24,7 @@ from starlette.routing import Route as Route
 from starlette.routing import WebSocketRoute as WebSocketRoute
 from starlette.types import ASGIApp, Lifespan, Receive, Scope, Send
 from starlette.websockets import WebSocketClose
+from typing_extensions import Unpack
 
 from . import params
 from ._body_limit import check_max_body_size, first_limit, limit_body
@@ -41,6 +42,7 @@ from ._plan.websocket import websocket_app
 from ._routing import Matcher
 from ._routing.include import Include, check_prefix
 from ._routing.lifespan import EventLifespan, as_lifespan, merge_lifespans
+from ._routing.options import RouteOptions
 from .datastructures import Default, DefaultPlaceholder
 from .types import DecoratedCallable, IncEx
 from .utils import generate_unique_id, get_value_or_default, is_body_allowed_for_status_code
@@ -412,76 +414,44 @@ class APIRouter(routing.Router):
         path: str,
         endpoint: Callable[..., Any],
         *,
-        response_model: Any = Default(None),
-        status_code: int | None = None,
-        tags: list[str | Enum] | None = None,
-        dependencies: Sequence[params.Depends] | None = None,
-        summary: str | None = None,
-        description: str | None = None,
-        response_description: str = "Successful Response",
-        responses: dict[int | str, dict[str, Any]] | None = None,
-        deprecated: bool | None = None,
-        methods: set[str] | list[str] | None = None,
-        operation_id: str | None = None,
-        response_model_include: IncEx | None = None,
-        response_model_exclude: IncEx | None = None,
-        response_model_by_alias: bool = True,
-        response_model_exclude_unset: bool = False,
-        response_model_exclude_defaults: bool = False,
-        response_model_exclude_none: bool = False,
-        include_in_schema: bool = True,
-        response_class: type[Response] | DefaultPlaceholder = Default(JSONResponse),
-        name: str | None = None,
         route_class_override: type[APIRoute] | None = None,
-        callbacks: list[BaseRoute] | None = None,
-        openapi_extra: dict[str, Any] | None = None,
-        generate_unique_id_function: Callable[[APIRoute], str] | DefaultPlaceholder = Default(
-            generate_unique_id
-        ),
-        strict_content_type: bool | DefaultPlaceholder = Default(True),
-        max_body_size: int | None = None,
-        form_limits: Any = None,
+        **options: Unpack[RouteOptions],
     ) -> None:
-        """Add a path operation (what the ``@router.get(...)`` decorators call)."""
+        """Add a path operation (what the ``@router.get(...)`` decorators call).
+
+        The router's own settings apply: prefix, tags, dependencies, responses, callbacks,
+        ``deprecated``, ``include_in_schema`` and the defaults it was created with.
+        """
         route_class = route_class_override or self.route_class
-        route = route_class(
-            self.prefix + path,
-            endpoint=endpoint,
-            response_model=response_model,
-            status_code=status_code,
-            tags=[*self.tags, *(tags or [])],
-            dependencies=[*self.dependencies, *(dependencies or [])],
-            summary=summary,
-            description=description,
-            response_description=response_description,
-            responses={**self.responses, **(responses or {})},
-            deprecated=deprecated or self.deprecated,
-            methods=methods,
-            operation_id=operation_id,
-            response_model_include=response_model_include,
-            response_model_exclude=response_model_exclude,
-            response_model_by_alias=response_model_by_alias,
-            response_model_exclude_unset=response_model_exclude_unset,
-            response_model_exclude_defaults=response_model_exclude_defaults,
-            response_model_exclude_none=response_model_exclude_none,
-            include_in_schema=include_in_schema and self.include_in_schema,
-            response_class=get_value_or_default(response_class, self.default_response_class),
-            name=name,
-            dependency_overrides_provider=self.dependency_overrides_provider,
-            callbacks=[*self.callbacks, *(callbacks or [])],
-            openapi_extra=openapi_extra,
-            generate_unique_id_function=get_value_or_default(
-                generate_unique_id_function, self.generate_unique_id_function
+        kwargs: dict[str, Any] = {
+            **options,
+            "tags": [*self.tags, *(options.get("tags") or [])],
+            "dependencies": [*self.dependencies, *(options.get("dependencies") or [])],
+            "responses": {**self.responses, **(options.get("responses") or {})},
+            "deprecated": options.get("deprecated") or self.deprecated,
+            "include_in_schema": options.get("include_in_schema", True) and self.include_in_schema,
+            "response_class": get_value_or_default(
+                options.get("response_class", Default(JSONResponse)), self.default_response_class
             ),
-            strict_content_type=get_value_or_default(strict_content_type, self.strict_content_type),
-            **_extra_route_kwargs(
-                route_class, first_limit(max_body_size, self.max_body_size), form_limits
+            "callbacks": [*self.callbacks, *(options.get("callbacks") or [])],
+            "generate_unique_id_function": get_value_or_default(
+                options.get("generate_unique_id_function", Default(generate_unique_id)),
+                self.generate_unique_id_function,
             ),
+            "strict_content_type": get_value_or_default(
+                options.get("strict_content_type", Default(True)), self.strict_content_type
+            ),
+            "dependency_overrides_provider": self.dependency_overrides_provider,
+        }
+        limits = _extra_route_kwargs(
+            route_class,
+            first_limit(kwargs.pop("max_body_size", None), self.max_body_size),
+            kwargs.pop("form_limits", None),
         )
-        self.routes.append(route)
+        self.routes.append(route_class(self.prefix + path, endpoint=endpoint, **kwargs, **limits))
 
     def api_route(
-        self, path: str, **options: Any
+        self, path: str, **options: Unpack[RouteOptions]
     ) -> Callable[[DecoratedCallable], DecoratedCallable]:
         """Decorator form of :meth:`add_api_route`."""
 
@@ -492,41 +462,56 @@ class APIRouter(routing.Router):
         return decorator
 
     def _method(
-        self, method: str, path: str, options: dict[str, Any]
+        self, method: str, path: str, options: RouteOptions
     ) -> Callable[[DecoratedCallable], DecoratedCallable]:
-        return self.api_route(path, methods=[method], **options)
+        options["methods"] = [method]
+        return self.api_route(path, **options)
 
-    def get(self, path: str, **options: Any) -> Callable[[DecoratedCallable], DecoratedCallable]:
+    def get(
+        self, path: str, **options: Unpack[RouteOptions]
+    ) -> Callable[[DecoratedCallable], DecoratedCallable]:
         """Declare a ``GET`` path operation."""
         return self._method("GET", path, options)
 
-    def put(self, path: str, **options: Any) -> Callable[[DecoratedCallable], DecoratedCallable]:
+    def put(
+        self, path: str, **options: Unpack[RouteOptions]
+    ) -> Callable[[DecoratedCallable], DecoratedCallable]:
         """Declare a ``PUT`` path operation."""
         return self._method("PUT", path, options)
 
-    def post(self, path: str, **options: Any) -> Callable[[DecoratedCallable], DecoratedCallable]:
+    def post(
+        self, path: str, **options: Unpack[RouteOptions]
+    ) -> Callable[[DecoratedCallable], DecoratedCallable]:
         """Declare a ``POST`` path operation."""
         return self._method("POST", path, options)
 
-    def delete(self, path: str, **options: Any) -> Callable[[DecoratedCallable], DecoratedCallable]:
+    def delete(
+        self, path: str, **options: Unpack[RouteOptions]
+    ) -> Callable[[DecoratedCallable], DecoratedCallable]:
         """Declare a ``DELETE`` path operation."""
         return self._method("DELETE", path, options)
 
     def options(
-        self, path: str, **options: Any
+        self, path: str, **options: Unpack[RouteOptions]
     ) -> Callable[[DecoratedCallable], DecoratedCallable]:
         """Declare an ``OPTIONS`` path operation."""
         return self._method("OPTIONS", path, options)
 
-    def head(self, path: str, **options: Any) -> Callable[[DecoratedCallable], DecoratedCallable]:
+    def head(
+        self, path: str, **options: Unpack[RouteOptions]
+    ) -> Callable[[DecoratedCallable], DecoratedCallable]:
         """Declare a ``HEAD`` path operation."""
         return self._method("HEAD", path, options)
 
-    def patch(self, path: str, **options: Any) -> Callable[[DecoratedCallable], DecoratedCallable]:
+    def patch(
+        self, path: str, **options: Unpack[RouteOptions]
+    ) -> Callable[[DecoratedCallable], DecoratedCallable]:
         """Declare a ``PATCH`` path operation."""
         return self._method("PATCH", path, options)
 
-    def trace(self, path: str, **options: Any) -> Callable[[DecoratedCallable], DecoratedCallable]:
+    def trace(
+        self, path: str, **options: Unpack[RouteOptions]
+    ) -> Callable[[DecoratedCallable], DecoratedCallable]:
         """Declare a ``TRACE`` path operation."""
         return self._method("TRACE", path, options)
 

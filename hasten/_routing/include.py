@@ -11,6 +11,7 @@ from .._body_limit import first_limit
 from .._form_limits import combine, wrap_form_limits
 from ..exceptions import HastenError
 from ..utils import get_value_or_default
+from .options import COPIED_ON_INCLUDE
 
 if TYPE_CHECKING:
     from ..routing import APIRoute, APIRouter
@@ -93,32 +94,19 @@ class Include:
             self.default_response_class,
             self.parent.default_response_class,
         )
+        kept: dict[str, Any] = {key: getattr(route, key) for key in COPIED_ON_INCLUDE}
         self.parent.add_api_route(
             self.prefix + route.path,
             route.endpoint,
-            response_model=route.response_model,
-            status_code=route.status_code,
+            route_class_override=type(route),
+            **kept,
             tags=[*(self.tags or []), *route.tags],
             dependencies=[*(self.dependencies or []), *route.dependencies],
-            summary=route.summary,
-            description=route.description,
-            response_description=route.response_description,
             responses={**(self.responses or {}), **route.responses},
             deprecated=route.deprecated or self.deprecated,
-            methods=route.methods,
-            operation_id=route.operation_id,
-            response_model_include=route.response_model_include,
-            response_model_exclude=route.response_model_exclude,
-            response_model_by_alias=route.response_model_by_alias,
-            response_model_exclude_unset=route.response_model_exclude_unset,
-            response_model_exclude_defaults=route.response_model_exclude_defaults,
-            response_model_exclude_none=route.response_model_exclude_none,
             include_in_schema=route.include_in_schema and self.include_in_schema,
             response_class=use_class,
-            name=route.name,
-            route_class_override=type(route),
             callbacks=[*(self.callbacks or []), *(route.callbacks or [])],
-            openapi_extra=route.openapi_extra,
             generate_unique_id_function=get_value_or_default(
                 route.generate_unique_id_function,
                 router.generate_unique_id_function,
