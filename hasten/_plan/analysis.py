@@ -205,6 +205,8 @@ def _make_field(
             chosen = next((c for c in va.choices if c in path_names), None)
             if chosen is not None:
                 marker.validation_alias = chosen  # type: ignore[assignment]
+    if isinstance(marker, params.Param) and getattr(marker, "in_", None) is None:
+        marker.in_ = params.ParamTypes.query  # a bare ``Param()`` reads the query string
     if isinstance(marker, params.Form):
         from .forms import ensure_multipart_is_installed
 
