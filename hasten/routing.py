@@ -37,13 +37,16 @@ from ._plan.build import (
     response_adapter,
     should_embed,
 )
+from ._plan.calls import GEN, call_kind
 from ._plan.handler import handler_app, plan_handler, request_app
+from ._plan.typeinfo import is_subclass, stream_item_type
 from ._plan.websocket import websocket_app
 from ._routing import Matcher
 from ._routing.include import Include, check_prefix
 from ._routing.lifespan import EventLifespan, as_lifespan, merge_lifespans
 from ._routing.options import RouteOptions
 from .datastructures import Default, DefaultPlaceholder
+from .sse import EventSourceResponse, ServerSentEvent
 from .types import DecoratedCallable, IncEx
 from .utils import generate_unique_id, get_value_or_default, is_body_allowed_for_status_code
 
@@ -153,6 +156,7 @@ class APIRoute(routing.Route):
         )
         self.body_params_flat = flat_body_params(self.dependant)
         self.embed_body_fields = should_embed(self.body_params_flat)
+        self.declared_response_model = response_model  # as given: included copies re-infer
         self.response_model = self._response_model(response_model)
         where = f"path={self.path!r}, endpoint={self.name}"
         self.response_adapter = response_adapter(self.response_model, where)
@@ -180,9 +184,21 @@ class APIRoute(routing.Route):
                 self.response_fields[code] = response_adapter(response["model"], where)
 
     def _response_model(self, response_model: Any) -> Any:
+        is_generator = call_kind(self.endpoint) >= GEN
+        cls = self.response_class
+        self.is_sse_stream = is_generator and is_subclass(cls, EventSourceResponse)
+        self.is_json_stream = is_generator and isinstance(cls, DefaultPlaceholder)
+        self.stream_item_type: Any = None
         if isinstance(response_model, DefaultPlaceholder):
             annotation = typed_return_annotation(self.endpoint)
             if inspect.isclass(annotation) and issubclass(annotation, Response):
+                return None
+            item = stream_item_type(annotation)
+            if item is not None and is_generator:
+                if (self.is_json_stream or self.is_sse_stream) and not is_subclass(
+                    item, ServerSentEvent
+                ):
+                    self.stream_item_type = item
                 return None
             response_model = annotation
         if response_model and not is_body_allowed_for_status_code(self.status_code):

@@ -11,12 +11,12 @@ from pydantic.errors import PydanticSchemaGenerationError
 from .. import params
 from ..dependencies.models import Dependant
 from ..exceptions import EndpointContext, HastenError, PydanticV1NotSupportedError
-from . import typeinfo
-from .calls import ASYNC, call_kind
+from . import stream, typeinfo
+from .calls import ASYNC, ASYNC_GEN, GEN, call_kind
 from .dependencies import Node
 from .fields import ParamField
 from .handler import RoutePlan
-from .respond import ResponseOptions, make_writer
+from .respond import ResponseOptions, dump_options, make_writer
 
 
 def flat_body_params(dependant: Dependant) -> list[ParamField]:
@@ -115,6 +115,23 @@ class Compiler:
         return found
 
 
+def _stream_writer(route: Any, opts: ResponseOptions) -> Any:
+    """How a generator endpoint's items are sent, or None for ordinary endpoints."""
+    kind = call_kind(route.endpoint)
+    if kind < GEN:
+        return None
+    is_async = kind == ASYNC_GEN
+    cls = getattr(route.response_class, "value", route.response_class)
+    item_type = getattr(route, "stream_item_type", None)
+    adapter = response_adapter(item_type, f"path={route.path!r}") if item_type else None
+    serialize = stream.item_serializer(adapter, dump_options(opts), opts.endpoint_ctx)
+    if getattr(route, "is_sse_stream", False):
+        return stream.sse_writer(serialize, cls, is_async)
+    if getattr(route, "is_json_stream", False):
+        return stream.jsonl_writer(serialize, is_async)
+    return stream.raw_writer(cls, is_async)
+
+
 def build_plan(route: Any) -> RoutePlan:
     """Everything per-request work needs for ``route`` (an ``APIRoute``)."""
     dependant: Dependant = route.dependant
@@ -135,6 +152,7 @@ def build_plan(route: Any) -> RoutePlan:
         endpoint_ctx=endpoint_context(route.endpoint),
     )
     return RoutePlan(
+        stream=_stream_writer(route, opts),
         root=root,
         is_async=call_kind(route.endpoint) == ASYNC,
         body_kind=kind,

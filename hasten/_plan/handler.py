@@ -59,6 +59,7 @@ class _Request(Request):
 class RoutePlan:
     """Everything a route needs per request, fixed at startup."""
 
+    stream: Any
     root: Node
     is_async: bool
     body_kind: str | None
@@ -159,6 +160,8 @@ async def run_plan(plan: RoutePlan, request: Request, ctx: Context) -> Response:
         values = await solve(root, ctx)
         if ctx.errors:
             raise _validation_error(plan, request, ctx)
+        if plan.stream is not None:  # a generator endpoint: its items are the body
+            return _respond(plan.stream, plan.status_code, root.call(**values), ctx)  # type: ignore[misc]
         if plan.is_async:
             raw = await root.call(**values)  # type: ignore[misc]
         else:
@@ -167,10 +170,10 @@ async def run_plan(plan: RoutePlan, request: Request, ctx: Context) -> Response:
         if raw.background is None:
             raw.background = ctx.background
         return raw
-    return _write(plan.writer, plan.status_code, raw, ctx)
+    return _respond(plan.writer, plan.status_code, raw, ctx)
 
 
-def _write(writer: Writer, status_code: int | None, raw: Any, ctx: Context) -> Response:
+def _respond(writer: Writer, status_code: int | None, raw: Any, ctx: Context) -> Response:
     args: dict[str, Any] = {"background": ctx.background}
     sub = ctx.response
     if sub is not None and sub.status_code:

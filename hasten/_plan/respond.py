@@ -47,7 +47,8 @@ def _validate(opts: ResponseOptions, adapter: TypeAdapter[Any], raw: Any) -> Any
         raise ResponseValidationError(errors, body=raw, endpoint_ctx=opts.endpoint_ctx) from None
 
 
-def _dump_kwargs(opts: ResponseOptions) -> dict[str, Any]:
+def dump_options(opts: ResponseOptions) -> dict[str, Any]:
+    """The ``response_model_*`` options as serializer keyword arguments."""
     return {
         "include": opts.include,
         "exclude": opts.exclude,
@@ -90,7 +91,7 @@ def make_writer(opts: ResponseOptions) -> Writer:
     cls = opts.response_class.value if default_class else opts.response_class
     adapter = opts.adapter
     if adapter is not None:
-        dump_kwargs = _dump_kwargs(opts)
+        dump_kwargs = dump_options(opts)
         if default_class:
             return _model_json_writer(opts, adapter, dump_kwargs)
         return _model_class_writer(opts, adapter, dump_kwargs, cls)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import collections.abc
 import dataclasses
 import types
 from collections import deque
@@ -175,3 +176,21 @@ def uses_pydantic_v1(annotation: Any) -> bool:
     if is_subclass(annotation, v1.BaseModel):
         return True
     return any(uses_pydantic_v1(arg) for arg in get_args(annotation))
+
+
+_STREAM_ORIGINS = {
+    collections.abc.AsyncIterable,
+    collections.abc.AsyncIterator,
+    collections.abc.AsyncGenerator,
+    collections.abc.Iterable,
+    collections.abc.Iterator,
+    collections.abc.Generator,
+}
+
+
+def stream_item_type(annotation: Any) -> Any:
+    """``X`` of ``AsyncIterator[X]``/``Iterable[X]``/…; ``Any`` when bare; None otherwise."""
+    if get_origin(annotation) in _STREAM_ORIGINS:
+        args = get_args(annotation)
+        return args[0] if args else Any
+    return None

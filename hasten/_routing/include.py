@@ -100,6 +100,7 @@ class Include:
             route.endpoint,
             route_class_override=type(route),
             **kept,
+            response_model=getattr(route, "declared_response_model", route.response_model),
             tags=[*(self.tags or []), *route.tags],
             dependencies=[*(self.dependencies or []), *route.dependencies],
             responses={**(self.responses or {}), **route.responses},

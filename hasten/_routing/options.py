@@ -54,7 +54,7 @@ class RouteOptions(TypedDict, total=False):
 
 # Options an included route keeps as they are (the others merge with the include's settings).
 COPIED_ON_INCLUDE = (
-    "response_model", "status_code", "summary", "description", "response_description",
+    "status_code", "summary", "description", "response_description",
     "methods", "operation_id", "response_model_include", "response_model_exclude",
     "response_model_by_alias", "response_model_exclude_unset", "response_model_exclude_defaults",
     "response_model_exclude_none", "name", "openapi_extra",

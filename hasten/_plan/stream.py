@@ -1,0 +1,143 @@
+"""Generator endpoints: their items streamed as JSON Lines, Server-Sent Events, or raw chunks.
+
+The kind of stream and the item serializer are picked once per route; a request only
+iterates. Sync generators are iterated in the threadpool.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import AsyncIterator, Callable, Iterator
+from typing import Any
+
+import anyio
+from pydantic import TypeAdapter, ValidationError
+from starlette.concurrency import iterate_in_threadpool
+from starlette.responses import Response, StreamingResponse
+
+from ..encoders import jsonable_encoder
+from ..exceptions import EndpointContext, ResponseValidationError
+from ..sse import ServerSentEvent, format_sse_event
+from .validate import prefixed
+
+StreamWriter = Callable[[Any, dict[str, Any]], Response]
+
+
+def _finite(data: Any) -> Any:
+    """JSON has no NaN/Infinity: non-finite floats become null (as FastAPI streams them)."""
+    if isinstance(data, float):
+        return data if math.isfinite(data) else None
+    if isinstance(data, dict):
+        return {key: _finite(value) for key, value in data.items()}
+    if isinstance(data, list):
+        return [_finite(value) for value in data]
+    return data
+
+
+def item_serializer(
+    adapter: TypeAdapter[Any] | None, dump: dict[str, Any], where: EndpointContext
+) -> Callable[[Any], bytes]:
+    """Item → JSON bytes: validated by the item type when the endpoint declares one."""
+    if adapter is None:
+
+        def plain(item: Any) -> bytes:
+            return json.dumps(_finite(jsonable_encoder(item))).encode("utf-8")
+
+        return plain
+    validate = adapter.validator.validate_python
+    to_json = adapter.serializer.to_json
+
+    def typed(item: Any) -> bytes:
+        try:
+            value = validate(item, from_attributes=True)
+        except ValidationError as exc:
+            errors = prefixed(exc.errors(include_url=False), ("response",))
+            raise ResponseValidationError(errors, body=item, endpoint_ctx=where) from None
+        return to_json(value, **dump)  # type: ignore[no-any-return]
+
+    return typed
+
+
+async def _async_items(gen: Any) -> AsyncIterator[Any]:
+    async for item in gen:
+        yield item
+        await anyio.sleep(0)  # a checkpoint per item, so a disconnect can cancel the stream
+
+
+def _items(gen: Any, is_async: bool) -> AsyncIterator[Any]:
+    return _async_items(gen) if is_async else iterate_in_threadpool(gen)
+
+
+def jsonl_writer(serialize: Callable[[Any], bytes], is_async: bool) -> StreamWriter:
+    """``application/jsonl``: one JSON document per line."""
+
+    def write(gen: Any, args: dict[str, Any]) -> Response:
+        if is_async:
+
+            async def lines() -> AsyncIterator[bytes]:
+                async for item in _async_items(gen):
+                    yield serialize(item) + b"\n"
+
+            return StreamingResponse(lines(), media_type="application/jsonl", **args)
+
+        def sync_lines() -> Iterator[bytes]:
+            for item in gen:
+                yield serialize(item) + b"\n"
+
+        return StreamingResponse(sync_lines(), media_type="application/jsonl", **args)
+
+    return write
+
+
+def _sse_data(item: ServerSentEvent) -> str | None:
+    if item.raw_data is not None:
+        return item.raw_data
+    if item.data is None:
+        return None
+    if hasattr(item.data, "model_dump_json"):
+        return str(item.data.model_dump_json())
+    return json.dumps(_finite(jsonable_encoder(item.data)))
+
+
+def sse_event(serialize: Callable[[Any], bytes]) -> Callable[[Any], bytes]:
+    """An item → one ``text/event-stream`` event (``ServerSentEvent`` items as given)."""
+
+    def encode(item: Any) -> bytes:
+        if isinstance(item, ServerSentEvent):
+            return format_sse_event(
+                data_str=_sse_data(item),
+                event=item.event,
+                id=item.id,
+                retry=item.retry,
+                comment=item.comment,
+            )
+        return format_sse_event(data_str=serialize(item).decode("utf-8"))
+
+    return encode
+
+
+def sse_writer(serialize: Callable[[Any], bytes], cls: Any, is_async: bool) -> StreamWriter:
+    """Server-Sent Events; proxies are told not to buffer them."""
+    encode = sse_event(serialize)
+
+    def write(gen: Any, args: dict[str, Any]) -> Response:
+        async def events() -> AsyncIterator[bytes]:
+            async for item in _items(gen, is_async):
+                yield encode(item)
+
+        response = cls(events(), media_type="text/event-stream", **args)
+        response.headers["Cache-Control"] = "no-cache"
+        response.headers["X-Accel-Buffering"] = "no"
+        return response  # type: ignore[no-any-return]
+
+    return write
+
+
+def raw_writer(cls: Any, is_async: bool) -> StreamWriter:
+    """An explicit ``response_class`` (e.g. ``StreamingResponse``) gets the chunks as they are."""
+
+    def write(gen: Any, args: dict[str, Any]) -> Response:
+        return cls(content=_async_items(gen) if is_async else gen, **args)  # type: ignore[no-any-return]
+
+    return write
