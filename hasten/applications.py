@@ -16,7 +16,6 @@ from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.middleware.base import BaseHTTPMiddleware
 from starlette.middleware.errors import ServerErrorMiddleware
-from starlette.middleware.exceptions import ExceptionMiddleware
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import BaseRoute
@@ -26,6 +25,7 @@ from typing_extensions import Unpack
 from . import routing
 from ._body_limit import AppBodyLimit, check_max_body_size
 from ._form_limits import validate_form_limits
+from ._plan.errors import ExceptionLayer
 from ._routing.options import RouteOptions
 from .datastructures import Default, DefaultPlaceholder
 from .exception_handlers import (
@@ -186,7 +186,7 @@ class Hasten(Starlette):
             Middleware(ServerErrorMiddleware, handler=error_handler, debug=self.debug),
             *self._body_limit_middleware(handlers),
             *self.user_middleware,
-            Middleware(ExceptionMiddleware, handlers=handlers, debug=self.debug),
+            Middleware(ExceptionLayer, handlers=handlers, debug=self.debug),
         ]
         app: ASGIApp = self.router
         for cls, args, kwargs in reversed(stack):

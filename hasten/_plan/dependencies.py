@@ -80,7 +80,7 @@ class Node:
     __slots__ = (
         "dependant", "call", "name", "kind", "subs", "validators", "body", "specials",
         "cache_key", "use_cache", "scope", "concurrency", "needs_stack", "security_scopes",
-        "plain_async", "batchable",
+        "plain_async", "batchable", "leaf",
     )  # fmt: skip
 
     def __init__(self, dependant: Dependant, embed: bool, is_form: bool) -> None:
@@ -99,6 +99,7 @@ class Node:
         self.needs_stack: bool = self.kind >= GEN or any(s.needs_stack for s in self.subs)
         self.security_scopes = dependant.oauth_scopes
         self.plain_async = self.kind == ASYNC and self.concurrency is None
+        self.leaf = not self.subs and self.body is None
         # A plain `def` dependency whose whole subtree is plain `def` too (no body, no yield,
         # no concurrency limit) is solved and called in one threadpool hop.
         self.batchable: bool = (
@@ -216,7 +217,8 @@ async def _solve_and_call(node: Node, ctx: Context) -> Any:
     if node.batchable and not ctx.overrides:
         return await run_in_threadpool(solve_sync, node, ctx)
     seen = len(ctx.errors)
-    kwargs = await solve(node, ctx)
+    # A leaf (no sub-dependencies, no body) only validates: no coroutine needed for that.
+    kwargs = solve_sync_values(node, ctx) if node.leaf else await solve(node, ctx)
     if len(ctx.errors) != seen:
         return _FAILED
     if node.plain_async:

@@ -23,7 +23,13 @@ from starlette.types import Receive, Scope, Send
 
 from .._body_limit import MAX_BODY_SIZE_SCOPE_KEY, limit_error
 from .._form_limits import FORM_LIMITS_SCOPE_KEY
-from ..exceptions import EndpointContext, HastenError, HTTPException, RequestValidationError
+from ..exceptions import (
+    EndpointContext,
+    HastenError,
+    HTTPException,
+    RequestValidationError,
+    ResponseValidationError,
+)
 from .dependencies import Context, Node, solve, solve_sync_values
 from .respond import Writer
 from .validate import Missing
@@ -170,7 +176,12 @@ async def run_plan(plan: RoutePlan, request: Request, ctx: Context) -> Response:
         if raw.background is None:
             raw.background = ctx.background
         return raw
-    return _respond(plan.writer, plan.status_code, raw, ctx)
+    try:
+        return _respond(plan.writer, plan.status_code, raw, ctx)
+    except ResponseValidationError as exc:  # say which request it was
+        where = endpoint_context(plan, request)
+        exc.endpoint_ctx, exc.endpoint_path = where, where.get("path")
+        raise
 
 
 def _respond(writer: Writer, status_code: int | None, raw: Any, ctx: Context) -> Response:

@@ -34,7 +34,8 @@ def websocket_app(dependant: Dependant, overrides_of: Any) -> Any:
                     values = await solve(root, ctx)
                     if ctx.errors:
                         ctx_info = dict(where)
-                        ctx_info["path"] = f"WS {dependant.path}"
+                        mount = scope.get("root_path", "").rstrip("/")
+                        ctx_info["path"] = f"WS {mount}{dependant.path}"
                         raise WebSocketRequestValidationError(
                             ctx.errors,
                             endpoint_ctx=ctx_info,  # type: ignore[arg-type]
