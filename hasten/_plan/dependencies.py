@@ -149,18 +149,47 @@ def _body_validator(dependant: Dependant, embed: bool, is_form: bool) -> Any:
     return EmbeddedBody(fields)
 
 
-def _specials(dependant: Dependant) -> tuple[tuple[str, str], ...]:
+_SKIP: Any = object()
+
+
+def _connection(ctx: Context) -> Any:
+    return ctx.request
+
+
+def _http_request(ctx: Context) -> Any:
+    return ctx.request if isinstance(ctx.request, Request) else _SKIP
+
+
+def _websocket(ctx: Context) -> Any:
+    return _SKIP if isinstance(ctx.request, Request) else ctx.request
+
+
+def _background(ctx: Context) -> Any:
+    return ctx.background_tasks()
+
+
+def _response(ctx: Context) -> Any:
+    return ctx.sub_response()
+
+
+def _specials(dependant: Dependant) -> tuple[tuple[str, Any], ...]:
+    """(parameter name, getter of its value) for the objects Hasten passes in itself."""
+    from ..security.oauth2 import SecurityScopes
+
+    scopes = list(dependant.oauth_scopes)
+
+    def security_scopes(ctx: Context) -> Any:
+        return SecurityScopes(scopes=list(scopes))
+
     pairs = (
-        ("http_connection_param_name", "connection"),
-        ("request_param_name", "request"),
-        ("websocket_param_name", "websocket"),
-        ("background_tasks_param_name", "background"),
-        ("response_param_name", "response"),
-        ("security_scopes_param_name", "scopes"),
+        (dependant.http_connection_param_name, _connection),
+        (dependant.request_param_name, _http_request),
+        (dependant.websocket_param_name, _websocket),
+        (dependant.background_tasks_param_name, _background),
+        (dependant.response_param_name, _response),
+        (dependant.security_scopes_param_name, security_scopes),
     )
-    return tuple(
-        (getattr(dependant, attr), what) for attr, what in pairs if getattr(dependant, attr)
-    )
+    return tuple((name, getter) for name, getter in pairs if name)
 
 
 def _uses_scopes(dependant: Dependant) -> bool:
@@ -266,25 +295,10 @@ def solve_sync(node: Node, ctx: Context) -> Any:
 
 
 def _fill_specials(node: Node, ctx: Context, values: dict[str, Any]) -> None:
-    from ..security.oauth2 import SecurityScopes
-
-    request = ctx.request
-    is_http = isinstance(request, Request)
-    for name, what in node.specials:
-        if what == "connection":
-            values[name] = request
-        elif what == "request":
-            if is_http:
-                values[name] = request
-        elif what == "websocket":
-            if not is_http:
-                values[name] = request
-        elif what == "background":
-            values[name] = ctx.background_tasks()
-        elif what == "response":
-            values[name] = ctx.sub_response()
-        else:
-            values[name] = SecurityScopes(scopes=list(node.security_scopes))
+    for name, getter in node.specials:
+        value = getter(ctx)
+        if value is not _SKIP:
+            values[name] = value
 
 
 async def run_dependency(node: Node, kwargs: dict[str, Any], ctx: Context) -> Any:
