@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import inspect
+import weakref
 from collections.abc import Callable
 from typing import Any
 
@@ -28,10 +29,22 @@ def _kind_of_function(func: Any) -> int | None:
     return None
 
 
+_KINDS: weakref.WeakKeyDictionary[Any, int] = weakref.WeakKeyDictionary()
+
+
 def call_kind(call: Callable[..., Any] | None) -> int:
     """``SYNC``, ``ASYNC``, ``GEN`` or ``ASYNC_GEN`` for a function, class or callable object."""
     if call is None:
         return SYNC
+    if inspect.isfunction(call):  # plain functions: remembered (by identity), they are common
+        kind = _KINDS.get(call)
+        if kind is None:
+            kind = _KINDS[call] = _classify(call)
+        return kind
+    return _classify(call)
+
+
+def _classify(call: Callable[..., Any]) -> int:
     kind = _kind_of_function(call)
     if kind is not None:
         return kind

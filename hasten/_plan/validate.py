@@ -28,10 +28,27 @@ def prefixed(errors: Sequence[Any], prefix: tuple[Any, ...]) -> list[dict[str, A
     return [{**err, "loc": prefix + tuple(err["loc"])} for err in errors]
 
 
+_ADAPTERS: dict[Any, TypeAdapter[Any]] = {}
+
+
 def typed_dict_adapter(name: str, fields: Sequence[ParamField]) -> TypeAdapter[Any]:
-    """One adapter validating all given fields at once (keys are parameter names)."""
-    spec = TypedDict(name, {f.name: f.annotation for f in fields}, total=False)  # type: ignore[misc]
-    return TypeAdapter(spec)
+    """One adapter validating all given fields at once (keys are parameter names).
+
+    Routes often declare the same parameters; adapters for equal declarations are shared,
+    which keeps startup fast for large apps (annotations that cannot be hashed are not).
+    """
+    shape = {f.name: f.annotation for f in fields}
+    try:
+        key: Any = (name, tuple(shape.items()))
+        found = _ADAPTERS.get(key)
+    except TypeError:
+        key, found = None, None
+    if found is not None:
+        return found
+    adapter: TypeAdapter[Any] = TypeAdapter(TypedDict(name, shape, total=False))  # type: ignore[operator]
+    if key is not None and len(_ADAPTERS) < 4096:
+        _ADAPTERS[key] = adapter
+    return adapter
 
 
 def fetch(source: Any, key: str, sequence: bool, multi: bool) -> Any:
