@@ -46,6 +46,7 @@ from ._routing.include import Include, check_prefix
 from ._routing.lifespan import EventLifespan, as_lifespan, merge_lifespans
 from ._routing.options import RouteOptions
 from .datastructures import Default, DefaultPlaceholder
+from .sse import _PING_INTERVAL as _PING_INTERVAL
 from .sse import EventSourceResponse, ServerSentEvent
 from .types import DecoratedCallable, IncEx
 from .utils import generate_unique_id, get_value_or_default, is_body_allowed_for_status_code

@@ -107,3 +107,93 @@ def test_openapi_describes_the_stream_items() -> None:
     assert schema["content"] == {
         "application/jsonl": {"itemSchema": {"$ref": "#/components/schemas/Item"}}
     }
+
+
+def _scope(path: str) -> dict[str, object]:
+    return {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": "GET",
+        "scheme": "http",
+        "path": path,
+        "raw_path": path.encode(),
+        "root_path": "",
+        "query_string": b"",
+        "headers": [],
+        "client": ("127.0.0.1", 1),
+        "server": ("test", 80),
+    }
+
+
+@pytest.mark.anyio
+async def test_sse_sends_keepalive_comments_while_the_generator_is_quiet(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import anyio
+
+    import hasten.routing
+
+    monkeypatch.setattr(hasten.routing, "_PING_INTERVAL", 0.01)
+    resume = anyio.Event()
+    quiet_app = FastAPI()
+
+    @quiet_app.get("/events", response_class=EventSourceResponse)
+    async def events() -> AsyncIterator[dict[str, int]]:
+        yield {"n": 1}
+        await resume.wait()  # quiet until the client has seen a keep-alive
+        yield {"n": 2}
+
+    chunks: list[bytes] = []
+
+    async def receive() -> dict[str, object]:
+        await anyio.sleep_forever()
+        return {}  # pragma: no cover
+
+    async def send(message: dict[str, object]) -> None:
+        body = message.get("body")
+        if isinstance(body, bytes) and body:
+            chunks.append(body)
+            if body == b": ping\n\n":
+                resume.set()
+
+    with anyio.fail_after(5):
+        await quiet_app(_scope("/events"), receive, send)
+    assert chunks[0] == b'data: {"n":1}\n\n'
+    assert b": ping\n\n" in chunks
+    assert chunks[-1] == b'data: {"n":2}\n\n'
+
+
+@pytest.mark.anyio
+async def test_client_disconnect_ends_the_generator_and_runs_its_cleanup() -> None:
+    import anyio
+
+    events: list[str] = []
+    first_sent = anyio.Event()
+    gone_app = FastAPI()
+
+    @gone_app.get("/events", response_class=EventSourceResponse)
+    async def endless() -> AsyncIterator[dict[str, int]]:
+        try:
+            yield {"n": 1}
+            await anyio.sleep_forever()
+        finally:
+            events.append("generator closed")
+
+    calls = 0
+
+    async def receive() -> dict[str, object]:
+        nonlocal calls
+        calls += 1
+        if calls == 1:
+            return {"type": "http.request", "body": b"", "more_body": False}
+        await first_sent.wait()
+        return {"type": "http.disconnect"}
+
+    async def send(message: dict[str, object]) -> None:
+        if message.get("body"):
+            first_sent.set()
+
+    with anyio.fail_after(5):
+        await gone_app(_scope("/events"), receive, send)
+    assert events == ["generator closed"]

@@ -159,7 +159,7 @@ def build_plan(route: Any) -> RoutePlan:
         strict_content_type=getattr(strict, "value", strict),
         status_code=route.status_code,
         writer=make_writer(opts),
-        needs_stack=root.needs_stack or kind == "form",
+        needs_stack=root.needs_stack or kind == "form" or bool(route.is_sse_stream),
         endpoint_ctx=opts.endpoint_ctx,
         path=route.path,
         compiler=compiler,

@@ -167,7 +167,9 @@ async def run_plan(plan: RoutePlan, request: Request, ctx: Context) -> Response:
         if ctx.errors:
             raise _validation_error(plan, request, ctx)
         if plan.stream is not None:  # a generator endpoint: its items are the body
-            return _respond(plan.stream, plan.status_code, root.call(**values), ctx)  # type: ignore[misc]
+            gen = root.call(**values)  # type: ignore[misc]
+            response = await plan.stream(gen, _response_args(plan.status_code, ctx), ctx)
+            return _with_sub_headers(response, ctx)
         if plan.is_async:
             raw = await root.call(**values)  # type: ignore[misc]
         else:
@@ -184,17 +186,26 @@ async def run_plan(plan: RoutePlan, request: Request, ctx: Context) -> Response:
         raise
 
 
-def _respond(writer: Writer, status_code: int | None, raw: Any, ctx: Context) -> Response:
+def _response_args(status_code: int | None, ctx: Context) -> dict[str, Any]:
+    """Background tasks and the status: the ``Response`` parameter's, else the route's."""
     args: dict[str, Any] = {"background": ctx.background}
     sub = ctx.response
     if sub is not None and sub.status_code:
         args["status_code"] = sub.status_code
     elif status_code:
         args["status_code"] = status_code
-    response = writer(raw, args)
-    if sub is not None:
-        response.headers.raw.extend(sub.headers.raw)
+    return args
+
+
+def _with_sub_headers(response: Response, ctx: Context) -> Response:
+    """Headers (and cookies) set on the ``Response`` parameter go on the real response."""
+    if ctx.response is not None:
+        response.headers.raw.extend(ctx.response.headers.raw)
     return response
+
+
+def _respond(writer: Writer, status_code: int | None, raw: Any, ctx: Context) -> Response:
+    return _with_sub_headers(writer(raw, _response_args(status_code, ctx)), ctx)
 
 
 def find_handler(scope: Scope, exc: Exception) -> Any:

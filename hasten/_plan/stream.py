@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from contextlib import asynccontextmanager
 from typing import Any
 
 import anyio
@@ -18,10 +19,10 @@ from starlette.responses import Response, StreamingResponse
 
 from ..encoders import jsonable_encoder
 from ..exceptions import EndpointContext, ResponseValidationError
-from ..sse import ServerSentEvent, format_sse_event
+from ..sse import KEEPALIVE_COMMENT, ServerSentEvent, format_sse_event
 from .validate import prefixed
 
-StreamWriter = Callable[[Any, dict[str, Any]], Response]
+StreamWriter = Callable[[Any, dict[str, Any], Any], Awaitable[Response]]
 
 
 def _finite(data: Any) -> Any:
@@ -72,7 +73,7 @@ def _items(gen: Any, is_async: bool) -> AsyncIterator[Any]:
 def jsonl_writer(serialize: Callable[[Any], bytes], is_async: bool) -> StreamWriter:
     """``application/jsonl``: one JSON document per line."""
 
-    def write(gen: Any, args: dict[str, Any]) -> Response:
+    async def write(gen: Any, args: dict[str, Any], ctx: Any) -> Response:
         if is_async:
 
             async def lines() -> AsyncIterator[bytes]:
@@ -117,16 +118,67 @@ def sse_event(serialize: Callable[[Any], bytes]) -> Callable[[Any], bytes]:
     return encode
 
 
+def _ping_interval() -> float:
+    """Seconds of silence before a keep-alive comment (``routing._PING_INTERVAL``, patchable)."""
+    from .. import routing
+
+    return float(routing._PING_INTERVAL)
+
+
+@asynccontextmanager
+async def _event_pump(events: AsyncIterator[bytes]) -> AsyncIterator[Any]:
+    """Encoded events, with a keep-alive comment whenever the generator is quiet too long.
+
+    A producer task pulls the generator, so a timeout never interrupts the generator itself
+    (sync generators run in the threadpool). The pump lives on the request's exit stack:
+    when the response ends or the client goes away, the stack cancels it, which closes the
+    generator and runs its cleanup.
+    """
+    produced_send, produced = anyio.create_memory_object_stream[bytes](max_buffer_size=1)
+    out_send, out = anyio.create_memory_object_stream[bytes](max_buffer_size=1)
+    interval = _ping_interval()
+
+    async def produce() -> None:
+        async with produced_send:
+            async for event in events:
+                await produced_send.send(event)
+
+    async def forward() -> None:
+        async with out_send, produced:
+            while True:
+                with anyio.move_on_after(interval) as quiet:
+                    try:
+                        event = await produced.receive()
+                    except anyio.EndOfStream:
+                        return
+                await out_send.send(KEEPALIVE_COMMENT if quiet.cancelled_caught else event)
+
+    async with anyio.create_task_group() as group:
+        group.start_soon(produce)
+        group.start_soon(forward)
+        yield out
+        group.cancel_scope.cancel()
+
+
+async def _drain(stream: Any) -> AsyncIterator[bytes]:
+    async for chunk in stream:
+        yield chunk
+        await anyio.sleep(0)  # lets a disconnect cancel even a fast producer
+
+
 def sse_writer(serialize: Callable[[Any], bytes], cls: Any, is_async: bool) -> StreamWriter:
-    """Server-Sent Events; proxies are told not to buffer them."""
+    """Server-Sent Events with keep-alive comments; proxies are told not to buffer them."""
     encode = sse_event(serialize)
 
-    def write(gen: Any, args: dict[str, Any]) -> Response:
+    async def write(gen: Any, args: dict[str, Any], ctx: Any) -> Response:
         async def events() -> AsyncIterator[bytes]:
             async for item in _items(gen, is_async):
                 yield encode(item)
 
-        response = cls(events(), media_type="text/event-stream", **args)
+        stack = ctx.request_stack
+        stream = await stack.enter_async_context(_event_pump(events()))
+        stack.push_async_callback(stream.aclose)
+        response = cls(_drain(stream), media_type="text/event-stream", **args)
         response.headers["Cache-Control"] = "no-cache"
         response.headers["X-Accel-Buffering"] = "no"
         return response  # type: ignore[no-any-return]
@@ -137,7 +189,7 @@ def sse_writer(serialize: Callable[[Any], bytes], cls: Any, is_async: bool) -> S
 def raw_writer(cls: Any, is_async: bool) -> StreamWriter:
     """An explicit ``response_class`` (e.g. ``StreamingResponse``) gets the chunks as they are."""
 
-    def write(gen: Any, args: dict[str, Any]) -> Response:
+    async def write(gen: Any, args: dict[str, Any], ctx: Any) -> Response:
         return cls(content=_async_items(gen) if is_async else gen, **args)  # type: ignore[no-any-return]
 
     return write
