@@ -117,8 +117,8 @@ class ValidationException(Exception):
         return ("\n".join(lines) + "\n" + self._where()).rstrip()
 
 
-class RequestValidationError(ValidationException):
-    """The request did not validate; answered with 422 and ``{"detail": errors}``."""
+class _WithBody(ValidationException):
+    """A validation error that keeps the data that failed (``body``)."""
 
     def __init__(
         self,
@@ -129,21 +129,15 @@ class RequestValidationError(ValidationException):
     ) -> None:
         super().__init__(errors, endpoint_ctx=endpoint_ctx)
         self.body = body
+
+
+class RequestValidationError(_WithBody):
+    """The request did not validate; answered with 422 and ``{"detail": errors}``."""
 
 
 class WebSocketRequestValidationError(ValidationException):
     """A WebSocket's parameters did not validate; the socket is closed with 1008."""
 
 
-class ResponseValidationError(ValidationException):
+class ResponseValidationError(_WithBody):
     """The endpoint's return value does not match its response model (a server error)."""
-
-    def __init__(
-        self,
-        errors: Sequence[Any],
-        *,
-        body: Any = None,
-        endpoint_ctx: EndpointContext | None = None,
-    ) -> None:
-        super().__init__(errors, endpoint_ctx=endpoint_ctx)
-        self.body = body

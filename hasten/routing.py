@@ -42,7 +42,7 @@ from ._plan.handler import handler_app, plan_handler, request_app
 from ._plan.typeinfo import is_subclass, stream_item_type
 from ._plan.websocket import websocket_app
 from ._routing import Matcher
-from ._routing.include import Include, check_prefix
+from ._routing.include import Include, check_prefix, check_prefix_format
 from ._routing.lifespan import EventLifespan, as_lifespan, merge_lifespans
 from ._routing.options import RouteOptions
 from .datastructures import Default, DefaultPlaceholder
@@ -294,13 +294,7 @@ class APIRouter(routing.Router):
         self.lifespan_context = (
             events if lifespan is None else merge_lifespans(events, as_lifespan(lifespan))
         )
-        if prefix:
-            if not prefix.startswith("/"):
-                raise AssertionError("A path prefix must start with '/'")
-            if prefix.endswith("/"):
-                raise AssertionError(
-                    "A path prefix must not end with '/', as the routes will start with '/'"
-                )
+        check_prefix_format(prefix)
         self.prefix = prefix
         self.tags: list[str | Enum] = tags or []
         self.dependencies = list(dependencies or [])

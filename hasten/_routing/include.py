@@ -17,14 +17,22 @@ if TYPE_CHECKING:
     from ..routing import APIRoute, APIRouter
 
 
+def check_prefix_format(prefix: str) -> None:
+    """A non-empty prefix starts with ``/`` and does not end with one."""
+    if not prefix:
+        return
+    if not prefix.startswith("/"):
+        raise AssertionError("A path prefix must start with '/'")
+    if prefix.endswith("/"):
+        raise AssertionError(
+            "A path prefix must not end with '/', as the routes will start with '/'"
+        )
+
+
 def check_prefix(router: APIRouter, prefix: str) -> None:
+    """The prefix of an ``include_router`` call; without one, no included path may be empty."""
     if prefix:
-        if not prefix.startswith("/"):
-            raise AssertionError("A path prefix must start with '/'")
-        if prefix.endswith("/"):
-            raise AssertionError(
-                "A path prefix must not end with '/', as the routes will start with '/'"
-            )
+        check_prefix_format(prefix)
         return
     for route in router.routes:
         path = getattr(route, "path", None)

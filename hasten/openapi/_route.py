@@ -18,6 +18,7 @@ from pydantic.fields import FieldInfo
 
 from hasten import params
 from hasten._plan import typeinfo
+from hasten._plan.build import should_embed
 from hasten._plan.fields import ParamField
 from hasten.datastructures import DefaultPlaceholder
 from hasten.dependencies.models import Dependant
@@ -259,35 +260,11 @@ def flat_body_params(route: Any) -> list[ParamField]:
     return found
 
 
-def _explicit_embed(info: FieldInfo) -> bool:
-    """``Body(embed=True)``; forms have no such option (their fields are always keys)."""
-    return not isinstance(info, params.Form) and bool(getattr(info, "embed", None))
-
-
 def _form_models(param: ParamField) -> list[type[BaseModel]]:
     info = param.field_info
     if not isinstance(info, params.Form) or _is_json(param):
         return []
     return typeinfo.form_models(info.annotation)
-
-
-def should_embed(body: Sequence[ParamField]) -> bool:
-    if not body:
-        return False
-    if len({p.name for p in body}) > 1:
-        return True
-    first = body[0]
-    first_models = _form_models(first)
-    if first_models and any(
-        not _form_models(p) or p.field_info.annotation is not first.field_info.annotation
-        for p in body[1:]
-    ):
-        return True
-    if _explicit_embed(first.field_info):
-        return True
-    return isinstance(first.field_info, params.Form) and not (
-        typeinfo.is_subclass(first.field_info.annotation, BaseModel) or first_models
-    )
 
 
 def _body_marker(body: Sequence[ParamField]) -> FieldInfo:
@@ -325,7 +302,7 @@ def _build_body(route: Any) -> BodyField | None:
     body = flat_body_params(route)
     if not body:
         return None
-    embed = should_embed(body)
+    embed = should_embed(list(body))
     nullable_form = any(
         _form_models(p) and typeinfo.is_optional(p.field_info.annotation) for p in body
     )
