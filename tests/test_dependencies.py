@@ -1,7 +1,7 @@
 """Dependencies: callables, sub-dependencies, caching, yield teardown, scopes, overrides."""
 
 import functools
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from typing import Annotated, Any
 
 import pytest
@@ -588,26 +588,11 @@ def test_dependency_can_set_the_status_code_through_response() -> None:
     assert response.json() == "queued"
 
 
-def _http_scope(path: str) -> dict[str, Any]:
-    return {
-        "type": "http",
-        "asgi": {"version": "3.0"},
-        "http_version": "1.1",
-        "method": "GET",
-        "scheme": "http",
-        "path": path,
-        "raw_path": path.encode(),
-        "root_path": "",
-        "query_string": b"",
-        "headers": [],
-        "client": ("127.0.0.1", 1),
-        "server": ("test", 80),
-    }
-
-
 @pytest.mark.anyio
 @pytest.mark.parametrize("scope", ["function", "request"])
-async def test_teardown_runs_when_the_client_disconnects(scope: str) -> None:
+async def test_teardown_runs_when_the_client_disconnects(
+    scope: str, http_scope: Callable[[str], dict[str, Any]]
+) -> None:
     """The client goes away while the endpoint works: the request is cancelled (as servers
     do), and the code after ``yield`` still runs, to its end."""
     import anyio
@@ -638,13 +623,15 @@ async def test_teardown_runs_when_the_client_disconnects(scope: str) -> None:
         events.append(message["type"])  # pragma: no cover
 
     async with anyio.create_task_group() as group:
-        group.start_soon(app, _http_scope("/slow"), receive, send)
+        group.start_soon(app, http_scope("/slow"), receive, send)
         await entered.wait()
         group.cancel_scope.cancel()
     assert events == ["open", "closed"]
 
 
-def test_teardown_runs_when_sending_the_response_fails() -> None:
+def test_teardown_runs_when_sending_the_response_fails(
+    http_scope: Callable[[str], dict[str, Any]],
+) -> None:
     """The connection breaks while the response is written: the error propagates and the
     request-scoped teardown still runs."""
     import anyio
@@ -670,7 +657,7 @@ def test_teardown_runs_when_sending_the_response_fails() -> None:
 
     async def main() -> None:
         with pytest.raises(OSError, match="connection reset"):
-            await app(_http_scope("/"), receive, send)
+            await app(http_scope("/"), receive, send)
 
     anyio.run(main)
     assert events == ["closed"]

@@ -1,7 +1,7 @@
 """Generator endpoints: JSON Lines, Server-Sent Events and raw streams (hasten._plan.stream)."""
 
 import json
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 
 import pytest
 from pydantic import BaseModel
@@ -109,26 +109,9 @@ def test_openapi_describes_the_stream_items() -> None:
     }
 
 
-def _scope(path: str) -> dict[str, object]:
-    return {
-        "type": "http",
-        "asgi": {"version": "3.0"},
-        "http_version": "1.1",
-        "method": "GET",
-        "scheme": "http",
-        "path": path,
-        "raw_path": path.encode(),
-        "root_path": "",
-        "query_string": b"",
-        "headers": [],
-        "client": ("127.0.0.1", 1),
-        "server": ("test", 80),
-    }
-
-
 @pytest.mark.anyio
 async def test_sse_sends_keepalive_comments_while_the_generator_is_quiet(
-    monkeypatch: pytest.MonkeyPatch,
+    monkeypatch: pytest.MonkeyPatch, http_scope: Callable[[str], dict[str, object]]
 ) -> None:
     import anyio
 
@@ -158,14 +141,16 @@ async def test_sse_sends_keepalive_comments_while_the_generator_is_quiet(
                 resume.set()
 
     with anyio.fail_after(5):
-        await quiet_app(_scope("/events"), receive, send)
+        await quiet_app(http_scope("/events"), receive, send)
     assert chunks[0] == b'data: {"n":1}\n\n'
     assert b": ping\n\n" in chunks
     assert chunks[-1] == b'data: {"n":2}\n\n'
 
 
 @pytest.mark.anyio
-async def test_client_disconnect_ends_the_generator_and_runs_its_cleanup() -> None:
+async def test_client_disconnect_ends_the_generator_and_runs_its_cleanup(
+    http_scope: Callable[[str], dict[str, object]],
+) -> None:
     import anyio
 
     events: list[str] = []
@@ -195,5 +180,5 @@ async def test_client_disconnect_ends_the_generator_and_runs_its_cleanup() -> No
             first_sent.set()
 
     with anyio.fail_after(5):
-        await gone_app(_scope("/events"), receive, send)
+        await gone_app(http_scope("/events"), receive, send)
     assert events == ["generator closed"]
