@@ -10,9 +10,10 @@ import anyio
 import httpx
 import pytest
 from starlette.middleware.body_limit import RequestBodyLimitMiddleware
+from starlette.responses import PlainTextResponse
 
 from hasten import APIRouter, Body, FastAPI, Form, Request, UploadFile
-from hasten._body_limit import check_max_body_size, first_limit, limit_error
+from hasten._body_limit import BodyLimit, check_max_body_size, first_limit, limit_error
 from hasten._form_limits import _FormLimits, validate_form_limits
 from hasten.routing import APIRoute
 from hasten.testclient import TestClient
@@ -244,14 +245,77 @@ def test_no_limit_adds_no_wrappers() -> None:
     app.post("/")(raw)
     route = app.routes[-1]
     assert isinstance(route, APIRoute)
-    assert not isinstance(route.app, RequestBodyLimitMiddleware)
+    assert not isinstance(route.app, BodyLimit)
     assert app.router.middleware_stack == app.router.app
     assert post(app, b"x" * 100_000).json() == 100_000
 
 
 def test_limited_route_is_wrapped() -> None:
     route = APIRoute("/", raw, methods=["POST"], max_body_size=1)
-    assert isinstance(route.app, RequestBodyLimitMiddleware)
+    assert isinstance(route.app, BodyLimit)
+
+
+# --- nesting with Starlette's own limiter (the same protocol, either side outermost) -----------
+
+
+async def _count_body(scope: Any, receive: Any, send: Any) -> None:
+    size = 0
+    while True:
+        message = await receive()
+        size += len(message.get("body", b""))
+        if not message.get("more_body"):
+            break
+    await PlainTextResponse(str(size))(scope, receive, send)
+
+
+def _limited_twice(outer: str, outer_limit: int, inner_limit: int) -> TestClient:
+    inner_cls: Any = RequestBodyLimitMiddleware if outer == "hasten" else BodyLimit
+    outer_cls: Any = BodyLimit if outer == "hasten" else RequestBodyLimitMiddleware
+    return TestClient(outer_cls(inner_cls(_count_body, inner_limit), outer_limit))
+
+
+@pytest.mark.parametrize("outer", ["hasten", "starlette"])
+@pytest.mark.parametrize(
+    ("outer_limit", "inner_limit", "size", "status"),
+    [(5, 10, 8, 200), (10, 5, 8, 413), (10, 5, 5, 200), (5, 10, 11, 413)],
+)
+def test_nested_with_starlette_limiter_innermost_wins(
+    outer: str, outer_limit: int, inner_limit: int, size: int, status: int
+) -> None:
+    client = _limited_twice(outer, outer_limit, inner_limit)
+    chunks = iter([b"x" * (size // 2), b"x" * (size - size // 2)])  # no Content-Length
+    response = client.post("/", content=chunks)
+    assert response.status_code == status
+    if status == 200:
+        assert response.text == str(size)
+
+
+async def _ignore_body(scope: Any, receive: Any, send: Any) -> None:
+    await PlainTextResponse("ignored")(scope, receive, send)
+
+
+def test_declared_length_over_the_limit_is_refused_even_unread() -> None:
+    client = TestClient(BodyLimit(_ignore_body, 4))
+    response = client.post("/", content=b"123456")  # Content-Length: 6
+    assert (response.status_code, response.text) == (413, "Content Too Large")
+    assert client.post("/", content=b"1234").text == "ignored"
+
+
+def test_body_limit_leaves_lifespan_alone() -> None:
+    seen: list[str] = []
+
+    async def app(scope: Any, receive: Any, send: Any) -> None:
+        seen.append(scope["type"])
+        assert "starlette.max_body_size" not in scope
+        if scope["type"] == "lifespan":
+            await receive()
+            await send({"type": "lifespan.startup.complete"})
+            await receive()
+            await send({"type": "lifespan.shutdown.complete"})
+
+    with TestClient(BodyLimit(app, 1)):
+        pass
+    assert seen == ["lifespan"]
 
 
 # --- configuration ------------------------------------------------------------------------------

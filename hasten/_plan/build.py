@@ -16,7 +16,7 @@ from .calls import ASYNC, ASYNC_GEN, GEN, call_kind
 from .dependencies import Node
 from .fields import ParamField
 from .handler import RoutePlan
-from .respond import ResponseOptions, dump_options, make_writer
+from .respond import ResponseOptions, default_response_args, dump_options, make_writer
 
 
 def flat_body_params(dependant: Dependant) -> list[ParamField]:
@@ -164,4 +164,5 @@ def build_plan(route: Any) -> RoutePlan:
         path=route.path,
         compiler=compiler,
         form_limits=getattr(route, "form_limits", None) or {},
+        response_args=default_response_args(route.status_code),
     )

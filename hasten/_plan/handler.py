@@ -7,6 +7,7 @@ functions only run it.
 from __future__ import annotations
 
 import email.message
+import functools
 import json
 from contextlib import AsyncExitStack
 from dataclasses import dataclass
@@ -77,8 +78,10 @@ class RoutePlan:
     path: str
     compiler: Any
     form_limits: dict[str, int]
+    response_args: dict[str, Any]  # the writer's arguments when nothing changed them
 
 
+@functools.lru_cache(maxsize=256)
 def _is_json_type(content_type: str) -> bool:
     message = email.message.Message()
     message["content-type"] = content_type
@@ -179,6 +182,8 @@ async def run_plan(plan: RoutePlan, request: Request, ctx: Context) -> Response:
             raw.background = ctx.background
         return raw
     try:
+        if ctx.response is None and ctx.background is None:
+            return plan.writer(raw, plan.response_args)
         return _respond(plan.writer, plan.status_code, raw, ctx)
     except ResponseValidationError as exc:  # say which request it was
         where = endpoint_context(plan, request)

@@ -18,10 +18,23 @@ from .validate import prefixed
 Writer = Callable[[Any, dict[str, Any]], Response]
 
 
+# JSONResponse's encoding (compact, UTF-8, NaN refused) with one encoder built once.
+_encode = json.JSONEncoder(
+    ensure_ascii=False, allow_nan=False, indent=None, separators=(",", ":")
+).encode
+
+
 def _dumps(content: Any) -> bytes:
-    return json.dumps(
-        content, ensure_ascii=False, allow_nan=False, indent=None, separators=(",", ":")
-    ).encode("utf-8")
+    return _encode(content).encode("utf-8")
+
+
+def default_response_args(status_code: int | None) -> dict[str, Any]:
+    """A writer's arguments when no ``Response`` parameter or background task changed them."""
+    return (
+        {"background": None}
+        if not status_code
+        else {"background": None, "status_code": status_code}
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,9 +91,11 @@ class JSONBytesResponse(Response):
             self.raw_headers = [(b"content-length", str(len(body)).encode("latin-1")), _JSON_TYPE]
 
 
-def _finish(response: Response, args: dict[str, Any]) -> Response:
-    status = response.status_code
-    if status < 200 or status in _NO_BODY:
+_EMPTY = frozenset(range(100, 200)) | _NO_BODY  # statuses that must not carry a body
+
+
+def _finish(response: Response) -> Response:
+    if response.status_code in _EMPTY:
         response.body = b""
     return response
 
@@ -105,7 +120,10 @@ def _model_json_writer(opts: ResponseOptions, adapter: Any, kw: dict[str, Any]) 
 
     def write(raw: Any, args: dict[str, Any]) -> Response:
         content = to_json(_validate(opts, adapter, raw), **kw)
-        return _finish(JSONBytesResponse(content, **args), args)
+        response = JSONBytesResponse(content, **args)
+        if response.status_code in _EMPTY:
+            response.body = b""
+        return response
 
     return write
 
@@ -115,7 +133,7 @@ def _model_class_writer(
 ) -> Writer:
     def write(raw: Any, args: dict[str, Any]) -> Response:
         content = adapter.dump_python(_validate(opts, adapter, raw), mode="json", **kw)
-        return _finish(cls(content, **args), args)
+        return _finish(cls(content, **args))
 
     return write
 
@@ -126,13 +144,17 @@ def _plain_json_writer() -> Writer:
             body = _dumps(raw)
         except TypeError:
             body = _dumps(jsonable_encoder(raw))
-        return _finish(JSONBytesResponse(body, **args), args)
+        response = JSONBytesResponse(body, **args)
+        if response.status_code in _EMPTY:
+            response.body = b""
+        return response
 
     return write
 
 
 def _class_writer(cls: Any) -> Writer:
     def write(raw: Any, args: dict[str, Any]) -> Response:
-        return _finish(cls(jsonable_encoder(raw), **args), args)
+        content = raw if type(raw) is str else jsonable_encoder(raw)
+        return _finish(cls(content, **args))
 
     return write
