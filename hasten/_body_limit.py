@@ -2,11 +2,12 @@
 
 ``BodyLimit`` counts the bytes as they arrive and raises a 413 ``HTTPException`` from
 ``receive``; nested limiters share one counter, the innermost (most specific) limit winning.
-It follows Starlette's limiter protocol, so it nests with Starlette's own limiter. Hasten decides at declaration time where a limiter is needed and adds nothing elsewhere:
+It follows Starlette's limiter protocol, so it nests with Starlette's own limiter. Hasten
+decides at declaration time where a limiter is needed and adds nothing elsewhere:
 
 - a route with a limit (its own, its router's, or its ``include_router`` call's) wraps its ASGI
   app in a limiter;
-- an app with a limit puts one around its user middleware (``AppBodyLimit``);
+- an app with a limit puts one around its user middleware (``app_body_limit``);
 - a called router (mounted) with a limit wraps its middleware stack (Starlette does it).
 
 The 413 raised while an endpoint reads the body reaches the app's ``HTTPException`` handler, so
@@ -17,8 +18,9 @@ from __future__ import annotations
 
 import sys
 from functools import partial
-from typing import Any
+from typing import Any, NoReturn
 
+import anyio
 from starlette._utils import is_async_callable
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
@@ -33,7 +35,8 @@ if sys.version_info < (3, 11):  # pragma: no cover
 
 __all__ = [
     "MAX_BODY_SIZE_SCOPE_KEY",
-    "AppBodyLimit",
+    "BodyLimit",
+    "app_body_limit",
     "check_max_body_size",
     "first_limit",
     "limit_error",
@@ -114,60 +117,94 @@ class BodyLimit:
     mounted Starlette router with ``max_body_size``) in either direction: the outermost
     limiter of a request owns the byte counter (``total_size``) and is published in the scope;
     a nested one only replaces the counter's limit (the most specific limit wins) and rejects a
-    body that was already read past it. The per-request state is one slotted object, the
-    ``Content-Length`` header is read straight from the raw headers, and the 413 is answered
-    with ``responder``'s response (Starlette's plain-text one unless the app gives its handler).
+    body that was already read past it. The per-request state is one slotted object and the
+    ``Content-Length`` header is read straight from the raw headers.
 
-    A limit signal that a task group wrapped (``BaseHTTPMiddleware``) is unwrapped first.
+    ``handler`` (an app's ``HTTPException`` handler) makes a nested limiter answer the 413
+    itself instead of leaving it to the outer one: an app mounted under a limited parent
+    would otherwise turn it into a 500 in its own ``ServerErrorMiddleware``. A limit signal
+    that a task group wrapped (``BaseHTTPMiddleware``) is unwrapped first.
     """
 
-    __slots__ = ("app", "max_body_size")
+    __slots__ = ("app", "max_body_size", "handler")
 
-    def __init__(self, app: ASGIApp, max_body_size: int) -> None:
+    def __init__(self, app: ASGIApp, max_body_size: int | None, handler: Any = None) -> None:
         self.app = app
         self.max_body_size = max_body_size
+        if handler is not None and not is_async_callable(handler):
+            handler = partial(run_in_threadpool, handler)
+        self.handler = handler
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
+        limit = self.max_body_size
+        if scope["type"] != "http" or (limit is None and _RESPONDER_KEY not in scope):
             await self.app(scope, receive, send)
             return
-        limit = self.max_body_size
-        outer_limit = scope.get(MAX_BODY_SIZE_SCOPE_KEY, _UNSET)
+        if _RESPONDER_KEY in scope:
+            await self._nested(scope, receive, send)
+            return
+        assert limit is not None
+        counter = scope[_RESPONDER_KEY] = _Counter(scope, receive, send, limit)
         scope[MAX_BODY_SIZE_SCOPE_KEY] = limit
-        active = scope.get(_RESPONDER_KEY)
-        counter = None
         try:
-            if active is not None:  # an outer limiter counts: tighten or loosen its limit
-                active.max_body_size = limit
-                if active.total_size > limit:
-                    raise _too_large()
-                await self.app(scope, receive, send)
-            else:
-                counter = scope[_RESPONDER_KEY] = _Counter(scope, receive, send, limit)
-                await self.app(scope, counter.receive_limited, counter.send_watched)
+            await self.app(scope, counter.receive_limited, counter.send_watched)
         except BaseException as exc:
             signal = limit_error(exc)  # also unwraps a task group's
             if signal is None:
                 raise
-            if counter is None or (counter.started and not isinstance(signal, _SENT)):
-                if signal is exc:
-                    raise
-                raise signal from exc
-            if not isinstance(signal, _SENT):  # too large, and nothing was sent yet
+            if not isinstance(signal, _SENT) and not counter.answered:  # answer it, unless done
+                if counter.started:
+                    _reraise(signal, exc)
                 await _plain_413(scope, receive, send)
         finally:
-            if counter is not None:
-                scope.pop(_RESPONDER_KEY, None)
+            del scope[_RESPONDER_KEY]
+            scope.pop(MAX_BODY_SIZE_SCOPE_KEY, None)
+
+    async def _nested(self, scope: Scope, receive: Receive, send: Send) -> None:
+        limit = self.max_body_size
+        outer_limit = scope.get(MAX_BODY_SIZE_SCOPE_KEY, _UNSET)
+        started = False
+
+        async def watch(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            if limit is not None:  # tighten or loosen the outer counter's limit
+                scope[MAX_BODY_SIZE_SCOPE_KEY] = limit
+                active = scope[_RESPONDER_KEY]
+                active.max_body_size = limit
+                if active.total_size > limit:
+                    raise _too_large()
+            await self.app(scope, receive, send if self.handler is None else watch)
+        except BaseException as exc:
+            signal = limit_error(exc)
+            if signal is None:
+                raise
+            if self.handler is None or started or not isinstance(signal, HTTPException):
+                _reraise(signal, exc)
+            response = await self.handler(Request(scope, receive), signal)
+            await response(scope, receive, send)
+        finally:
             if outer_limit is _UNSET:
                 scope.pop(MAX_BODY_SIZE_SCOPE_KEY, None)
             else:
                 scope[MAX_BODY_SIZE_SCOPE_KEY] = outer_limit
 
 
+def _reraise(signal: BaseException, exc: BaseException) -> NoReturn:
+    if signal is exc:
+        raise exc
+    raise signal from exc
+
+
 class _Counter:
     """One request's byte counter (the "responder" of Starlette's limiter protocol)."""
 
-    __slots__ = ("scope", "receive", "send", "max_body_size", "total_size", "declared", "started")
+    __slots__ = (
+        "scope", "receive", "send", "max_body_size", "total_size", "declared", "started", "answered"
+    )  # fmt: skip
 
     def __init__(self, scope: Scope, receive: Receive, send: Send, max_body_size: int) -> None:
         self.scope = scope
@@ -176,6 +213,7 @@ class _Counter:
         self.max_body_size = max_body_size
         self.total_size = 0
         self.started = False
+        self.answered = False  # the 413 was sent here (a task group may still raise "too large")
         self.declared: int | None = None
         for name, value in scope["headers"]:
             if name == b"content-length":
@@ -202,7 +240,9 @@ class _Counter:
             declared = self.declared
             if declared is not None and declared > self.max_body_size:
                 # The app answered without reading a body declared too large: answer 413.
-                await _plain_413(self.scope, self.receive, self.send)
+                self.answered = True
+                with anyio.CancelScope(shield=True):  # finish it even if a task group cancels
+                    await _plain_413(self.scope, self.receive, self.send)
                 raise _response_sent()
         await self.send(message)
 
@@ -218,41 +258,10 @@ def limit_body(app: ASGIApp, max_body_size: int | None) -> ASGIApp:
     return BodyLimit(app, max_body_size)
 
 
-class AppBodyLimit:
-    """The app-level limiter, just inside ``ServerErrorMiddleware``.
+def app_body_limit(app: ASGIApp, max_body_size: int | None, handler: Any) -> BodyLimit:
+    """An application's limiter, just inside its ``ServerErrorMiddleware``.
 
-    Mounted under a limited parent, the app shares the parent's counter and the signal would
-    reach this app's ``ServerErrorMiddleware`` (a 500) before the parent's limiter: answer the
-    413 here instead, with the app's ``HTTPException`` handler.
+    It also runs without a limit of its own when the app has user middleware: mounted under a
+    limited parent, the app then answers the parent's 413 with its own ``handler``.
     """
-
-    __slots__ = ("app", "handler")
-
-    def __init__(self, app: ASGIApp, max_body_size: int | None, handler: Any) -> None:
-        self.app = limit_body(app, max_body_size)
-        self.handler = (
-            handler if is_async_callable(handler) else partial(run_in_threadpool, handler)
-        )
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if MAX_BODY_SIZE_SCOPE_KEY not in scope:
-            await self.app(scope, receive, send)
-            return
-        await self._shared(scope, receive, send)
-
-    async def _shared(self, scope: Scope, receive: Receive, send: Send) -> None:
-        started = False
-
-        async def watch(message: Message) -> None:
-            nonlocal started
-            started = started or message["type"] == "http.response.start"
-            await send(message)
-
-        try:
-            await self.app(scope, receive, watch)
-        except Exception as exc:
-            signal = limit_error(exc)
-            if started or not isinstance(signal, HTTPException):
-                raise
-            response = await self.handler(Request(scope, receive), signal)
-            await response(scope, receive, send)
+    return BodyLimit(app, max_body_size, handler)

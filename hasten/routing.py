@@ -163,7 +163,7 @@ class APIRoute(routing.Route):
         self.response_adapter = response_adapter(self.response_model, where)
         self.plan = build_plan(self)
         if type(self).get_route_handler is APIRoute.get_route_handler:
-            app = request_app(self.plan, self._overrides_of)
+            app = request_app(self.plan, self)
         else:  # a subclass wraps the handler (FastAPI's documented customization)
             app = handler_app(self.get_route_handler())
         self.app = limit_body(app, max_body_size)

@@ -21,6 +21,41 @@ from .validate import (
 )
 
 
+class Prevalidated:
+    """A JSON body that :meth:`SingleBody.from_json` already validated."""
+
+    __slots__ = ("value",)
+
+    def __init__(self, value: Any) -> None:
+        self.value = value
+
+
+def json_mode_safe(schema: Any) -> bool:
+    """Whether validating JSON text gives what validating the parsed JSON gives, for valid input.
+
+    Not when the core schema has a union (smart mode ranks members by JSON types: a string
+    is an exact datetime in JSON mode, not in Python mode), strict parts (strict JSON mode
+    accepts strings for dates and UUIDs) or decimals (JSON mode keeps the number's digits).
+    """
+    seen: set[int] = set()
+    stack = [schema]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, dict):
+            if id(node) in seen:
+                continue
+            seen.add(id(node))
+            if node.get("strict") is True or node.get("type") in _JSON_MODE_UNSAFE:
+                return False
+            stack.extend(node.values())
+        elif isinstance(node, list | tuple):
+            stack.extend(node)
+    return True
+
+
+_JSON_MODE_UNSAFE = frozenset({"union", "decimal"})
+
+
 class SingleBody:
     """The whole body is one parameter (``item: Item``)."""
 
@@ -31,8 +66,24 @@ class SingleBody:
         self.field = field
         self.adapter = field.adapter
 
+    def from_json(self, raw: bytes) -> Prevalidated | None:
+        """Validate a JSON body straight from its bytes, or None to parse it as before.
+
+        Pydantic parses and validates in one pass. Anything but a valid value returns None, so
+        the caller parses the JSON with Python's parser and validates the result: errors then
+        read exactly as FastAPI's (JSON-mode messages differ, "array" for "list"), invalid JSON
+        gives the usual ``json_invalid`` error first, and ``NaN`` keeps working.
+        """
+        try:
+            return Prevalidated(self.adapter.validator.validate_json(raw))
+        except ValidationError:
+            return None
+
     async def run(self, body: Any, values: dict[str, Any], errors: list[Any]) -> None:
         field = self.field
+        if type(body) is Prevalidated:
+            values[field.name] = body.value
+            return
         if body is Missing:
             body = _absent(field, ("body",), values, errors)
             if body is Missing:

@@ -12,6 +12,7 @@ from .. import params
 from ..dependencies.models import Dependant
 from ..exceptions import EndpointContext, HastenError, PydanticV1NotSupportedError
 from . import stream, typeinfo
+from .body import SingleBody, json_mode_safe
 from .calls import ASYNC, ASYNC_GEN, GEN, call_kind
 from .dependencies import Node
 from .fields import ParamField
@@ -151,8 +152,9 @@ def build_plan(route: Any) -> RoutePlan:
         response_class=route.response_class,
         endpoint_ctx=endpoint_context(route.endpoint),
     )
+    streamer = _stream_writer(route, opts)
     return RoutePlan(
-        stream=_stream_writer(route, opts),
+        stream=streamer,
         root=root,
         is_async=call_kind(route.endpoint) == ASYNC,
         body_kind=kind,
@@ -165,4 +167,18 @@ def build_plan(route: Any) -> RoutePlan:
         compiler=compiler,
         form_limits=getattr(route, "form_limits", None) or {},
         response_args=default_response_args(route.status_code),
+        trivial=root.trivial and kind is None and streamer is None and not root.needs_stack,
+        json_body=_json_body(root) if kind == "json" else None,
     )
+
+
+def _json_body(root: Node) -> SingleBody | None:
+    """The root's single body parameter, when no dependency reads the body too."""
+
+    def has_body(node: Node) -> bool:
+        return node.body is not None or any(has_body(sub) for sub in node.subs)
+
+    body = root.body
+    if not isinstance(body, SingleBody) or any(has_body(sub) for sub in root.subs):
+        return None
+    return body if json_mode_safe(body.adapter.core_schema) else None

@@ -80,7 +80,7 @@ class Node:
     __slots__ = (
         "dependant", "call", "name", "kind", "subs", "validators", "body", "specials",
         "cache_key", "use_cache", "scope", "concurrency", "needs_stack", "security_scopes",
-        "plain_async", "batchable", "leaf",
+        "plain_async", "batchable", "leaf", "trivial",
     )  # fmt: skip
 
     def __init__(self, dependant: Dependant, embed: bool, is_form: bool) -> None:
@@ -100,6 +100,7 @@ class Node:
         self.security_scopes = dependant.oauth_scopes
         self.plain_async = self.kind == ASYNC and self.concurrency is None
         self.leaf = not self.subs and self.body is None
+        self.trivial = self.leaf and not self.validators and not self.specials
         # A plain `def` dependency whose whole subtree is plain `def` too (no body, no yield,
         # no concurrency limit) is solved and called in one threadpool hop.
         self.batchable: bool = (

@@ -31,6 +31,9 @@ from ..exceptions import (
     RequestValidationError,
     ResponseValidationError,
 )
+from ..telemetry._api import _ACTIVE as _TELEMETRY
+from ..telemetry._api import validation_failed
+from .body import SingleBody
 from .dependencies import Context, Node, solve, solve_sync_values
 from .respond import Writer
 from .validate import Missing
@@ -79,6 +82,8 @@ class RoutePlan:
     compiler: Any
     form_limits: dict[str, int]
     response_args: dict[str, Any]  # the writer's arguments when nothing changed them
+    trivial: bool  # no parameters, no dependencies, a plain (non-streamed) answer
+    json_body: SingleBody | None  # validates the JSON body straight from its bytes
 
 
 @functools.lru_cache(maxsize=256)
@@ -97,8 +102,15 @@ async def _read_json(plan: RoutePlan, request: Request) -> Any:
         return Missing
     content_type = request.headers.get("content-type")
     if content_type is None:
-        return body if plan.strict_content_type else await request.json()
-    return await request.json() if _is_json_type(content_type) else body
+        if plan.strict_content_type:
+            return body
+    elif not _is_json_type(content_type):
+        return body
+    if plan.json_body is not None:
+        checked = plan.json_body.from_json(body)
+        if checked is not None:
+            return checked
+    return await request.json()
 
 
 def _json_error(exc: json.JSONDecodeError, plan: RoutePlan) -> RequestValidationError:
@@ -109,7 +121,9 @@ def _json_error(exc: json.JSONDecodeError, plan: RoutePlan) -> RequestValidation
         "input": {},
         "ctx": {"error": exc.msg},
     }
-    return RequestValidationError([error], body=exc.doc, endpoint_ctx=plan.endpoint_ctx)
+    failure = RequestValidationError([error], body=exc.doc, endpoint_ctx=plan.endpoint_ctx)
+    validation_failed(failure)  # telemetry (error path only)
+    return failure
 
 
 async def read_body(plan: RoutePlan, request: Request, stack: AsyncExitStack | None) -> Any:
@@ -147,9 +161,11 @@ def endpoint_context(plan: RoutePlan, request: Request) -> EndpointContext:
 
 def _validation_error(plan: RoutePlan, request: Request, ctx: Context) -> RequestValidationError:
     body = None if ctx.body is Missing else ctx.body
-    return RequestValidationError(
+    failure = RequestValidationError(
         ctx.errors, body=body, endpoint_ctx=endpoint_context(plan, request)
     )
+    validation_failed(failure)  # telemetry (error path only)
+    return failure
 
 
 def _call_sync_endpoint(plan: RoutePlan, request: Request, ctx: Context) -> Any:
@@ -162,6 +178,11 @@ def _call_sync_endpoint(plan: RoutePlan, request: Request, ctx: Context) -> Any:
 
 async def run_plan(plan: RoutePlan, request: Request, ctx: Context) -> Response:
     """Solve dependencies, call the endpoint and build the response."""
+    observed = _TELEMETRY.get()  # set only while telemetry observes the request
+    if observed is not None:
+        from ..telemetry._operations import traced_run_plan
+
+        return await traced_run_plan(plan, request, ctx, observed)
     root: Node = plan.root
     if root.batchable and not ctx.overrides:
         raw = await run_in_threadpool(_call_sync_endpoint, plan, request, ctx)
@@ -239,26 +260,51 @@ async def handled_response(request: Request, exc: Exception) -> Response:
     return response  # type: ignore[no-any-return]
 
 
-def request_app(plan: RoutePlan, overrides_of: Any) -> Any:
-    """The ASGI app of one HTTP route."""
+def request_app(plan: RoutePlan, route: Any) -> Any:
+    """The ASGI app of one HTTP route (``route`` gives the ``dependency_overrides`` provider)."""
 
     async def app(scope: Scope, receive: Receive, send: Send) -> None:
         request = _Request(scope, receive, send)
-        overrides = overrides_of(scope)
+        provider = route.dependency_overrides_provider
+        if provider is None:
+            provider = scope["app"] if "app" in scope else None
+        try:
+            overrides = provider.dependency_overrides
+        except AttributeError:
+            overrides = None
         if plan.needs_stack or overrides:
             inner = _with_stacks(plan, request, overrides)
             await wrap_app_handling_exceptions(inner, request)(scope, receive, send)
             return
         try:
-            body = Missing if plan.body_kind is None else await read_body(plan, request, None)
-            response = await run_plan(
-                plan, request, Context(request, body, overrides, plan.compiler)
-            )
+            if plan.trivial:
+                response = await _run_trivial(plan, request)
+            else:
+                body = Missing if plan.body_kind is None else await read_body(plan, request, None)
+                response = await run_plan(
+                    plan, request, Context(request, body, overrides, plan.compiler)
+                )
         except Exception as exc:
             response = await handled_response(request, exc)
         await response(scope, receive, send)
 
     return app
+
+
+async def _run_trivial(plan: RoutePlan, request: Request) -> Response:
+    """An endpoint without parameters or dependencies: call it and write its answer."""
+    if _TELEMETRY.get() is not None:  # observed by telemetry: the full run, with its spans
+        return await run_plan(plan, request, Context(request, Missing, None, plan.compiler))
+    call: Any = plan.root.call
+    raw = await call() if plan.is_async else await run_in_threadpool(call)
+    if isinstance(raw, Response):
+        return raw
+    try:
+        return plan.writer(raw, plan.response_args)
+    except ResponseValidationError as exc:  # say which request it was
+        where = endpoint_context(plan, request)
+        exc.endpoint_ctx, exc.endpoint_path = where, where.get("path")
+        raise
 
 
 def _with_stacks(plan: RoutePlan, request: Request, overrides: Any) -> Any:

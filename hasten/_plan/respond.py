@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from pydantic import TypeAdapter, ValidationError
-from starlette.responses import JSONResponse, Response
+from starlette.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response
 
 from ..datastructures import DefaultPlaceholder
 from ..encoders import jsonable_encoder
@@ -52,14 +52,6 @@ class ResponseOptions:
     endpoint_ctx: EndpointContext
 
 
-def _validate(opts: ResponseOptions, adapter: TypeAdapter[Any], raw: Any) -> Any:
-    try:
-        return adapter.validator.validate_python(raw, from_attributes=True)
-    except ValidationError as exc:
-        errors = prefixed(exc.errors(include_url=False), ("response",))
-        raise ResponseValidationError(errors, body=raw, endpoint_ctx=opts.endpoint_ctx) from None
-
-
 def dump_options(opts: ResponseOptions) -> dict[str, Any]:
     """The ``response_model_*`` options as serializer keyword arguments."""
     return {
@@ -94,12 +86,6 @@ class JSONBytesResponse(Response):
 _EMPTY = frozenset(range(100, 200)) | _NO_BODY  # statuses that must not carry a body
 
 
-def _finish(response: Response) -> Response:
-    if response.status_code in _EMPTY:
-        response.body = b""
-    return response
-
-
 def make_writer(opts: ResponseOptions) -> Writer:
     """Pick the writer for a route: model → JSON bytes, plain JSON, or a custom class."""
     default_class = isinstance(opts.response_class, DefaultPlaceholder)
@@ -115,12 +101,21 @@ def make_writer(opts: ResponseOptions) -> Writer:
     return _class_writer(cls)
 
 
+def _response_error(opts: ResponseOptions, exc: ValidationError, raw: Any) -> Exception:
+    errors = prefixed(exc.errors(include_url=False), ("response",))
+    return ResponseValidationError(errors, body=raw, endpoint_ctx=opts.endpoint_ctx)
+
+
 def _model_json_writer(opts: ResponseOptions, adapter: Any, kw: dict[str, Any]) -> Writer:
+    validate = adapter.validator.validate_python
     to_json = adapter.serializer.to_json
 
     def write(raw: Any, args: dict[str, Any]) -> Response:
-        content = to_json(_validate(opts, adapter, raw), **kw)
-        response = JSONBytesResponse(content, **args)
+        try:
+            value = validate(raw, from_attributes=True)
+        except ValidationError as exc:
+            raise _response_error(opts, exc, raw) from None
+        response = JSONBytesResponse(to_json(value, **kw), **args)
         if response.status_code in _EMPTY:
             response.body = b""
         return response
@@ -131,11 +126,58 @@ def _model_json_writer(opts: ResponseOptions, adapter: Any, kw: dict[str, Any]) 
 def _model_class_writer(
     opts: ResponseOptions, adapter: Any, kw: dict[str, Any], cls: Any
 ) -> Writer:
+    validate = adapter.validator.validate_python
+    to_python = adapter.serializer.to_python
+    make = response_maker(cls)
+    # A plain ``str`` model validates and dumps a ``str`` to itself: skip both.
+    plain_str = adapter.core_schema == {"type": "str"}
+
     def write(raw: Any, args: dict[str, Any]) -> Response:
-        content = adapter.dump_python(_validate(opts, adapter, raw), mode="json", **kw)
-        return _finish(cls(content, **args))
+        if plain_str and type(raw) is str:
+            return make(raw, args)
+        try:
+            value = validate(raw, from_attributes=True)
+        except ValidationError as exc:
+            raise _response_error(opts, exc, raw) from None
+        return make(to_python(value, mode="json", **kw), args)
 
     return write
+
+
+def response_maker(cls: Any) -> Callable[[Any, dict[str, Any]], Response]:
+    """``(content, args) -> cls(content, **args)``, with Starlette's text classes built directly.
+
+    ``PlainTextResponse`` and ``HTMLResponse`` with ``str`` content get the same body and
+    headers that their constructor would give them, without the generic header code.
+    """
+    if cls not in (PlainTextResponse, HTMLResponse):
+
+        def make(content: Any, args: dict[str, Any]) -> Response:
+            response = cls(content, **args)
+            if response.status_code in _EMPTY:
+                response.body = b""
+            return response  # type: ignore[no-any-return]
+
+        return make
+    content_type = (b"content-type", f"{cls.media_type}; charset={cls.charset}".encode("latin-1"))
+
+    def make_text(content: Any, args: dict[str, Any]) -> Response:
+        if type(content) is not str:
+            response = cls(content, **args)
+        else:
+            response = cls.__new__(cls)
+            response.status_code = status = args["status_code"] if "status_code" in args else 200
+            response.background = args["background"]
+            response.body = body = content.encode("utf-8")
+            if status < 200 or status in (204, 304):
+                response.raw_headers = [content_type]
+            else:
+                response.raw_headers = [(b"content-length", b"%d" % len(body)), content_type]
+        if response.status_code in _EMPTY:
+            response.body = b""
+        return response  # type: ignore[no-any-return]
+
+    return make_text
 
 
 def _plain_json_writer() -> Writer:
@@ -153,8 +195,9 @@ def _plain_json_writer() -> Writer:
 
 
 def _class_writer(cls: Any) -> Writer:
+    make = response_maker(cls)
+
     def write(raw: Any, args: dict[str, Any]) -> Response:
-        content = raw if type(raw) is str else jsonable_encoder(raw)
-        return _finish(cls(content, **args))
+        return make(raw if type(raw) is str else jsonable_encoder(raw), args)
 
     return write
