@@ -23,7 +23,7 @@ from starlette.types import ASGIApp, Lifespan, Receive, Scope, Send
 from typing_extensions import Unpack
 
 from . import routing
-from ._body_limit import AppBodyLimit, check_max_body_size
+from ._body_limit import app_body_limit, check_max_body_size
 from ._form_limits import validate_form_limits
 from ._plan.errors import ExceptionLayer
 from ._routing.options import RouteOptions
@@ -199,7 +199,7 @@ class Hasten(Starlette):
         if self.max_body_size is None and not self.user_middleware:
             return []
         handler = handlers.get(413) or handlers.get(HTTPException, http_exception_handler)
-        return [Middleware(AppBodyLimit, max_body_size=self.max_body_size, handler=handler)]
+        return [Middleware(app_body_limit, max_body_size=self.max_body_size, handler=handler)]
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if self.root_path:
