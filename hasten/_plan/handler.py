@@ -13,13 +13,14 @@ from contextlib import AsyncExitStack
 from dataclasses import dataclass
 from typing import Any
 
+from anyio import CancelScope
 from starlette._exception_handler import wrap_app_handling_exceptions
 from starlette._utils import is_async_callable
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import QueryParams
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import Response, StreamingResponse
 from starlette.types import Receive, Scope, Send
 
 from .._body_limit import MAX_BODY_SIZE_SCOPE_KEY, limit_error
@@ -260,6 +261,25 @@ async def handled_response(request: Request, exc: Exception) -> Response:
     return response  # type: ignore[no-any-return]
 
 
+async def send_response(response: Response, scope: Scope, receive: Receive, send: Send) -> None:
+    """Send ``response``; a streamed body's iterator is closed however the sending ended.
+
+    A client that goes away mid-stream (a failed ``send``, an ``http.disconnect`` that
+    Starlette answers by cancelling the stream) would otherwise leave the endpoint's
+    generator suspended until garbage collection: its ``finally`` blocks run now instead.
+    """
+    if not isinstance(response, StreamingResponse):
+        await response(scope, receive, send)
+        return
+    try:
+        await response(scope, receive, send)
+    finally:
+        aclose = getattr(response.body_iterator, "aclose", None)
+        if aclose is not None:
+            with CancelScope(shield=True):
+                await aclose()
+
+
 def request_app(plan: RoutePlan, route: Any) -> Any:
     """The ASGI app of one HTTP route (``route`` gives the ``dependency_overrides`` provider)."""
 
@@ -286,7 +306,7 @@ def request_app(plan: RoutePlan, route: Any) -> Any:
                 )
         except Exception as exc:
             response = await handled_response(request, exc)
-        await response(scope, receive, send)
+        await send_response(response, scope, receive, send)
 
     return app
 
@@ -319,7 +339,7 @@ def _with_stacks(plan: RoutePlan, request: Request, overrides: Any) -> Any:
             async with AsyncExitStack() as function_stack:
                 ctx.function_stack = function_stack
                 response = await run_plan(plan, request, ctx)
-            await response(scope, receive, send)
+            await send_response(response, scope, receive, send)
             done = True
         if not done:
             raise HastenError(_NOT_AWAITED)
@@ -364,7 +384,7 @@ def handler_app(handler: Any) -> Any:
                 async with AsyncExitStack() as function_stack:
                     scope[_FUNCTION_STACK] = function_stack
                     response = await handler(request)
-                await response(scope, receive, send)
+                await send_response(response, scope, receive, send)
 
         await wrap_app_handling_exceptions(inner, request)(scope, receive, send)
 

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
-from contextlib import asynccontextmanager
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Iterator
+from contextlib import aclosing, asynccontextmanager, nullcontext
 from typing import Any
 
 import anyio
@@ -60,10 +60,20 @@ def item_serializer(
     return typed
 
 
-async def _async_items(gen: Any) -> AsyncIterator[Any]:
-    async for item in gen:
-        yield item
-        await anyio.sleep(0)  # a checkpoint per item, so a disconnect can cancel the stream
+def _closing(iterator: Any) -> Any:
+    """A context that closes an async generator on exit (a plain async iterator: nothing).
+
+    Closing the outermost generator of a chain does not close the ones it iterates: each
+    layer closes its source, so the endpoint's own ``finally`` runs when the stream ends.
+    """
+    return aclosing(iterator) if hasattr(iterator, "aclose") else nullcontext(iterator)
+
+
+async def _async_items(gen: Any) -> AsyncGenerator[Any, None]:
+    async with _closing(gen):
+        async for item in gen:
+            yield item
+            await anyio.sleep(0)  # a checkpoint per item, so a disconnect can cancel the stream
 
 
 def _items(gen: Any, is_async: bool) -> AsyncIterator[Any]:
@@ -77,8 +87,9 @@ def jsonl_writer(serialize: Callable[[Any], bytes], is_async: bool) -> StreamWri
         if is_async:
 
             async def lines() -> AsyncIterator[bytes]:
-                async for item in _async_items(gen):
-                    yield serialize(item) + b"\n"
+                async with aclosing(_async_items(gen)) as items:
+                    async for item in items:
+                        yield serialize(item) + b"\n"
 
             return StreamingResponse(lines(), media_type="application/jsonl", **args)
 
@@ -161,9 +172,10 @@ async def _event_pump(events: AsyncIterator[bytes]) -> AsyncIterator[Any]:
 
 
 async def _drain(stream: Any) -> AsyncIterator[bytes]:
-    async for chunk in stream:
-        yield chunk
-        await anyio.sleep(0)  # lets a disconnect cancel even a fast producer
+    async with _closing(stream):
+        async for chunk in stream:
+            yield chunk
+            await anyio.sleep(0)  # lets a disconnect cancel even a fast producer
 
 
 def sse_writer(serialize: Callable[[Any], bytes], cls: Any, is_async: bool) -> StreamWriter:
@@ -172,8 +184,9 @@ def sse_writer(serialize: Callable[[Any], bytes], cls: Any, is_async: bool) -> S
 
     async def write(gen: Any, args: dict[str, Any], ctx: Any) -> Response:
         async def events() -> AsyncIterator[bytes]:
-            async for item in _items(gen, is_async):
-                yield encode(item)
+            async with _closing(_items(gen, is_async)) as items:
+                async for item in items:
+                    yield encode(item)
 
         stack = ctx.request_stack
         stream = await stack.enter_async_context(_event_pump(events()))
