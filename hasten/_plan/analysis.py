@@ -53,6 +53,23 @@ def _eval(annotation: Any, globalns: dict[str, Any]) -> Any:
 
 
 def _signature(call: Callable[..., Any]) -> inspect.Signature:
+    # A route asks twice (parameters, then return annotation): the second time is free.
+    try:
+        cached = _SIGNATURES.get(call)
+    except TypeError:  # an unhashable callable object
+        return _read_signature(call)
+    if cached is None:
+        cached = _read_signature(call)
+        if len(_SIGNATURES) >= 256:
+            _SIGNATURES.clear()
+        _SIGNATURES[call] = cached
+    return cached
+
+
+_SIGNATURES: dict[Any, inspect.Signature] = {}
+
+
+def _read_signature(call: Callable[..., Any]) -> inspect.Signature:
     try:
         return inspect.signature(call, eval_str=True)
     except NameError:

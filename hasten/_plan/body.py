@@ -37,6 +37,20 @@ def json_mode_safe(schema: Any) -> bool:
     is an exact datetime in JSON mode, not in Python mode), strict parts (strict JSON mode
     accepts strings for dates and UUIDs) or decimals (JSON mode keeps the number's digits).
     """
+    known = _JSON_MODE_SAFE.get(id(schema))
+    if known is not None and known[0] is schema:
+        return known[1]
+    result = _json_mode_safe(schema)
+    if len(_JSON_MODE_SAFE) >= 4096:
+        _JSON_MODE_SAFE.clear()
+    _JSON_MODE_SAFE[id(schema)] = (schema, result)  # the schema is kept: its id stays its own
+    return result
+
+
+_JSON_MODE_SAFE: dict[int, tuple[Any, bool]] = {}
+
+
+def _json_mode_safe(schema: Any) -> bool:
     seen: set[int] = set()
     stack = [schema]
     while stack:

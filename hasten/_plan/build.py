@@ -62,7 +62,10 @@ def endpoint_context(call: Any) -> EndpointContext:
     try:
         func = inspect.unwrap(call)
         ctx["file"] = inspect.getsourcefile(func) or ""
-        ctx["line"] = inspect.getsourcelines(func)[1]
+        code = getattr(func, "__code__", None)
+        # The first line of the definition, decorators included: what getsourcelines() gives,
+        # without reading and tokenizing the source file.
+        ctx["line"] = code.co_firstlineno if code is not None else inspect.getsourcelines(func)[1]
     except (TypeError, OSError):
         pass
     ctx["function"] = getattr(call, "__name__", type(call).__name__)
