@@ -35,9 +35,13 @@ def _route_key(route: BaseRoute) -> tuple[str, Any] | None:
 class Matcher:
     """Candidate routes for a path, in declaration order."""
 
-    __slots__ = ("static", "buckets", "scan", "size", "cache")
+    __slots__ = ("static", "buckets", "scan", "size", "cache", "routes", "direct", "key")
 
     def __init__(self, routes: Sequence[BaseRoute]) -> None:
+        self.routes = routes
+        self.key = (id(routes), len(routes))
+        # path → the route that wins it outright (see direct_route), or None; memoized.
+        self.direct: dict[str, Any] = {}
         self.static: dict[str, list[int]] = {}
         self.buckets: dict[tuple[int, str], list[int]] = {}
         self.scan: list[int] = []
@@ -68,3 +72,29 @@ class Matcher:
         if len(self.cache) < 4096:
             self.cache[path] = found
         return found
+
+    def direct_route(self, path: str) -> Any:
+        """The route that takes every HTTP request for ``path`` whose method it allows, or None.
+
+        That is the first candidate, when it is a plain HTTP route (Starlette's own ``matches``
+        and ``handle``) with a static path equal to ``path``: its match is certain and carries
+        no path parameters, so the router can skip the generic matching for it.
+        """
+        try:
+            return self.direct[path]
+        except KeyError:
+            pass
+        found = self.candidates(path)
+        route: Any = self.routes[found[0]] if found else None
+        if not (
+            isinstance(route, Route)
+            and type(route).matches is Route.matches
+            and type(route).handle is Route.handle
+            and route.path == path
+            and not route.param_convertors
+            and route.methods
+        ):
+            route = None
+        if len(self.direct) < 4096:
+            self.direct[path] = route
+        return route
