@@ -1,0 +1,1 @@
+"""The reference shop: products, users, orders on Hasten (see ``examples/shop/README.md``)."""

@@ -1,0 +1,1 @@
+"""The shop's routers, one module per domain, wired together in ``examples/shop/main.py``."""

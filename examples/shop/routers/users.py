@@ -1,0 +1,246 @@
+"""``/users``: registration (with background work), profile, avatar, e-mails, roles."""
+
+from __future__ import annotations
+
+from functools import partial
+from typing import Annotated
+
+import anyio.to_thread
+from pwdlib import PasswordHash
+from pydantic import EmailStr
+from sqlalchemy import func, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from hasten import (
+    APIRouter,
+    BackgroundTasks,
+    Depends,
+    File,
+    Form,
+    HTTPException,
+    Request,
+    UploadFile,
+    status,
+)
+from hasten.responses import FileResponse
+
+from ..db import get_db
+from ..models import OutboxEmail, User
+from ..ratelimit import rate_limit
+from ..schemas import (
+    EmailOut,
+    Page,
+    PaginationParams,
+    RegisterOut,
+    RoleUpdate,
+    TaskAccepted,
+    UserOut,
+)
+from ..security import CurrentUser, RoleChecker, get_password_hash, get_settings, hash_password
+from ..settings import Settings
+from ..tasks import (
+    ALLOWED_IMAGE_TYPES,
+    EmailSender,
+    Step,
+    create_task,
+    default_avatar,
+    get_email_sender,
+    make_thumbnail,
+    run_task,
+    sniff_matches,
+    store_avatar,
+    welcome_email,
+)
+
+router = APIRouter(prefix="/users", tags=["users"], dependencies=[Depends(rate_limit)])
+
+Db = Annotated[AsyncSession, Depends(get_db)]
+AppSettings = Annotated[Settings, Depends(get_settings)]
+admins_only = RoleChecker(["admin"])
+
+USERNAME_PATTERN = r"^[a-zA-Z0-9_.-]{3,32}$"
+
+
+async def read_avatar(upload: UploadFile | None, settings: Settings) -> bytes | None:
+    """The uploaded image's bytes: 415 for a type that is not an image, 413 when too large."""
+    if upload is None:
+        return None
+    content_type = (upload.content_type or "").split(";")[0].strip().lower()
+    if content_type not in ALLOWED_IMAGE_TYPES:
+        allowed = ", ".join(sorted(ALLOWED_IMAGE_TYPES))
+        raise HTTPException(
+            status.HTTP_415_UNSUPPORTED_MEDIA_TYPE,
+            detail=f"Avatar must be one of {allowed}; got {content_type or 'no type'}",
+        )
+    data = await upload.read(settings.avatar_max_bytes + 1)
+    if len(data) > settings.avatar_max_bytes:
+        raise HTTPException(
+            status.HTTP_413_CONTENT_TOO_LARGE,
+            detail=f"Avatar must be at most {settings.avatar_max_bytes} bytes",
+        )
+    if not sniff_matches(content_type, data[:16]):
+        raise HTTPException(
+            status.HTTP_415_UNSUPPORTED_MEDIA_TYPE,
+            detail=f"Avatar content is not {content_type}",
+        )
+    return data
+
+
+def _avatar_step(request: Request, user: User, image: bytes | None) -> Step:
+    settings: Settings = request.app.state.settings
+    sessionmaker = request.app.state.write_sessionmaker
+
+    async def process() -> None:
+        if image is None:
+            png = default_avatar(user.username, settings.avatar_size)
+        else:
+            png = await _thumbnail(image, settings.avatar_size)
+        await store_avatar(sessionmaker, settings.media_dir, user.id, png)
+
+    return ("avatar", process)
+
+
+async def _thumbnail(image: bytes, size: int) -> bytes:
+    return await anyio.to_thread.run_sync(partial(make_thumbnail, image, size))
+
+
+@router.post(
+    "/register",
+    response_model=RegisterOut,
+    status_code=status.HTTP_201_CREATED,
+    responses={
+        409: {"description": "Username or e-mail taken"},
+        413: {"description": "Avatar too large"},
+        415: {"description": "Avatar is not a PNG, JPEG or WebP image"},
+    },
+    summary="Sign up",
+)
+async def register(
+    request: Request,
+    username: Annotated[str, Form(pattern=USERNAME_PATTERN)],
+    email: Annotated[EmailStr, Form()],
+    password: Annotated[str, Form(min_length=8, max_length=128)],
+    db: Db,
+    settings: AppSettings,
+    hasher: Annotated[PasswordHash, Depends(get_password_hash)],
+    background: BackgroundTasks,
+    sender: Annotated[EmailSender, Depends(get_email_sender)],
+    avatar: Annotated[UploadFile | None, File(description="PNG, JPEG or WebP")] = None,
+) -> RegisterOut:
+    """Create the account and answer 201 at once; the welcome e-mail and the avatar
+    (a thumbnail of the upload, or a generated one) are made in the background:
+    follow them with ``GET /tasks/{task_id}``."""
+    image = await read_avatar(avatar, settings)
+    # Hash before the first query: the (slow) hash never runs inside the transaction.
+    password_hash = await hash_password(hasher, password)
+    taken = await db.scalar(
+        select(func.count())
+        .select_from(User)
+        .where(or_(User.username == username, User.email == email.lower()))
+    )
+    if taken:
+        raise HTTPException(status.HTTP_409_CONFLICT, detail="Username or e-mail already taken")
+    user = User(
+        username=username,
+        email=email.lower(),
+        password_hash=password_hash,
+        role="customer",
+    )
+    db.add(user)
+    await db.flush()
+    task_id = await create_task(db, "registration", ["welcome_email", "avatar"], user.id)
+    await db.commit()
+
+    async def send_welcome() -> None:
+        await sender.send(welcome_email(user))
+
+    steps = [("welcome_email", send_welcome), _avatar_step(request, user, image)]
+    background.add_task(run_task, request.app.state.write_sessionmaker, task_id, steps)
+    return RegisterOut(user=UserOut.from_user(user), task_id=task_id)
+
+
+@router.get("/me", response_model=UserOut, summary="The current user")
+async def me(user: CurrentUser) -> UserOut:
+    return UserOut.from_user(user)
+
+
+@router.get("/me/emails", response_model=list[EmailOut], summary="E-mails sent to me")
+async def my_emails(user: CurrentUser, db: Db) -> list[OutboxEmail]:
+    """Messages the default (outbox) sender stored for the current user."""
+    rows = await db.scalars(
+        select(OutboxEmail).where(OutboxEmail.recipient == user.email).order_by(OutboxEmail.id)
+    )
+    return list(rows)
+
+
+@router.put(
+    "/me/avatar",
+    response_model=TaskAccepted,
+    status_code=status.HTTP_202_ACCEPTED,
+    responses={413: {"description": "Too large"}, 415: {"description": "Not an image"}},
+    summary="Replace my avatar",
+)
+async def upload_avatar(
+    request: Request,
+    user: CurrentUser,
+    db: Db,
+    settings: AppSettings,
+    background: BackgroundTasks,
+    avatar: Annotated[UploadFile, File(description="PNG, JPEG or WebP")],
+) -> TaskAccepted:
+    image = await read_avatar(avatar, settings)
+    task_id = await create_task(db, "avatar", ["avatar"], user.id)
+    await db.commit()
+    background.add_task(
+        run_task,
+        request.app.state.write_sessionmaker,
+        task_id,
+        [_avatar_step(request, user, image)],
+    )
+    return TaskAccepted(task_id=task_id)
+
+
+@router.get(
+    "/{user_id}/avatar",
+    response_class=FileResponse,
+    responses={200: {"content": {"image/png": {}}}, 404: {"description": "No avatar"}},
+    summary="A user's avatar (PNG)",
+)
+async def get_avatar(user_id: int, db: Db, settings: AppSettings) -> FileResponse:
+    user = await db.get(User, user_id)
+    if user is None or user.avatar_path is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, detail="Avatar not found")
+    return FileResponse(settings.media_dir / "avatars" / user.avatar_path, media_type="image/png")
+
+
+@router.get("", response_model=Page[UserOut], summary="List users (admin)")
+async def list_users(
+    db: Db,
+    pagination: Annotated[PaginationParams, Depends()],
+    _admin: Annotated[User, Depends(admins_only)],
+) -> Page[UserOut]:
+    total = await db.scalar(select(func.count()).select_from(User))
+    rows = await db.scalars(
+        select(User).order_by(User.id).limit(pagination.limit).offset(pagination.offset)
+    )
+    return Page[UserOut](
+        items=[UserOut.from_user(u) for u in rows],
+        total=total or 0,
+        limit=pagination.limit,
+        offset=pagination.offset,
+    )
+
+
+@router.patch("/{user_id}/role", response_model=UserOut, summary="Change a role (admin)")
+async def set_role(
+    user_id: int,
+    data: RoleUpdate,
+    db: Db,
+    _admin: Annotated[User, Depends(admins_only)],
+) -> UserOut:
+    user = await db.get(User, user_id)
+    if user is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, detail="User not found")
+    user.role = data.role
+    await db.commit()
+    return UserOut.from_user(user)

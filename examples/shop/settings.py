@@ -1,0 +1,69 @@
+"""Configuration read from the environment (prefix ``SHOP_``) and an optional ``.env`` file."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import AliasChoices, Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+HERE = Path(__file__).resolve().parent
+VAR_DIR = HERE / "var"
+
+
+class Settings(BaseSettings):
+    """Every knob of the shop; ``Settings()`` reads ``SHOP_*`` variables and ``.env``.
+
+    ``DATABASE_URL`` and ``REDIS_URL`` are also accepted without the prefix.
+    """
+
+    model_config = SettingsConfigDict(
+        env_prefix="SHOP_",
+        env_file=".env",
+        env_file_encoding="utf-8",
+        extra="ignore",
+        populate_by_name=True,
+    )
+
+    app_name: str = "Hasten Shop"
+    database_url: str = Field(
+        default=f"sqlite+aiosqlite:///{VAR_DIR / 'shop.db'}",
+        validation_alias=AliasChoices("SHOP_DATABASE_URL", "DATABASE_URL"),
+    )
+    database_schema: str | None = None
+    """PostgreSQL only: the schema to work in (``search_path``); it must exist."""
+    redis_url: str | None = Field(
+        default=None, validation_alias=AliasChoices("SHOP_REDIS_URL", "REDIS_URL")
+    )
+    redis_prefix: str = "shop:"
+
+    media_dir: Path = VAR_DIR / "media"
+    avatar_max_bytes: int = 2 * 1024 * 1024
+    avatar_size: int = 128
+
+    jwt_secret: str = "dev-only-secret-change-me-in-production-please"
+    jwt_issuer: str = "hasten-shop"
+    jwt_audience: str = "hasten-shop-api"
+    jwt_expire_minutes: int = 30
+
+    argon2_time_cost: int = 3
+    argon2_memory_cost: int = 65536
+    """Argon2 memory cost in KiB (tests lower both costs to run fast)."""
+
+    rate_limit_per_minute: int = 100
+    rate_limit_window_seconds: float = 60.0
+
+    cors_origins: list[str] = ["http://localhost:3000", "http://127.0.0.1:3000"]
+
+    admin_username: str | None = None
+    admin_email: str = "admin@shop.example"
+    admin_password: str | None = None
+
+    mail_from: str = "shop@shop.example"
+    smtp_host: str | None = None
+    smtp_port: int = 587
+    smtp_username: str | None = None
+    smtp_password: str | None = None
+    smtp_starttls: bool = True
+
+    metrics_keep: int = 100

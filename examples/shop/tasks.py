@@ -1,0 +1,217 @@
+"""Background work with a status you can poll: e-mail senders, avatar processing, the runner.
+
+A task is a row in ``tasks`` with ordered steps in ``task_steps``; ``run_task`` executes the
+steps after the response was sent, each with its own short database session, and records
+``running``/``done``/``failed`` (with the error) as it goes. The sessionmakers given to this
+module are writers (``create_sessionmaker(engine, writer=True)``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import smtplib
+import uuid
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from email.message import EmailMessage
+from pathlib import Path
+from typing import Protocol
+
+import anyio.to_thread
+from PIL import Image, ImageDraw, ImageOps
+from sqlalchemy import update
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from hasten import Request
+
+from .models import OutboxEmail, Task, TaskStep, User, utcnow
+from .settings import Settings
+
+# --- e-mail -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Email:
+    recipient: str
+    subject: str
+    body: str
+
+
+class EmailSender(Protocol):
+    """Anything that can deliver an ``Email``."""
+
+    async def send(self, email: Email) -> None: ...
+
+
+class OutboxSender:
+    """The default: store messages in the ``outbox`` table (``GET /users/me/emails``)."""
+
+    def __init__(self, sessionmaker: async_sessionmaker[AsyncSession]) -> None:
+        self.sessionmaker = sessionmaker
+
+    async def send(self, email: Email) -> None:
+        async with self.sessionmaker() as session:
+            session.add(
+                OutboxEmail(recipient=email.recipient, subject=email.subject, body=email.body)
+            )
+            await session.commit()
+
+
+class SmtpSender:
+    """Deliver through an SMTP server (used when ``SHOP_SMTP_HOST`` is set)."""
+
+    def __init__(self, settings: Settings, host: str) -> None:
+        self.settings = settings
+        self.host = host
+
+    def _send_sync(self, email: Email) -> None:
+        s = self.settings
+        message = EmailMessage()
+        message["From"] = s.mail_from
+        message["To"] = email.recipient
+        message["Subject"] = email.subject
+        message.set_content(email.body)
+        with smtplib.SMTP(self.host, s.smtp_port, timeout=30) as smtp:
+            if s.smtp_starttls:
+                smtp.starttls()
+            if s.smtp_username and s.smtp_password:
+                smtp.login(s.smtp_username, s.smtp_password)
+            smtp.send_message(message)
+
+    async def send(self, email: Email) -> None:
+        await anyio.to_thread.run_sync(self._send_sync, email)
+
+
+def make_email_sender(
+    settings: Settings, sessionmaker: async_sessionmaker[AsyncSession]
+) -> EmailSender:
+    """SMTP when configured, the local outbox otherwise."""
+    if settings.smtp_host:
+        return SmtpSender(settings, settings.smtp_host)
+    return OutboxSender(sessionmaker)
+
+
+def get_email_sender(request: Request) -> EmailSender:
+    """Dependency: the app's sender (tests override it with a fake)."""
+    sender: EmailSender = request.app.state.email_sender
+    return sender
+
+
+def welcome_email(user: User) -> Email:
+    return Email(
+        recipient=user.email,
+        subject="Welcome to the Hasten Shop",
+        body=f"Hello {user.username},\n\nyour account is ready. Happy shopping!\n",
+    )
+
+
+# --- avatars ------------------------------------------------------------------------------
+
+ALLOWED_IMAGE_TYPES = {"image/png": "PNG", "image/jpeg": "JPEG", "image/webp": "WEBP"}
+_MAGIC = {"PNG": (b"\x89PNG\r\n\x1a\n",), "JPEG": (b"\xff\xd8\xff",), "WEBP": (b"RIFF",)}
+
+
+def sniff_matches(content_type: str, head: bytes) -> bool:
+    """Whether the first bytes look like the declared image type."""
+    return head.startswith(_MAGIC[ALLOWED_IMAGE_TYPES[content_type]])
+
+
+class InvalidImage(ValueError):
+    """The upload passed the type checks but cannot be decoded."""
+
+
+def make_thumbnail(data: bytes, size: int) -> bytes:
+    """Decode an uploaded image and return a square ``size``×``size`` PNG thumbnail."""
+    try:
+        with Image.open(io.BytesIO(data)) as image:
+            image.load()
+            thumb = ImageOps.fit(image.convert("RGB"), (size, size))
+    except (OSError, ValueError, Image.DecompressionBombError) as exc:
+        raise InvalidImage(f"cannot decode the image ({exc})") from exc
+    out = io.BytesIO()
+    thumb.save(out, format="PNG")
+    return out.getvalue()
+
+
+def default_avatar(username: str, size: int) -> bytes:
+    """A generated avatar: a colour picked from the name and its first letter."""
+    digest = hashlib.sha256(username.encode()).digest()
+    image = Image.new("RGB", (size, size), (digest[0], digest[1], digest[2]))
+    draw = ImageDraw.Draw(image)
+    draw.text((size // 2, size // 2), username[:1].upper(), fill="white", anchor="mm")
+    out = io.BytesIO()
+    image.save(out, format="PNG")
+    return out.getvalue()
+
+
+async def store_avatar(
+    sessionmaker: async_sessionmaker[AsyncSession],
+    media_dir: Path,
+    user_id: int,
+    png: bytes,
+) -> None:
+    """Write the PNG under ``media_dir/avatars`` and point the user at it."""
+    path = media_dir / "avatars" / f"{user_id}.png"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    await anyio.to_thread.run_sync(path.write_bytes, png)
+    async with sessionmaker() as session:
+        await session.execute(update(User).where(User.id == user_id).values(avatar_path=path.name))
+        await session.commit()
+
+
+# --- the runner ---------------------------------------------------------------------------
+
+Step = tuple[str, Callable[[], Awaitable[None]]]
+
+
+async def create_task(
+    session: AsyncSession, kind: str, step_names: Sequence[str], user_id: int | None
+) -> str:
+    """Insert a task with its steps (all ``pending``); the caller commits."""
+    task_id = str(uuid.uuid4())
+    session.add(Task(id=task_id, kind=kind, user_id=user_id))
+    await session.flush()
+    session.add_all(TaskStep(task_id=task_id, name=name, status="pending") for name in step_names)
+    return task_id
+
+
+async def _set_status(
+    sessionmaker: async_sessionmaker[AsyncSession],
+    task_id: str,
+    name: str,
+    status: str,
+    error: str | None = None,
+) -> None:
+    async with sessionmaker() as session:
+        await session.execute(
+            update(TaskStep)
+            .where(TaskStep.task_id == task_id, TaskStep.name == name)
+            .values(status=status, error=error, updated_at=utcnow())
+        )
+        await session.commit()
+
+
+async def run_task(
+    sessionmaker: async_sessionmaker[AsyncSession], task_id: str, steps: Sequence[Step]
+) -> None:
+    """Run the steps in order; a failing step is recorded and the next one still runs."""
+    for name, step in steps:
+        await _set_status(sessionmaker, task_id, name, "running")
+        try:
+            await step()
+        except Exception as exc:  # recorded for GET /tasks/{id}, not raised
+            await _set_status(sessionmaker, task_id, name, "failed", f"{type(exc).__name__}: {exc}")
+        else:
+            await _set_status(sessionmaker, task_id, name, "done")
+
+
+def overall_status(statuses: Sequence[str]) -> str:
+    """One status for the whole task from its steps' statuses."""
+    if "failed" in statuses:
+        return "failed"
+    if all(s == "done" for s in statuses):
+        return "done"
+    if all(s == "pending" for s in statuses):
+        return "pending"
+    return "running"

@@ -1,0 +1,71 @@
+"""Helpers shared by the shop's tests (imported as ``shop_support``)."""
+
+from __future__ import annotations
+
+import io
+from typing import Any
+
+from PIL import Image
+
+from hasten.testclient import TestClient
+
+ADMIN = ("admin", "admin-password-1")
+PASSWORD = "correct-horse-1"
+
+
+class Shop:
+    """Small helpers over a TestClient: users, tokens, products."""
+
+    def __init__(self, client: TestClient) -> None:
+        self.client = client
+
+    def token(self, username: str, password: str = PASSWORD) -> str:
+        response = self.client.post(
+            "/auth/token", data={"username": username, "password": password}
+        )
+        assert response.status_code == 200, response.text
+        return str(response.json()["access_token"])
+
+    def auth(self, username: str, password: str = PASSWORD) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.token(username, password)}"}
+
+    def admin(self) -> dict[str, str]:
+        return self.auth(*ADMIN)
+
+    def register(self, username: str, **files: Any) -> dict[str, Any]:
+        response = self.client.post(
+            "/users/register",
+            data={"username": username, "email": f"{username}@example.com", "password": PASSWORD},
+            files=files or None,
+        )
+        assert response.status_code == 201, response.text
+        return response.json()  # type: ignore[no-any-return]
+
+    def user(self, username: str, role: str = "customer") -> dict[str, str]:
+        """Register ``username`` (with ``role``) and return its auth headers."""
+        created = self.register(username)
+        if role != "customer":
+            response = self.client.patch(
+                f"/users/{created['user']['id']}/role", json={"role": role}, headers=self.admin()
+            )
+            assert response.status_code == 200, response.text
+        return self.auth(username)
+
+    def product(self, headers: dict[str, str], **changes: Any) -> dict[str, Any]:
+        body = {
+            "sku": "CUP-00001",
+            "name": "Espresso cup",
+            "description": "A small porcelain cup for espresso.",
+            "price": "4.50",
+            "stock": 10,
+            **changes,
+        }
+        response = self.client.post("/products", json=body, headers=headers)
+        assert response.status_code == 201, response.text
+        return response.json()  # type: ignore[no-any-return]
+
+
+def png_bytes(size: tuple[int, int] = (300, 200), color: str = "red") -> bytes:
+    out = io.BytesIO()
+    Image.new("RGB", size, color).save(out, format="PNG")
+    return out.getvalue()
