@@ -8,6 +8,8 @@ from typing import Any
 from starlette.background import BackgroundTasks as StarletteBackgroundTasks
 from typing_extensions import ParamSpec
 
+from .telemetry._api import operation
+
 __all__ = ["BackgroundTasks"]
 
 P = ParamSpec("P")
@@ -22,3 +24,9 @@ class BackgroundTasks(StarletteBackgroundTasks):
     def add_task(self, func: Callable[P, Any], *args: P.args, **kwargs: P.kwargs) -> None:
         """Queue ``func(*args, **kwargs)`` (sync or async) to run after the response."""
         super().add_task(func, *args, **kwargs)
+
+    async def __call__(self) -> None:
+        for task in self.tasks:
+            # A ``fastapi.background_task`` span when telemetry traces the request.
+            with operation("background_task", task.func):
+                await task()

@@ -11,6 +11,8 @@ from starlette.websockets import WebSocket
 
 from ..dependencies.models import Dependant
 from ..exceptions import WebSocketRequestValidationError
+from ..telemetry._api import _ACTIVE as _TELEMETRY
+from ..telemetry._api import operation, validation_failed
 from .build import Compiler, endpoint_context
 from .dependencies import Context, Node, solve
 from .validate import Missing
@@ -31,17 +33,27 @@ def websocket_app(dependant: Dependant, overrides_of: Any) -> Any:
                 ctx.request_stack = request_stack
                 async with AsyncExitStack() as function_stack:
                     ctx.function_stack = function_stack
-                    values = await solve(root, ctx)
+                    observed = _TELEMETRY.get()  # once per connection
+                    data = None if observed is None else observed.data
+                    if data is not None:
+                        data.websocket = websocket
+                    with operation("dependencies", dependant.call):
+                        values = await solve(root, ctx)
+                        if data is not None:
+                            data.values, data.errors = values, ctx.errors
                     if ctx.errors:
                         ctx_info = dict(where)
                         mount = scope.get("root_path", "").rstrip("/")
                         ctx_info["path"] = f"WS {mount}{dependant.path}"
-                        raise WebSocketRequestValidationError(
+                        failure = WebSocketRequestValidationError(
                             ctx.errors,
                             endpoint_ctx=ctx_info,  # type: ignore[arg-type]
                         )
+                        validation_failed(failure)
+                        raise failure
                     assert dependant.call is not None
-                    await dependant.call(**values)
+                    with operation("endpoint", dependant.call):
+                        await dependant.call(**values)
 
         await wrap_app_handling_exceptions(inner, websocket)(scope, receive, send)
 
