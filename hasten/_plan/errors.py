@@ -47,10 +47,12 @@ async def _answer(handler: Any, scope: Scope, receive: Receive, send: Send, exc:
         response = await handler(conn, exc)
     else:
         response = await run_in_threadpool(handler, conn, exc)
+    if response is not None:
+        try:
+            await response(scope, receive, send)
+        except (RuntimeError, AssertionError):
+            # A second response start, refused by the server (RuntimeError) or by Starlette's
+            # TestClient (AssertionError): the exception came after the response (a background
+            # task). Its traceback stays, so logs show where it was raised.
+            raise RuntimeError("Caught handled exception, but response already started.") from exc
     exc.__traceback__ = None
-    if response is None:
-        return
-    try:
-        await response(scope, receive, send)
-    except RuntimeError:  # the server refused a second response start
-        raise RuntimeError("Caught handled exception, but response already started.") from exc

@@ -1,0 +1,79 @@
+"""``RouteContext`` and ``iter_route_contexts``: the routes an app serves, with their origin.
+
+FastAPI 0.165 keeps included routers lazy and shows each route as the app serves it through a
+``RouteContext``. Hasten copies included routes into the including router, so ``app.routes``
+already holds the served routes; a context pairs such a copy (its prefixed path, merged
+dependencies, tags...) with the route as it was declared (``original_route``). A route that
+was not included is its own original.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from starlette.routing import BaseRoute
+
+__all__ = ["ORIGINAL_ATTR", "RouteContext", "effective_routes", "iter_route_contexts"]
+
+# Set by include_router on each copied route: the route as declared in the included router.
+ORIGINAL_ATTR = "_hasten_original"
+
+
+@dataclass(frozen=True)
+class RouteContext:
+    """A route as the app serves it; other attributes come from the served route."""
+
+    route: BaseRoute
+    served: BaseRoute | None = field(default=None, repr=False)
+
+    @property
+    def original_route(self) -> BaseRoute:
+        """The route as it was declared (before ``include_router``)."""
+        return self.route
+
+    @property
+    def effective_route(self) -> BaseRoute:
+        """The route the app serves: prefixed path, merged settings."""
+        return self.served if self.served is not None else self.route
+
+    @property
+    def path(self) -> str | None:
+        return getattr(self.effective_route, "path", None)
+
+    @property
+    def path_format(self) -> str | None:
+        return getattr(self.effective_route, "path_format", None)
+
+    @property
+    def name(self) -> str | None:
+        return getattr(self.effective_route, "name", None)
+
+    @property
+    def methods(self) -> set[str] | None:
+        return getattr(self.effective_route, "methods", None)
+
+    @property
+    def endpoint(self) -> Callable[..., Any] | None:
+        return getattr(self.effective_route, "endpoint", None)
+
+    def __getattr__(self, name: str) -> Any:
+        if name in ("route", "served"):  # not set yet (copy/pickle): no recursion
+            raise AttributeError(name)
+        return getattr(self.effective_route, name)
+
+
+def iter_route_contexts(routes: Iterable[BaseRoute | RouteContext]) -> Iterator[RouteContext]:
+    """A context for each route of ``routes`` (e.g. ``app.routes``), in order."""
+    for route in routes:
+        if isinstance(route, RouteContext):
+            yield route
+            continue
+        original = getattr(route, ORIGINAL_ATTR, None)
+        yield RouteContext(route) if original is None else RouteContext(original, route)
+
+
+def effective_routes(routes: Sequence[BaseRoute | RouteContext]) -> list[BaseRoute]:
+    """``routes`` with each context replaced by the route the app serves."""
+    return [r.effective_route if isinstance(r, RouteContext) else r for r in routes]
