@@ -1,20 +1,33 @@
 """HTML pages for the interactive docs: Swagger UI, ReDoc and Swagger UI's OAuth2 redirect.
 
-The defaults load the UIs from the jsDelivr CDN, like FastAPI. Every value written into an inline
-``<script>`` is JSON-encoded with ``<``, ``>`` and ``&`` escaped, so user configuration cannot
-close the script element.
+The page functions default to loading the UIs from the jsDelivr CDN, like FastAPI. Every value
+written into an inline ``<script>`` is JSON-encoded with ``<``, ``>`` and ``&`` escaped, so user
+configuration cannot close the script element.
+
+The package also ships the UIs' files (``_assets/``, copied from the ``swagger-ui-dist`` and
+``redoc`` npm packages by ``scripts/vendor-docs``; versions and hashes in
+``_assets/VERSIONS.json``). :func:`bundled_swagger_ui_urls` and :func:`bundled_redoc_urls` give
+the page arguments that load them from the app itself, and :func:`bundled_asset_response` serves
+them, so the docs work without any network access.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
+from functools import cache
+from importlib import resources
 from typing import Any
 
-from starlette.responses import HTMLResponse
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, Response
 
 from hasten.encoders import jsonable_encoder
 
 __all__ = [
+    "bundled_asset_response",
+    "bundled_redoc_urls",
+    "bundled_swagger_ui_urls",
     "get_redoc_html",
     "get_swagger_ui_html",
     "get_swagger_ui_oauth2_redirect_html",
@@ -222,3 +235,66 @@ _OAUTH2_REDIRECT_PAGE = """<!doctype html>
 def get_swagger_ui_oauth2_redirect_html() -> HTMLResponse:
     """The page Swagger UI's OAuth2 flows redirect to (``swagger_ui_oauth2_redirect_url``)."""
     return HTMLResponse(content=_OAUTH2_REDIRECT_PAGE)
+
+
+# --- bundled assets ---------------------------------------------------------------------------
+
+# The files served under the docs' static path: URL name -> (file under _assets/, media type).
+_BUNDLED: dict[str, tuple[str, str]] = {
+    "swagger-ui-bundle.js": ("swagger-ui/swagger-ui-bundle.js", "text/javascript; charset=utf-8"),
+    "swagger-ui.css": ("swagger-ui/swagger-ui.css", "text/css; charset=utf-8"),
+    "redoc.standalone.js": ("redoc/redoc.standalone.js", "text/javascript; charset=utf-8"),
+    "favicon.png": ("swagger-ui/favicon-32x32.png", "image/png"),
+}
+# The URLs carry a hash of the content, so a cached copy can be kept for a year.
+_CACHE_CONTROL = "public, max-age=31536000, immutable"
+
+
+class _Asset:
+    __slots__ = ("body", "media_type", "etag")
+
+    def __init__(self, body: bytes, media_type: str) -> None:
+        self.body = body
+        self.media_type = media_type
+        self.etag = f'"{hashlib.sha256(body).hexdigest()[:32]}"'
+
+
+@cache
+def _asset(name: str) -> _Asset:
+    path, media_type = _BUNDLED[name]
+    body = resources.files(__package__).joinpath("_assets", *path.split("/")).read_bytes()
+    return _Asset(body, media_type)
+
+
+def _asset_url(static_url: str, name: str) -> str:
+    return f"{static_url.rstrip('/')}/{name}?v={_asset(name).etag[1:13]}"
+
+
+def bundled_swagger_ui_urls(static_url: str) -> dict[str, str]:
+    """``get_swagger_ui_html`` keyword arguments loading Swagger UI from ``static_url``."""
+    return {
+        "swagger_js_url": _asset_url(static_url, "swagger-ui-bundle.js"),
+        "swagger_css_url": _asset_url(static_url, "swagger-ui.css"),
+        "swagger_favicon_url": _asset_url(static_url, "favicon.png"),
+    }
+
+
+def bundled_redoc_urls(static_url: str) -> dict[str, Any]:
+    """``get_redoc_html`` keyword arguments loading ReDoc from ``static_url`` (no web fonts)."""
+    return {
+        "redoc_js_url": _asset_url(static_url, "redoc.standalone.js"),
+        "redoc_favicon_url": _asset_url(static_url, "favicon.png"),
+        "with_google_fonts": False,
+    }
+
+
+def bundled_asset_response(request: Request) -> Response:
+    """Serve the bundled file named by the ``file_name`` path parameter (404 for others)."""
+    name = request.path_params.get("file_name", "")
+    if name not in _BUNDLED:
+        return Response("Not Found", status_code=404, media_type="text/plain")
+    asset = _asset(name)
+    headers = {"cache-control": _CACHE_CONTROL, "etag": asset.etag}
+    if asset.etag in request.headers.get("if-none-match", ""):
+        return Response(status_code=304, headers=headers)
+    return Response(asset.body, media_type=asset.media_type, headers=headers)
