@@ -6,9 +6,10 @@ code migrating unchanged. Both compile every route into a plan when it is declar
 
 from __future__ import annotations
 
+import os
 import warnings
 from collections.abc import Callable, Sequence
-from typing import Any, ClassVar, TypeVar
+from typing import Any, ClassVar, Literal, TypeVar
 
 from starlette.applications import Starlette
 from starlette.datastructures import State
@@ -25,6 +26,7 @@ from typing_extensions import Unpack
 from . import routing
 from ._body_limit import app_body_limit, check_max_body_size
 from ._form_limits import validate_form_limits
+from ._frontend import resolve_check_dir
 from ._plan.errors import ExceptionLayer
 from ._routing.options import RouteOptions
 from .datastructures import Default, DefaultPlaceholder
@@ -35,14 +37,20 @@ from .exception_handlers import (
 )
 from .exceptions import (
     FastAPIDeprecationWarning,
+    HastenError,
     RequestValidationError,
     WebSocketRequestValidationError,
 )
 from .params import Depends
+from .telemetry import _asgi as _telemetry
+from .telemetry._api import SCOPE_KEY as _TELEMETRY_KEY
+from .telemetry._api import TelemetryConfig
+from .telemetry._api import default_config as _telemetry_config
 from .types import DecoratedCallable
 from .utils import generate_unique_id
 
 AppType = TypeVar("AppType", bound="Hasten")
+DocsAssets = Literal["bundled", "cdn"]
 
 __all__ = ["AppType", "FastAPI", "Hasten"]
 
@@ -52,14 +60,25 @@ class Hasten(Starlette):
 
     Production defaults: request bodies are limited to ``default_max_body_size`` (16 MiB;
     pass ``max_body_size=None`` to remove the limit). ``FastAPI`` keeps FastAPI's defaults.
+
+    ``docs_assets`` chooses where the ``/docs`` and ``/redoc`` pages load Swagger UI and ReDoc
+    from: ``"bundled"`` (``Hasten``'s default) serves the copies shipped in the package under
+    ``<docs_url>/static/`` and references no external URL, so the docs work offline;
+    ``"cdn"`` (``FastAPI``'s default) loads them from jsDelivr like FastAPI does.
+
+    ``Hasten`` generates the OpenAPI document while the application starts (when
+    ``openapi_url`` is set), so a model without a JSON Schema fails the startup with a
+    ``HastenError`` naming the route and the type, instead of failing the first ``/docs`` visit.
     """
 
     default_max_body_size: ClassVar[int | None] = 16 * 1024 * 1024
+    default_docs_assets: ClassVar[DocsAssets] = "bundled"
+    openapi_at_startup: ClassVar[bool] = True
 
     def __init__(
         self,
         *,
-        telemetry: Any = None,
+        telemetry: TelemetryConfig | None = None,
         debug: bool = False,
         routes: list[BaseRoute] | None = None,
         title: str = "FastAPI",
@@ -101,8 +120,16 @@ class Hasten(Starlette):
         strict_content_type: bool = Default(True),
         max_body_size: int | None = Default(None),
         form_limits: Any = None,
+        docs_assets: DocsAssets | None = None,
     ) -> None:
         self.telemetry = telemetry
+        self._telemetry = _telemetry_config(
+            telemetry, os.getenv("FASTAPI_OTEL_AUTO_CONFIGURE", "").lower() == "true"
+        )
+        self._native_telemetry = _telemetry.NativeTelemetry(self._telemetry)
+        # Decided once: with every signal off, requests never look at telemetry again.
+        self._telemetry_possible = self._native_telemetry.possible()
+        self._telemetry_watch = self._native_telemetry.quiet_watch()
         self.debug = debug
         self.title = title
         self.summary = summary
@@ -119,11 +146,15 @@ class Hasten(Starlette):
         self.swagger_ui_oauth2_redirect_url = swagger_ui_oauth2_redirect_url
         self.swagger_ui_init_oauth = swagger_ui_init_oauth
         self.swagger_ui_parameters = swagger_ui_parameters
+        self.docs_assets: DocsAssets = _check_docs_assets(
+            self.default_docs_assets if docs_assets is None else docs_assets
+        )
         self.servers = servers or []
         self.separate_input_output_schemas = separate_input_output_schemas
         self.openapi_external_docs = openapi_external_docs
         self.openapi_version = "3.1.0"
         self.openapi_schema: dict[str, Any] | None = None
+        self._openapi_routes_version: int | None = None  # rebuilt when routes were added
         if isinstance(max_body_size, DefaultPlaceholder):
             max_body_size = self.default_max_body_size
         check_max_body_size(max_body_size)
@@ -183,7 +214,7 @@ class Hasten(Starlette):
             else:
                 handlers[key] = value
         stack = [
-            Middleware(ServerErrorMiddleware, handler=error_handler, debug=self.debug),
+            self._server_errors(error_handler),
             *self._body_limit_middleware(handlers),
             *self.user_middleware,
             Middleware(ExceptionLayer, handlers=handlers, debug=self.debug),
@@ -192,6 +223,13 @@ class Hasten(Starlette):
         for cls, args, kwargs in reversed(stack):
             app = cls(app, *args, **kwargs)
         return app
+
+    def _server_errors(self, handler: Any) -> Middleware:
+        if not self._telemetry_possible:
+            return Middleware(ServerErrorMiddleware, handler=handler, debug=self.debug)
+        # Telemetry notes the exception before the 500 response, on the error path only.
+        handler = _telemetry.noting_handler(handler)
+        return Middleware(_telemetry.TelemetryServerErrors, handler=handler, debug=self.debug)
 
     def _body_limit_middleware(self, handlers: dict[Any, Any]) -> list[Middleware]:
         # Without a limit and without user middleware, a limit signal from a parent app can
@@ -204,16 +242,71 @@ class Hasten(Starlette):
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if self.root_path:
             scope["root_path"] = self.root_path
+        if scope["type"] == "lifespan":
+            if self.openapi_at_startup and self.openapi_url:
+                send = self._openapi_on_startup(send)
+            await self._telemetry_lifespan(scope, receive, send)
+            return
+        if self._telemetry_possible and _TELEMETRY_KEY not in scope:
+            # No provider configured yet (the common case) is known from a few dict lookups;
+            # anything else asks the full check.
+            watch = self._telemetry_watch
+            quiet = watch is not None
+            for api, name, getter, slots, slot in watch or ():
+                if api[name] is not getter or slots[slot] is not None:
+                    quiet = False
+                    break
+            if not quiet and self._native_telemetry.enabled():
+                await self._traced_call(scope, receive, send)
+                return
         await super().__call__(scope, receive, send)
+
+    async def _telemetry_lifespan(self, scope: Scope, receive: Receive, send: Send) -> None:
+        from .telemetry._runtime import lifespan
+
+        await lifespan(
+            config=self._telemetry, app=super().__call__, scope=scope, receive=receive, send=send
+        )
+
+    async def _traced_call(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if self.middleware_stack is None:
+            self.middleware_stack = self.build_middleware_stack()
+        scope["app"] = self
+        await self._native_telemetry(
+            app=super().__call__,
+            scope=scope,
+            receive=receive,
+            send=send,
+            legacy_otel=_telemetry._legacy_otel(self.middleware_stack),
+        )
+
+    def _openapi_on_startup(self, send: Send) -> Send:
+        """``send`` that builds the OpenAPI document before reporting the startup complete.
+
+        It runs after every startup handler and lifespan; an error fails the startup.
+        """
+
+        async def checked_send(message: Any) -> None:
+            if message["type"] == "lifespan.startup.complete":
+                self.openapi()
+            await send(message)
+
+        return checked_send
 
     # --- OpenAPI and docs ---------------------------------------------------------------------
 
     def openapi(self) -> dict[str, Any]:
-        """The OpenAPI document of the app, generated on first use and kept in ``openapi_schema``."""
-        if not self.openapi_schema:
+        """The OpenAPI document of the app, generated on first use and kept in ``openapi_schema``.
+
+        Generated again when routes were added since (also to included routers).
+        """
+        if not self.router._flattened:
+            self.router.flatten()
+        routes_version = self.router._routes_version
+        if not self.openapi_schema or self._openapi_routes_version != routes_version:
             from .openapi.utils import get_openapi
 
-            self.router.flatten()
+            self._openapi_routes_version = routes_version
             self.openapi_schema = get_openapi(
                 title=self.title,
                 version=self.version,
@@ -247,6 +340,22 @@ class Hasten(Starlette):
                 )
         if self.redoc_url:
             self.add_route(self.redoc_url, self._redoc_endpoint, include_in_schema=False)
+        if self.docs_assets == "bundled" and (self.docs_url or self.redoc_url):
+            self.add_route(
+                self._docs_static_path + "/{file_name}",
+                self._docs_asset_endpoint,
+                include_in_schema=False,
+            )
+
+    @property
+    def _docs_static_path(self) -> str:
+        """Where the bundled Swagger UI / ReDoc files are served: ``<docs page>/static``."""
+        return (self.docs_url or self.redoc_url or "").rstrip("/") + "/static"
+
+    async def _docs_asset_endpoint(self, request: Request) -> Response:
+        from .openapi.docs import bundled_asset_response
+
+        return bundled_asset_response(request)
 
     async def _openapi_endpoint(self, request: Request) -> Response:
         root_path = request.scope.get("root_path", "").rstrip("/")
@@ -258,16 +367,20 @@ class Hasten(Starlette):
         return JSONResponse(schema)
 
     async def _swagger_endpoint(self, request: Request) -> HTMLResponse:
-        from .openapi.docs import get_swagger_ui_html
+        from .openapi.docs import bundled_swagger_ui_urls, get_swagger_ui_html
 
         root_path = request.scope.get("root_path", "").rstrip("/")
         redirect = self.swagger_ui_oauth2_redirect_url
+        assets: dict[str, Any] = {}
+        if self.docs_assets == "bundled":
+            assets = bundled_swagger_ui_urls(root_path + self._docs_static_path)
         return get_swagger_ui_html(
             openapi_url=root_path + (self.openapi_url or ""),
             title=f"{self.title} - Swagger UI",
             oauth2_redirect_url=root_path + redirect if redirect else None,
             init_oauth=self.swagger_ui_init_oauth,
             swagger_ui_parameters=self.swagger_ui_parameters,
+            **assets,
         )
 
     async def _oauth2_redirect_endpoint(self, request: Request) -> HTMLResponse:
@@ -276,17 +389,25 @@ class Hasten(Starlette):
         return get_swagger_ui_oauth2_redirect_html()
 
     async def _redoc_endpoint(self, request: Request) -> HTMLResponse:
-        from .openapi.docs import get_redoc_html
+        from .openapi.docs import bundled_redoc_urls, get_redoc_html
 
         root_path = request.scope.get("root_path", "").rstrip("/")
+        assets: dict[str, Any] = {}
+        if self.docs_assets == "bundled":
+            assets = bundled_redoc_urls(root_path + self._docs_static_path)
         return get_redoc_html(
-            openapi_url=root_path + (self.openapi_url or ""), title=f"{self.title} - ReDoc"
+            openapi_url=root_path + (self.openapi_url or ""),
+            title=f"{self.title} - ReDoc",
+            **assets,
         )
 
     # --- routes -------------------------------------------------------------------------------
 
     @property
     def routes(self) -> list[BaseRoute]:
+        """The routes the app serves (included routers' routes copied in, kept up to date)."""
+        if not self.router._flattened:
+            self.router.flatten()
         return self.router.routes
 
     def add_api_route(
@@ -388,6 +509,21 @@ class Hasten(Starlette):
         """Include the routes of ``router`` (see ``APIRouter.include_router``)."""
         self.router.include_router(router, **options)
 
+    def frontend(
+        self,
+        path: str,
+        *,
+        directory: str | os.PathLike[str],
+        fallback: Literal["auto", "index.html", "404.html"] | None = "auto",
+        check_dir: bool | Literal["auto"] = "auto",
+    ) -> None:
+        """Serve a built frontend under ``path``, after every other route.
+
+        See ``APIRouter.frontend``; the app's dependencies run before a file is served.
+        """
+        checked = resolve_check_dir(directory, check_dir)  # warns at the caller's line
+        self.router.frontend(path, directory=directory, fallback=fallback, check_dir=checked)
+
     def on_event(self, event_type: str) -> Callable[[DecoratedCallable], DecoratedCallable]:
         """Deprecated: use ``lifespan``. Register a startup/shutdown handler."""
         return self.router.on_event(event_type)
@@ -417,7 +553,19 @@ class Hasten(Starlette):
         return decorator
 
 
+def _check_docs_assets(value: Any) -> DocsAssets:
+    if value not in ("bundled", "cdn"):
+        raise HastenError(f"docs_assets must be 'bundled' or 'cdn', not {value!r}")
+    return value  # type: ignore[no-any-return]
+
+
 class FastAPI(Hasten):
-    """``Hasten`` with FastAPI's defaults exactly (for code migrating unchanged)."""
+    """``Hasten`` with FastAPI's defaults exactly (for code migrating unchanged).
+
+    The docs load Swagger UI and ReDoc from the CDN (``docs_assets="cdn"``) and the OpenAPI
+    document is generated on its first request.
+    """
 
     default_max_body_size: ClassVar[int | None] = None
+    default_docs_assets: ClassVar[DocsAssets] = "cdn"
+    openapi_at_startup: ClassVar[bool] = False

@@ -8,27 +8,37 @@ cost of matching does not grow with the number of routes.
 from __future__ import annotations
 
 import inspect
+import os
 import warnings
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Collection, Sequence
 from enum import Enum, IntEnum
-from typing import Any, TypeVar
+from typing import Any, Literal, TypeVar
 
 from starlette import routing
 from starlette._utils import get_route_path
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import URL
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Match, Mount, compile_path, get_name
 from starlette.routing import Route as Route
 from starlette.routing import WebSocketRoute as WebSocketRoute
 from starlette.types import ASGIApp, Lifespan, Receive, Scope, Send
-from starlette.websockets import WebSocketClose
+from starlette.websockets import WebSocket, WebSocketClose
 from typing_extensions import Unpack
 
 from . import params
 from ._body_limit import check_max_body_size, first_limit, limit_body
 from ._form_limits import FormLimitsScope, combine, validate_form_limits
+from ._frontend import (
+    Fallback,
+    FrontendGroup,
+    join_paths,
+    normalize_path,
+    resolve_check_dir,
+    serve_low_priority,
+)
 from ._plan.analysis import get_dependant, typed_return_annotation
 from ._plan.build import (
     build_plan,
@@ -42,16 +52,28 @@ from ._plan.handler import handler_app, plan_handler, request_app
 from ._plan.typeinfo import is_subclass, stream_item_type
 from ._plan.websocket import websocket_app
 from ._routing import Matcher
+from ._routing.context import ORIGINAL_ATTR, RouteContext, iter_route_contexts
 from ._routing.include import Include, check_prefix, check_prefix_format
 from ._routing.lifespan import EventLifespan, as_lifespan, merge_lifespans
 from ._routing.options import RouteOptions
 from .datastructures import Default, DefaultPlaceholder
 from .sse import _PING_INTERVAL as _PING_INTERVAL
 from .sse import EventSourceResponse, ServerSentEvent
+from .telemetry._api import SCOPE_KEY as _TELEMETRY_KEY
+from .telemetry._api import route_selected as _route_selected
 from .types import DecoratedCallable, IncEx
 from .utils import generate_unique_id, get_value_or_default, is_body_allowed_for_status_code
 
-__all__ = ["APIRoute", "APIRouter", "APIWebSocketRoute", "Mount", "Route", "WebSocketRoute"]
+__all__ = [
+    "APIRoute",
+    "APIRouter",
+    "APIWebSocketRoute",
+    "Mount",
+    "Route",
+    "RouteContext",
+    "WebSocketRoute",
+    "iter_route_contexts",
+]
 
 _T = TypeVar("_T")
 
@@ -309,9 +331,14 @@ class APIRouter(routing.Router):
         self.strict_content_type = strict_content_type
         self.max_body_size = max_body_size
         self._matcher: Matcher | None = None
-        self._matcher_key: tuple[int, int] = (0, 0)
         self._inclusions: list[Include] = []
         self._flattened = False
+        # Low-priority routes (frontends): tried when no route matched (see _frontend.py).
+        self._low_priority_routes: list[BaseRoute] = []
+        self._frontend_routes: FrontendGroup | None = None
+        self._routes_version = 0
+        self._low_priority_cache: tuple[Any, list[Any]] | None = None
+        self._included_by: list[APIRouter] = []  # routers to tell about routes added later
 
     # --- lifespan ---------------------------------------------------------------------------
 
@@ -358,17 +385,21 @@ class APIRouter(routing.Router):
 
     def _get_matcher(self) -> Matcher:
         routes = self.routes
-        key = (id(routes), len(routes))
-        if self._matcher is None or key != self._matcher_key:
-            self._matcher = Matcher(routes)
-            self._matcher_key = key
-        return self._matcher
+        matcher = self._matcher
+        if matcher is None or matcher.key != (id(routes), len(routes)):
+            matcher = self._matcher = Matcher(routes)
+        return matcher
 
-    def _match(self, scope: Scope) -> tuple[Any, Scope | None, Any, Scope | None]:
+    def _match(
+        self, scope: Scope, path: str | None = None, matcher: Matcher | None = None
+    ) -> tuple[Any, Scope | None, Any, Scope | None]:
         routes = self.routes
-        path = get_route_path(scope)
+        if path is None:
+            path = get_route_path(scope)
+        if matcher is None:
+            matcher = self._get_matcher()
         partial = partial_scope = None
-        for index in self._get_matcher().candidates(path):
+        for index in matcher.candidates(path):
             route = routes[index]
             match, child = route.matches(scope)
             if match is Match.FULL:
@@ -386,12 +417,30 @@ class APIRouter(routing.Router):
             return
         if not self._flattened:
             self.flatten()
-        route, child, partial, partial_scope = self._match(scope)
+        path = get_route_path(scope)
+        matcher = self._get_matcher()
+        if scope["type"] == "http":  # a static path won outright: no generic matching
+            known = matcher.direct
+            direct = known[path] if path in known else matcher.direct_route(path)
+            if direct is not None and scope["method"] in direct.methods:
+                scope["route"] = direct
+                scope["endpoint"] = direct.endpoint
+                outer = scope["path_params"] if "path_params" in scope else None
+                scope["path_params"] = dict(outer) if outer else {}
+                if _TELEMETRY_KEY in scope:
+                    _route_selected(scope, direct.path_format, False)
+                await direct.app(scope, receive, send)
+                return
+        route, child, partial, partial_scope = self._match(scope, path, matcher)
         if route is None and partial is not None:
             route, child = partial, partial_scope
         if route is not None:
             scope["route"] = route
             scope.update(child or {})
+            if _TELEMETRY_KEY in scope:  # a traced request: name its route
+                _route_selected(
+                    scope, getattr(route, "path_format", None), isinstance(route, Mount)
+                )
             await route.handle(scope, receive, send)
             return
         if await self._redirect_slashes(scope, receive, send):
@@ -407,6 +456,8 @@ class APIRouter(routing.Router):
         route, _, partial, _ = self._match(other)
         if route is None and partial is None:
             return False
+        if _TELEMETRY_KEY in scope:
+            _route_selected(scope, getattr(route or partial, "path_format", None), False)
         await RedirectResponse(url=str(URL(scope=other)))(scope, receive, send)
         return True
 
@@ -418,7 +469,89 @@ class APIRouter(routing.Router):
             raise StarletteHTTPException(status_code=404)
         await PlainTextResponse("Not Found", status_code=404)(scope, receive, send)
 
+    # --- low-priority routes: frontends -------------------------------------------------------
+
+    @property
+    def default(self) -> ASGIApp:
+        """The app for requests no route matched: low-priority routes first, if any."""
+        if self._low_priority_routes or self._inclusions:
+            return self._not_matched
+        return self._default
+
+    @default.setter
+    def default(self, app: ASGIApp) -> None:
+        self._default = app
+
+    async def _not_matched(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if not await serve_low_priority(self, scope, receive, send):
+            await self._default(scope, receive, send)
+
+    def _mark_routes_changed(self) -> None:
+        """Routes changed: routers including this one catch up on their next request."""
+        self._routes_version += 1
+        for parent in self._included_by:
+            parent._flattened = False
+            parent._mark_routes_changed()
+
+    def frontend(
+        self,
+        path: str,
+        *,
+        directory: str | os.PathLike[str],
+        fallback: Fallback = "auto",
+        check_dir: bool | Literal["auto"] = "auto",
+    ) -> None:
+        """Serve a built frontend (``directory``) under ``path``, after every other route.
+
+        Files are served with ``ETag``/``Last-Modified``; a directory serves its
+        ``index.html``. A path that is no file gets the ``fallback``: ``"404.html"`` (served
+        with status 404), ``"index.html"`` (the app shell, for requests that accept HTML),
+        ``"auto"`` (``404.html`` if the build has one, else ``index.html`` if it has one) or
+        ``None`` (a plain 404). The router's dependencies run before a file is served.
+        ``check_dir="auto"`` checks that the directory exists now, except in development
+        (``HASTEN_ENV``/``FASTAPI_ENV=development``), where it only warns.
+        """
+        checked = resolve_check_dir(directory, check_dir)
+        normalized = normalize_path(path)
+        if self._frontend_routes is None:
+            self._frontend_routes = FrontendGroup(
+                dependencies=self.dependencies,
+                dependency_overrides_provider=self.dependency_overrides_provider,
+            )
+            self._low_priority_routes.append(self._frontend_routes)
+        self._frontend_routes.add_frontend_route(
+            join_paths(self.prefix, normalized),
+            directory=directory,
+            fallback=fallback,
+            check_dir=checked,
+        )
+        self._mark_routes_changed()
+
     # --- declaring routes ---------------------------------------------------------------------
+
+    def add_route(
+        self,
+        path: str,
+        endpoint: Callable[[Request], Awaitable[Response] | Response],
+        methods: Collection[str] | None = None,
+        name: str | None = None,
+        include_in_schema: bool = True,
+    ) -> None:
+        """Add a plain Starlette route (``request -> response``)."""
+        super().add_route(path, endpoint, methods, name, include_in_schema)
+        self._mark_routes_changed()
+
+    def add_websocket_route(
+        self, path: str, endpoint: Callable[[WebSocket], Awaitable[None]], name: str | None = None
+    ) -> None:
+        """Add a plain Starlette WebSocket route."""
+        super().add_websocket_route(path, endpoint, name)
+        self._mark_routes_changed()
+
+    def mount(self, path: str, app: ASGIApp, name: str | None = None) -> None:
+        """Mount an ASGI app (a sub-application, ``StaticFiles``, ...) under ``path``."""
+        super().mount(path, app, name=name)
+        self._mark_routes_changed()
 
     def add_api_route(
         self,
@@ -460,6 +593,7 @@ class APIRouter(routing.Router):
             kwargs.pop("form_limits", None),
         )
         self.routes.append(route_class(self.prefix + path, endpoint=endpoint, **kwargs, **limits))
+        self._mark_routes_changed()
 
     def api_route(
         self, path: str, **options: Unpack[RouteOptions]
@@ -544,6 +678,7 @@ class APIRouter(routing.Router):
                 dependency_overrides_provider=self.dependency_overrides_provider,
             )
         )
+        self._mark_routes_changed()
 
     def websocket(
         self,
@@ -593,7 +728,12 @@ class APIRouter(routing.Router):
     def _add_included(self, include: Include, route: BaseRoute) -> BaseRoute | None:
         before = len(self.routes)
         include.add(route)
-        return self.routes[-1] if len(self.routes) > before else None
+        if len(self.routes) == before:
+            return None
+        added = self.routes[-1]
+        if added is not route:  # a copy: remember the declared route (iter_route_contexts)
+            setattr(added, ORIGINAL_ATTR, getattr(route, ORIGINAL_ATTR, route))
+        return added
 
     def flatten(self) -> None:
         """Add routes that included routers gained after ``include_router`` (once, at startup).
@@ -637,6 +777,11 @@ class APIRouter(routing.Router):
                 "Cannot include the same APIRouter instance into itself. "
                 "Did you mean to include a different router?"
             )
+        if _includes(router, self):
+            raise AssertionError(
+                "Cannot include an APIRouter instance that already includes this router. "
+                "Did you mean to include a different router?"
+            )
         check_prefix(router, prefix)
         check_max_body_size(max_body_size)
         include = Include(
@@ -649,9 +794,19 @@ class APIRouter(routing.Router):
         include.produced = [self._add_included(include, route) for route in router.routes]
         include.seen = len(router.routes)
         self._inclusions.append(include)
+        router._included_by.append(self)
+        self._mark_routes_changed()
         self.on_startup.extend(router.on_startup)
         self.on_shutdown.extend(router.on_shutdown)
         self.lifespan_context = merge_lifespans(self.lifespan_context, router.lifespan_context)
+
+
+def _includes(router: APIRouter, target: APIRouter) -> bool:
+    """Whether ``router`` includes ``target``, directly or through included routers."""
+    return any(
+        include.router is target or _includes(include.router, target)
+        for include in router._inclusions
+    )
 
 
 def _extra_route_kwargs(route_class: type, max_body_size: Any, form_limits: Any) -> dict[str, Any]:

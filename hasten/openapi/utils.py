@@ -16,12 +16,14 @@ import warnings
 from collections.abc import Sequence
 from typing import Any
 
+from pydantic.errors import PydanticUserError
 from starlette.routing import BaseRoute
 
 from hasten.encoders import jsonable_encoder
 from hasten.exceptions import FastAPIDeprecationWarning
 from hasten.utils import generate_operation_id_for_path
 
+from .._routing.context import RouteContext, effective_routes
 from . import _operations
 from ._fields import generate_definitions
 from ._operations import (
@@ -32,6 +34,7 @@ from ._operations import (
     validation_error_response_definition,
 )
 from ._route import iter_api_routes, route_schemas
+from ._schema_errors import locate_schema_error
 from .models import OpenAPI
 
 __all__ = [
@@ -104,8 +107,8 @@ def get_openapi(
     openapi_version: str = "3.1.0",
     summary: str | None = None,
     description: str | None = None,
-    routes: Sequence[BaseRoute],
-    webhooks: Sequence[BaseRoute] | None = None,
+    routes: Sequence[BaseRoute | RouteContext],
+    webhooks: Sequence[BaseRoute | RouteContext] | None = None,
     tags: list[dict[str, Any]] | None = None,
     servers: list[dict[str, str | Any]] | None = None,
     terms_of_service: str | None = None,
@@ -119,9 +122,12 @@ def get_openapi(
     output: dict[str, Any] = {"openapi": openapi_version, "info": info}
     if servers:
         output["servers"] = servers
-    webhooks = list(webhooks or [])
+    routes, webhooks = effective_routes(routes), effective_routes(webhooks or [])
     fields = get_fields_from_routes([*routes, *webhooks])
-    defs = generate_definitions(fields, separate=separate_input_output_schemas)
+    try:
+        defs = generate_definitions(fields, separate=separate_input_output_schemas)
+    except PydanticUserError as exc:  # a type without a JSON Schema: say which route has it
+        raise locate_schema_error(_documented_routes([*routes, *webhooks]), exc) from None
     builder = _operations.DocumentBuilder(defs)
     paths = builder.paths_of(routes)
     webhook_paths = builder.paths_of(webhooks)
