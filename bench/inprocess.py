@@ -1,132 +1,103 @@
-"""In-process ASGI benchmark: the same app on Hasten or FastAPI, called without a server.
+"""Section A, one process: time (or profile) one framework's endpoints, called in-process.
 
-    python bench/inprocess.py hasten|fastapi [--seconds S]
+    python -m bench.inprocess FRAMEWORK [--endpoints a,b] [--seconds S] [--profile N]
 
-Prints one JSON line: {"framework", "endpoint", "rps", "requests"}. Run each framework in
-its own process and interleave repetitions (see bench/compare.py).
+The app's ASGI callable is awaited directly with a prepared scope, a receive that hands over
+the body and a send that discards the response (after warm-up requests that check the
+status). Lifespan startup runs first. Prints one JSON object: requests/second per endpoint, or
+with ``--profile N`` the cProfile call count per request over N requests (deterministic).
+Run by bench/run.py in a fresh process pinned to one core, repetitions interleaved.
 """
+
+from __future__ import annotations
 
 import argparse
 import asyncio
-import importlib
+import cProfile
 import json
+import pstats
 import time
-from typing import Annotated, Any
+from typing import Any
+
+from bench._asgi import ASGIApp, Lifespan, Req, load_app, make_receive
+from bench._spec import BENCH_REQUESTS, CASES, FRAMEWORKS
+
+WARMUP = 300
+BATCH = 100
 
 
-def build_app(fw: Any, sync_deps: bool) -> Any:
-    app = fw.FastAPI()
-    users = {"tok-alice": {"name": "alice", "role": "admin"}}
-
-    def get_token(x_token: Annotated[str, fw.Header()]) -> str:
-        return x_token
-
-    def get_user(token: Annotated[str, fw.Depends(get_token)]) -> dict[str, str]:
-        user = users.get(token)
-        if user is None:
-            raise fw.HTTPException(status_code=401, detail="Unknown token")
-        return user
-
-    def require_admin(user: Annotated[dict[str, str], fw.Depends(get_user)]) -> dict[str, str]:
-        if user["role"] != "admin":
-            raise fw.HTTPException(status_code=403, detail="Forbidden")
-        return user
-
-    if not sync_deps:  # the same chain as `async def` (no threadpool hop per dependency)
-        get_token = _as_async(get_token)
-        get_user = _as_async(get_user, {"token": Annotated[str, fw.Depends(get_token)]})
-        require_admin = _as_async(
-            require_admin, {"user": Annotated[dict[str, str], fw.Depends(get_user)]}
-        )
-
-    @app.get("/items/{item_id}")
-    async def read_item(
-        item_id: int,
-        user: Annotated[dict[str, str], fw.Depends(require_admin)],
-        q: str | None = None,
-        limit: Annotated[int, fw.Query(ge=1, le=100)] = 10,
-    ) -> dict[str, Any]:
-        return {"item_id": item_id, "q": q, "limit": limit, "owner": user["name"]}
-
-    return app
+async def _noop_send(message: dict[str, Any]) -> None:
+    return None
 
 
-def _as_async(func: Any, annotations: dict[str, Any] | None = None) -> Any:
-    async def wrapper(**kwargs: Any) -> Any:
-        return func(**kwargs)
-
-    import inspect
-
-    sig = inspect.signature(func)
-    params = [
-        p.replace(annotation=(annotations or {}).get(p.name, p.annotation))
-        for p in sig.parameters.values()
-    ]
-    wrapper.__signature__ = sig.replace(parameters=params)  # type: ignore[attr-defined]
-    wrapper.__name__ = func.__name__
-    return wrapper
-
-
-async def run(app: Any, seconds: float) -> tuple[int, float]:
-    scope = {
-        "type": "http",
-        "asgi": {"version": "3.0"},
-        "http_version": "1.1",
-        "method": "GET",
-        "scheme": "http",
-        "path": "/items/42",
-        "raw_path": b"/items/42",
-        "root_path": "",
-        "query_string": b"q=hello&limit=5",
-        "headers": [(b"host", b"bench"), (b"x-token", b"tok-alice")],
-        "client": ("127.0.0.1", 1234),
-        "server": ("bench", 80),
-    }
-    body = {"type": "http.request", "body": b"", "more_body": False}
-
-    async def receive() -> dict[str, Any]:
-        return body
-
-    status: list[int] = []
+async def _warm(app: ASGIApp, req: Req, expected: int) -> None:
+    statuses: list[int] = []
 
     async def send(message: dict[str, Any]) -> None:
         if message["type"] == "http.response.start":
-            status.append(message["status"])
+            statuses.append(message["status"])
 
-    for _ in range(200):  # warm up (and build lazily-built parts)
+    scope, receive = req.scope(), make_receive(req.body)
+    for _ in range(WARMUP):
         await app(dict(scope), receive, send)
-    assert status[-1] == 200, status[-1]
+    if set(statuses) != {expected}:
+        raise SystemExit(f"{req.method} {req.target}: statuses {set(statuses)} != {expected}")
+
+
+async def _time(app: ASGIApp, req: Req, seconds: float) -> dict[str, float]:
+    scope, receive, send = req.scope(), make_receive(req.body), _noop_send
     count = 0
-    start = time.perf_counter()
+    clock = time.perf_counter
+    start = clock()
     deadline = start + seconds
-    while time.perf_counter() < deadline:
-        for _ in range(100):
+    while clock() < deadline:
+        for _ in range(BATCH):
             await app(dict(scope), receive, send)
-        count += 100
-    return count, time.perf_counter() - start
+        count += BATCH
+    elapsed = clock() - start
+    return {"rps": count / elapsed, "requests": count, "seconds": elapsed}
+
+
+async def _profile(app: ASGIApp, req: Req, requests: int) -> dict[str, float]:
+    scope, receive, send = req.scope(), make_receive(req.body), _noop_send
+    profiler = cProfile.Profile()
+    profiler.enable()
+    for _ in range(requests):
+        await app(dict(scope), receive, send)
+    profiler.disable()
+    total = pstats.Stats(profiler).total_calls  # type: ignore[attr-defined]
+    return {"calls_per_request": total / requests, "requests": requests}
+
+
+async def measure(framework: str, endpoints: list[str], seconds: float, profile: int) -> dict:
+    """Measure ``endpoints`` of ``framework`` in this process."""
+    app = load_app(FRAMEWORKS[framework].module)
+    lifespan = Lifespan(app)
+    await lifespan.start()
+    results: dict[str, dict[str, float]] = {}
+    for endpoint in endpoints:
+        req = BENCH_REQUESTS[endpoint]
+        await _warm(app, req, CASES[endpoint][0].status)
+        if profile:
+            results[endpoint] = await _profile(app, req, profile)
+        else:
+            results[endpoint] = await _time(app, req, seconds)
+    await lifespan.stop()
+    return results
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("framework", choices=["hasten", "fastapi"])
-    parser.add_argument("--seconds", type=float, default=3.0)
-    parser.add_argument("--sync-deps", action="store_true", help="dependencies as plain def")
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("framework", choices=sorted(FRAMEWORKS))
+    parser.add_argument("--endpoints", default="")
+    parser.add_argument("--seconds", type=float, default=2.0)
+    parser.add_argument("--profile", type=int, default=0, metavar="N")
     args = parser.parse_args()
-    fw = importlib.import_module(args.framework)
-    app = build_app(fw, args.sync_deps)
-    count, elapsed = asyncio.run(run(app, args.seconds))
-    print(
-        json.dumps(
-            {
-                "framework": args.framework,
-                "version": getattr(fw, "__version__", "?"),
-                "endpoint": "GET /items/{item_id}?q&limit + 3-level deps",
-                "deps": "sync" if args.sync_deps else "async",
-                "rps": round(count / elapsed),
-                "requests": count,
-            }
-        )
-    )
+    supported = FRAMEWORKS[args.framework].endpoints
+    wanted = args.endpoints.split(",") if args.endpoints else list(supported)
+    endpoints = [e for e in wanted if e in supported]
+    results = asyncio.run(measure(args.framework, endpoints, args.seconds, args.profile))
+    print(json.dumps({"framework": args.framework, "results": results}))
 
 
 if __name__ == "__main__":
