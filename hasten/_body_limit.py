@@ -146,8 +146,13 @@ class BodyLimit:
         assert limit is not None
         counter = scope[_RESPONDER_KEY] = _Counter(scope, receive, send, limit)
         scope[MAX_BODY_SIZE_SCOPE_KEY] = limit
+        # Only a declared length needs the response watched (an app that answers without
+        # reading a body declared too large gets a 413 instead); other requests keep ``send``.
+        watched = counter.declared is not None
         try:
-            await self.app(scope, counter.receive_limited, counter.send_watched)
+            await self.app(
+                scope, counter.receive_limited, counter.send_watched if watched else send
+            )
         except BaseException as exc:
             signal = limit_error(exc)  # also unwraps a task group's
             if signal is None:
@@ -155,7 +160,12 @@ class BodyLimit:
             if not isinstance(signal, _SENT) and not counter.answered:  # answer it, unless done
                 if counter.started:
                     _reraise(signal, exc)
-                await _plain_413(scope, receive, send)
+                try:
+                    await _plain_413(scope, receive, send)
+                except (RuntimeError, AssertionError):
+                    # Unwatched, the response had started: the server (RuntimeError) or
+                    # Starlette's TestClient (AssertionError) refused a second start.
+                    _reraise(signal, exc)
         finally:
             del scope[_RESPONDER_KEY]
             scope.pop(MAX_BODY_SIZE_SCOPE_KEY, None)

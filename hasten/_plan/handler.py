@@ -284,7 +284,6 @@ def request_app(plan: RoutePlan, route: Any) -> Any:
     """The ASGI app of one HTTP route (``route`` gives the ``dependency_overrides`` provider)."""
 
     async def app(scope: Scope, receive: Receive, send: Send) -> None:
-        request = _Request(scope, receive, send)
         provider = route.dependency_overrides_provider
         if provider is None:
             provider = scope["app"] if "app" in scope else None
@@ -292,28 +291,33 @@ def request_app(plan: RoutePlan, route: Any) -> Any:
             overrides = provider.dependency_overrides
         except AttributeError:
             overrides = None
-        if plan.needs_stack or overrides:
-            inner = _with_stacks(plan, request, overrides)
-            await wrap_app_handling_exceptions(inner, request)(scope, receive, send)
-            return
+        request = None
         try:
-            if plan.trivial:
-                response = await _run_trivial(plan, request)
+            if plan.trivial and not overrides:  # no parameters: no request object needed
+                response = await _run_trivial(plan, scope)
             else:
+                request = _Request(scope, receive, send)
+                if plan.needs_stack or overrides:
+                    inner = _with_stacks(plan, request, overrides)
+                    await wrap_app_handling_exceptions(inner, request)(scope, receive, send)
+                    return
                 body = Missing if plan.body_kind is None else await read_body(plan, request, None)
                 response = await run_plan(
                     plan, request, Context(request, body, overrides, plan.compiler)
                 )
         except Exception as exc:
+            if request is None:
+                request = _Request(scope, receive, send)
             response = await handled_response(request, exc)
         await send_response(response, scope, receive, send)
 
     return app
 
 
-async def _run_trivial(plan: RoutePlan, request: Request) -> Response:
+async def _run_trivial(plan: RoutePlan, scope: Scope) -> Response:
     """An endpoint without parameters or dependencies: call it and write its answer."""
     if _TELEMETRY.get() is not None:  # observed by telemetry: the full run, with its spans
+        request = _Request(scope)
         return await run_plan(plan, request, Context(request, Missing, None, plan.compiler))
     call: Any = plan.root.call
     raw = await call() if plan.is_async else await run_in_threadpool(call)
@@ -322,7 +326,7 @@ async def _run_trivial(plan: RoutePlan, request: Request) -> Response:
     try:
         return plan.writer(raw, plan.response_args)
     except ResponseValidationError as exc:  # say which request it was
-        where = endpoint_context(plan, request)
+        where = endpoint_context(plan, _Request(scope))
         exc.endpoint_ctx, exc.endpoint_path = where, where.get("path")
         raise
 
