@@ -80,7 +80,7 @@ class Node:
     __slots__ = (
         "dependant", "call", "name", "kind", "subs", "validators", "body", "specials",
         "cache_key", "use_cache", "scope", "concurrency", "needs_stack", "security_scopes",
-        "plain_async", "batchable", "leaf", "trivial",
+        "plain_async", "batchable", "leaf", "trivial", "chain",
     )  # fmt: skip
 
     def __init__(self, dependant: Dependant, embed: bool, is_form: bool) -> None:
@@ -101,6 +101,9 @@ class Node:
         self.plain_async = self.kind == ASYNC and self.concurrency is None
         self.leaf = not self.subs and self.body is None
         self.trivial = self.leaf and not self.validators and not self.specials
+        # Only sub-dependencies (no parameters, body or special values of its own).
+        self.chain = bool(self.subs) and not self.validators and self.body is None
+        self.chain = self.chain and not self.specials
         # A plain `def` dependency whose whole subtree is plain `def` too (no body, no yield,
         # no concurrency limit) is solved and called in one threadpool hop.
         self.batchable: bool = (
@@ -246,16 +249,33 @@ async def _solve_and_call(node: Node, ctx: Context) -> Any:
     """The value of one dependency (cached for the request); ``_FAILED`` on input errors."""
     if node.batchable and not ctx.overrides:
         return await run_in_threadpool(solve_sync, node, ctx)
-    seen = len(ctx.errors)
-    # A leaf (no sub-dependencies, no body) only validates: no coroutine needed for that.
-    kwargs = solve_sync_values(node, ctx) if node.leaf else await solve(node, ctx)
-    if len(ctx.errors) != seen:
+    errors = ctx.errors
+    seen = len(errors) if errors else 0
+    if node.leaf:  # no sub-dependencies, no body: it only validates, no coroutine needed
+        kwargs = solve_sync_values(node, ctx)
+    elif node.chain and not ctx.overrides:  # only sub-dependencies: solved right here
+        kwargs = {}
+        cache = ctx.cache
+        for sub in node.subs:
+            if sub.use_cache and sub.cache_key in cache:
+                value = cache[sub.cache_key]
+            else:
+                value = await _solve_and_call(sub, ctx)
+                if value is _FAILED:
+                    continue
+            if sub.name is not None:
+                kwargs[sub.name] = value
+    else:
+        kwargs = await solve(node, ctx)
+    if errors and len(errors) != seen:
         return _FAILED
     if node.plain_async:
         value = await node.call(**kwargs)  # type: ignore[misc]
     else:
         value = await run_dependency(node, kwargs, ctx)
-    ctx.cache.setdefault(node.cache_key, value)
+    cache = ctx.cache
+    if node.cache_key not in cache:  # the first value computed for a key is the one kept
+        cache[node.cache_key] = value
     return value
 
 

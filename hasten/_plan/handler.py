@@ -37,7 +37,7 @@ from ..telemetry._api import validation_failed
 from .body import SingleBody
 from .dependencies import Context, Node, solve, solve_sync_values
 from .respond import Writer
-from .validate import Missing
+from .validate import Missing, PlainQueryParams
 
 _NOT_AWAITED = (
     "Response not awaited. There's a high chance that the application code is raising an"
@@ -61,7 +61,9 @@ class _Request(Request):
             params = QueryParams(raw)
         else:
             text = raw.decode("latin-1")
-            params = QueryParams([item.partition("=")[::2] for item in text.split("&") if item])
+            params = PlainQueryParams(
+                [item.partition("=")[::2] for item in text.split("&") if item]
+            )
         self._query_params = params
         return params
 

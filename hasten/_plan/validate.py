@@ -10,6 +10,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from pydantic import TypeAdapter, ValidationError
+from starlette.datastructures import QueryParams
 from typing_extensions import TypedDict
 
 from .fields import ModelKey, ParamField, Undefined, model_keys
@@ -147,10 +148,18 @@ def take(
         values[field.name] = field.get_default()
 
 
+class PlainQueryParams(QueryParams):
+    """``QueryParams`` of already split ``(key, value)`` strings, built without re-checking."""
+
+    def __init__(self, pairs: list[tuple[str, str]]) -> None:
+        self._list = pairs
+        self._dict = dict(pairs)  # the last value of a repeated key, as Starlette's
+
+
 class ParamsValidator:
     """Validates the plain (non-model) parameters of one location of one dependant."""
 
-    __slots__ = ("location", "fields", "adapter", "multi", "prefix")
+    __slots__ = ("location", "fields", "adapter", "multi", "prefix", "steps")
 
     def __init__(self, location: str, fields: Sequence[ParamField]) -> None:
         self.location = location
@@ -158,24 +167,27 @@ class ParamsValidator:
         self.adapter = typed_dict_adapter(f"{location}_params", fields)
         self.multi = location in _MULTI_LOCATIONS
         self.prefix = (location,)
+        # Per field, fixed here: (field, name, its one request key or None, is a sequence).
+        self.steps = tuple(
+            (f, f.name, f.keys[0][1] if len(f.keys) == 1 else None, f.sequence) for f in fields
+        )
 
     def run(self, source: Any, values: dict[str, Any], errors: list[Any]) -> None:
         collected: tuple[dict[str, Any], dict[str, str], list[str]] = ({}, {}, [])
         data, multi = collected[0], self.multi
-        for field in self.fields:
-            keys = field.keys
-            if len(keys) > 1:
-                key = collected[1][field.name] = pick(source, keys)[1]
-            else:
-                key = keys[0][1]
-            if field.sequence:
+        # A plain dict answers ``get`` directly (no Mapping.get → __getitem__ chain).
+        lookup = source._dict if type(source) is PlainQueryParams else source
+        for field, name, key, sequence in self.steps:
+            if key is None:
+                key = collected[1][name] = pick(source, field.keys)[1]
+            if sequence:
                 take(field, fetch(source, key, True, multi), collected, values)
                 continue
-            value = source.get(key)  # the common case, inlined: one scalar value
+            value = lookup.get(key)  # the common case, inlined: one scalar value
             if value is None:
                 take(field, Missing, collected, values)
             else:
-                data[field.name] = value
+                data[name] = value
         validate_named(self.adapter, self.fields, collected, self.prefix, values, errors)
 
 
