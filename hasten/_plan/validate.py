@@ -191,6 +191,39 @@ class ParamsValidator:
         validate_named(self.adapter, self.fields, collected, self.prefix, values, errors)
 
 
+class RawHeadersValidator(ParamsValidator):
+    """Scalar header parameters read straight from the scope's raw headers.
+
+    For headers that each have one name and one value (no lists, no alternative aliases):
+    the first header of that name, decoded as Latin-1 — what ``Headers.get`` returns —
+    without building a ``Headers`` object. ``run`` takes the scope.
+    """
+
+    __slots__ = ("raw_steps",)
+
+    @staticmethod
+    def fits(fields: Sequence[ParamField]) -> bool:
+        """Whether every field is one scalar header under one name."""
+        return all(len(f.keys) == 1 and not f.sequence for f in fields)
+
+    def __init__(self, location: str, fields: Sequence[ParamField]) -> None:
+        super().__init__(location, fields)
+        self.raw_steps = tuple((f, f.name, f.keys[0][1].lower().encode("latin-1")) for f in fields)
+
+    def run(self, source: Any, values: dict[str, Any], errors: list[Any]) -> None:
+        raw = source["headers"]
+        collected: tuple[dict[str, Any], dict[str, str], list[str]] = ({}, {}, [])
+        data = collected[0]
+        for field, name, key in self.raw_steps:
+            for header, value in raw:
+                if header == key:
+                    data[name] = value.decode("latin-1")
+                    break
+            else:
+                take(field, Missing, collected, values)
+        validate_named(self.adapter, self.fields, collected, self.prefix, values, errors)
+
+
 class ModelParamValidator:
     """A Pydantic model declared as a group of query/header/cookie parameters."""
 
