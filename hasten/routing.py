@@ -8,11 +8,10 @@ cost of matching does not grow with the number of routes.
 from __future__ import annotations
 
 import inspect
-import os
 import warnings
 from collections.abc import Awaitable, Callable, Collection, Sequence
 from enum import Enum, IntEnum
-from typing import Any, Literal, TypeVar
+from typing import Any, TypeVar
 
 from starlette import routing
 from starlette._utils import get_route_path
@@ -31,14 +30,6 @@ from typing_extensions import Unpack
 from . import params
 from ._body_limit import check_max_body_size, first_limit, limit_body
 from ._form_limits import FormLimitsScope, combine, validate_form_limits
-from ._frontend import (
-    Fallback,
-    FrontendGroup,
-    join_paths,
-    normalize_path,
-    resolve_check_dir,
-    serve_low_priority,
-)
 from ._plan.analysis import get_dependant, typed_return_annotation
 from ._plan.build import (
     build_plan,
@@ -55,6 +46,7 @@ from ._routing import Matcher
 from ._routing.context import ORIGINAL_ATTR, RouteContext, iter_route_contexts
 from ._routing.include import Include, check_prefix, check_prefix_format
 from ._routing.lifespan import EventLifespan, as_lifespan, merge_lifespans
+from ._routing.low_priority import LowPriorityRoutes
 from ._routing.options import RouteOptions
 from .datastructures import Default, DefaultPlaceholder
 from .sse import _PING_INTERVAL as _PING_INTERVAL
@@ -273,7 +265,7 @@ class APIWebSocketRoute(routing.WebSocketRoute):
         return match, child_scope
 
 
-class APIRouter(routing.Router):
+class APIRouter(LowPriorityRoutes, routing.Router):
     """A group of path operations with shared prefix, tags, dependencies and responses."""
 
     def __init__(
@@ -335,7 +327,7 @@ class APIRouter(routing.Router):
         self._flattened = False
         # Low-priority routes (frontends): tried when no route matched (see _frontend.py).
         self._low_priority_routes: list[BaseRoute] = []
-        self._frontend_routes: FrontendGroup | None = None
+        self._frontend_routes = None
         self._routes_version = 0
         self._low_priority_cache: tuple[Any, list[Any]] | None = None
         self._included_by: list[APIRouter] = []  # routers to tell about routes added later
@@ -468,64 +460,6 @@ class APIRouter(routing.Router):
         if "app" in scope:
             raise StarletteHTTPException(status_code=404)
         await PlainTextResponse("Not Found", status_code=404)(scope, receive, send)
-
-    # --- low-priority routes: frontends -------------------------------------------------------
-
-    @property
-    def default(self) -> ASGIApp:
-        """The app for requests no route matched: low-priority routes first, if any."""
-        if self._low_priority_routes or self._inclusions:
-            return self._not_matched
-        return self._default
-
-    @default.setter
-    def default(self, app: ASGIApp) -> None:
-        self._default = app
-
-    async def _not_matched(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if not await serve_low_priority(self, scope, receive, send):
-            await self._default(scope, receive, send)
-
-    def _mark_routes_changed(self) -> None:
-        """Routes changed: routers including this one catch up on their next request."""
-        self._routes_version += 1
-        for parent in self._included_by:
-            parent._flattened = False
-            parent._mark_routes_changed()
-
-    def frontend(
-        self,
-        path: str,
-        *,
-        directory: str | os.PathLike[str],
-        fallback: Fallback = "auto",
-        check_dir: bool | Literal["auto"] = "auto",
-    ) -> None:
-        """Serve a built frontend (``directory``) under ``path``, after every other route.
-
-        Files are served with ``ETag``/``Last-Modified``; a directory serves its
-        ``index.html``. A path that is no file gets the ``fallback``: ``"404.html"`` (served
-        with status 404), ``"index.html"`` (the app shell, for requests that accept HTML),
-        ``"auto"`` (``404.html`` if the build has one, else ``index.html`` if it has one) or
-        ``None`` (a plain 404). The router's dependencies run before a file is served.
-        ``check_dir="auto"`` checks that the directory exists now, except in development
-        (``HASTEN_ENV``/``FASTAPI_ENV=development``), where it only warns.
-        """
-        checked = resolve_check_dir(directory, check_dir)
-        normalized = normalize_path(path)
-        if self._frontend_routes is None:
-            self._frontend_routes = FrontendGroup(
-                dependencies=self.dependencies,
-                dependency_overrides_provider=self.dependency_overrides_provider,
-            )
-            self._low_priority_routes.append(self._frontend_routes)
-        self._frontend_routes.add_frontend_route(
-            join_paths(self.prefix, normalized),
-            directory=directory,
-            fallback=fallback,
-            check_dir=checked,
-        )
-        self._mark_routes_changed()
 
     # --- declaring routes ---------------------------------------------------------------------
 
