@@ -327,16 +327,17 @@ def request_app(plan: RoutePlan, route: Any) -> Any:
             overrides = provider.dependency_overrides
         except AttributeError:
             overrides = None
-        request = None
+        if plan.needs_stack or overrides:
+            stacked = _Request(scope, receive, send)
+            inner = _with_stacks(plan, stacked, overrides)
+            await wrap_app_handling_exceptions(inner, stacked)(scope, receive, send)
+            return
+        request: Request | None = None
         try:
-            if plan.trivial and not overrides:  # no parameters: no request object needed
+            if plan.trivial:  # no parameters: no request object needed
                 response = await _run_trivial(plan, scope)
             else:
                 request = _Request(scope, receive, send)
-                if plan.needs_stack or overrides:
-                    inner = _with_stacks(plan, request, overrides)
-                    await wrap_app_handling_exceptions(inner, request)(scope, receive, send)
-                    return
                 body = Missing if plan.body_kind is None else await read_body(plan, request, None)
                 response = await run_plan(
                     plan, request, Context(request, body, overrides, plan.compiler)
