@@ -68,22 +68,25 @@ _NO_BODY = frozenset({204, 205, 304})
 _JSON_TYPE = (b"content-type", b"application/json")
 
 
+_EMPTY = frozenset(range(100, 200)) | _NO_BODY  # statuses that must not carry a body
+
+
 class JSONBytesResponse(Response):
-    """``application/json`` with a body that is already encoded; headers built directly."""
+    """``application/json`` with a body that is already encoded; headers built directly.
+
+    A status that must not carry a body gets an empty one (headers as Starlette builds them).
+    """
 
     media_type = "application/json"
 
     def __init__(self, body: bytes, status_code: int = 200, background: Any = None) -> None:
         self.status_code = status_code
         self.background = background
-        self.body = body
         if status_code < 200 or status_code in (204, 304):
             self.raw_headers = [_JSON_TYPE]
         else:
             self.raw_headers = [(b"content-length", str(len(body)).encode("latin-1")), _JSON_TYPE]
-
-
-_EMPTY = frozenset(range(100, 200)) | _NO_BODY  # statuses that must not carry a body
+        self.body = b"" if status_code in _EMPTY else body
 
 
 def make_writer(opts: ResponseOptions) -> Writer:
@@ -115,10 +118,7 @@ def _model_json_writer(opts: ResponseOptions, adapter: Any, kw: dict[str, Any]) 
             value = validate(raw, from_attributes=True)
         except ValidationError as exc:
             raise _response_error(opts, exc, raw) from None
-        response = JSONBytesResponse(to_json(value, **kw), **args)
-        if response.status_code in _EMPTY:
-            response.body = b""
-        return response
+        return JSONBytesResponse(to_json(value, **kw), **args)
 
     return write
 
@@ -186,10 +186,7 @@ def _plain_json_writer() -> Writer:
             body = _dumps(raw)
         except TypeError:
             body = _dumps(jsonable_encoder(raw))
-        response = JSONBytesResponse(body, **args)
-        if response.status_code in _EMPTY:
-            response.body = b""
-        return response
+        return JSONBytesResponse(body, **args)
 
     return write
 
