@@ -134,7 +134,9 @@ def _validation_type(type_annotation: Any, info: FieldInfo) -> Any:
     extra = list(info.metadata)
     if info.discriminator is not None:
         extra.append(FieldInfo(discriminator=info.discriminator))
-    return Annotated.__class_getitem__((type_annotation, *extra)) if extra else type_annotation  # type: ignore[attr-defined]
+    # Subscription, not Annotated.__class_getitem__ (gone in Python 3.13, where Annotated
+    # became a special form); a tuple subscript spells Annotated[type_annotation, *extra].
+    return Annotated[(type_annotation, *extra)] if extra else type_annotation
 
 
 def _default_marker(name: str, type_annotation: Any, value: Any, is_path: bool) -> FieldInfo:

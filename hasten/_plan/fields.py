@@ -110,7 +110,7 @@ def _with_union_normalizers(type_annotation: Any, annotation: Any) -> Any:
     wrapped = union_form_annotation(type_annotation)
     if annotation is type_annotation:
         return wrapped
-    return Annotated.__class_getitem__((wrapped, *get_args(annotation)[1:]))  # type: ignore[attr-defined]
+    return Annotated[(wrapped, *get_args(annotation)[1:])]  # subscription: works on 3.13 too
 
 
 def _is_json(annotation: Any) -> bool:
