@@ -1,17 +1,24 @@
 """The OpenAPI 3.1 document as Pydantic models.
 
-Class and field names follow the OpenAPI specification (and FastAPI's ``fastapi.openapi.models``),
-so code that builds or inspects documents with them keeps working. Python keywords and names
-starting with ``$`` are spelled with a trailing underscore or a plain word and carry the real key
-as their alias (``in_`` ↔ ``"in"``, ``schema_`` ↔ ``"schema"``, ``ref`` ↔ ``"$ref"``).
+Class and field names are the specification's own (and the ones ``fastapi.openapi.models``
+exports), so code that builds or inspects a document with these classes keeps working, and the
+order of the fields is the order of the keys in the dumped document. Where a key is a Python
+keyword or starts with ``$``, the attribute gets a trailing underscore or a plain word and the
+real key becomes its alias: ``in_`` is ``"in"``, ``schema_`` is ``"schema"``, ``ref`` is
+``"$ref"``.
 
-Every object except ``Reference`` and ``Discriminator`` accepts extra keys, for ``x-`` extensions.
+Everything but :class:`Reference` and :class:`Discriminator` keeps unknown keys, which is how
+``x-…`` specification extensions survive validation.
+
+The JSON Schema object is assembled from one class per vocabulary of JSON Schema 2020-12 (core,
+applicators, assertions, annotations) topped by OpenAPI's additions; the vocabulary classes are
+private steps of that assembly.
 """
 
 from __future__ import annotations
 
 from enum import Enum
-from typing import Annotated, Any, Literal, Union
+from typing import Annotated, Any, Literal, TypeAlias, TypeVar
 
 from pydantic import AnyUrl, BaseModel, ConfigDict, Field, GetJsonSchemaHandler
 from pydantic_core import core_schema
@@ -98,32 +105,47 @@ except ImportError:  # pragma: no cover - depends on the environment
             return {"type": "string", "format": "email"}
 
 
-class BaseModelWithConfig(BaseModel):
-    """Base of the document objects: unknown keys (``x-…`` extensions) are kept."""
+# Shorthands for the optional values that make up most of the specification. Each one is an
+# alias of the plain annotation (``_Text`` *is* ``str | None``), so the models validate and
+# describe themselves exactly as if it were written out.
+_T = TypeVar("_T")
+_Text: TypeAlias = str | None
+_Flag: TypeAlias = bool | None
+_Number: TypeAlias = float | None
+_Url: TypeAlias = AnyUrl | None
+_Size: TypeAlias = Annotated[int | None, Field(ge=0)]  # a length or count: never negative
+_Anything: TypeAlias = Any | None
+_Docs: TypeAlias = "ExternalDocumentation | None"
+_ServerList: TypeAlias = "list[Server] | None"
+_Requirements: TypeAlias = list[dict[str, list[str]]] | None  # security requirement objects
+_ByName: TypeAlias = dict[str, _T | "Reference"] | None  # a map whose values may be ``$ref``s
 
+
+# Base of the document objects: unknown keys (``x-…`` extensions) are kept.
+class BaseModelWithConfig(BaseModel):
     model_config = ConfigDict(extra="allow")
 
 
-# --- Info object --------------------------------------------------------------------------
+# --- Info, servers and small shared objects -----------------------------------------------
 
 
 class Contact(BaseModelWithConfig):
-    name: str | None = None
-    url: AnyUrl | None = None
+    name: _Text = None
+    url: _Url = None
     email: EmailStr | None = None
 
 
 class License(BaseModelWithConfig):
     name: str
-    identifier: str | None = None
-    url: AnyUrl | None = None
+    identifier: _Text = None
+    url: _Url = None
 
 
 class Info(BaseModelWithConfig):
     title: str
-    summary: str | None = None
-    description: str | None = None
-    termsOfService: str | None = None
+    summary: _Text = None
+    description: _Text = None
+    termsOfService: _Text = None
     contact: Contact | None = None
     license: License | None = None
     version: str
@@ -132,15 +154,16 @@ class Info(BaseModelWithConfig):
 class ServerVariable(BaseModelWithConfig):
     enum: Annotated[list[str] | None, Field(min_length=1)] = None
     default: str
-    description: str | None = None
+    description: _Text = None
 
 
 class Server(BaseModelWithConfig):
     url: AnyUrl | str
-    description: str | None = None
+    description: _Text = None
     variables: dict[str, ServerVariable] | None = None
 
 
+# ``{"$ref": "..."}``; closed to other keys.
 class Reference(BaseModel):
     ref: str = Field(alias="$ref")
 
@@ -151,117 +174,130 @@ class Discriminator(BaseModel):
 
 
 class XML(BaseModelWithConfig):
-    name: str | None = None
-    namespace: str | None = None
-    prefix: str | None = None
-    attribute: bool | None = None
-    wrapped: bool | None = None
+    name: _Text = None
+    namespace: _Text = None
+    prefix: _Text = None
+    attribute: _Flag = None
+    wrapped: _Flag = None
 
 
 class ExternalDocumentation(BaseModelWithConfig):
-    description: str | None = None
+    description: _Text = None
     url: AnyUrl
 
 
-# --- Schema object (JSON Schema 2020-12 + OpenAPI's additions) -----------------------------
+# --- The Schema object: JSON Schema 2020-12 plus OpenAPI's keywords -------------------------
 
-# The primitive types of JSON Schema 2020-12 ("validation" vocabulary, ``type`` keyword).
 SchemaType = Literal["array", "boolean", "integer", "null", "number", "object", "string"]
+"""The names JSON Schema's ``type`` keyword accepts."""
 
-_Sub = Union["Schema", bool]
-_OptSub = Union["Schema", bool, None]
+# A sub-schema is a schema object or a boolean (``true`` accepts anything, ``false`` nothing).
+_Sub: TypeAlias = "Schema | bool"
+_SubOrNone: TypeAlias = "Schema | bool | None"
+_SubList: TypeAlias = "list[Schema | bool] | None"
+_SubMap: TypeAlias = "dict[str, Schema | bool] | None"
 
 
-class Schema(BaseModelWithConfig):
-    """A JSON Schema; a sub-schema may also be ``true``/``false``."""
+# The ``$``-keywords that identify and link schemas.
+class _CoreVocabulary(BaseModelWithConfig):
+    schema_: _Text = Field(default=None, alias="$schema")
+    vocabulary: _Text = Field(default=None, alias="$vocabulary")
+    id: _Text = Field(default=None, alias="$id")
+    anchor: _Text = Field(default=None, alias="$anchor")
+    dynamicAnchor: _Text = Field(default=None, alias="$dynamicAnchor")
+    ref: _Text = Field(default=None, alias="$ref")
+    dynamicRef: _Text = Field(default=None, alias="$dynamicRef")
+    defs: _SubMap = Field(default=None, alias="$defs")
+    comment: _Text = Field(default=None, alias="$comment")
 
-    # core vocabulary
-    schema_: str | None = Field(default=None, alias="$schema")
-    vocabulary: str | None = Field(default=None, alias="$vocabulary")
-    id: str | None = Field(default=None, alias="$id")
-    anchor: str | None = Field(default=None, alias="$anchor")
-    dynamicAnchor: str | None = Field(default=None, alias="$dynamicAnchor")
-    ref: str | None = Field(default=None, alias="$ref")
-    dynamicRef: str | None = Field(default=None, alias="$dynamicRef")
-    defs: dict[str, _Sub] | None = Field(default=None, alias="$defs")
-    comment: str | None = Field(default=None, alias="$comment")
-    # applying sub-schemas
-    allOf: list[_Sub] | None = None
-    anyOf: list[_Sub] | None = None
-    oneOf: list[_Sub] | None = None
-    not_: _OptSub = Field(default=None, alias="not")
-    if_: _OptSub = Field(default=None, alias="if")
-    then: _OptSub = None
-    else_: _OptSub = Field(default=None, alias="else")
-    dependentSchemas: dict[str, _Sub] | None = None
-    prefixItems: list[_Sub] | None = None
-    items: _OptSub = None
-    contains: _OptSub = None
-    properties: dict[str, _Sub] | None = None
-    patternProperties: dict[str, _Sub] | None = None
-    additionalProperties: _OptSub = None
-    propertyNames: _OptSub = None
-    unevaluatedItems: _OptSub = None
-    unevaluatedProperties: _OptSub = None
-    # structural validation
+
+# Keywords that apply sub-schemas: combinators, conditionals, items and properties.
+class _ApplicatorVocabulary(_CoreVocabulary):
+    allOf: _SubList = None
+    anyOf: _SubList = None
+    oneOf: _SubList = None
+    not_: _SubOrNone = Field(default=None, alias="not")
+    if_: _SubOrNone = Field(default=None, alias="if")
+    then: _SubOrNone = None
+    else_: _SubOrNone = Field(default=None, alias="else")
+    dependentSchemas: _SubMap = None
+    prefixItems: _SubList = None
+    items: _SubOrNone = None
+    contains: _SubOrNone = None
+    properties: _SubMap = None
+    patternProperties: _SubMap = None
+    additionalProperties: _SubOrNone = None
+    propertyNames: _SubOrNone = None
+    unevaluatedItems: _SubOrNone = None
+    unevaluatedProperties: _SubOrNone = None
+
+
+# Structural validation: type, enumerations, numeric bounds, lengths and counts.
+class _AssertionVocabulary(_ApplicatorVocabulary):
     type: SchemaType | list[SchemaType] | None = None
     enum: list[Any] | None = None
-    const: Any | None = None
-    multipleOf: float | None = Field(default=None, gt=0)
-    maximum: float | None = None
-    exclusiveMaximum: float | None = None
-    minimum: float | None = None
-    exclusiveMinimum: float | None = None
-    maxLength: int | None = Field(default=None, ge=0)
-    minLength: int | None = Field(default=None, ge=0)
-    pattern: str | None = None
-    maxItems: int | None = Field(default=None, ge=0)
-    minItems: int | None = Field(default=None, ge=0)
-    uniqueItems: bool | None = None
-    maxContains: int | None = Field(default=None, ge=0)
-    minContains: int | None = Field(default=None, ge=0)
-    maxProperties: int | None = Field(default=None, ge=0)
-    minProperties: int | None = Field(default=None, ge=0)
+    const: _Anything = None
+    multipleOf: Annotated[float | None, Field(gt=0)] = None
+    maximum: _Number = None
+    exclusiveMaximum: _Number = None
+    minimum: _Number = None
+    exclusiveMinimum: _Number = None
+    maxLength: _Size = None
+    minLength: _Size = None
+    pattern: _Text = None
+    maxItems: _Size = None
+    minItems: _Size = None
+    uniqueItems: _Flag = None
+    maxContains: _Size = None
+    minContains: _Size = None
+    maxProperties: _Size = None
+    minProperties: _Size = None
     required: list[str] | None = None
     dependentRequired: dict[str, set[str]] | None = None
-    # semantic content ("format") and string-encoded content
-    format: str | None = None
-    contentEncoding: str | None = None
-    contentMediaType: str | None = None
-    contentSchema: _OptSub = None
-    # meta-data annotations
-    title: str | None = None
-    description: str | None = None
-    default: Any | None = None
-    deprecated: bool | None = None
-    readOnly: bool | None = None
-    writeOnly: bool | None = None
+
+
+# ``format``, string-encoded content and the descriptive meta-data keywords.
+class _AnnotationVocabulary(_AssertionVocabulary):
+    format: _Text = None
+    contentEncoding: _Text = None
+    contentMediaType: _Text = None
+    contentSchema: _SubOrNone = None
+    title: _Text = None
+    description: _Text = None
+    default: _Anything = None
+    deprecated: _Flag = None
+    readOnly: _Flag = None
+    writeOnly: _Flag = None
     examples: list[Any] | None = None
-    # OpenAPI's own keywords
+
+
+# A JSON Schema 2020-12 object with OpenAPI's keywords; sub-schemas may be booleans.
+class Schema(_AnnotationVocabulary):
     discriminator: Discriminator | None = None
     xml: XML | None = None
-    externalDocs: ExternalDocumentation | None = None
+    externalDocs: _Docs = None
     example: Annotated[
-        Any | None,
+        _Anything,
         typing_deprecated("OpenAPI 3.1 still accepts `example`, but prefer `examples`."),
     ] = None
 
 
-SchemaOrBool = Schema | bool
+SchemaOrBool: TypeAlias = Schema | bool
 
 
 class Example(TypedDict, total=False):
-    summary: str | None
-    description: str | None
-    value: Any | None
-    externalValue: AnyUrl | None
+    summary: _Text
+    description: _Text
+    value: _Anything
+    externalValue: _Url
 
     __pydantic_config__ = {"extra": "allow"}  # type: ignore[misc]
 
 
-# --- Parameters, bodies, responses ---------------------------------------------------------
+# --- Parameters, bodies and responses -----------------------------------------------------
 
 
+# Where a parameter is read from (the ``in`` key).
 class ParameterInType(Enum):
     query = "query"
     header = "header"
@@ -269,31 +305,39 @@ class ParameterInType(Enum):
     cookie = "cookie"
 
 
+# Where an API key is sent (a parameter location, without ``path``).
+class APIKeyIn(Enum):
+    query = "query"
+    header = "header"
+    cookie = "cookie"
+
+
 class Encoding(BaseModelWithConfig):
-    contentType: str | None = None
-    headers: dict[str, Header | Reference] | None = None
-    style: str | None = None
-    explode: bool | None = None
-    allowReserved: bool | None = None
+    contentType: _Text = None
+    headers: _ByName[Header] = None
+    style: _Text = None
+    explode: _Flag = None
+    allowReserved: _Flag = None
 
 
 class MediaType(BaseModelWithConfig):
     schema_: Schema | Reference | None = Field(default=None, alias="schema")
-    example: Any | None = None
-    examples: dict[str, Example | Reference] | None = None
+    example: _Anything = None
+    examples: _ByName[Example] = None
     encoding: dict[str, Encoding] | None = None
 
 
+# What parameters and headers share: the ``schema`` form and the ``content`` form.
 class ParameterBase(BaseModelWithConfig):
-    description: str | None = None
-    required: bool | None = None
-    deprecated: bool | None = None
-    style: str | None = None
-    explode: bool | None = None
-    allowReserved: bool | None = None
+    description: _Text = None
+    required: _Flag = None
+    deprecated: _Flag = None
+    style: _Text = None
+    explode: _Flag = None
+    allowReserved: _Flag = None
     schema_: Schema | Reference | None = Field(default=None, alias="schema")
-    example: Any | None = None
-    examples: dict[str, Example | Reference] | None = None
+    example: _Anything = None
+    examples: _ByName[Example] = None
     content: dict[str, MediaType] | None = None
 
 
@@ -302,67 +346,112 @@ class Parameter(ParameterBase):
     in_: ParameterInType = Field(alias="in")
 
 
+# A response or encoding header: a parameter without ``name`` and ``in``.
 class Header(ParameterBase):
     pass
 
 
 class RequestBody(BaseModelWithConfig):
-    description: str | None = None
+    description: _Text = None
     content: dict[str, MediaType]
-    required: bool | None = None
+    required: _Flag = None
 
 
 class Link(BaseModelWithConfig):
-    operationRef: str | None = None
-    operationId: str | None = None
+    operationRef: _Text = None
+    operationId: _Text = None
     parameters: dict[str, Any | str] | None = None
     requestBody: Any | str | None = None
-    description: str | None = None
+    description: _Text = None
     server: Server | None = None
 
 
 class Response(BaseModelWithConfig):
     description: str
-    headers: dict[str, Header | Reference] | None = None
+    headers: _ByName[Header] = None
     content: dict[str, MediaType] | None = None
-    links: dict[str, Link | Reference] | None = None
+    links: _ByName[Link] = None
 
 
 class Operation(BaseModelWithConfig):
     tags: list[str] | None = None
-    summary: str | None = None
-    description: str | None = None
-    externalDocs: ExternalDocumentation | None = None
-    operationId: str | None = None
+    summary: _Text = None
+    description: _Text = None
+    externalDocs: _Docs = None
+    operationId: _Text = None
     parameters: list[Parameter | Reference] | None = None
     requestBody: RequestBody | Reference | None = None
     # values may be specification extensions, hence ``Any``
     responses: dict[str, Response | Any] | None = None
-    callbacks: dict[str, dict[str, PathItem] | Reference] | None = None
-    deprecated: bool | None = None
-    security: list[dict[str, list[str]]] | None = None
-    servers: list[Server] | None = None
+    callbacks: _ByName[dict[str, PathItem]] = None
+    deprecated: _Flag = None
+    security: _Requirements = None
+    servers: _ServerList = None
 
 
+_Op: TypeAlias = "Operation | None"
+
+
+# The operations of one path, one attribute per HTTP method.
 class PathItem(BaseModelWithConfig):
-    ref: str | None = Field(default=None, alias="$ref")
-    summary: str | None = None
-    description: str | None = None
-    get: Operation | None = None
-    put: Operation | None = None
-    post: Operation | None = None
-    delete: Operation | None = None
-    options: Operation | None = None
-    head: Operation | None = None
-    patch: Operation | None = None
-    trace: Operation | None = None
-    servers: list[Server] | None = None
+    ref: _Text = Field(default=None, alias="$ref")
+    summary: _Text = None
+    description: _Text = None
+    get: _Op = None
+    put: _Op = None
+    post: _Op = None
+    delete: _Op = None
+    options: _Op = None
+    head: _Op = None
+    patch: _Op = None
+    trace: _Op = None
+    servers: _ServerList = None
     parameters: list[Parameter | Reference] | None = None
+
+
+# --- The document --------------------------------------------------------------------------
+
+
+# Reusable objects, each kind in its own map by name.
+class Components(BaseModelWithConfig):
+    schemas: _ByName[Schema] = None
+    responses: _ByName[Response] = None
+    parameters: _ByName[Parameter] = None
+    examples: _ByName[Example] = None
+    requestBodies: _ByName[RequestBody] = None
+    headers: _ByName[Header] = None
+    securitySchemes: _ByName[SecurityScheme] = None
+    links: _ByName[Link] = None
+    # values may be specification extensions, hence ``Any``
+    callbacks: dict[str, dict[str, PathItem] | Reference | Any] | None = None
+    pathItems: _ByName[PathItem] = None
+
+
+class Tag(BaseModelWithConfig):
+    name: str
+    description: _Text = None
+    externalDocs: _Docs = None
+
+
+# The root of the document; ``app.openapi()`` validates its output through this model.
+class OpenAPI(BaseModelWithConfig):
+    openapi: str
+    info: Info
+    jsonSchemaDialect: _Text = None
+    servers: _ServerList = None
+    # values may be specification extensions, hence ``Any``
+    paths: dict[str, PathItem | Any] | None = None
+    webhooks: _ByName[PathItem] = None
+    components: Components | None = None
+    security: _Requirements = None
+    tags: list[Tag] | None = None
+    externalDocs: _Docs = None
 
 
 # --- Security schemes ----------------------------------------------------------------------
 
 
+# The ``type`` of a security scheme.
 class SecuritySchemeType(Enum):
     apiKey = "apiKey"
     http = "http"
@@ -370,21 +459,10 @@ class SecuritySchemeType(Enum):
     openIdConnect = "openIdConnect"
 
 
+# A security scheme; each subclass fixes the default of ``type``.
 class SecurityBase(BaseModelWithConfig):
     type_: SecuritySchemeType = Field(alias="type")
-    description: str | None = None
-
-
-class APIKeyIn(Enum):
-    query = "query"
-    header = "header"
-    cookie = "cookie"
-
-
-class APIKey(SecurityBase):
-    type_: SecuritySchemeType = Field(default=SecuritySchemeType.apiKey, alias="type")
-    in_: APIKeyIn = Field(alias="in")
-    name: str
+    description: _Text = None
 
 
 class HTTPBase(SecurityBase):
@@ -394,29 +472,57 @@ class HTTPBase(SecurityBase):
 
 class HTTPBearer(HTTPBase):
     scheme: Literal["bearer"] = "bearer"
-    bearerFormat: str | None = None
+    bearerFormat: _Text = None
 
 
+class OpenIdConnect(SecurityBase):
+    type_: SecuritySchemeType = Field(default=SecuritySchemeType.openIdConnect, alias="type")
+    openIdConnectUrl: str
+
+
+class OAuth2(SecurityBase):
+    type_: SecuritySchemeType = Field(default=SecuritySchemeType.oauth2, alias="type")
+    flows: OAuthFlows
+
+
+class APIKey(SecurityBase):
+    type_: SecuritySchemeType = Field(default=SecuritySchemeType.apiKey, alias="type")
+    in_: APIKeyIn = Field(alias="in")
+    name: str
+
+
+# What every OAuth2 flow has. The flows differ in the endpoints of the authorization server they
+# use, so they are grouped by that: the authorization endpoint (implicit, authorization code)
+# and the token endpoint alone (password, client credentials).
 class OAuthFlow(BaseModelWithConfig):
-    refreshUrl: str | None = None
+    refreshUrl: _Text = None
     scopes: dict[str, str] = {}
 
 
-class OAuthFlowImplicit(OAuthFlow):
+class _AuthorizationEndpointFlow(OAuthFlow):
     authorizationUrl: str
 
 
-class OAuthFlowPassword(OAuthFlow):
+class OAuthFlowImplicit(_AuthorizationEndpointFlow):
+    """The browser gets the token straight from the authorization endpoint."""
+
+
+class OAuthFlowAuthorizationCode(_AuthorizationEndpointFlow):
+    """A code from the authorization endpoint is traded for a token."""
+
     tokenUrl: str
 
 
-class OAuthFlowClientCredentials(OAuthFlow):
+class _TokenEndpointFlow(OAuthFlow):
     tokenUrl: str
 
 
-class OAuthFlowAuthorizationCode(OAuthFlow):
-    authorizationUrl: str
-    tokenUrl: str
+class OAuthFlowPassword(_TokenEndpointFlow):
+    """The client trades a username and password for a token."""
+
+
+class OAuthFlowClientCredentials(_TokenEndpointFlow):
+    """The client trades its own credentials for a token."""
 
 
 class OAuthFlows(BaseModelWithConfig):
@@ -426,56 +532,11 @@ class OAuthFlows(BaseModelWithConfig):
     authorizationCode: OAuthFlowAuthorizationCode | None = None
 
 
-class OAuth2(SecurityBase):
-    type_: SecuritySchemeType = Field(default=SecuritySchemeType.oauth2, alias="type")
-    flows: OAuthFlows
+SecurityScheme: TypeAlias = APIKey | HTTPBase | OAuth2 | OpenIdConnect | HTTPBearer
 
 
-class OpenIdConnect(SecurityBase):
-    type_: SecuritySchemeType = Field(default=SecuritySchemeType.openIdConnect, alias="type")
-    openIdConnectUrl: str
-
-
-SecurityScheme = APIKey | HTTPBase | OAuth2 | OpenIdConnect | HTTPBearer
-
-
-# --- The document --------------------------------------------------------------------------
-
-
-class Components(BaseModelWithConfig):
-    schemas: dict[str, Schema | Reference] | None = None
-    responses: dict[str, Response | Reference] | None = None
-    parameters: dict[str, Parameter | Reference] | None = None
-    examples: dict[str, Example | Reference] | None = None
-    requestBodies: dict[str, RequestBody | Reference] | None = None
-    headers: dict[str, Header | Reference] | None = None
-    securitySchemes: dict[str, SecurityScheme | Reference] | None = None
-    links: dict[str, Link | Reference] | None = None
-    # values may be specification extensions, hence ``Any``
-    callbacks: dict[str, dict[str, PathItem] | Reference | Any] | None = None
-    pathItems: dict[str, PathItem | Reference] | None = None
-
-
-class Tag(BaseModelWithConfig):
-    name: str
-    description: str | None = None
-    externalDocs: ExternalDocumentation | None = None
-
-
-class OpenAPI(BaseModelWithConfig):
-    openapi: str
-    info: Info
-    jsonSchemaDialect: str | None = None
-    servers: list[Server] | None = None
-    # values may be specification extensions, hence ``Any``
-    paths: dict[str, PathItem | Any] | None = None
-    webhooks: dict[str, PathItem | Reference] | None = None
-    components: Components | None = None
-    security: list[dict[str, list[str]]] | None = None
-    tags: list[Tag] | None = None
-    externalDocs: ExternalDocumentation | None = None
-
-
-for _model in (Schema, Encoding, MediaType, Operation, PathItem, Components, OpenAPI):
+# The forward references (``Schema`` inside its own vocabularies, ``Header`` in ``Encoding``,
+# ``PathItem`` in callbacks, ``OAuthFlows`` in ``OAuth2``) can only be resolved now that every class exists.
+for _model in (Schema, Encoding, MediaType, Operation, PathItem, OAuth2, Components, OpenAPI):
     _model.model_rebuild()
 del _model
