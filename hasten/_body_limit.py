@@ -16,7 +16,6 @@ the client sees ``{"detail": "Content Too Large"}``.
 
 from __future__ import annotations
 
-import sys
 from functools import partial
 from typing import Any, NoReturn
 
@@ -27,11 +26,8 @@ from starlette.exceptions import HTTPException
 from starlette.middleware import body_limit as _starlette_limit
 from starlette.middleware.body_limit import MAX_BODY_SIZE_SCOPE_KEY
 from starlette.requests import Request
-from starlette.responses import PlainTextResponse
+from starlette.responses import JSONResponse, PlainTextResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
-
-if sys.version_info < (3, 11):  # pragma: no cover
-    from exceptiongroup import BaseExceptionGroup  # type: ignore[import-not-found,unused-ignore]
 
 __all__ = [
     "MAX_BODY_SIZE_SCOPE_KEY",
@@ -144,7 +140,7 @@ class BodyLimit:
             await self._nested(scope, receive, send)
             return
         assert limit is not None
-        counter = scope[_RESPONDER_KEY] = _Counter(scope, receive, send, limit)
+        counter = scope[_RESPONDER_KEY] = _Counter(scope, receive, send, limit, self.handler)
         scope[MAX_BODY_SIZE_SCOPE_KEY] = limit
         # Only a declared length needs the response watched (an app that answers without
         # reading a body declared too large gets a 413 instead); other requests keep ``send``.
@@ -161,7 +157,7 @@ class BodyLimit:
                 if counter.started:
                     _reraise(signal, exc)
                 try:
-                    await _plain_413(scope, receive, send)
+                    await _answer_413(scope, receive, send, self.handler)
                 except (RuntimeError, AssertionError):
                     # Unwatched, the response had started: the server (RuntimeError) or
                     # Starlette's TestClient (AssertionError) refused a second start.
@@ -213,10 +209,14 @@ class _Counter:
     """One request's byte counter (the "responder" of Starlette's limiter protocol)."""
 
     __slots__ = (
-        "scope", "receive", "send", "max_body_size", "total_size", "declared", "started", "answered"
+        "scope", "receive", "send", "max_body_size", "total_size", "declared", "started",
+        "answered", "handler",
     )  # fmt: skip
 
-    def __init__(self, scope: Scope, receive: Receive, send: Send, max_body_size: int) -> None:
+    def __init__(
+        self, scope: Scope, receive: Receive, send: Send, max_body_size: int, handler: Any
+    ) -> None:
+        self.handler = handler
         self.scope = scope
         self.receive = receive
         self.send = send
@@ -249,16 +249,36 @@ class _Counter:
             self.started = True
             declared = self.declared
             if declared is not None and declared > self.max_body_size:
+                if message["status"] == 413 and _json_errors(self.scope):
+                    await self.send(message)  # the app's own 413, in its error shape
+                    return
                 # The app answered without reading a body declared too large: answer 413.
                 self.answered = True
                 with anyio.CancelScope(shield=True):  # finish it even if a task group cancels
-                    await _plain_413(self.scope, self.receive, self.send)
+                    await _answer_413(self.scope, self.receive, self.send, self.handler)
                 raise _response_sent()
         await self.send(message)
 
 
-async def _plain_413(scope: Scope, receive: Receive, send: Send) -> None:
-    await PlainTextResponse("Content Too Large", status_code=413)(scope, receive, send)
+def _json_errors(scope: Scope) -> bool:
+    """Whether the app answers limit errors in its error shape (``Hasten``), not Starlette's."""
+    return bool(getattr(scope.get("app"), "json_body_limit_errors", False))
+
+
+async def _answer_413(scope: Scope, receive: Receive, send: Send, handler: Any) -> None:
+    """The 413 for a body over the limit.
+
+    ``FastAPI`` answers Starlette's plain-text 413, as FastAPI does; ``Hasten`` answers in
+    the app's error shape: its ``HTTPException`` handler's response, else FastAPI's JSON.
+    """
+    response: Any
+    if not _json_errors(scope):
+        response = PlainTextResponse("Content Too Large", status_code=413)
+    elif handler is None:
+        response = JSONResponse({"detail": "Content Too Large"}, status_code=413)
+    else:
+        response = await handler(Request(scope, receive), _too_large())
+    await response(scope, receive, send)
 
 
 def limit_body(app: ASGIApp, max_body_size: int | None) -> ASGIApp:

@@ -27,6 +27,7 @@ from . import routing
 from ._body_limit import app_body_limit, check_max_body_size
 from ._form_limits import validate_form_limits
 from ._frontend import resolve_check_dir
+from ._plan.build import refresh_writers
 from ._plan.errors import ExceptionLayer
 from ._routing.options import RouteOptions
 from .datastructures import Default, DefaultPlaceholder
@@ -72,6 +73,8 @@ class Hasten(Starlette):
     """
 
     default_max_body_size: ClassVar[int | None] = 16 * 1024 * 1024
+    #: A body over the limit is answered in the app's error shape (JSON), not Starlette's text.
+    json_body_limit_errors: ClassVar[bool] = True
     default_docs_assets: ClassVar[DocsAssets] = "bundled"
     openapi_at_startup: ClassVar[bool] = True
 
@@ -206,6 +209,7 @@ class Hasten(Starlette):
 
     def build_middleware_stack(self) -> ASGIApp:
         """ServerError → user middleware → exception handlers → router, composed once."""
+        refresh_writers(self.router.routes)
         error_handler = None
         handlers: dict[Any, Callable[..., Any]] = {}
         for key, value in self.exception_handlers.items():
@@ -573,5 +577,6 @@ class FastAPI(Hasten):
     """
 
     default_max_body_size: ClassVar[int | None] = None
+    json_body_limit_errors: ClassVar[bool] = False
     default_docs_assets: ClassVar[DocsAssets] = "cdn"
     openapi_at_startup: ClassVar[bool] = False

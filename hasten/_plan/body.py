@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping, Sequence
 from typing import Annotated, Any, Union, get_args, get_origin
 
@@ -21,21 +22,41 @@ from .validate import (
 )
 
 
+class RawJSON:
+    """A JSON body not parsed yet: its schema lets it be validated from the bytes."""
+
+    __slots__ = ("raw",)
+
+    def __init__(self, raw: bytes) -> None:
+        self.raw = raw
+
+
 class Prevalidated:
-    """A JSON body that :meth:`SingleBody.from_json` already validated."""
+    """A JSON body that :meth:`SingleBody.from_json` already validated (and its bytes)."""
 
-    __slots__ = ("value",)
+    __slots__ = ("value", "raw")
 
-    def __init__(self, value: Any) -> None:
+    def __init__(self, value: Any, raw: bytes) -> None:
         self.value = value
+        self.raw = raw
+
+    def parsed(self) -> Any:
+        """The body as FastAPI keeps it (parsed JSON): for errors that report the body."""
+        return json.loads(self.raw)
 
 
 def json_mode_safe(schema: Any) -> bool:
-    """Whether validating JSON text gives what validating the parsed JSON gives, for valid input.
+    """Whether validating the JSON text is provably the same as validating the parsed JSON.
 
-    Not when the core schema has a union (smart mode ranks members by JSON types: a string
-    is an exact datetime in JSON mode, not in Python mode), strict parts (strict JSON mode
-    accepts strings for dates and UUIDs) or decimals (JSON mode keeps the number's digits).
+    Only then may a JSON body skip Python's parser (:meth:`SingleBody.from_json`). The core
+    schema is checked against an allow-list: plain containers, models, typed dicts and
+    dataclasses without hooks, and scalar types whose JSON-mode and Python-mode validation
+    agree on every value that JSON mode accepts (values it refuses fall back to the general
+    path). Anything that runs user code (validators, ``__init__``/``__post_init__`` hooks,
+    default factories other than builtin containers) would see ``info.mode == "json"`` or run
+    twice on an invalid body; unions rank members by JSON type; decimals, fractions and
+    bytes keep or decode the JSON text differently; strict parts and some config options
+    (``coerce_numbers_to_str``, ``val_json_bytes``) change how numbers and strings read.
     """
     known = _JSON_MODE_SAFE.get(id(schema))
     if known is not None and known[0] is schema:
@@ -49,6 +70,21 @@ def json_mode_safe(schema: Any) -> bool:
 
 _JSON_MODE_SAFE: dict[int, tuple[Any, bool]] = {}
 
+# Core schema types that validate a JSON document and its parsed value alike.
+_SAFE_TYPES = frozenset(
+    {
+        "any", "none", "bool", "int", "float", "str", "literal", "enum",
+        "date", "time", "datetime", "timedelta", "uuid", "url", "multi-host-url",
+        "list", "set", "frozenset", "tuple", "dict", "nullable", "default",
+        "model", "model-fields", "model-field", "typed-dict", "typed-dict-field",
+        "dataclass", "dataclass-args", "dataclass-field", "definitions", "definition-ref",
+    }
+)  # fmt: skip
+# Keys that hold no validation schema (JSON-schema hooks, serializers, the class itself).
+_NOT_VALIDATION = frozenset({"metadata", "serialization", "cls", "config", "default_factory"})
+_UNSAFE_CONFIG = frozenset({"coerce_numbers_to_str", "strict", "val_json_bytes"})
+_BUILTIN_FACTORIES = frozenset({list, dict, set, frozenset, tuple, str, int, float, bool, bytes})
+
 
 def _json_mode_safe(schema: Any) -> bool:
     seen: set[int] = set()
@@ -59,15 +95,29 @@ def _json_mode_safe(schema: Any) -> bool:
             if id(node) in seen:
                 continue
             seen.add(id(node))
-            if node.get("strict") is True or node.get("type") in _JSON_MODE_UNSAFE:
+            if not isinstance(node.get("type"), str):  # a mapping of fields: look inside
+                stack.extend(node.values())
+                continue
+            if not _node_safe(node):
                 return False
-            stack.extend(node.values())
+            stack.extend(v for k, v in node.items() if k not in _NOT_VALIDATION)
         elif isinstance(node, list | tuple):
             stack.extend(node)
     return True
 
 
-_JSON_MODE_UNSAFE = frozenset({"union", "decimal"})
+def _node_safe(node: dict[str, Any]) -> bool:
+    if node["type"] not in _SAFE_TYPES:
+        return False
+    if node.get("strict") is True or node.get("coerce_numbers_to_str"):
+        return False
+    if node.get("custom_init") or node.get("post_init"):
+        return False
+    config = node.get("config")
+    if isinstance(config, dict) and not _UNSAFE_CONFIG.isdisjoint(config):
+        return False
+    factory = node.get("default_factory")
+    return factory is None or factory in _BUILTIN_FACTORIES
 
 
 class SingleBody:
@@ -89,7 +139,7 @@ class SingleBody:
         gives the usual ``json_invalid`` error first, and ``NaN`` keeps working.
         """
         try:
-            return Prevalidated(self.adapter.validator.validate_json(raw))
+            return Prevalidated(self.adapter.validator.validate_json(raw), raw)
         except ValidationError:
             return None
 
@@ -255,7 +305,7 @@ class FormModelParam:
         self.readers = tuple(FormModelReader(m) for m in field.form_models)
         self.optional = type(None) in get_args(field.type_annotation)
 
-    def run(self, form: FormData, values: dict[str, Any], errors: list[Any]) -> None:
+    async def run(self, form: FormData, values: dict[str, Any], errors: list[Any]) -> None:
         field, readers = self.field, self.readers
         if self.optional and not any(reader.supplied(form) for reader in readers):
             data = _absent(field, ("body",), values, errors)
@@ -272,25 +322,46 @@ class FormModelParam:
 
 
 class FormBody:
-    """Form fields (and files, and form models) of one dependant."""
+    """Form fields (and files, and form models) of one dependant, in declaration order.
 
-    __slots__ = ("fields", "models", "adapter")
+    Consecutive plain fields are validated together; each form model on its own. The parts
+    run in declaration order, so errors come out in FastAPI's order.
+    """
+
+    __slots__ = ("parts",)
     is_form = True
 
     def __init__(self, fields: Sequence[ParamField]) -> None:
-        self.fields = tuple(f for f in fields if not f.form_models)
-        self.models = tuple(FormModelParam(f) for f in fields if f.form_models)
-        self.adapter = typed_dict_adapter("form_params", self.fields) if self.fields else None
+        parts: list[Any] = []
+        plain: list[ParamField] = []
+        for field in (*fields, None):
+            if field is not None and not field.form_models:
+                plain.append(field)
+                continue
+            if plain:
+                parts.append(FormFields(plain))
+                plain = []
+            if field is not None:
+                parts.append(FormModelParam(field))
+        self.parts = tuple(parts)
 
     async def run(self, form: Any, values: dict[str, Any], errors: list[Any]) -> None:
         if not isinstance(form, FormData):
             form = FormData()
-        if self.fields:
-            await self._run_fields(form, values, errors)
-        for model in self.models:
-            model.run(form, values, errors)
+        for part in self.parts:
+            await part.run(form, values, errors)
 
-    async def _run_fields(self, form: FormData, values: dict[str, Any], errors: list[Any]) -> None:
+
+class FormFields:
+    """Plain form fields (and files) validated together."""
+
+    __slots__ = ("fields", "adapter")
+
+    def __init__(self, fields: Sequence[ParamField]) -> None:
+        self.fields = tuple(fields)
+        self.adapter = typed_dict_adapter("form_params", self.fields)
+
+    async def run(self, form: FormData, values: dict[str, Any], errors: list[Any]) -> None:
         collected: tuple[dict[str, Any], dict[str, str], list[str]] = ({}, {}, [])
         for field in self.fields:
             value = Missing
@@ -302,5 +373,4 @@ class FormBody:
                     value = await _as_bytes(field, value)
                     break
             take(field, value, collected, values)
-        if self.adapter is not None:
-            validate_named(self.adapter, self.fields, collected, ("body",), values, errors)
+        validate_named(self.adapter, self.fields, collected, ("body",), values, errors)

@@ -17,7 +17,13 @@ from .calls import ASYNC, ASYNC_GEN, GEN, call_kind
 from .dependencies import Node
 from .fields import ParamField
 from .handler import RoutePlan
-from .respond import ResponseOptions, default_response_args, dump_options, make_writer
+from .respond import (
+    ResponseOptions,
+    default_response_args,
+    dump_options,
+    json_response_patched,
+    make_writer,
+)
 
 
 def flat_body_params(dependant: Dependant) -> list[ParamField]:
@@ -172,7 +178,23 @@ def build_plan(route: Any) -> RoutePlan:
         response_args=default_response_args(route.status_code),
         trivial=root.trivial and kind is None and streamer is None and not root.needs_stack,
         json_body=_json_body(root) if kind == "json" else None,
+        response_opts=opts,
+        json_patched=json_response_patched(),
     )
+
+
+def refresh_writers(routes: Any) -> None:
+    """Remake the writers of routes compiled before ``JSONResponse`` was patched (or restored).
+
+    Called when an app builds its middleware stack, so a patch made between declaring the
+    routes and serving the first request is honoured, and nothing is checked per request.
+    """
+    patched = json_response_patched()
+    for route in routes:
+        plan = getattr(route, "plan", None)
+        if isinstance(plan, RoutePlan) and plan.json_patched != patched:
+            object.__setattr__(plan, "writer", make_writer(plan.response_opts))
+            object.__setattr__(plan, "json_patched", patched)
 
 
 def _json_body(root: Node) -> SingleBody | None:

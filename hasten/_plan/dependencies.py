@@ -22,7 +22,7 @@ from ..concurrency import contextmanager_in_threadpool
 from ..dependencies.models import Dependant
 from .body import EmbeddedBody, FormBody, SingleBody
 from .calls import ASYNC, ASYNC_GEN, GEN, SYNC, call_kind
-from .validate import ModelParamValidator, ParamsValidator, RawHeadersValidator
+from .validate import location_validators
 
 _SOURCES = (
     ("path", "path_params", "path_params"),
@@ -134,13 +134,7 @@ class Node:
 def _validators(dependant: Dependant) -> tuple[tuple[str, Any], ...]:
     out: list[tuple[str, Any]] = []
     for location, attr, source in _SOURCES:
-        fields = getattr(dependant, attr)
-        plain = [f for f in fields if f.group_model is None or f.json_field]
-        if plain and location == "header" and RawHeadersValidator.fits(plain):
-            out.append(("scope", RawHeadersValidator(location, plain)))  # no Headers object
-        elif plain:
-            out.append((source, ParamsValidator(location, plain)))
-        out.extend((source, ModelParamValidator(f)) for f in fields if f not in plain)
+        out.extend(location_validators(location, source, getattr(dependant, attr)))
     return tuple(out)
 
 

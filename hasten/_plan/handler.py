@@ -34,7 +34,7 @@ from ..exceptions import (
 )
 from ..telemetry._api import _ACTIVE as _TELEMETRY
 from ..telemetry._api import validation_failed
-from .body import SingleBody
+from .body import Prevalidated, RawJSON, SingleBody
 from .dependencies import Context, Node, solve, solve_sync_values
 from .respond import Writer
 from .validate import Missing, PlainQueryParams
@@ -117,6 +117,8 @@ class RoutePlan:
     response_args: dict[str, Any]  # the writer's arguments when nothing changed them
     trivial: bool  # no parameters, no dependencies, a plain (non-streamed) answer
     json_body: SingleBody | None  # validates the JSON body straight from its bytes
+    response_opts: Any  # what ``writer`` was made from (``respond.ResponseOptions``)
+    json_patched: bool  # whether ``JSONResponse`` was patched when ``writer`` was made
 
 
 @functools.lru_cache(maxsize=256)
@@ -130,6 +132,11 @@ def _is_json_type(content_type: str) -> bool:
 
 
 async def _read_json(plan: RoutePlan, request: Request) -> Any:
+    """The parsed JSON body, the raw bytes when it is not JSON, or Missing when empty.
+
+    A body whose schema validates JSON text exactly as parsed JSON (``json_mode_safe``) is
+    only checked for being JSON here; :func:`prevalidate` then validates it from its bytes.
+    """
     body = await request.body()
     if not body:
         return Missing
@@ -138,16 +145,29 @@ async def _read_json(plan: RoutePlan, request: Request) -> Any:
         if name == b"content-type":
             content_type = value.decode("latin-1")
             break
-    if content_type is None:
+    if not content_type:  # absent or empty: JSON unless the route is strict
         if plan.strict_content_type:
             return body
     elif not _is_json_type(content_type):
         return body
     if plan.json_body is not None:
-        checked = plan.json_body.from_json(body)
-        if checked is not None:
-            return checked
+        return RawJSON(body)
     return await request.json()
+
+
+async def _validate_raw(plan: RoutePlan, request: Request, body: RawJSON) -> Any:
+    """Validate a ``RawJSON`` body from its bytes in one pass, or parse it the usual way.
+
+    Runs outside :func:`read_body`'s error mapping: an exception other than a validation
+    error (none is expected from a ``json_mode_safe`` schema) is not turned into a 400.
+    """
+    checked = plan.json_body.from_json(body.raw)  # type: ignore[union-attr]
+    if checked is not None:
+        return checked
+    try:
+        return await request.json()
+    except json.JSONDecodeError as exc:
+        raise _json_error(exc, plan) from exc
 
 
 def _json_error(exc: json.JSONDecodeError, plan: RoutePlan) -> RequestValidationError:
@@ -163,15 +183,20 @@ def _json_error(exc: json.JSONDecodeError, plan: RoutePlan) -> RequestValidation
     return failure
 
 
-async def read_body(plan: RoutePlan, request: Request, stack: AsyncExitStack | None) -> Any:
-    """The request body as the route needs it: parsed JSON, bytes, form data, or Missing."""
+async def read_body(plan: RoutePlan, request: Request) -> Any:
+    """The request body as the route needs it: parsed JSON, bytes, form data, or Missing.
+
+    Form data (and its files) is closed by :func:`_closing_forms` once the route's answer,
+    exception handlers included, is done: the handlers may still read the files.
+    """
     try:
         if plan.body_kind == "form":
             form = await request.form(**_form_limits(plan, request.scope))
-            if stack is not None:
-                stack.push_async_callback(form.close)
+            forms = request.scope.get(_FORMS)
+            if forms is not None:
+                forms.append(form)
             return form
-        return await _read_json(plan, request)
+        body = await _read_json(plan, request)
     except json.JSONDecodeError as exc:
         raise _json_error(exc, plan) from exc
     except StarletteHTTPException:
@@ -181,6 +206,9 @@ async def read_body(plan: RoutePlan, request: Request, stack: AsyncExitStack | N
         if signal is not None:
             raise signal from exc
         raise HTTPException(status_code=400, detail="There was an error parsing the body") from exc
+    if type(body) is RawJSON:
+        return await _validate_raw(plan, request, body)
+    return body
 
 
 def _form_limits(plan: RoutePlan, scope: Scope) -> dict[str, int]:
@@ -197,7 +225,11 @@ def endpoint_context(plan: RoutePlan, request: Request) -> EndpointContext:
 
 
 def _validation_error(plan: RoutePlan, request: Request, ctx: Context) -> RequestValidationError:
-    body = None if ctx.body is Missing else ctx.body
+    body = ctx.body
+    if body is Missing:
+        body = None
+    elif type(body) is Prevalidated:
+        body = body.parsed()
     failure = RequestValidationError(
         ctx.errors, body=body, endpoint_ctx=endpoint_context(plan, request)
     )
@@ -329,8 +361,10 @@ def request_app(plan: RoutePlan, route: Any) -> Any:
             overrides = None
         if plan.needs_stack or overrides:
             stacked = _Request(scope, receive, send)
-            inner = _with_stacks(plan, stacked, overrides)
-            await wrap_app_handling_exceptions(inner, stacked)(scope, receive, send)
+            inner = wrap_app_handling_exceptions(_with_stacks(plan, stacked, overrides), stacked)
+            if plan.body_kind == "form":
+                inner = _closing_forms(inner)
+            await inner(scope, receive, send)
             return
         request: Request | None = None
         try:
@@ -338,7 +372,7 @@ def request_app(plan: RoutePlan, route: Any) -> Any:
                 response = await _run_trivial(plan, scope)
             else:
                 request = _Request(scope, receive, send)
-                body = Missing if plan.body_kind is None else await read_body(plan, request, None)
+                body = Missing if plan.body_kind is None else await read_body(plan, request)
                 response = await run_plan(
                     plan, request, Context(request, body, overrides, plan.compiler)
                 )
@@ -374,7 +408,7 @@ def _with_stacks(plan: RoutePlan, request: Request, overrides: Any) -> Any:
         async with AsyncExitStack() as request_stack:
             body = Missing
             if plan.body_kind is not None:
-                body = await read_body(plan, request, request_stack)
+                body = await read_body(plan, request)
             ctx = Context(request, body, overrides, plan.compiler)
             ctx.request_stack = request_stack
             async with AsyncExitStack() as function_stack:
@@ -390,6 +424,23 @@ def _with_stacks(plan: RoutePlan, request: Request, overrides: Any) -> Any:
 
 _REQUEST_STACK = "hasten.request_stack"
 _FUNCTION_STACK = "hasten.function_stack"
+_FORMS = "hasten.forms"
+
+
+def _closing_forms(app: Any) -> Any:
+    """``app``, closing the form data its route read once it is done, however it ends."""
+
+    async def closing(scope: Scope, receive: Receive, send: Send) -> None:
+        forms: list[Any] = []
+        scope[_FORMS] = forms
+        try:
+            await app(scope, receive, send)
+        finally:
+            del scope[_FORMS]
+            for form in forms:
+                await form.close()
+
+    return closing
 
 
 def plan_handler(plan: RoutePlan, overrides_of: Any) -> Any:
@@ -404,7 +455,7 @@ def plan_handler(plan: RoutePlan, overrides_of: Any) -> Any:
         request_stack = scope.get(_REQUEST_STACK)
         body = Missing
         if plan.body_kind is not None:
-            body = await read_body(plan, request, request_stack)
+            body = await read_body(plan, request)
         ctx = Context(request, body, overrides_of(scope), plan.compiler)
         ctx.request_stack = request_stack
         ctx.function_stack = scope.get(_FUNCTION_STACK)
@@ -427,6 +478,6 @@ def handler_app(handler: Any) -> Any:
                     response = await handler(request)
                 await send_response(response, scope, receive, send)
 
-        await wrap_app_handling_exceptions(inner, request)(scope, receive, send)
+        await _closing_forms(wrap_app_handling_exceptions(inner, request))(scope, receive, send)
 
     return app

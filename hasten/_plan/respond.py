@@ -99,9 +99,21 @@ def make_writer(opts: ResponseOptions) -> Writer:
         if default_class:
             return _model_json_writer(opts, adapter, dump_kwargs)
         return _model_class_writer(opts, adapter, dump_kwargs, cls)
-    if cls is JSONResponse:
+    if cls is JSONResponse and not json_response_patched():
         return _plain_json_writer()
     return _class_writer(cls)
+
+
+_STARLETTE_JSON = (JSONResponse.__init__, JSONResponse.render)
+
+
+def json_response_patched() -> bool:
+    """Whether ``JSONResponse`` was patched (instrumentation, tests): then it builds responses.
+
+    Endpoints without a response model answer through ``JSONResponse`` in FastAPI; Hasten
+    encodes their JSON itself only while doing so cannot be told apart.
+    """
+    return (JSONResponse.__init__, JSONResponse.render) != _STARLETTE_JSON
 
 
 def _response_error(opts: ResponseOptions, exc: ValidationError, raw: Any) -> Exception:

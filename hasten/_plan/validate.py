@@ -156,6 +156,30 @@ class PlainQueryParams(QueryParams):
         self._dict = dict(pairs)  # the last value of a repeated key, as Starlette's
 
 
+def location_validators(
+    location: str, source: str, fields: Sequence[ParamField]
+) -> list[tuple[str, Any]]:
+    """The validators of one location's parameters, as ``(request attribute, validator)``.
+
+    Consecutive plain parameters share one validator; a parameter model gets its own. They
+    run in declaration order, so errors come out in FastAPI's order.
+    """
+    out: list[tuple[str, Any]] = []
+    plain: list[ParamField] = []
+    for field in (*fields, None):
+        if field is not None and (field.group_model is None or field.json_field):
+            plain.append(field)
+            continue
+        if plain and location == "header" and RawHeadersValidator.fits(plain):
+            out.append(("scope", RawHeadersValidator(location, plain)))  # no Headers object
+        elif plain:
+            out.append((source, ParamsValidator(location, plain)))
+        plain = []
+        if field is not None:
+            out.append((source, ModelParamValidator(field)))
+    return out
+
+
 class ParamsValidator:
     """Validates the plain (non-model) parameters of one location of one dependant."""
 
