@@ -1,19 +1,32 @@
-"""API keys sent in a query parameter, a header or a cookie."""
+"""API keys sent in a query parameter, a header or a cookie.
+
+The three public schemes differ only in where they look; :class:`_KeyInRequest` holds what they
+have in common, and :data:`_SOURCES` says where each location is read from.
+"""
+
+from collections.abc import Callable, Mapping
+from typing import ClassVar
 
 from starlette.exceptions import HTTPException
 from starlette.requests import HTTPConnection
-from starlette.status import HTTP_401_UNAUTHORIZED
 
 from hasten.openapi.models import APIKey, APIKeyIn
-from hasten.security.base import SecurityBase
+from hasten.security.base import SecurityBase, _challenge, _set_up
 
 __all__ = ["APIKeyBase", "APIKeyCookie", "APIKeyHeader", "APIKeyQuery"]
+
+_SOURCES: dict[APIKeyIn, Callable[[HTTPConnection], Mapping[str, str]]] = {
+    APIKeyIn.query: lambda connection: connection.query_params,
+    APIKeyIn.header: lambda connection: connection.headers,
+    APIKeyIn.cookie: lambda connection: connection.cookies,
+}
 
 
 class APIKeyBase(SecurityBase):
     """Shared behaviour: answer 401 (``WWW-Authenticate: APIKey``) when the key is missing."""
 
     model: APIKey
+    auto_error: bool
 
     def __init__(
         self,
@@ -23,75 +36,53 @@ class APIKeyBase(SecurityBase):
         scheme_name: str | None,
         auto_error: bool,
     ) -> None:
-        self.model = APIKey.model_validate(
-            {"in": location, "name": name, "description": description}
-        )
-        self.scheme_name = scheme_name or type(self).__name__
-        self.auto_error = auto_error
+        entry = APIKey.model_validate({"in": location, "name": name, "description": description})
+        _set_up(self, entry, scheme_name, auto_error)
 
     def make_not_authenticated_error(self) -> HTTPException:
         """The 401 raised when no key was sent (override to customise it)."""
-        return HTTPException(
-            status_code=HTTP_401_UNAUTHORIZED,
-            detail="Not authenticated",
-            headers={"WWW-Authenticate": "APIKey"},
-        )
+        return _challenge({"WWW-Authenticate": "APIKey"}, HTTPException)
 
     def check_api_key(self, api_key: str | None) -> str | None:
         """Return the key, or raise (``auto_error``) / return ``None`` when it is empty."""
-        if api_key:
-            return api_key
-        if self.auto_error:
+        if not api_key and self.auto_error:
             raise self.make_not_authenticated_error()
-        return None
+        return api_key or None
 
 
-class APIKeyQuery(APIKeyBase):
+class _KeyInRequest(APIKeyBase):
+    """A key read from the location the subclass names in ``_location``."""
+
+    _location: ClassVar[APIKeyIn]
+
+    def __init__(
+        self,
+        *,
+        name: str,
+        scheme_name: str | None = None,
+        description: str | None = None,
+        auto_error: bool = True,
+    ) -> None:
+        super().__init__(self._location, name, description, scheme_name, auto_error)
+        self._source = _SOURCES[self._location]
+
+    async def __call__(self, request: HTTPConnection) -> str | None:
+        return self.check_api_key(self._source(request).get(self.model.name))
+
+
+class APIKeyQuery(_KeyInRequest):
     """An API key in the query string: ``?{name}=key``. The dependency returns the key."""
 
-    def __init__(
-        self,
-        *,
-        name: str,
-        scheme_name: str | None = None,
-        description: str | None = None,
-        auto_error: bool = True,
-    ) -> None:
-        super().__init__(APIKeyIn.query, name, description, scheme_name, auto_error)
-
-    async def __call__(self, request: HTTPConnection) -> str | None:
-        return self.check_api_key(request.query_params.get(self.model.name))
+    _location = APIKeyIn.query
 
 
-class APIKeyHeader(APIKeyBase):
+class APIKeyHeader(_KeyInRequest):
     """An API key in the ``{name}`` header. The dependency returns the key."""
 
-    def __init__(
-        self,
-        *,
-        name: str,
-        scheme_name: str | None = None,
-        description: str | None = None,
-        auto_error: bool = True,
-    ) -> None:
-        super().__init__(APIKeyIn.header, name, description, scheme_name, auto_error)
-
-    async def __call__(self, request: HTTPConnection) -> str | None:
-        return self.check_api_key(request.headers.get(self.model.name))
+    _location = APIKeyIn.header
 
 
-class APIKeyCookie(APIKeyBase):
+class APIKeyCookie(_KeyInRequest):
     """An API key in the ``{name}`` cookie. The dependency returns the key."""
 
-    def __init__(
-        self,
-        *,
-        name: str,
-        scheme_name: str | None = None,
-        description: str | None = None,
-        auto_error: bool = True,
-    ) -> None:
-        super().__init__(APIKeyIn.cookie, name, description, scheme_name, auto_error)
-
-    async def __call__(self, request: HTTPConnection) -> str | None:
-        return self.check_api_key(request.cookies.get(self.model.name))
+    _location = APIKeyIn.cookie

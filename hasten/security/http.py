@@ -1,16 +1,20 @@
-"""HTTP authentication schemes: Basic, Bearer, Digest and a generic ``HTTPBase``."""
+"""HTTP authentication schemes: Basic, Bearer, Digest and a generic ``HTTPBase``.
 
-import binascii
+All of them read ``Authorization: <scheme> <credentials>``. ``HTTPBase`` takes any scheme,
+Bearer and Digest insist on theirs (``_required_scheme``), and Basic also decodes the
+``user:password`` pair.
+"""
+
 from base64 import b64decode
+from typing import ClassVar
 
 from pydantic import BaseModel
 from starlette.requests import HTTPConnection
-from starlette.status import HTTP_401_UNAUTHORIZED
 
 from hasten.exceptions import HTTPException
 from hasten.openapi.models import HTTPBase as HTTPBaseModel
 from hasten.openapi.models import HTTPBearer as HTTPBearerModel
-from hasten.security.base import SecurityBase
+from hasten.security.base import SecurityBase, _challenge, _set_up
 from hasten.security.utils import get_authorization_scheme_param
 
 __all__ = [
@@ -37,10 +41,24 @@ class HTTPAuthorizationCredentials(BaseModel):
     credentials: str
 
 
+def _basic_pair(encoded: str) -> tuple[str, str]:
+    """``(user, password)`` from Basic's base64 parameter; ``ValueError`` when malformed.
+
+    (``binascii.Error`` and ``UnicodeDecodeError`` are ``ValueError`` subclasses too.)
+    """
+    user, colon, password = b64decode(encoded).decode("ascii").partition(":")
+    if not colon:
+        raise ValueError("no ':' between user name and password")
+    return user, password
+
+
 class HTTPBase(SecurityBase):
     """An ``Authorization: <scheme> <credentials>`` header with any scheme."""
 
     model: HTTPBaseModel
+    auto_error: bool
+    # Lower-case scheme the header must name; ``None`` accepts any.
+    _required_scheme: ClassVar[str | None] = None
 
     def __init__(
         self,
@@ -50,9 +68,9 @@ class HTTPBase(SecurityBase):
         description: str | None = None,
         auto_error: bool = True,
     ) -> None:
-        self.model = HTTPBaseModel(scheme=scheme, description=description)
-        self.scheme_name = scheme_name or type(self).__name__
-        self.auto_error = auto_error
+        _set_up(
+            self, HTTPBaseModel(scheme=scheme, description=description), scheme_name, auto_error
+        )
 
     def make_authenticate_headers(self) -> dict[str, str]:
         """The ``WWW-Authenticate`` header sent with the 401."""
@@ -60,32 +78,22 @@ class HTTPBase(SecurityBase):
 
     def make_not_authenticated_error(self) -> HTTPException:
         """The 401 raised when credentials are missing or malformed."""
-        return HTTPException(
-            status_code=HTTP_401_UNAUTHORIZED,
-            detail="Not authenticated",
-            headers=self.make_authenticate_headers(),
-        )
+        return _challenge(self.make_authenticate_headers(), HTTPException)
 
-    def _fail(self) -> None:
-        """Raise the 401 when ``auto_error`` is set (otherwise the caller returns ``None``)."""
+    def _refuse(self) -> None:
+        """No usable credentials: raise the 401 with ``auto_error``, else let the caller
+        return ``None``."""
         if self.auto_error:
             raise self.make_not_authenticated_error()
 
-    def _credentials(
-        self, request: HTTPConnection, expected_scheme: str | None
-    ) -> HTTPAuthorizationCredentials | None:
-        authorization = request.headers.get("Authorization")
-        scheme, credentials = get_authorization_scheme_param(authorization)
-        if not (authorization and scheme and credentials):
-            self._fail()
-            return None
-        if expected_scheme is not None and scheme.lower() != expected_scheme:
-            self._fail()
-            return None
-        return HTTPAuthorizationCredentials(scheme=scheme, credentials=credentials)
-
     async def __call__(self, request: HTTPConnection) -> HTTPAuthorizationCredentials | None:
-        return self._credentials(request, None)
+        header = request.headers.get("Authorization")
+        scheme, credentials = get_authorization_scheme_param(header)
+        wanted = self._required_scheme
+        if header and scheme and credentials and wanted in (None, scheme.lower()):
+            return HTTPAuthorizationCredentials(scheme=scheme, credentials=credentials)
+        self._refuse()
+        return None
 
 
 class HTTPBasic(HTTPBase):
@@ -105,29 +113,27 @@ class HTTPBasic(HTTPBase):
         self.realm = realm
 
     def make_authenticate_headers(self) -> dict[str, str]:
-        if self.realm:
-            return {"WWW-Authenticate": f'Basic realm="{self.realm}"'}
-        return {"WWW-Authenticate": "Basic"}
+        challenge = f'Basic realm="{self.realm}"' if self.realm else "Basic"
+        return {"WWW-Authenticate": challenge}
 
     async def __call__(self, request: HTTPConnection) -> HTTPBasicCredentials | None:  # type: ignore[override]
-        authorization = request.headers.get("Authorization")
-        scheme, param = get_authorization_scheme_param(authorization)
-        if not authorization or scheme.lower() != "basic":
-            self._fail()
+        header = request.headers.get("Authorization")
+        scheme, encoded = get_authorization_scheme_param(header)
+        if not header or scheme.lower() != "basic":
+            self._refuse()
             return None
-        # Malformed credentials always fail, even with auto_error=False.
+        # A Basic header that does not decode is refused even with auto_error=False.
         try:
-            decoded = b64decode(param).decode("ascii")
-        except (ValueError, UnicodeDecodeError, binascii.Error) as exc:
+            user, password = _basic_pair(encoded)
+        except ValueError as exc:
             raise self.make_not_authenticated_error() from exc
-        username, colon, password = decoded.partition(":")
-        if not colon:
-            raise self.make_not_authenticated_error()
-        return HTTPBasicCredentials(username=username, password=password)
+        return HTTPBasicCredentials(username=user, password=password)
 
 
 class HTTPBearer(HTTPBase):
     """``Authorization: Bearer <token>``; returns ``HTTPAuthorizationCredentials``."""
+
+    _required_scheme = "bearer"
 
     def __init__(
         self,
@@ -137,16 +143,17 @@ class HTTPBearer(HTTPBase):
         description: str | None = None,
         auto_error: bool = True,
     ) -> None:
-        self.model = HTTPBearerModel(bearerFormat=bearerFormat, description=description)
-        self.scheme_name = scheme_name or type(self).__name__
-        self.auto_error = auto_error
-
-    async def __call__(self, request: HTTPConnection) -> HTTPAuthorizationCredentials | None:
-        return self._credentials(request, "bearer")
+        entry = HTTPBearerModel(bearerFormat=bearerFormat, description=description)
+        _set_up(self, entry, scheme_name, auto_error)
 
 
 class HTTPDigest(HTTPBase):
-    """``Authorization: Digest <params>``; returns the raw ``HTTPAuthorizationCredentials``."""
+    """``Authorization: Digest <params>``; returns the raw ``HTTPAuthorizationCredentials``.
+
+    The parameters are not parsed or checked: do that in your own dependency.
+    """
+
+    _required_scheme = "digest"
 
     def __init__(
         self,
@@ -158,6 +165,3 @@ class HTTPDigest(HTTPBase):
         super().__init__(
             scheme="digest", scheme_name=scheme_name, description=description, auto_error=auto_error
         )
-
-    async def __call__(self, request: HTTPConnection) -> HTTPAuthorizationCredentials | None:
-        return self._credentials(request, "digest")

@@ -3,13 +3,12 @@
 from typing import Annotated, Any, cast
 
 from starlette.requests import HTTPConnection
-from starlette.status import HTTP_401_UNAUTHORIZED
 
 from hasten.exceptions import HTTPException
 from hasten.openapi.models import OAuth2 as OAuth2Model
 from hasten.openapi.models import OAuthFlows as OAuthFlowsModel
 from hasten.param_functions import Form
-from hasten.security.base import SecurityBase
+from hasten.security.base import SecurityBase, _challenge, _set_up
 from hasten.security.utils import get_authorization_scheme_param
 
 __all__ = [
@@ -22,58 +21,11 @@ __all__ = [
 ]
 
 
-class OAuth2PasswordRequestForm:
-    """The OAuth2 password-flow login form; use as a dependency (``Depends()``).
-
-    Fields: ``username``, ``password``, optional ``grant_type`` (must be ``"password"`` when
-    sent), ``scope`` (space-separated, exposed as the list ``scopes``), ``client_id``,
-    ``client_secret``.
-    """
-
-    def __init__(
-        self,
-        *,
-        grant_type: Annotated[str | None, Form(pattern="^password$")] = None,
-        username: Annotated[str, Form()],
-        password: Annotated[str, Form(json_schema_extra={"format": "password"})],
-        scope: Annotated[str, Form()] = "",
-        client_id: Annotated[str | None, Form()] = None,
-        client_secret: Annotated[str | None, Form(json_schema_extra={"format": "password"})] = None,
-    ) -> None:
-        self.grant_type = grant_type
-        self.username = username
-        self.password = password
-        self.scopes = scope.split()
-        self.client_id = client_id
-        self.client_secret = client_secret
-
-
-class OAuth2PasswordRequestFormStrict(OAuth2PasswordRequestForm):
-    """Like ``OAuth2PasswordRequestForm`` but ``grant_type=password`` is required."""
-
-    def __init__(
-        self,
-        grant_type: Annotated[str, Form(pattern="^password$")],
-        username: Annotated[str, Form()],
-        password: Annotated[str, Form()],
-        scope: Annotated[str, Form()] = "",
-        client_id: Annotated[str | None, Form()] = None,
-        client_secret: Annotated[str | None, Form()] = None,
-    ) -> None:
-        super().__init__(
-            grant_type=grant_type,
-            username=username,
-            password=password,
-            scope=scope,
-            client_id=client_id,
-            client_secret=client_secret,
-        )
-
-
 class OAuth2(SecurityBase):
     """A generic OAuth2 scheme with the given ``flows``; returns the raw ``Authorization``."""
 
     model: OAuth2Model
+    auto_error: bool
 
     def __init__(
         self,
@@ -83,17 +35,12 @@ class OAuth2(SecurityBase):
         description: str | None = None,
         auto_error: bool = True,
     ) -> None:
-        self.model = OAuth2Model(flows=cast(OAuthFlowsModel, flows), description=description)
-        self.scheme_name = scheme_name or type(self).__name__
-        self.auto_error = auto_error
+        entry = OAuth2Model(flows=cast(OAuthFlowsModel, flows), description=description)
+        _set_up(self, entry, scheme_name, auto_error)
 
     def make_not_authenticated_error(self) -> HTTPException:
         """The 401 (``WWW-Authenticate: Bearer``) raised when there is no token."""
-        return HTTPException(
-            status_code=HTTP_401_UNAUTHORIZED,
-            detail="Not authenticated",
-            headers={"WWW-Authenticate": "Bearer"},
-        )
+        return _challenge({"WWW-Authenticate": "Bearer"}, HTTPException)
 
     def _fail(self) -> None:
         """Raise the 401 when ``auto_error`` is set (otherwise the caller returns ``None``)."""
@@ -109,11 +56,10 @@ class OAuth2(SecurityBase):
         return token
 
     async def __call__(self, request: HTTPConnection) -> str | None:
-        authorization = request.headers.get("Authorization")
-        if not authorization:
+        header = request.headers.get("Authorization")
+        if not header:
             self._fail()
-            return None
-        return authorization
+        return header or None
 
 
 class OAuth2PasswordBearer(OAuth2):
@@ -179,3 +125,51 @@ class SecurityScopes:
     def __init__(self, scopes: list[str] | None = None) -> None:
         self.scopes: list[str] = scopes or []
         self.scope_str: str = " ".join(self.scopes)
+
+
+class OAuth2PasswordRequestForm:
+    """The OAuth2 password-flow login form; use as a dependency (``Depends()``).
+
+    Fields: ``username``, ``password``, optional ``grant_type`` (must be ``"password"`` when
+    sent), ``scope`` (space-separated, exposed as the list ``scopes``), ``client_id``,
+    ``client_secret``.
+    """
+
+    def __init__(
+        self,
+        *,
+        grant_type: Annotated[str | None, Form(pattern="^password$")] = None,
+        username: Annotated[str, Form()],
+        password: Annotated[str, Form(json_schema_extra={"format": "password"})],
+        scope: Annotated[str, Form()] = "",
+        client_id: Annotated[str | None, Form()] = None,
+        client_secret: Annotated[str | None, Form(json_schema_extra={"format": "password"})] = None,
+    ) -> None:
+        self.grant_type = grant_type
+        self.username = username
+        self.password = password
+        self.scopes = scope.split()
+        self.client_id = client_id
+        self.client_secret = client_secret
+
+
+class OAuth2PasswordRequestFormStrict(OAuth2PasswordRequestForm):
+    """Like ``OAuth2PasswordRequestForm`` but ``grant_type=password`` is required."""
+
+    def __init__(
+        self,
+        grant_type: Annotated[str, Form(pattern="^password$")],
+        username: Annotated[str, Form()],
+        password: Annotated[str, Form()],
+        scope: Annotated[str, Form()] = "",
+        client_id: Annotated[str | None, Form()] = None,
+        client_secret: Annotated[str | None, Form()] = None,
+    ) -> None:
+        super().__init__(
+            grant_type=grant_type,
+            username=username,
+            password=password,
+            scope=scope,
+            client_id=client_id,
+            client_secret=client_secret,
+        )

@@ -2,10 +2,9 @@
 
 from starlette.exceptions import HTTPException
 from starlette.requests import HTTPConnection
-from starlette.status import HTTP_401_UNAUTHORIZED
 
 from hasten.openapi.models import OpenIdConnect as OpenIdConnectModel
-from hasten.security.base import SecurityBase
+from hasten.security.base import SecurityBase, _challenge, _set_up
 
 __all__ = ["OpenIdConnect"]
 
@@ -17,6 +16,7 @@ class OpenIdConnect(SecurityBase):
     """
 
     model: OpenIdConnectModel
+    auto_error: bool
 
     def __init__(
         self,
@@ -26,22 +26,15 @@ class OpenIdConnect(SecurityBase):
         description: str | None = None,
         auto_error: bool = True,
     ) -> None:
-        self.model = OpenIdConnectModel(openIdConnectUrl=openIdConnectUrl, description=description)
-        self.scheme_name = scheme_name or type(self).__name__
-        self.auto_error = auto_error
+        entry = OpenIdConnectModel(openIdConnectUrl=openIdConnectUrl, description=description)
+        _set_up(self, entry, scheme_name, auto_error)
 
     def make_not_authenticated_error(self) -> HTTPException:
         """The 401 (``WWW-Authenticate: Bearer``) raised when there is no ``Authorization``."""
-        return HTTPException(
-            status_code=HTTP_401_UNAUTHORIZED,
-            detail="Not authenticated",
-            headers={"WWW-Authenticate": "Bearer"},
-        )
+        return _challenge({"WWW-Authenticate": "Bearer"}, HTTPException)
 
     async def __call__(self, request: HTTPConnection) -> str | None:
-        authorization = request.headers.get("Authorization")
-        if authorization:
-            return authorization
-        if self.auto_error:
+        header = request.headers.get("Authorization")
+        if not header and self.auto_error:
             raise self.make_not_authenticated_error()
-        return None
+        return header or None
