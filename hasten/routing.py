@@ -30,7 +30,7 @@ from typing_extensions import Unpack
 from . import params
 from ._body_limit import check_max_body_size, first_limit, limit_body
 from ._form_limits import FormLimitsScope, combine, validate_form_limits
-from ._plan.analysis import get_dependant, typed_return_annotation
+from ._plan.analysis import declaring, get_dependant, typed_return_annotation
 from ._plan.build import (
     build_plan,
     flat_body_params,
@@ -43,11 +43,12 @@ from ._plan.handler import handler_app, plan_handler, request_app
 from ._plan.typeinfo import is_subclass, stream_item_type
 from ._plan.websocket import websocket_app
 from ._routing import Matcher
-from ._routing.context import ORIGINAL_ATTR, RouteContext, iter_route_contexts
+from ._routing.context import RouteContext, iter_route_contexts
 from ._routing.include import Include, check_prefix, check_prefix_format
 from ._routing.lifespan import EventLifespan, as_lifespan, merge_lifespans
 from ._routing.low_priority import LowPriorityRoutes
 from ._routing.options import RouteOptions
+from ._routing.table import RouteTable
 from .datastructures import Default, DefaultPlaceholder
 from .sse import _PING_INTERVAL as _PING_INTERVAL
 from .sse import EventSourceResponse, ServerSentEvent
@@ -166,9 +167,12 @@ class APIRoute(routing.Route):
         doc = description or inspect.cleandoc(endpoint.__doc__ or "")
         self.description = doc.split("\f")[0].strip()
         self._check_responses()
-        self.dependant = _with_route_dependencies(
-            get_dependant(path=self.path_format, call=endpoint), self.dependencies, self.path_format
-        )
+        with declaring(self.methods, self.path, endpoint):
+            self.dependant = _with_route_dependencies(
+                get_dependant(path=self.path_format, call=endpoint),
+                self.dependencies,
+                self.path_format,
+            )
         self.body_params_flat = flat_body_params(self.dependant)
         self.embed_body_fields = should_embed(self.body_params_flat)
         self.declared_response_model = response_model  # as given: included copies re-infer
@@ -249,9 +253,12 @@ class APIWebSocketRoute(routing.WebSocketRoute):
         self.dependencies = list(dependencies or [])
         self.dependency_overrides_provider = dependency_overrides_provider
         self.path_regex, self.path_format, self.param_convertors = compile_path(path)
-        self.dependant = _with_route_dependencies(
-            get_dependant(path=self.path_format, call=endpoint), self.dependencies, self.path_format
-        )
+        with declaring(("WEBSOCKET",), self.path, endpoint):
+            self.dependant = _with_route_dependencies(
+                get_dependant(path=self.path_format, call=endpoint),
+                self.dependencies,
+                self.path_format,
+            )
         self.app = websocket_app(self.dependant, self._overrides_of)
 
     def _overrides_of(self, scope: Scope) -> Any:
@@ -265,8 +272,12 @@ class APIWebSocketRoute(routing.WebSocketRoute):
         return match, child_scope
 
 
-class APIRouter(LowPriorityRoutes, routing.Router):
-    """A group of path operations with shared prefix, tags, dependencies and responses."""
+class APIRouter(RouteTable, LowPriorityRoutes, routing.Router):
+    """A group of path operations with shared prefix, tags, dependencies and responses.
+
+    ``routes`` is a list that notices its changes (see ``hasten._routing.table``): routes may
+    be reordered, replaced or removed at any time, and requests follow the list's order.
+    """
 
     def __init__(
         self,
@@ -293,6 +304,7 @@ class APIRouter(LowPriorityRoutes, routing.Router):
         form_limits: Any = None,
     ) -> None:
         check_max_body_size(max_body_size)
+        self._init_route_table()
         super().__init__(
             routes=routes,
             redirect_slashes=redirect_slashes,
@@ -322,15 +334,11 @@ class APIRouter(LowPriorityRoutes, routing.Router):
         self.generate_unique_id_function = generate_unique_id_function
         self.strict_content_type = strict_content_type
         self.max_body_size = max_body_size
-        self._matcher: Matcher | None = None
-        self._inclusions: list[Include] = []
-        self._flattened = False
+        self._declare(self.routes)
         # Low-priority routes (frontends): tried when no route matched (see _frontend.py).
         self._low_priority_routes: list[BaseRoute] = []
         self._frontend_routes = None
-        self._routes_version = 0
         self._low_priority_cache: tuple[Any, list[Any]] | None = None
-        self._included_by: list[APIRouter] = []  # routers to tell about routes added later
 
     # --- lifespan ---------------------------------------------------------------------------
 
@@ -375,21 +383,14 @@ class APIRouter(LowPriorityRoutes, routing.Router):
 
     # --- matching -----------------------------------------------------------------------------
 
-    def _get_matcher(self) -> Matcher:
-        routes = self.routes
-        matcher = self._matcher
-        if matcher is None or matcher.key != (id(routes), len(routes)):
-            matcher = self._matcher = Matcher(routes)
-        return matcher
-
     def _match(
         self, scope: Scope, path: str | None = None, matcher: Matcher | None = None
     ) -> tuple[Any, Scope | None, Any, Scope | None]:
-        routes = self.routes
         if path is None:
             path = get_route_path(scope)
         if matcher is None:
-            matcher = self._get_matcher()
+            matcher = self._current_matcher()
+        routes = matcher.routes
         partial = partial_scope = None
         for index in matcher.candidates(path):
             route = routes[index]
@@ -410,7 +411,10 @@ class APIRouter(LowPriorityRoutes, routing.Router):
         if not self._flattened:
             self.flatten()
         path = get_route_path(scope)
-        matcher = self._get_matcher()
+        routes: Any = self.routes
+        matcher = self._matcher
+        if matcher is None or matcher.version != routes.version:  # routes changed: rebuild
+            matcher = self._current_matcher()
         if scope["type"] == "http":  # a static path won outright: no generic matching
             known = matcher.direct
             direct = known[path] if path in known else matcher.direct_route(path)
@@ -473,19 +477,16 @@ class APIRouter(LowPriorityRoutes, routing.Router):
     ) -> None:
         """Add a plain Starlette route (``request -> response``)."""
         super().add_route(path, endpoint, methods, name, include_in_schema)
-        self._mark_routes_changed()
 
     def add_websocket_route(
         self, path: str, endpoint: Callable[[WebSocket], Awaitable[None]], name: str | None = None
     ) -> None:
         """Add a plain Starlette WebSocket route."""
         super().add_websocket_route(path, endpoint, name)
-        self._mark_routes_changed()
 
     def mount(self, path: str, app: ASGIApp, name: str | None = None) -> None:
         """Mount an ASGI app (a sub-application, ``StaticFiles``, ...) under ``path``."""
         super().mount(path, app, name=name)
-        self._mark_routes_changed()
 
     def add_api_route(
         self,
@@ -500,6 +501,21 @@ class APIRouter(LowPriorityRoutes, routing.Router):
         The router's own settings apply: prefix, tags, dependencies, responses, callbacks,
         ``deprecated``, ``include_in_schema`` and the defaults it was created with.
         """
+        self.routes.append(
+            self._make_api_route(
+                path, endpoint, route_class_override=route_class_override, **options
+            )
+        )
+
+    def _make_api_route(
+        self,
+        path: str,
+        endpoint: Callable[..., Any],
+        *,
+        route_class_override: type[APIRoute] | None = None,
+        **options: Unpack[RouteOptions],
+    ) -> APIRoute:
+        """The route ``add_api_route`` adds (this router's settings merged in)."""
         route_class = route_class_override or self.route_class
         kwargs: dict[str, Any] = {
             **options,
@@ -526,8 +542,7 @@ class APIRouter(LowPriorityRoutes, routing.Router):
             first_limit(kwargs.pop("max_body_size", None), self.max_body_size),
             kwargs.pop("form_limits", None),
         )
-        self.routes.append(route_class(self.prefix + path, endpoint=endpoint, **kwargs, **limits))
-        self._mark_routes_changed()
+        return route_class(self.prefix + path, endpoint=endpoint, **kwargs, **limits)
 
     def api_route(
         self, path: str, **options: Unpack[RouteOptions]
@@ -604,15 +619,24 @@ class APIRouter(LowPriorityRoutes, routing.Router):
     ) -> None:
         """Add a WebSocket endpoint with parameters and dependencies."""
         self.routes.append(
-            APIWebSocketRoute(
-                self.prefix + path,
-                endpoint=endpoint,
-                name=name,
-                dependencies=[*self.dependencies, *(dependencies or [])],
-                dependency_overrides_provider=self.dependency_overrides_provider,
-            )
+            self._make_api_websocket_route(path, endpoint, name, dependencies=dependencies)
         )
-        self._mark_routes_changed()
+
+    def _make_api_websocket_route(
+        self,
+        path: str,
+        endpoint: Callable[..., Any],
+        name: str | None = None,
+        *,
+        dependencies: Sequence[params.Depends] | None = None,
+    ) -> APIWebSocketRoute:
+        return APIWebSocketRoute(
+            self.prefix + path,
+            endpoint=endpoint,
+            name=name,
+            dependencies=[*self.dependencies, *(dependencies or [])],
+            dependency_overrides_provider=self.dependency_overrides_provider,
+        )
 
     def websocket(
         self,
@@ -659,35 +683,6 @@ class APIRouter(LowPriorityRoutes, routing.Router):
 
     # --- including routers --------------------------------------------------------------------
 
-    def _add_included(self, include: Include, route: BaseRoute) -> BaseRoute | None:
-        before = len(self.routes)
-        include.add(route)
-        if len(self.routes) == before:
-            return None
-        added = self.routes[-1]
-        if added is not route:  # a copy: remember the declared route (iter_route_contexts)
-            setattr(added, ORIGINAL_ATTR, getattr(route, ORIGINAL_ATTR, route))
-        return added
-
-    def flatten(self) -> None:
-        """Add routes that included routers gained after ``include_router`` (once, at startup).
-
-        They go right after the routes that inclusion already produced, so the first
-        declared route still wins.
-        """
-        for include in self._inclusions:
-            include.router.flatten()
-            new = include.router.routes[include.seen :]
-            include.seen = len(include.router.routes)
-            for route in new:
-                anchor = next((r for r in reversed(include.produced) if r is not None), None)
-                at = self.routes.index(anchor) + 1 if anchor in self.routes else len(self.routes)
-                added = self._add_included(include, route)
-                if added is not None:
-                    self.routes.insert(at, self.routes.pop())
-                include.produced.append(added)
-        self._flattened = True
-
     def include_router(
         self,
         router: APIRouter,
@@ -705,7 +700,11 @@ class APIRouter(LowPriorityRoutes, routing.Router):
         max_body_size: int | None = None,
         form_limits: Any = None,
     ) -> None:
-        """Copy ``router``'s routes into this router, under ``prefix`` and the given settings."""
+        """Serve ``router``'s routes from this router, under ``prefix`` and the given settings.
+
+        The routes are copied into this router's ``routes`` where the inclusion is declared;
+        routes ``router`` gains, loses or reorders later are followed there.
+        """
         if self is router:
             raise AssertionError(
                 "Cannot include the same APIRouter instance into itself. "
@@ -725,11 +724,7 @@ class APIRouter(LowPriorityRoutes, routing.Router):
             first_limit(router.max_body_size, max_body_size, self.max_body_size),
             combine(validate_form_limits(form_limits), router.form_limits),
         )  # fmt: skip
-        include.produced = [self._add_included(include, route) for route in router.routes]
-        include.seen = len(router.routes)
-        self._inclusions.append(include)
-        router._included_by.append(self)
-        self._mark_routes_changed()
+        self._add_inclusion(include)
         self.on_startup.extend(router.on_startup)
         self.on_shutdown.extend(router.on_shutdown)
         self.lifespan_context = merge_lifespans(self.lifespan_context, router.lifespan_context)

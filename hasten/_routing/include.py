@@ -11,6 +11,7 @@ from .._body_limit import first_limit
 from .._form_limits import combine, wrap_form_limits
 from ..exceptions import HastenError
 from ..utils import get_value_or_default
+from .context import ORIGINAL_ATTR
 from .options import COPIED_ON_INCLUDE
 
 if TYPE_CHECKING:
@@ -42,10 +43,14 @@ def check_prefix(router: APIRouter, prefix: str) -> None:
 
 
 class Include:
-    """The settings of one ``include_router`` call, applied to each included route."""
+    """One ``include_router`` call: its settings, and the copies it made of the routes.
 
-    produced: list[BaseRoute | None]
-    seen: int
+    ``copy`` re-declares an included route on the including router (prefix, tags,
+    dependencies, responses, limits merged); ``sync`` brings the copies in line with the
+    included router's routes as they are now (see ``RouteTable.flatten``).
+    """
+
+    order: int  # when the inclusion was declared (set by the including router)
 
     def __init__(self, parent: APIRouter, router: APIRouter, prefix: str, *settings: Any):
         self.parent, self.router, self.prefix = parent, router, prefix
@@ -54,35 +59,82 @@ class Include:
             self.callbacks, self.deprecated, self.include_in_schema, self.unique_id_fn,
             self.strict_content_type, self.max_body_size, self.form_limits,
         ) = settings  # fmt: skip
+        # id(original) -> (original, copy), for the routes of ``router`` at the last sync.
+        self.copies: dict[int, tuple[BaseRoute, BaseRoute]] = {}
+        self.version: int | None = None  # the version of ``router.routes`` at the last sync
+        self.detached = False  # the parent's list dropped every copy: the inclusion is gone
+
+    def copy_ids(self) -> set[int]:
+        """The ids of the copies made at the last sync."""
+        return {id(copy) for _, copy in self.copies.values()}
+
+    def sync(self) -> list[BaseRoute]:
+        """The copies of the included router's routes, in its order, as the parent serves them.
+
+        Copies are made once per included route. A copy the parent's list no longer holds
+        stays out; when it holds none of them any more, the inclusion is dropped for good
+        (as removing FastAPI's inclusion entry from ``routes`` would).
+        """
+        if self.detached:
+            return []
+        present = {id(route) for route in self.parent.routes}
+        if self.copies and not self.copy_ids() & present:
+            self.detached, self.copies = True, {}
+            return []
+        copies: dict[int, tuple[BaseRoute, BaseRoute]] = {}
+        block: list[BaseRoute] = []
+        for route in self.router.routes:
+            entry = self.copies.get(id(route))
+            if entry is None or entry[0] is not route:
+                entry = (route, self.copy(route))
+            elif id(entry[1]) not in present:  # taken out of the parent's list: stays out
+                copies[id(route)] = entry
+                continue
+            copies[id(route)] = entry
+            block.append(entry[1])
+        self.copies = copies
+        return block
 
     def add(self, route: BaseRoute) -> None:
+        """Append the copy of ``route`` to the parent's routes."""
+        self.parent.routes.append(self.copy(route))
+
+    def copy(self, route: BaseRoute) -> BaseRoute:
+        """``route`` as the parent serves it; a copy remembers the route it was made from."""
+        copied = self._copy(route)
+        if copied is not route:  # iter_route_contexts pairs the copy with the declared route
+            setattr(copied, ORIGINAL_ATTR, getattr(route, ORIGINAL_ATTR, route))
+        return copied
+
+    def _copy(self, route: BaseRoute) -> BaseRoute:
         from ..routing import APIRoute, APIWebSocketRoute
 
-        parent, prefix = self.parent, self.prefix
+        parent, prefix = self.parent, self.parent.prefix + self.prefix
         if isinstance(route, APIRoute):
-            self._add_api_route(route)
-        elif isinstance(route, APIWebSocketRoute):
-            parent.add_api_websocket_route(
-                prefix + route.path,
+            return self._copy_api_route(route)
+        if isinstance(route, APIWebSocketRoute):
+            return parent._make_api_websocket_route(
+                self.prefix + route.path,
                 route.endpoint,
                 name=route.name,
                 dependencies=[*(self.dependencies or []), *route.dependencies],
             )
-        elif isinstance(route, routing.Route):
-            methods = list(route.methods or [])
-            parent.add_route(
+        if isinstance(route, routing.Route):
+            return routing.Route(
                 prefix + route.path,
                 route.endpoint,
-                methods=methods,
-                include_in_schema=route.include_in_schema,
+                methods=list(route.methods or []),
                 name=route.name,
+                include_in_schema=route.include_in_schema,
             )
-        elif isinstance(route, routing.WebSocketRoute):
-            parent.add_websocket_route(prefix + route.path, route.endpoint, name=route.name)
-        elif isinstance(route, Mount) and (prefix or self._has_limits()):
-            parent.routes.append(self._mount(route))
-        else:
-            parent.routes.append(route)
+        if isinstance(route, routing.WebSocketRoute):
+            return routing.WebSocketRoute(prefix + route.path, route.endpoint, name=route.name)
+        if isinstance(route, Mount) and (prefix or self._has_limits()):
+            return self._mount(route)
+        if isinstance(route, routing.Host) and prefix:  # the host's app, under the prefix
+            app = routing.Router(routes=[Mount(prefix, app=route.app)])
+            return routing.Host(route.host, app=app, name=route.name)
+        return route
 
     def _has_limits(self) -> bool:
         return self.max_body_size is not None or bool(self.form_limits)
@@ -91,10 +143,13 @@ class Include:
         # The mounted app is called, so the inclusion's limits go in front of it.
         app = wrap_form_limits(mount.app, self.form_limits)
         return Mount(
-            self.prefix + mount.path, app=app, name=mount.name, max_body_size=self.max_body_size
+            self.parent.prefix + self.prefix + mount.path,
+            app=app,
+            name=mount.name,
+            max_body_size=self.max_body_size,
         )
 
-    def _add_api_route(self, route: APIRoute) -> None:
+    def _copy_api_route(self, route: APIRoute) -> APIRoute:
         router = self.router
         use_class = get_value_or_default(
             route.response_class,
@@ -103,7 +158,7 @@ class Include:
             self.parent.default_response_class,
         )
         kept: dict[str, Any] = {key: getattr(route, key) for key in COPIED_ON_INCLUDE}
-        self.parent.add_api_route(
+        return self.parent._make_api_route(
             self.prefix + route.path,
             route.endpoint,
             route_class_override=type(route),

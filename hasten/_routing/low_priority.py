@@ -2,7 +2,7 @@
 
 A mixin of ``APIRouter``: the ``default`` app becomes "low-priority routes first, then the
 router's own default", ``frontend()`` declares one, and a change of routes re-arms the
-flattening of every router that includes this one (see ``APIRouter.flatten``).
+flattening of every router that includes this one (see ``_routing/table.py``).
 """
 
 from __future__ import annotations
@@ -28,10 +28,7 @@ class LowPriorityRoutes:
 
     _low_priority_routes: list[BaseRoute]
     _frontend_routes: FrontendGroup | None
-    _routes_version: int
-    _included_by: list[Any]
     _inclusions: list[Any]
-    _flattened: bool
     _default: ASGIApp
     prefix: str
     dependencies: list[Any]
@@ -52,13 +49,6 @@ class LowPriorityRoutes:
         # (the mixin is only ever an APIRouter)
         if not await serve_low_priority(self, scope, receive, send):  # type: ignore[arg-type]
             await self._default(scope, receive, send)
-
-    def _mark_routes_changed(self) -> None:
-        """Routes changed: routers including this one catch up on their next request."""
-        self._routes_version += 1
-        for parent in self._included_by:
-            parent._flattened = False
-            parent._mark_routes_changed()
 
     def frontend(
         self,
@@ -92,4 +82,4 @@ class LowPriorityRoutes:
             fallback=fallback,
             check_dir=checked,
         )
-        self._mark_routes_changed()
+        self._mark_routes_changed()  # type: ignore[attr-defined]

@@ -35,11 +35,13 @@ def _route_key(route: BaseRoute) -> tuple[str, Any] | None:
 class Matcher:
     """Candidate routes for a path, in declaration order."""
 
-    __slots__ = ("static", "buckets", "scan", "size", "cache", "routes", "direct", "key")
+    __slots__ = ("static", "buckets", "scan", "size", "cache", "routes", "direct", "version")
 
     def __init__(self, routes: Sequence[BaseRoute]) -> None:
-        self.routes = routes
-        self.key = (id(routes), len(routes))
+        # A snapshot: indexes stay valid while the router's list changes (it then builds a
+        # new matcher for the list's new ``version``).
+        self.routes: tuple[BaseRoute, ...] = tuple(routes)
+        self.version: int | None = getattr(routes, "version", None)
         # path → the route that wins it outright (see direct_route), or None; memoized.
         self.direct: dict[str, Any] = {}
         self.static: dict[str, list[int]] = {}
