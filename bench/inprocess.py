@@ -1,6 +1,6 @@
 """Section A, one process: time (or profile) one framework's endpoints, called in-process.
 
-    python -m bench.inprocess FRAMEWORK [--endpoints a,b] [--seconds S] [--profile N]
+    python -m bench.inprocess FRAMEWORK [--endpoints a,b] [--seconds S] [--profile N] [--override]
 
 The app's ASGI callable is awaited directly with a prepared scope, a receive that hands over
 the body and a send that discards the response (after warm-up requests that check the
@@ -69,9 +69,21 @@ async def _profile(app: ASGIApp, req: Req, requests: int) -> dict[str, float]:
     return {"calls_per_request": total / requests, "requests": requests}
 
 
-async def measure(framework: str, endpoints: list[str], seconds: float, profile: int) -> dict:
-    """Measure ``endpoints`` of ``framework`` in this process."""
+def _unrelated_dependency() -> None:
+    """A dependency no endpoint uses: overriding it makes ``dependency_overrides`` non-empty."""
+
+
+async def measure(
+    framework: str, endpoints: list[str], seconds: float, profile: int, override: bool = False
+) -> dict:
+    """Measure ``endpoints`` of ``framework`` in this process.
+
+    ``override``: with one (unrelated) ``dependency_overrides`` entry set, as test suites run
+    (FastAPI-style apps only).
+    """
     app = load_app(FRAMEWORKS[framework].module)
+    if override:
+        app.dependency_overrides[_unrelated_dependency] = _unrelated_dependency
     lifespan = Lifespan(app)
     await lifespan.start()
     results: dict[str, dict[str, float]] = {}
@@ -92,11 +104,16 @@ def main() -> None:
     parser.add_argument("--endpoints", default="")
     parser.add_argument("--seconds", type=float, default=2.0)
     parser.add_argument("--profile", type=int, default=0, metavar="N")
+    parser.add_argument(
+        "--override", action="store_true", help="set one unrelated dependency_overrides entry"
+    )
     args = parser.parse_args()
     supported = FRAMEWORKS[args.framework].endpoints
     wanted = args.endpoints.split(",") if args.endpoints else list(supported)
     endpoints = [e for e in wanted if e in supported]
-    results = asyncio.run(measure(args.framework, endpoints, args.seconds, args.profile))
+    results = asyncio.run(
+        measure(args.framework, endpoints, args.seconds, args.profile, args.override)
+    )
     print(json.dumps({"framework": args.framework, "results": results}))
 
 
