@@ -41,12 +41,12 @@ def path_param_names(path: str) -> set[str]:
 def _eval(annotation: Any, globalns: dict[str, Any]) -> Any:
     if isinstance(annotation, str):
         ref = ForwardRef(annotation)
-        try:
-            annotation = ref._evaluate(globalns, globalns, recursive_guard=frozenset())  # type: ignore[call-arg]
-        except TypeError:  # Python 3.13+ signature
+        try:  # 3.12+ take type_params (and 3.13 warns when it is left out)
             annotation = ref._evaluate(
                 globalns, globalns, type_params=(), recursive_guard=frozenset()
             )  # type: ignore[call-arg]
+        except TypeError:  # Python 3.11: no type_params parameter
+            annotation = ref._evaluate(globalns, globalns, recursive_guard=frozenset())  # type: ignore[call-arg]
         if annotation is type(None):
             return None
     return annotation
