@@ -20,6 +20,7 @@ from pydantic_core import Url as Url
 from pydantic_core.core_schema import (
     with_info_plain_validator_function as with_info_plain_validator_function,
 )
+from typing_extensions import TypedDict, Unpack
 
 from hasten._compat.shared import sequence_annotation_to_type, sequence_types
 from hasten.types import IncEx, UnionType
@@ -38,38 +39,29 @@ __all__ = [
 Undefined: Any = PydanticUndefined
 RequiredParam: Any = PydanticUndefined
 
-# FieldInfo attributes that are carried into the TypeAdapter's ``Field(...)``.
-_FIELD_ATTRIBUTES = (
-    "default",
-    "default_factory",
-    "alias",
-    "alias_priority",
-    "validation_alias",
-    "serialization_alias",
-    "title",
-    "description",
-    "examples",
-    "json_schema_extra",
-    "exclude",
-    "discriminator",
-    "deprecated",
-    "frozen",
-    "validate_default",
-    "repr",
-    "init",
-    "init_var",
-    "kw_only",
-)
+
+class _DumpOptions(TypedDict, total=False):
+    """The options ``ModelField.serialize``/``serialize_json`` pass through to Pydantic."""
+
+    include: IncEx | None
+    exclude: IncEx | None
+    by_alias: bool
+    exclude_unset: bool
+    exclude_defaults: bool
+    exclude_none: bool
 
 
 def _annotated_type(field_info: FieldInfo) -> Any:
-    """``Annotated[annotation, *metadata, Field(**attributes)]`` for a ``TypeAdapter``."""
-    attributes: dict[str, Any] = {}
-    for name in _FIELD_ATTRIBUTES:
-        value = getattr(field_info, name, PydanticUndefined)
-        if value is not PydanticUndefined and value is not None:
-            attributes[name] = value
-    args = (field_info.annotation, *field_info.metadata, Field(**attributes))
+    """The field as one ``Annotated`` type a ``TypeAdapter`` can take.
+
+    The constraints stay in the metadata; every other attribute (alias, title, default …) goes
+    into a fresh ``Field(...)``, so the old ``FieldInfo``'s metadata is not applied twice.
+    """
+    parts = field_info.asdict()
+    attributes = {
+        name: value for name, value in parts["attributes"].items() if value is not PydanticUndefined
+    }
+    args = (parts["annotation"], *parts["metadata"], Field(**attributes))
     return Annotated[args]  # type: ignore[valid-type]
 
 
@@ -140,46 +132,20 @@ class ModelField:
         value: Any,
         *,
         mode: Literal["json", "python"] = "json",
-        include: IncEx | None = None,
-        exclude: IncEx | None = None,
-        by_alias: bool = True,
-        exclude_unset: bool = False,
-        exclude_defaults: bool = False,
-        exclude_none: bool = False,
+        **options: Unpack[_DumpOptions],
     ) -> Any:
-        """Dump an already validated value to Python/JSON-compatible data."""
-        return self._type_adapter.dump_python(
-            value,
-            mode=mode,
-            include=include,
-            exclude=exclude,
-            by_alias=by_alias,
-            exclude_unset=exclude_unset,
-            exclude_defaults=exclude_defaults,
-            exclude_none=exclude_none,
-        )
+        """Dump an already validated value to Python/JSON-compatible data.
 
-    def serialize_json(
-        self,
-        value: Any,
-        *,
-        include: IncEx | None = None,
-        exclude: IncEx | None = None,
-        by_alias: bool = True,
-        exclude_unset: bool = False,
-        exclude_defaults: bool = False,
-        exclude_none: bool = False,
-    ) -> bytes:
-        """Dump an already validated value straight to JSON bytes."""
-        return self._type_adapter.dump_json(
-            value,
-            include=include,
-            exclude=exclude,
-            by_alias=by_alias,
-            exclude_unset=exclude_unset,
-            exclude_defaults=exclude_defaults,
-            exclude_none=exclude_none,
-        )
+        Options: ``include``, ``exclude``, ``by_alias`` (default ``True``), ``exclude_unset``,
+        ``exclude_defaults``, ``exclude_none``.
+        """
+        options.setdefault("by_alias", True)
+        return self._type_adapter.dump_python(value, mode=mode, **options)
+
+    def serialize_json(self, value: Any, **options: Unpack[_DumpOptions]) -> bytes:
+        """Dump an already validated value straight to JSON bytes (same options)."""
+        options.setdefault("by_alias", True)
+        return self._type_adapter.dump_json(value, **options)
 
     def __repr__(self) -> str:
         return f"ModelField(name={self.name!r}, type={self.field_info.annotation!r})"
