@@ -56,6 +56,39 @@ def _script_json(value: Any) -> str:
     return json.dumps(jsonable_encoder(value)).translate(_SCRIPT_ESCAPES)
 
 
+def _document(head: list[str], body: list[str]) -> str:
+    """An HTML5 document from the lines of its head and body (each nested two spaces)."""
+    nested = ["  <head>", *_indent(head), "  </head>", "  <body>", *_indent(body), "  </body>"]
+    return "\n".join(["<!DOCTYPE html>", "<html>", *nested, "</html>", ""])
+
+
+def _indent(lines: list[str]) -> list[str]:
+    return [f"    {line}" if line else "" for line in lines]
+
+
+def _swagger_ui_script(
+    openapi_url: str,
+    settings: dict[str, Any],
+    oauth2_redirect_url: str | None,
+    init_oauth: dict[str, Any] | None,
+) -> list[str]:
+    """The inline script that starts Swagger UI, one line per configuration entry."""
+    entries = [f"url: '{openapi_url}',"]
+    entries += [f"{_script_json(key)}: {_script_json(value)}," for key, value in settings.items()]
+    if oauth2_redirect_url:
+        entries.append(f"oauth2RedirectUrl: window.location.origin + '{oauth2_redirect_url}',")
+    entries.append(
+        "presets: [SwaggerUIBundle.presets.apis, SwaggerUIBundle.SwaggerUIStandalonePreset],"
+    )
+    script = ["<script>", "  const ui = SwaggerUIBundle({"]
+    script += [f"    {entry}" for entry in entries]
+    script.append("  });")
+    if init_oauth:
+        script.append(f"  ui.initOAuth({_script_json(init_oauth)});")
+    script.append("</script>")
+    return script
+
+
 def get_swagger_ui_html(
     *,
     openapi_url: str,
@@ -73,41 +106,19 @@ def get_swagger_ui_html(
     passed to ``ui.initOAuth()``; ``oauth2_redirect_url`` is the path of the redirect page.
     """
     settings = {**swagger_ui_default_parameters, **(swagger_ui_parameters or {})}
-    config_lines = "".join(
-        f"{_script_json(key)}: {_script_json(value)},\n" for key, value in settings.items()
-    )
-    if oauth2_redirect_url:
-        config_lines += f"oauth2RedirectUrl: window.location.origin + '{oauth2_redirect_url}',"
-    init = f"\n    ui.initOAuth({_script_json(init_oauth)})\n" if init_oauth else ""
-    html = f"""
-    <!DOCTYPE html>
-    <html>
-    <head>
-    <meta name="viewport" content="width=device-width, initial-scale=1.0">
-    <link type="text/css" rel="stylesheet" href="{swagger_css_url}">
-    <link rel="shortcut icon" href="{swagger_favicon_url}">
-    <title>{title}</title>
-    </head>
-    <body>
-    <div id="swagger-ui">
-    </div>
-    <script src="{swagger_js_url}"></script>
-    <!-- `SwaggerUIBundle` is now available on the page -->
-    <script>
-    const ui = SwaggerUIBundle({{
-        url: '{openapi_url}',
-    {config_lines}
-    presets: [
-        SwaggerUIBundle.presets.apis,
-        SwaggerUIBundle.SwaggerUIStandalonePreset
-        ],
-    }})
-    {init}
-    </script>
-    </body>
-    </html>
-    """
-    return HTMLResponse(html)
+    head = [
+        '<meta charset="utf-8">',
+        '<meta name="viewport" content="width=device-width, initial-scale=1.0">',
+        f'<link type="text/css" rel="stylesheet" href="{swagger_css_url}">',
+        f'<link rel="shortcut icon" href="{swagger_favicon_url}">',
+        f"<title>{title}</title>",
+    ]
+    body = [
+        '<div id="swagger-ui"></div>',
+        f'<script src="{swagger_js_url}"></script>',
+        *_swagger_ui_script(openapi_url, settings, oauth2_redirect_url, init_oauth),
+    ]
+    return HTMLResponse(_document(head, body))
 
 
 def get_redoc_html(
@@ -119,45 +130,27 @@ def get_redoc_html(
     with_google_fonts: bool = True,
 ) -> HTMLResponse:
     """The ReDoc page (served at ``/redoc``) that renders the document at ``openapi_url``."""
-    fonts = f'\n    <link href="{_GOOGLE_FONTS}" rel="stylesheet">' if with_google_fonts else ""
-    html = f"""
-    <!DOCTYPE html>
-    <html>
-    <head>
-    <title>{title}</title>
-    <!-- needed for adaptive design -->
-    <meta charset="utf-8"/>
-    <meta name="viewport" content="width=device-width, initial-scale=1">{fonts}
-    <link rel="shortcut icon" href="{redoc_favicon_url}">
-    <!-- ReDoc does not change the styles of the outer page -->
-    <style>
-      body {{
-        margin: 0;
-        padding: 0;
-      }}
-    </style>
-    </head>
-    <body>
-    <noscript>
-        ReDoc requires Javascript to function. Please enable it to browse the documentation.
-    </noscript>
-    <redoc spec-url="{openapi_url}"></redoc>
-    <script src="{redoc_js_url}"> </script>
-    </body>
-    </html>
-    """
-    return HTMLResponse(html)
+    head = [
+        '<meta charset="utf-8">',
+        '<meta name="viewport" content="width=device-width, initial-scale=1">',
+        f"<title>{title}</title>",
+        f'<link rel="shortcut icon" href="{redoc_favicon_url}">',
+    ]
+    if with_google_fonts:
+        head.append(f'<link rel="stylesheet" href="{_GOOGLE_FONTS}">')
+    # ReDoc leaves the page around it alone, so the body's default margin has to go here.
+    head.append("<style>body { margin: 0; padding: 0; }</style>")
+    body = [
+        "<noscript>ReDoc needs JavaScript to show this documentation.</noscript>",
+        f'<redoc spec-url="{openapi_url}"></redoc>',
+        f'<script src="{redoc_js_url}"></script>',
+    ]
+    return HTMLResponse(_document(head, body))
 
 
 # Swagger UI's OAuth2 redirect page: it hands the authorization response (in the URL's fragment
 # or query string) back to the Swagger UI window that opened it, then closes itself.
-_OAUTH2_REDIRECT_PAGE = """<!doctype html>
-<html lang="en-US">
-<head>
-    <title>Swagger UI: OAuth2 Redirect</title>
-</head>
-<body>
-<script>
+_OAUTH2_REDIRECT_SCRIPT = """\
     'use strict';
     function readAuthResponse() {
         var raw = /code|token|error/.test(window.location.hash)
@@ -226,10 +219,12 @@ _OAUTH2_REDIRECT_PAGE = """<!doctype html>
     } else {
         document.addEventListener('DOMContentLoaded', run);
     }
-</script>
-</body>
-</html>
 """
+
+_OAUTH2_REDIRECT_PAGE = _document(
+    ["<title>Swagger UI: OAuth2 Redirect</title>"],
+    ["<script>", *_OAUTH2_REDIRECT_SCRIPT.splitlines(), "</script>"],
+)
 
 
 def get_swagger_ui_oauth2_redirect_html() -> HTMLResponse:
