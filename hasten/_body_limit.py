@@ -20,14 +20,14 @@ from functools import partial
 from typing import Any, NoReturn
 
 import anyio
-from starlette._utils import is_async_callable
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
-from starlette.middleware import body_limit as _starlette_limit
 from starlette.middleware.body_limit import MAX_BODY_SIZE_SCOPE_KEY
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from ._starlette import LIMIT_RESPONDER_KEY, LIMIT_SENT, LIMIT_TOO_LARGE, is_async_callable
 
 __all__ = [
     "MAX_BODY_SIZE_SCOPE_KEY",
@@ -39,31 +39,10 @@ __all__ = [
     "limit_body",
 ]
 
-# Starlette's limiter protocol: the scope key of the active counter and the two signals ("too
-# large", an HTTPException(413), and "a 413 was already sent") are private names; look them up so
-# that limiters of both libraries recognise each other, with stand-ins if Starlette drops them.
-_RESPONDER_KEY: str = getattr(
-    _starlette_limit, "_BODY_LIMIT_RESPONDER_SCOPE_KEY", "hasten.body_limit"
-)
 _UNSET: Any = object()
-
-
-class _TooLargeFallback(HTTPException):
-    def __init__(self) -> None:
-        super().__init__(status_code=413, detail="Content Too Large")
-
-
-class _SentFallback(Exception):
-    pass
-
-
-def _signal_class(name: str, fallback: type[BaseException]) -> type[BaseException]:
-    cls = getattr(_starlette_limit, name, None)
-    return cls if isinstance(cls, type) and issubclass(cls, BaseException) else fallback
-
-
-_TOO_LARGE: type[BaseException] = _signal_class("_RequestBodyTooLarge", _TooLargeFallback)
-_SENT: type[BaseException] = _signal_class("_RequestBodyLimitResponseSent", _SentFallback)
+_RESPONDER_KEY = LIMIT_RESPONDER_KEY
+_TOO_LARGE = LIMIT_TOO_LARGE
+_SENT = LIMIT_SENT
 _SIGNALS: tuple[type[BaseException], ...] = (_SENT, _TOO_LARGE)
 
 

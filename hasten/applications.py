@@ -28,8 +28,8 @@ from ._body_limit import app_body_limit, check_max_body_size
 from ._form_limits import validate_form_limits
 from ._frontend import resolve_check_dir
 from ._plan.build import refresh_writers
-from ._plan.errors import ExceptionLayer
 from ._routing.options import RouteOptions
+from ._starlette import ExceptionLayer
 from .datastructures import Default, DefaultPlaceholder
 from .exception_handlers import (
     http_exception_handler,

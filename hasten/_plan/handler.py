@@ -14,17 +14,21 @@ from dataclasses import dataclass
 from typing import Any
 
 from anyio import CancelScope
-from starlette._exception_handler import wrap_app_handling_exceptions
-from starlette._utils import is_async_callable
 from starlette.concurrency import run_in_threadpool
-from starlette.datastructures import QueryParams
 from starlette.exceptions import HTTPException as StarletteHTTPException
-from starlette.requests import ClientDisconnect, Request
+from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 from starlette.types import Receive, Scope, Send
 
 from .._body_limit import MAX_BODY_SIZE_SCOPE_KEY, limit_error
 from .._form_limits import FORM_LIMITS_SCOPE_KEY
+from .._starlette import (
+    RouteRequest,
+    first_header,
+    is_async_callable,
+    lookup_handler,
+    wrap_app_handling_exceptions,
+)
 from ..exceptions import (
     EndpointContext,
     HastenError,
@@ -37,7 +41,7 @@ from ..telemetry._api import validation_failed
 from .body import Prevalidated, RawJSON, SingleBody
 from .dependencies import Context, Node, solve, solve_sync_values
 from .respond import Writer
-from .validate import Missing, PlainQueryParams
+from .validate import Missing
 
 _NOT_AWAITED = (
     "Response not awaited. There's a high chance that the application code is raising an"
@@ -45,57 +49,6 @@ _NOT_AWAITED = (
     " except Exception, and is not raising the exception again. Read more about it in the"
     " docs: https://fastapi.tiangolo.com/tutorial/dependencies/dependencies-with-yield/#dependencies-with-yield-and-except"
 )
-
-
-_STARLETTE_BODY = Request.body
-
-
-class _Request(Request):
-    """Starlette's ``Request``, parsing a query string without escapes in one split."""
-
-    @property
-    def query_params(self) -> QueryParams:
-        try:
-            return self._query_params
-        except AttributeError:
-            pass
-        raw: bytes = self.scope["query_string"]
-        if b"%" in raw or b"+" in raw:
-            params = QueryParams(raw)
-        else:
-            text = raw.decode("latin-1")
-            params = PlainQueryParams(
-                [item.partition("=")[::2] for item in text.split("&") if item]
-            )
-        self._query_params = params
-        return params
-
-    async def body(self) -> bytes:
-        """The whole body, read straight from ``receive`` (Starlette's ``stream()`` semantics)."""
-        try:
-            return self._body
-        except AttributeError:
-            pass
-        if Request.body is not _STARLETTE_BODY:  # patched (tests do): the patch decides
-            return await Request.body(self)
-        if self._stream_consumed:
-            raise RuntimeError("Stream consumed")
-        chunks: list[bytes] = []
-        while True:
-            message = await self._receive()
-            kind = message["type"]
-            if kind == "http.request":
-                chunk = message["body"] if "body" in message else b""
-                if chunk:
-                    chunks.append(chunk)
-                if not message.get("more_body", False):
-                    break
-            elif kind == "http.disconnect":
-                self._is_disconnected = True
-                raise ClientDisconnect()
-        self._stream_consumed = True
-        body = self._body = chunks[0] if len(chunks) == 1 else b"".join(chunks)
-        return body
 
 
 @dataclass(frozen=True, slots=True)
@@ -140,11 +93,7 @@ async def _read_json(plan: RoutePlan, request: Request) -> Any:
     body = await request.body()
     if not body:
         return Missing
-    content_type = None
-    for name, value in request.scope["headers"]:  # the first one, as Headers.get gives
-        if name == b"content-type":
-            content_type = value.decode("latin-1")
-            break
+    content_type = first_header(request.scope["headers"], b"content-type")
     if not content_type:  # absent or empty: JSON unless the route is strict
         if plan.strict_content_type:
             return body
@@ -303,22 +252,9 @@ def _respond(writer: Writer, status_code: int | None, raw: Any, ctx: Context) ->
     return _with_sub_headers(writer(raw, _response_args(status_code, ctx)), ctx)
 
 
-def find_handler(scope: Scope, exc: Exception) -> Any:
-    """The exception handler the app registered for ``exc``, or None."""
-    handlers, status_handlers = scope.get("starlette.exception_handlers", ({}, {}))
-    if isinstance(exc, StarletteHTTPException):
-        handler = status_handlers.get(exc.status_code)
-        if handler is not None:
-            return handler
-    for cls in type(exc).__mro__:
-        if cls in handlers:
-            return handlers[cls]
-    return None
-
-
 async def handled_response(request: Request, exc: Exception) -> Response:
     """Turn ``exc`` into a response with the app's handler; re-raise when there is none."""
-    handler = find_handler(request.scope, exc)
+    handler = lookup_handler(request.scope, exc)
     if handler is None:
         raise exc
     if is_async_callable(handler):
@@ -360,7 +296,7 @@ def request_app(plan: RoutePlan, route: Any) -> Any:
         except AttributeError:
             overrides = None
         if plan.needs_stack or overrides:
-            stacked = _Request(scope, receive, send)
+            stacked = RouteRequest(scope, receive, send)
             inner = wrap_app_handling_exceptions(_with_stacks(plan, stacked, overrides), stacked)
             if plan.body_kind == "form":
                 inner = _closing_forms(inner)
@@ -371,14 +307,14 @@ def request_app(plan: RoutePlan, route: Any) -> Any:
             if plan.trivial:  # no parameters: no request object needed
                 response = await _run_trivial(plan, scope)
             else:
-                request = _Request(scope, receive, send)
+                request = RouteRequest(scope, receive, send)
                 body = Missing if plan.body_kind is None else await read_body(plan, request)
                 response = await run_plan(
                     plan, request, Context(request, body, overrides, plan.compiler)
                 )
         except Exception as exc:
             if request is None:
-                request = _Request(scope, receive, send)
+                request = RouteRequest(scope, receive, send)
             response = await handled_response(request, exc)
         await send_response(response, scope, receive, send)
 
@@ -388,7 +324,7 @@ def request_app(plan: RoutePlan, route: Any) -> Any:
 async def _run_trivial(plan: RoutePlan, scope: Scope) -> Response:
     """An endpoint without parameters or dependencies: call it and write its answer."""
     if _TELEMETRY.get() is not None:  # observed by telemetry: the full run, with its spans
-        request = _Request(scope)
+        request = RouteRequest(scope)
         return await run_plan(plan, request, Context(request, Missing, None, plan.compiler))
     call: Any = plan.root.call
     raw = await call() if plan.is_async else await run_in_threadpool(call)
@@ -397,7 +333,7 @@ async def _run_trivial(plan: RoutePlan, scope: Scope) -> Response:
     try:
         return plan.writer(raw, plan.response_args)
     except ResponseValidationError as exc:  # say which request it was
-        where = endpoint_context(plan, _Request(scope))
+        where = endpoint_context(plan, RouteRequest(scope))
         exc.endpoint_ctx, exc.endpoint_path = where, where.get("path")
         raise
 

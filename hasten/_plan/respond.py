@@ -10,6 +10,7 @@ from typing import Any
 from pydantic import TypeAdapter, ValidationError
 from starlette.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response
 
+from .._starlette import JSONBytesResponse, text_responder
 from ..datastructures import DefaultPlaceholder
 from ..encoders import jsonable_encoder
 from ..exceptions import EndpointContext, ResponseValidationError
@@ -64,29 +65,7 @@ def dump_options(opts: ResponseOptions) -> dict[str, Any]:
     }
 
 
-_NO_BODY = frozenset({204, 205, 304})
-_JSON_TYPE = (b"content-type", b"application/json")
-
-
-_EMPTY = frozenset(range(100, 200)) | _NO_BODY  # statuses that must not carry a body
-
-
-class JSONBytesResponse(Response):
-    """``application/json`` with a body that is already encoded; headers built directly.
-
-    A status that must not carry a body gets an empty one (headers as Starlette builds them).
-    """
-
-    media_type = "application/json"
-
-    def __init__(self, body: bytes, status_code: int = 200, background: Any = None) -> None:
-        self.status_code = status_code
-        self.background = background
-        if status_code < 200 or status_code in (204, 304):
-            self.raw_headers = [_JSON_TYPE]
-        else:
-            self.raw_headers = [(b"content-length", str(len(body)).encode("latin-1")), _JSON_TYPE]
-        self.body = b"" if status_code in _EMPTY else body
+_EMPTY = frozenset(range(100, 200)) | {204, 205, 304}  # statuses that must not carry a body
 
 
 def make_writer(opts: ResponseOptions) -> Writer:
@@ -171,20 +150,12 @@ def response_maker(cls: Any) -> Callable[[Any, dict[str, Any]], Response]:
             return response  # type: ignore[no-any-return]
 
         return make
-    content_type = (b"content-type", f"{cls.media_type}; charset={cls.charset}".encode("latin-1"))
+    text = text_responder(cls)
 
     def make_text(content: Any, args: dict[str, Any]) -> Response:
-        if type(content) is not str:
-            response = cls(content, **args)
-        else:
-            response = cls.__new__(cls)
-            response.status_code = status = args["status_code"] if "status_code" in args else 200
-            response.background = args["background"]
-            response.body = body = content.encode("utf-8")
-            if status < 200 or status in (204, 304):
-                response.raw_headers = [content_type]
-            else:
-                response.raw_headers = [(b"content-length", b"%d" % len(body)), content_type]
+        if type(content) is str:
+            return text(content, args)
+        response = cls(content, **args)
         if response.status_code in _EMPTY:
             response.body = b""
         return response  # type: ignore[no-any-return]

@@ -10,9 +10,9 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from pydantic import TypeAdapter, ValidationError
-from starlette.datastructures import QueryParams
 from typing_extensions import TypedDict
 
+from .._starlette import PlainQueryParams
 from .fields import ModelKey, ParamField, Undefined, model_keys
 
 Missing: Any = Undefined
@@ -146,14 +146,6 @@ def take(
         collected[0][field.name] = field.get_default()
     else:
         values[field.name] = field.get_default()
-
-
-class PlainQueryParams(QueryParams):
-    """``QueryParams`` of already split ``(key, value)`` strings, built without re-checking."""
-
-    def __init__(self, pairs: list[tuple[str, str]]) -> None:
-        self._list = pairs
-        self._dict = dict(pairs)  # the last value of a repeated key, as Starlette's
 
 
 def location_validators(
