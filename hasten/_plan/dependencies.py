@@ -8,6 +8,7 @@ everything decided ahead of time: how to call, which validators run, the cache k
 from __future__ import annotations
 
 from contextlib import asynccontextmanager, contextmanager
+from contextvars import copy_context
 from typing import Any
 
 from anyio import CancelScope
@@ -20,7 +21,7 @@ from starlette.responses import Response
 from ..background import BackgroundTasks
 from ..concurrency import contextmanager_in_threadpool
 from ..dependencies.models import Dependant
-from .body import EmbeddedBody, FormBody, SingleBody
+from .body import EmbeddedBody, FormBody, Prevalidated, SingleBody
 from .calls import ASYNC, ASYNC_GEN, GEN, SYNC, call_kind
 from .validate import location_validators
 
@@ -37,7 +38,7 @@ class Context:
 
     __slots__ = (
         "request", "body", "errors", "cache", "response", "background", "overrides",
-        "request_stack", "function_stack", "compiler", "_cleanup",
+        "request_stack", "function_stack", "compiler", "_cleanup", "variant", "seen",
     )  # fmt: skip
 
     def __init__(self, request: Any, body: Any, overrides: Any, compiler: Any) -> None:
@@ -52,6 +53,12 @@ class Context:
         self.function_stack: Any = None
         self.compiler = compiler
         self._cleanup: CancelScope | None = None
+        # (root, the root compiled for ``overrides``): looked up once per request.
+        self.variant: tuple[Node, Node] | None = None
+        # The overrides the running nodes were compiled for. When ``overrides`` stops being
+        # equal to it mid-request (a dependency installed one), the remaining sub-dependencies
+        # are looked up in the dict one by one, as FastAPI does (see ``_live``).
+        self.seen: dict[Any, Any] | None = None if overrides is None else _NO_OVERRIDES
 
     def cleanup_scope(self) -> CancelScope:
         """The cancel scope that shields dependency teardown (entered on first use)."""
@@ -74,13 +81,28 @@ class Context:
         return self.background
 
 
+_NO_OVERRIDES: dict[Any, Any] = {}  # never mutated
+
+
 class Node:
-    """A compiled dependant."""
+    """A compiled dependant.
+
+    Flags decided here, once, pick the step that solves it per request:
+
+    * ``leaf``: no sub-dependencies and no body, its parameters validated without a coroutine;
+    * ``chain``: only sub-dependencies, solved in place;
+    * ``batchable``: plain ``def`` all the way down, solved and called in one thread hop;
+    * ``volatile``: solving its inputs has effects (a ``use_cache=False`` dependency below it,
+      a validator or default factory of user code): FastAPI solves the sub-dependencies of a
+      dependency every time it is used, even when its own value then comes from the cache, so
+      such a node's inputs are solved again on a cache hit. Other nodes skip that walk.
+    """
 
     __slots__ = (
         "dependant", "call", "name", "kind", "subs", "validators", "body", "specials",
         "cache_key", "use_cache", "scope", "concurrency", "needs_stack", "security_scopes",
-        "plain_async", "batchable", "leaf", "trivial", "chain",
+        "plain_async", "batchable", "leaf", "trivial", "chain", "volatile", "user_code",
+        "body_below", "embed", "is_form", "variants", "origin", "step",
     )  # fmt: skip
 
     def __init__(self, dependant: Dependant, embed: bool, is_form: bool) -> None:
@@ -88,6 +110,7 @@ class Node:
         self.call = dependant.call
         self.name = dependant.name
         self.kind = call_kind(dependant.call)
+        self.embed, self.is_form = embed, is_form
         self.subs = tuple(Node(d, embed, is_form) for d in dependant.dependencies)
         self.validators = _validators(dependant)
         self.body = _body_validator(dependant, embed, is_form)
@@ -96,13 +119,21 @@ class Node:
         self.scope = dependant.scope or ("request" if self.kind >= GEN else None)
         self.concurrency = dependant.concurrency
         self.cache_key = (dependant.call, _scopes_for_cache(dependant), self.scope or "")
-        self.needs_stack: bool = self.kind >= GEN or any(s.needs_stack for s in self.subs)
         self.security_scopes = dependant.oauth_scopes
         self.plain_async = self.kind == ASYNC and self.concurrency is None
-        self.leaf = not self.subs and self.body is None
+        self.user_code = _runs_user_code(self)
+        self.variants: dict[tuple[int, ...], tuple[Node, dict[Any, Any]]] | None = None
+        self.origin = self  # the node of the declared dependency this one stands for
+        self._derive()
+
+    def _derive(self) -> None:
+        """The flags that depend on the sub-dependencies (again after overrides swap them)."""
+        subs = self.subs
+        self.needs_stack: bool = self.kind >= GEN or any(s.needs_stack for s in subs)
+        self.leaf = not subs and self.body is None
         self.trivial = self.leaf and not self.validators and not self.specials
         # Only sub-dependencies (no parameters, body or special values of its own).
-        self.chain = bool(self.subs) and not self.validators and self.body is None
+        self.chain = bool(subs) and not self.validators and self.body is None
         self.chain = self.chain and not self.specials
         # A plain `def` dependency whose whole subtree is plain `def` too (no body, no yield,
         # no concurrency limit) is solved and called in one threadpool hop.
@@ -110,11 +141,20 @@ class Node:
             self.kind == SYNC
             and self.concurrency is None
             and self.body is None
-            and all(sub.batchable for sub in self.subs)
+            and all(sub.batchable for sub in subs)
+        )
+        self.volatile: bool = self.user_code or any(not s.use_cache or s.volatile for s in subs)
+        self.body_below: bool = any(s.body is not None or s.body_below for s in subs)
+        self.step: Any = (
+            _batch_call if self.batchable else _chain_and_call if self.chain else _solve_and_call
         )
 
-    def override(self, call: Any, embed: bool, is_form: bool) -> Node:
-        """A node for ``call`` standing in for this one (``dependency_overrides``)."""
+    def override(self, call: Any, *_unused: Any) -> Node:
+        """A node for ``call`` standing in for this one (``dependency_overrides``).
+
+        As in FastAPI, it keeps the original's cache key and ``use_cache``, its name, scope
+        and concurrency limit, and gets the original's security scopes as its parents'.
+        """
         from .analysis import get_dependant
 
         dep = get_dependant(
@@ -125,10 +165,118 @@ class Node:
             scope=self.dependant.scope,
             concurrency=self.concurrency,
         )
-        node = Node(dep, embed, is_form)
+        node = Node(dep, self.embed, self.is_form)
         node.cache_key = self.cache_key
         node.use_cache = self.use_cache
+        node.origin = self.origin
         return node
+
+    def with_subs(self, subs: tuple[Node, ...]) -> Node:
+        """A copy of this node whose sub-dependencies are ``subs``."""
+        node = Node.__new__(Node)
+        for name in Node.__slots__:
+            setattr(node, name, getattr(self, name))
+        node.subs = subs
+        node.variants = None
+        node._derive()
+        return node
+
+    def variant(self, ctx: Context) -> Node:
+        """This root compiled for ``ctx.overrides`` (looked up once per request)."""
+        found = ctx.variant
+        if found is not None and found[0] is self:
+            return found[1]
+        node, ctx.seen = self.variant_for(ctx.overrides)
+        ctx.variant = (self, node)
+        return node
+
+    def variant_for(self, overrides: dict[Any, Any]) -> tuple[Node, dict[Any, Any]]:
+        """This root with ``overrides`` applied, compiled once per version of the dict.
+
+        The version is which keys map to which values, by identity (the cache entry keeps
+        them alive, so an identity is not reused while its entry exists). A few versions are
+        kept per root: tests set, change and clear overrides between requests.
+        """
+        key = (*map(id, overrides), *map(id, overrides.values()))
+        variants = self.variants
+        if variants is None:
+            variants = self.variants = {}
+        entry = variants.get(key)
+        if entry is None:
+            if len(variants) >= _MAX_VARIANTS:
+                variants.pop(next(iter(variants)), None)
+            snapshot = dict(overrides)
+            entry = variants[key] = (_overridden(self, snapshot), snapshot)
+        return entry
+
+
+_MAX_VARIANTS = 8  # versions of the overrides dict kept per route
+
+
+def _overridden(node: Node, overrides: dict[Any, Any]) -> Node:
+    """``node`` with ``overrides`` applied below it (itself, a root, is never replaced).
+
+    Like FastAPI: each sub-dependency is looked up once (an override's own replacement is not
+    followed), and the sub-dependencies of an override are looked up in turn.
+    """
+    subs: list[Node] = []
+    for sub in node.subs:
+        call = overrides.get(sub.dependant.call, _SKIP)
+        new = _overridden(sub if call is _SKIP else sub.override(call), overrides)
+        subs.append(new)
+    if all(new is old for new, old in zip(subs, node.subs, strict=True)):
+        return node
+    return node.with_subs(tuple(subs))
+
+
+_USER_CODE_TYPES = frozenset(
+    {"function-before", "function-after", "function-wrap", "function-plain", "call"}
+)
+_BUILTIN_FACTORIES = frozenset({list, dict, set, frozenset, tuple, str, int, float, bool, bytes})
+_SCHEMA_ONLY = frozenset({"metadata", "serialization", "cls", "config", "ref"})
+
+
+def _runs_user_code(node: Node) -> bool:
+    """Whether validating ``node``'s parameters or body may run user code (with effects)."""
+    checks: list[Any] = [v for _, v in node.validators]
+    if node.body is not None:
+        checks.append(node.body)
+    for check in checks:
+        fields = list(getattr(check, "fields", ()))
+        adapters = [getattr(check, "adapter", None)]
+        if hasattr(check, "field"):
+            fields.append(check.field)
+        for model in getattr(check, "models", ()):
+            fields.append(model.field)
+            adapters.append(model.field.adapter)
+        if any(f.default_factory not in _BUILTIN_FACTORIES for f in fields if f.default_factory):
+            return True
+        if any(a is not None and _schema_runs_user_code(a.core_schema) for a in adapters):
+            return True
+    return False
+
+
+def _schema_runs_user_code(schema: Any) -> bool:
+    seen: set[int] = set()
+    stack = [schema]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, dict):
+            if id(item) in seen:
+                continue
+            seen.add(id(item))
+            kind = item.get("type")
+            if kind in _USER_CODE_TYPES or item.get("custom_init") or item.get("post_init"):
+                return True
+            if isinstance(kind, str) and item.get("missing") is not None:  # Enum._missing_
+                return True
+            factory = item.get("default_factory")
+            if factory is not None and factory not in _BUILTIN_FACTORIES:
+                return True
+            stack.extend(v for k, v in item.items() if k not in _SCHEMA_ONLY)
+        elif isinstance(item, list | tuple):
+            stack.extend(item)
+    return False
 
 
 def _validators(dependant: Dependant) -> tuple[tuple[str, Any], ...]:
@@ -218,15 +366,26 @@ def _scopes_for_cache(dependant: Dependant) -> tuple[str, ...]:
 
 
 async def solve(node: Node, ctx: Context) -> dict[str, Any]:
-    """Resolve the sub-dependencies and parameters of ``node``; errors go to ``ctx.errors``."""
+    """Resolve the sub-dependencies and parameters of ``node``; errors go to ``ctx.errors``.
+
+    Called with a route's root: with ``dependency_overrides`` set, the root compiled for them
+    runs instead (the same steps as without, see :meth:`Node.variant`).
+    """
+    if ctx.overrides:
+        found = ctx.variant
+        if found is None or found[0] is node:  # the root (the only node passed in)
+            node = await _root_variant(node, ctx)
     values: dict[str, Any] = {}
+    cache = ctx.cache
     for sub in node.subs:
-        if ctx.overrides:
-            sub = ctx.compiler.resolve_override(sub, ctx.overrides)
-        if sub.use_cache and sub.cache_key in ctx.cache:
-            value = ctx.cache[sub.cache_key]
+        if ctx.overrides != ctx.seen:
+            sub = _live(sub, ctx)
+        if sub.use_cache and sub.cache_key in cache:
+            if sub.volatile and await _solved_with_errors(sub, ctx):
+                continue
+            value = cache[sub.cache_key]
         else:
-            value = await _solve_and_call(sub, ctx)
+            value = await sub.step(sub, ctx)
             if value is _FAILED:
                 continue
         if sub.name is not None:
@@ -241,26 +400,37 @@ async def solve(node: Node, ctx: Context) -> dict[str, Any]:
     return values
 
 
+async def _root_variant(root: Node, ctx: Context) -> Node:
+    root = root.variant(ctx)
+    if root.body_below and type(ctx.body) is Prevalidated:
+        # An override reads the body too: it gets the parsed JSON, as in FastAPI.
+        ctx.body = await ctx.request.json()
+    return root
+
+
+async def _solved_with_errors(node: Node, ctx: Context) -> bool:
+    """Solve the inputs of a cached ``volatile`` node again (their effects happen again).
+
+    True when that added errors: the node's value is then left out, as in FastAPI.
+    """
+    seen = len(ctx.errors)
+    if node.batchable:
+        await run_in_threadpool(_solve_sync_values, node, ctx)
+    else:
+        await solve(node, ctx)
+    return len(ctx.errors) != seen
+
+
 async def _solve_and_call(node: Node, ctx: Context) -> Any:
-    """The value of one dependency (cached for the request); ``_FAILED`` on input errors."""
-    if node.batchable and not ctx.overrides:
-        return await run_in_threadpool(solve_sync, node, ctx)
+    """The value of one dependency (cached for the request); ``_FAILED`` on input errors.
+
+    The general step, also for leaves; ``Node.step`` is this, :func:`_chain_and_call` or
+    :func:`_batch_call`, chosen when the node is compiled.
+    """
     errors = ctx.errors
     seen = len(errors) if errors else 0
     if node.leaf:  # no sub-dependencies, no body: it only validates, no coroutine needed
-        kwargs = solve_sync_values(node, ctx)
-    elif node.chain and not ctx.overrides:  # only sub-dependencies: solved right here
-        kwargs = {}
-        cache = ctx.cache
-        for sub in node.subs:
-            if sub.use_cache and sub.cache_key in cache:
-                value = cache[sub.cache_key]
-            else:
-                value = await _solve_and_call(sub, ctx)
-                if value is _FAILED:
-                    continue
-            if sub.name is not None:
-                kwargs[sub.name] = value
+        kwargs = _solve_sync_values(node, ctx)
     else:
         kwargs = await solve(node, ctx)
     if errors and len(errors) != seen:
@@ -275,18 +445,86 @@ async def _solve_and_call(node: Node, ctx: Context) -> Any:
     return value
 
 
+async def _chain_and_call(node: Node, ctx: Context) -> Any:
+    """The step of a node with only sub-dependencies: they are solved right here."""
+    errors = ctx.errors
+    seen = len(errors) if errors else 0
+    kwargs = {}
+    cache = ctx.cache
+    for sub in node.subs:
+        if ctx.overrides != ctx.seen:
+            sub = _live(sub, ctx)
+        if sub.use_cache and sub.cache_key in cache:
+            if sub.volatile and await _solved_with_errors(sub, ctx):
+                continue
+            value = cache[sub.cache_key]
+        else:
+            value = await sub.step(sub, ctx)
+            if value is _FAILED:
+                continue
+        if sub.name is not None:
+            kwargs[sub.name] = value
+    if errors and len(errors) != seen:
+        return _FAILED
+    if node.plain_async:
+        value = await node.call(**kwargs)  # type: ignore[misc]
+    else:
+        value = await run_dependency(node, kwargs, ctx)
+    if node.cache_key not in cache:
+        cache[node.cache_key] = value
+    return value
+
+
+async def _batch_call(node: Node, ctx: Context) -> Any:
+    """The step of a batchable node: solved and called in one worker-thread call."""
+    return await run_in_threadpool(solve_sync, node, ctx)
+
+
 _FAILED: Any = object()
 
 
-def solve_sync_values(node: Node, ctx: Context) -> dict[str, Any]:
-    """:func:`solve` for a batchable node, in the calling (worker) thread."""
+def _live(sub: Node, ctx: Context) -> Node:
+    """``sub`` as the overrides dict says now (it changed during this request).
+
+    The rest of the request runs FastAPI's way: each sub-dependency looked up in the dict,
+    and the inputs of a cached dependency solved again on every use.
+    """
+    origin = sub.origin
+    overrides = ctx.overrides
+    call = overrides.get(origin.call, _SKIP) if overrides else _SKIP
+    node = origin if call is _SKIP else origin.override(call)
+    node = node.with_subs(node.subs)
+    node.volatile = True
+    return node
+
+
+def solve_sync_values(root: Node, ctx: Context) -> dict[str, Any]:
+    """:func:`solve` for a batchable root, in the calling (worker) thread.
+
+    Each dependency below runs in its own copy of the thread's context, as each would in its
+    own worker-thread call: a context variable one sets is not seen by the others, nor by the
+    endpoint called after this in the same context.
+    """
+    if ctx.overrides:
+        root = root.variant(ctx)
+    return _solve_sync_values(root, ctx)
+
+
+def _solve_sync_values(node: Node, ctx: Context) -> dict[str, Any]:
     values: dict[str, Any] = {}
     cache = ctx.cache
     for sub in node.subs:
+        if ctx.overrides != ctx.seen:
+            sub = _live(sub, ctx)
         if sub.use_cache and sub.cache_key in cache:
+            if sub.volatile:
+                seen = len(ctx.errors)
+                _solve_sync_values(sub, ctx)
+                if len(ctx.errors) != seen:
+                    continue
             value = cache[sub.cache_key]
         else:
-            value = solve_sync(sub, ctx)
+            value = _solve_and_call_sync(sub, ctx)
             if value is _FAILED:
                 continue
         if sub.name is not None:
@@ -300,13 +538,27 @@ def solve_sync_values(node: Node, ctx: Context) -> dict[str, Any]:
 
 
 def solve_sync(node: Node, ctx: Context) -> Any:
-    """Solve and call a batchable dependency; ``_FAILED`` when its inputs had errors."""
+    """Solve and call a batchable dependency; ``_FAILED`` when its inputs had errors.
+
+    Runs as one worker-thread call: the dependency itself, the last call in it, runs in that
+    call's context; those below it each in a copy (see :func:`solve_sync_values`).
+    """
     seen = len(ctx.errors)
-    kwargs = solve_sync_values(node, ctx)
+    kwargs = _solve_sync_values(node, ctx)
     if len(ctx.errors) != seen:
         return _FAILED
-    assert node.call is not None
-    value = node.call(**kwargs)
+    value = node.call(**kwargs)  # type: ignore[misc]
+    ctx.cache.setdefault(node.cache_key, value)
+    return value
+
+
+def _solve_and_call_sync(node: Node, ctx: Context) -> Any:
+    """:func:`solve_sync` for a dependency below another in the same thread hop."""
+    seen = len(ctx.errors)
+    kwargs = _solve_sync_values(node, ctx)
+    if len(ctx.errors) != seen:
+        return _FAILED
+    value = copy_context().run(node.call, **kwargs)  # type: ignore[arg-type]
     ctx.cache.setdefault(node.cache_key, value)
     return value
 
