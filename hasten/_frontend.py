@@ -25,7 +25,6 @@ import warnings
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, Literal
 
-from starlette._utils import get_route_path
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import URL
 from starlette.exceptions import HTTPException
@@ -36,6 +35,7 @@ from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from ._body_limit import limit_body
+from ._starlette import get_route_path
 from .exceptions import HastenError
 from .telemetry._api import SCOPE_KEY as _TELEMETRY_KEY
 from .telemetry._api import route_selected

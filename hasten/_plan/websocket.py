@@ -5,10 +5,10 @@ from __future__ import annotations
 from contextlib import AsyncExitStack
 from typing import Any
 
-from starlette._exception_handler import wrap_app_handling_exceptions
 from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket
 
+from .._starlette import wrap_app_handling_exceptions
 from ..dependencies.models import Dependant
 from ..exceptions import WebSocketRequestValidationError
 from ..telemetry._api import _ACTIVE as _TELEMETRY

@@ -18,7 +18,6 @@ from opentelemetry import context as otel_context
 from opentelemetry.metrics import Histogram, UpDownCounter
 from opentelemetry.propagators.textmap import Getter
 from opentelemetry.trace import SpanKind, StatusCode
-from starlette._utils import is_async_callable
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import Headers
 from starlette.middleware.errors import ServerErrorMiddleware
@@ -26,6 +25,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from .._starlette import is_async_callable
 from ._api import (
     _ACTIVE,
     CONTEXT_KEY,
