@@ -92,36 +92,46 @@ def _pattern_text(o: Pattern[Any]) -> Any:
     return o.pattern
 
 
+# The types each encoder serves. The groups are listed in the order the subclass fallback
+# (``encoders_by_class_tuples``) tries them: bytes, text, ISO dates, durations, decimals, enums,
+# containers, regular expressions.
+_ENCODED_AS_TEXT: tuple[type[Any], ...] = (
+    Color,
+    ExtraColor,
+    IPv4Address,
+    IPv4Interface,
+    IPv4Network,
+    IPv6Address,
+    IPv6Interface,
+    IPv6Network,
+    NameEmail,
+    Path,
+    SecretBytes,
+    SecretStr,
+    UUID,
+    Url,
+    AnyUrl,
+)
+_ENCODED_AS_LIST: tuple[type[Any], ...] = (frozenset, deque, GeneratorType, set)
+_ENCODER_GROUPS: tuple[tuple[Callable[[Any], Any], tuple[type[Any], ...]], ...] = (
+    (_decode_bytes, (bytes,)),
+    (str, _ENCODED_AS_TEXT),
+    (isoformat, (datetime.date, datetime.datetime, datetime.time)),
+    (_total_seconds, (datetime.timedelta,)),
+    (decimal_encoder, (Decimal,)),
+    (_enum_value, (Enum,)),
+    (list, _ENCODED_AS_LIST),
+    (_pattern_text, (Pattern,)),
+)
+
 ENCODERS_BY_TYPE: dict[type[Any], Callable[[Any], Any]] = {
-    bytes: _decode_bytes,
-    Color: str,
-    ExtraColor: str,
-    datetime.date: isoformat,
-    datetime.datetime: isoformat,
-    datetime.time: isoformat,
-    datetime.timedelta: _total_seconds,
-    Decimal: decimal_encoder,
-    Enum: _enum_value,
-    frozenset: list,
-    deque: list,
-    GeneratorType: list,
-    IPv4Address: str,
-    IPv4Interface: str,
-    IPv4Network: str,
-    IPv6Address: str,
-    IPv6Interface: str,
-    IPv6Network: str,
-    NameEmail: str,
-    Path: str,
-    Pattern: _pattern_text,
-    SecretBytes: str,
-    SecretStr: str,
-    set: list,
-    UUID: str,
-    Url: str,
-    AnyUrl: str,
+    type_: encoder for encoder, types in _ENCODER_GROUPS for type_ in types
 }
-"""Encoder per type, used by exact type and then (via ``encoders_by_class_tuples``) by subclass."""
+"""Encoder per type, used by exact type and then (via ``encoders_by_class_tuples``) by subclass.
+
+Add an entry to teach every ``jsonable_encoder`` call a new type; ``custom_encoder`` does the same
+for a single call.
+"""
 
 
 def generate_encoders_by_class_tuples(
