@@ -478,8 +478,8 @@ def _through(router: APIRouter, include: Any, entry: Any) -> Any:
     import copy
 
     collector = copy.copy(router)
-    collector.routes = []
     collector._included_by = []  # declaring on the copy must not re-arm the real tree
+    collector.routes = []
     redeclare = copy.copy(include)
     redeclare.parent = collector
     redeclare.add(entry)

@@ -408,12 +408,10 @@ class APIRouter(RouteTable, LowPriorityRoutes, routing.Router):
         if scope["type"] == "lifespan":
             await self.lifespan(scope, receive, send)
             return
-        if not self._flattened:
-            self.flatten()
         path = get_route_path(scope)
         routes: Any = self.routes
         matcher = self._matcher
-        if matcher is None or matcher.version != routes.version:  # routes changed: rebuild
+        if not self._flattened or matcher.version != routes.version:  # routes changed
             matcher = self._current_matcher()
         if scope["type"] == "http":  # a static path won outright: no generic matching
             known = matcher.direct
@@ -439,9 +437,12 @@ class APIRouter(RouteTable, LowPriorityRoutes, routing.Router):
                 )
             await route.handle(scope, receive, send)
             return
-        if await self._redirect_slashes(scope, receive, send):
-            return
-        await self.default(scope, receive, send)
+        await self._unmatched(scope, receive, send)
+
+    async def _unmatched(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """No route matched: redirect to the other form of the path (slash) or the default."""
+        if not await self._redirect_slashes(scope, receive, send):
+            await self.default(scope, receive, send)
 
     async def _redirect_slashes(self, scope: Scope, receive: Receive, send: Send) -> bool:
         path = get_route_path(scope)

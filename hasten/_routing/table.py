@@ -141,7 +141,7 @@ class RouteTable:
 
     def _init_route_table(self) -> None:
         """Set up the table (before ``routes`` is first assigned)."""
-        self._matcher: Matcher | None = None
+        self._matcher = Matcher(())  # for no list: the first request builds the real one
         self._inclusions: list[Include] = []
         self._included_by: list[Any] = []  # routers to tell about changes of our routes
         self._flattened = True
@@ -175,10 +175,12 @@ class RouteTable:
         return super().url_path_for(name, **path_params)  # type: ignore[misc,no-any-return]
 
     def _current_matcher(self) -> Matcher:
-        """The matcher for the routes as they are now (rebuilt only after a change)."""
+        """The matcher for the routes as they are now (flattened and rebuilt after a change)."""
+        if not self._flattened:
+            self.flatten()
         routes: Any = self.routes
         matcher = self._matcher
-        if matcher is None or matcher.version != routes.version:
+        if matcher.version != routes.version:
             matcher = self._matcher = Matcher(routes)
         return matcher
 
