@@ -27,34 +27,40 @@ from ._route import (
 )
 from .constants import METHODS_WITH_BODY, REF_PREFIX
 
-validation_error_definition: dict[str, Any] = {
-    "title": "ValidationError",
-    "type": "object",
-    "properties": {
-        "loc": {
-            "title": "Location",
-            "type": "array",
-            "items": {"anyOf": [{"type": "string"}, {"type": "integer"}]},
-        },
-        "msg": {"title": "Message", "type": "string"},
-        "type": {"title": "Error Type", "type": "string"},
-        "input": {"title": "Input"},
-        "ctx": {"title": "Context", "type": "object"},
-    },
-    "required": ["loc", "msg", "type"],
-}
 
-validation_error_response_definition: dict[str, Any] = {
-    "title": "HTTPValidationError",
-    "type": "object",
-    "properties": {
-        "detail": {
-            "title": "Detail",
-            "type": "array",
-            "items": {"$ref": f"{REF_PREFIX}ValidationError"},
-        }
+def _described(title: str, **schema: Any) -> dict[str, Any]:
+    """A JSON Schema with its ``title`` first, the way Pydantic orders generated schemas."""
+    return {"title": title, **schema}
+
+
+def _local_ref(name: str) -> dict[str, str]:
+    return {"$ref": f"{REF_PREFIX}{name}"}
+
+
+# The two schemas every document with a validated parameter or body gets: one error of
+# ``RequestValidationError.errors()``, and the 422 body ``{"detail": [errors]}``.
+validation_error_definition: dict[str, Any] = _described(
+    "ValidationError",
+    type="object",
+    properties={
+        "loc": _described(
+            "Location", type="array", items={"anyOf": [{"type": "string"}, {"type": "integer"}]}
+        ),
+        "msg": _described("Message", type="string"),
+        "type": _described("Error Type", type="string"),
+        "input": _described("Input"),
+        "ctx": _described("Context", type="object"),
     },
-}
+    required=["loc", "msg", "type"],
+)
+
+validation_error_response_definition: dict[str, Any] = _described(
+    "HTTPValidationError",
+    type="object",
+    properties={
+        "detail": _described("Detail", type="array", items=_local_ref("ValidationError")),
+    },
+)
 
 # Descriptions of the response-range keys OpenAPI allows besides concrete status codes.
 status_code_ranges: dict[str, str] = {
@@ -70,7 +76,7 @@ status_code_ranges: dict[str, str] = {
 def _validation_error_response() -> dict[str, Any]:
     return {
         "description": "Validation Error",
-        "content": {"application/json": {"schema": {"$ref": f"{REF_PREFIX}HTTPValidationError"}}},
+        "content": {"application/json": {"schema": _local_ref("HTTPValidationError")}},
     }
 
 
@@ -81,24 +87,26 @@ def generate_operation_summary(*, route: Any, method: str) -> str:
     return str(route.name).replace("_", " ").title()
 
 
+# Operation keys written even when empty; the others only when the route sets them.
+_ALWAYS_WRITTEN = frozenset({"summary", "operationId"})
+
+
 def get_openapi_operation_metadata(
     *, route: Any, method: str, operation_ids: set[str]
 ) -> dict[str, Any]:
     """tags, summary, description, operationId (warning on duplicates) and deprecated."""
-    operation: dict[str, Any] = {}
-    if route.tags:
-        operation["tags"] = route.tags
-    operation["summary"] = generate_operation_summary(route=route, method=method)
-    if route.description:
-        operation["description"] = route.description
     operation_id = route.operation_id or route.unique_id
     if operation_id in operation_ids:
         _warn_duplicate(route, operation_id)
     operation_ids.add(operation_id)
-    operation["operationId"] = operation_id
-    if route.deprecated:
-        operation["deprecated"] = route.deprecated
-    return operation
+    entries = {
+        "tags": route.tags,
+        "summary": generate_operation_summary(route=route, method=method),
+        "description": route.description,
+        "operationId": operation_id,
+        "deprecated": route.deprecated,
+    }
+    return {key: value for key, value in entries.items() if value or key in _ALWAYS_WRITTEN}
 
 
 def _warn_duplicate(route: Any, operation_id: str) -> None:

@@ -88,40 +88,48 @@ def _info(
     contact: dict[str, Any] | None,
     license_info: dict[str, Any] | None,
 ) -> dict[str, Any]:
-    info: dict[str, Any] = {"title": title, "version": version}
-    optional = {
+    entries = {
+        "title": title,
+        "version": version,
         "summary": summary,
         "description": description,
         "termsOfService": terms_of_service,
         "contact": contact,
         "license": license_info,
     }
-    info.update((key, value) for key, value in optional.items() if value)
-    return info
+    return _without_empty(entries, keep={"title", "version"})
+
+
+def _without_empty(entries: dict[str, Any], keep: set[str]) -> dict[str, Any]:
+    """``entries`` in their order, minus the empty values of keys not in ``keep``."""
+    return {key: value for key, value in entries.items() if value or key in keep}
 
 
 def get_openapi(
     *,
+    # the ``info`` object
     title: str,
     version: str,
-    openapi_version: str = "3.1.0",
     summary: str | None = None,
     description: str | None = None,
+    terms_of_service: str | None = None,
+    contact: dict[str, str | Any] | None = None,
+    license_info: dict[str, str | Any] | None = None,
+    # what the document describes
     routes: Sequence[BaseRoute | RouteContext],
     webhooks: Sequence[BaseRoute | RouteContext] | None = None,
     tags: list[dict[str, Any]] | None = None,
     servers: list[dict[str, str | Any]] | None = None,
-    terms_of_service: str | None = None,
-    contact: dict[str, str | Any] | None = None,
-    license_info: dict[str, str | Any] | None = None,
-    separate_input_output_schemas: bool = True,
     external_docs: dict[str, Any] | None = None,
+    # how it is written
+    openapi_version: str = "3.1.0",
+    separate_input_output_schemas: bool = True,
 ) -> dict[str, Any]:
-    """Build the OpenAPI document (a JSON-ready dict) for ``routes`` and ``webhooks``."""
+    """Build the OpenAPI document (a JSON-ready dict) for ``routes`` and ``webhooks``.
+
+    Every argument is keyword-only; empty optional parts are left out of the document.
+    """
     info = _info(title, version, summary, description, terms_of_service, contact, license_info)
-    output: dict[str, Any] = {"openapi": openapi_version, "info": info}
-    if servers:
-        output["servers"] = servers
     routes, webhooks = effective_routes(routes), effective_routes(webhooks or [])
     fields = get_fields_from_routes([*routes, *webhooks])
     try:
@@ -131,20 +139,21 @@ def get_openapi(
     builder = _operations.DocumentBuilder(defs)
     paths = builder.paths_of(routes)
     webhook_paths = builder.paths_of(webhooks)
-    components: dict[str, Any] = {}
-    if builder.security_schemes:
-        components["securitySchemes"] = builder.security_schemes
-    definitions = {**defs.definitions, **builder.extra_definitions}
-    if definitions:
-        components["schemas"] = {name: definitions[name] for name in sorted(definitions)}
-    if components:
-        output["components"] = components
-    output["paths"] = paths
-    if webhook_paths:
-        output["webhooks"] = webhook_paths
-    if tags:
-        output["tags"] = tags
-    if external_docs:
-        output["externalDocs"] = external_docs
+    schemas = {**defs.definitions, **builder.extra_definitions}
+    components = _without_empty(
+        {"securitySchemes": builder.security_schemes, "schemas": dict(sorted(schemas.items()))},
+        keep=set(),
+    )
+    output: dict[str, Any] = {
+        "openapi": openapi_version,
+        "info": info,
+        "servers": servers,
+        "components": components,
+        "paths": paths,
+        "webhooks": webhook_paths,
+        "tags": tags,
+        "externalDocs": external_docs,
+    }
+    output = _without_empty(output, keep={"openapi", "info", "paths"})
     document = OpenAPI(**output)
     return jsonable_encoder(document, by_alias=True, exclude_none=True)  # type: ignore[no-any-return]
