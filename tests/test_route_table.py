@@ -10,6 +10,7 @@ without a server are at the end.
 from __future__ import annotations
 
 import copy
+import threading
 from collections.abc import Callable
 from typing import Any
 
@@ -616,3 +617,40 @@ def test_a_copy_taken_out_of_the_parent_stays_out() -> None:
     child.get("/c")(endpoint("c"))
     parent.flatten()
     assert [getattr(r, "path", None) for r in parent.routes] == ["/b", "/c"]
+
+
+def test_flattening_from_several_threads_places_each_copy_once() -> None:
+    app = FastAPI()
+    router = APIRouter()
+    app.include_router(router)
+    app.get("/{x}")(endpoint("x"))
+    for round_ in range(3):
+        for k in range(20):
+            router.get(f"/r{round_}_{k}")(endpoint(f"r{round_}_{k}"))
+        results: list[Any] = []
+
+        def ask(k: int, round_: int = round_, results: list[Any] = results) -> None:
+            with TestClient(app) as client:
+                results.append(client.get(f"/r{round_}_{k}").json())
+
+        threads = [threading.Thread(target=ask, args=(k,)) for k in range(8)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert sorted(r["who"] for r in results) == sorted(f"r{round_}_{k}" for k in range(8))
+    paths = [getattr(r, "path", None) for r in app.router.routes]
+    assert len(paths) == len(set(paths))
+    assert paths[-1] == "/{x}" and len(paths) == 4 + 60 + 1
+
+
+def test_a_router_subclass_may_set_routes_before_the_router_is_set_up() -> None:
+    class Early(APIRouter):
+        def __init__(self) -> None:
+            self.routes = _routes("/early")
+            super().__init__(routes=self.routes)
+
+    router = Early()
+    app = FastAPI()
+    app.include_router(router)
+    assert TestClient(app).get("/early").text == "/early"

@@ -3,7 +3,9 @@
 Routes are bucketed by (number of segments, first segment). A request collects the routes
 of its exact static path, of its bucket and of the "first segment is a parameter" bucket,
 plus the routes that cannot be bucketed (mounts, hosts, ``{x:path}``); it then tries them in
-declaration order, so the first declared route still wins and 405 works as in Starlette.
+the order of the router's list, so the first route in the list wins (the first declared, unless
+the list was reordered) and 405 works as in Starlette. A matcher is a snapshot of one version
+of the list (``hasten._routing.table``); the router builds a new one when the list changes.
 """
 
 from __future__ import annotations

@@ -18,6 +18,7 @@ was empty when it was included, the way FastAPI's lazily included routers answer
 from __future__ import annotations
 
 import itertools
+import threading
 from collections.abc import Callable, Iterable, Sequence
 from typing import TYPE_CHECKING, Any, SupportsIndex
 
@@ -35,6 +36,8 @@ __all__ = ["RouteList", "RouteTable"]
 _versions = itertools.count(1)
 # Declaration order of routes and inclusions, shared by all routers (only compared within one).
 _declarations = itertools.count(1)
+# Flattening changes several lists; servers may route from more than one thread.
+_flatten_lock = threading.RLock()
 
 
 class RouteList(list[BaseRoute]):
@@ -126,7 +129,8 @@ class _RoutesAttribute:
 
     def __set__(self, router: RouteTable, routes: Iterable[BaseRoute]) -> None:
         router.__dict__["routes"] = RouteList(routes, router._routes_changed)
-        router._routes_changed(())
+        if "_included_by" in router.__dict__:  # (not while a subclass is being set up)
+            router._routes_changed(())
 
 
 class RouteTable:
@@ -178,7 +182,7 @@ class RouteTable:
         """The matcher for the routes as they are now (flattened and rebuilt after a change)."""
         if not self._flattened:
             self.flatten()
-        routes: Any = self.routes
+        routes: Any = self.routes  # built outside the lock: a race builds it twice, harmlessly
         matcher = self._matcher
         if matcher.version != routes.version:
             matcher = self._matcher = Matcher(routes)
@@ -199,16 +203,17 @@ class RouteTable:
         Each inclusion's copies form one block, in the included router's order, where the
         inclusion was declared; nothing happens when no included router changed.
         """
-        for include in self._inclusions:
-            child = include.router
-            if not child._flattened:
-                child.flatten()
-            version = _version_of(child.routes)
-            if include.version != version:
-                before = include.copy_ids()
-                self._place(include.order, include.sync(), before)
-                include.version = version
-        self._flattened = True
+        with _flatten_lock:
+            for include in self._inclusions:
+                child = include.router
+                if not child._flattened:
+                    child.flatten()
+                version = _version_of(child.routes)
+                if include.version != version:
+                    before = include.copy_ids()
+                    self._place(include.order, include.sync(), before)
+                    include.version = version
+            self._flattened = True
 
     def _place(self, order: int, block: list[BaseRoute], mine: set[int]) -> None:
         """Put an inclusion's copies (``block``) where its copies (ids ``mine``) are now,
