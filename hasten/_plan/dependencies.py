@@ -102,7 +102,7 @@ class Node:
         "dependant", "call", "name", "kind", "subs", "validators", "body", "specials",
         "cache_key", "use_cache", "scope", "concurrency", "needs_stack", "security_scopes",
         "plain_async", "batchable", "leaf", "trivial", "chain", "volatile", "user_code",
-        "body_below", "embed", "is_form", "variants", "origin", "step",
+        "body_below", "embed", "is_form", "variants", "last_variant", "origin", "step",
     )  # fmt: skip
 
     def __init__(self, dependant: Dependant, embed: bool, is_form: bool) -> None:
@@ -123,6 +123,7 @@ class Node:
         self.plain_async = self.kind == ASYNC and self.concurrency is None
         self.user_code = _runs_user_code(self)
         self.variants: dict[tuple[int, ...], tuple[Node, dict[Any, Any]]] | None = None
+        self.last_variant: tuple[Node, dict[Any, Any]] | None = None
         self.origin = self  # the node of the declared dependency this one stands for
         self._derive()
 
@@ -177,7 +178,7 @@ class Node:
         for name in Node.__slots__:
             setattr(node, name, getattr(self, name))
         node.subs = subs
-        node.variants = None
+        node.variants = node.last_variant = None
         node._derive()
         return node
 
@@ -186,6 +187,8 @@ class Node:
         found = ctx.variant
         if found is not None and found[0] is self:
             return found[1]
+        if not self.subs:  # nothing below to override
+            return self
         node, ctx.seen = self.variant_for(ctx.overrides)
         ctx.variant = (self, node)
         return node
@@ -193,10 +196,14 @@ class Node:
     def variant_for(self, overrides: dict[Any, Any]) -> tuple[Node, dict[Any, Any]]:
         """This root with ``overrides`` applied, compiled once per version of the dict.
 
-        The version is which keys map to which values, by identity (the cache entry keeps
-        them alive, so an identity is not reused while its entry exists). A few versions are
-        kept per root: tests set, change and clear overrides between requests.
+        The last version used is recognised by comparing the dict with its snapshot (no
+        calls); others by the identities of keys and values (the cache entry keeps them
+        alive, so an identity is not reused while its entry exists). A few versions are kept
+        per root: tests set, change and clear overrides between requests.
         """
+        last = self.last_variant
+        if last is not None and last[1] == overrides:  # the same as last time: no calls
+            return last
         key = (*map(id, overrides), *map(id, overrides.values()))
         variants = self.variants
         if variants is None:
@@ -207,6 +214,7 @@ class Node:
                 variants.pop(next(iter(variants)), None)
             snapshot = dict(overrides)
             entry = variants[key] = (_overridden(self, snapshot), snapshot)
+        self.last_variant = entry
         return entry
 
 
@@ -371,7 +379,7 @@ async def solve(node: Node, ctx: Context) -> dict[str, Any]:
     Called with a route's root: with ``dependency_overrides`` set, the root compiled for them
     runs instead (the same steps as without, see :meth:`Node.variant`).
     """
-    if ctx.overrides:
+    if ctx.overrides and node.subs:
         found = ctx.variant
         if found is None or found[0] is node:  # the root (the only node passed in)
             node = await _root_variant(node, ctx)
@@ -401,7 +409,8 @@ async def solve(node: Node, ctx: Context) -> dict[str, Any]:
 
 
 async def _root_variant(root: Node, ctx: Context) -> Node:
-    root = root.variant(ctx)
+    found = ctx.variant
+    root = found[1] if found is not None else root.variant(ctx)
     if root.body_below and type(ctx.body) is Prevalidated:
         # An override reads the body too: it gets the parsed JSON, as in FastAPI.
         ctx.body = await ctx.request.json()
