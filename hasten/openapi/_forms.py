@@ -84,39 +84,64 @@ def _absent(models: list[type[BaseModel]]) -> dict[str, Any]:
     return {"not": {"anyOf": [{"required": [name]} for name in names]}} if names else {}
 
 
+class _FormLayout:
+    """The pieces of a form's schema, collected parameter by parameter.
+
+    Plain fields become ``properties`` (a second field with the same key becomes a condition
+    instead); each form model becomes one ``allOf`` condition.
+    """
+
+    def __init__(self) -> None:
+        self.properties: dict[str, Any] = {}
+        self.required: list[str] = []
+        self.conditions: list[dict[str, Any]] = []
+
+    def add_field(self, key: str, part: dict[str, Any], is_required: bool) -> None:
+        if key in self.properties:
+            self.conditions.append({"properties": {key: part}})
+        else:
+            self.properties[key] = part
+        if is_required and key not in self.required:
+            self.required.append(key)
+
+    def add_models(
+        self, param: ParamField, models: list[type[BaseModel]], part: dict[str, Any]
+    ) -> None:
+        part.pop("default", None)
+        info = param.field_info
+        if type(None) not in get_args(info.annotation):
+            self.conditions.append(part)
+            return
+        # ``Model | None``: the model's schema without the null branch, or "none of its keys".
+        part["anyOf"] = [branch for branch in part["anyOf"] if branch.get("type") != "null"]
+        absent = _absent(models)
+        if info.is_required():
+            self.conditions += [{"not": absent}, part]
+        else:
+            self.conditions.append({"anyOf": [absent, part]})
+
+    def write(self, schema: dict[str, Any]) -> None:
+        if self.properties:
+            schema["properties"] = self.properties
+        if self.required:
+            schema["required"] = self.required
+        schema["allOf"] = self.conditions
+
+
 def _reshape(body: list[ParamField], schema: dict[str, Any]) -> None:
     """``json_schema_extra`` of the body model: turn ``field_<i>`` properties into the form."""
     by_index = schema.pop("properties")
     schema.pop("required", None)
-    properties: dict[str, Any] = {}
-    required: list[str] = []
-    conditions: list[dict[str, Any]] = []
+    layout = _FormLayout()
     for index, param in enumerate(body):
         part = by_index[f"field_{index}"]
         models = _form_models(param)
-        if not models:
-            alias = param_aliases(param.field_info, param.name)[0][0]
-            if alias in properties:
-                conditions.append({"properties": {alias: part}})
-            else:
-                properties[alias] = part
-            if param.field_info.is_required() and alias not in required:
-                required.append(alias)
-            continue
-        part.pop("default", None)
-        if type(None) in get_args(param.field_info.annotation):
-            part["anyOf"] = [c for c in part["anyOf"] if c.get("type") != "null"]
-            absent = _absent(models)
-            if param.field_info.is_required():
-                conditions.append({"not": absent})
-            else:
-                part = {"anyOf": [absent, part]}
-        conditions.append(part)
-    if properties:
-        schema["properties"] = properties
-    if required:
-        schema["required"] = required
-    schema["allOf"] = conditions
+        if models:
+            layout.add_models(param, models, part)
+        else:
+            key = param_aliases(param.field_info, param.name)[0][0]
+            layout.add_field(key, part, param.field_info.is_required())
+    layout.write(schema)
 
 
 def _single_model(param: ParamField) -> type[BaseModel] | None:
