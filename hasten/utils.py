@@ -41,6 +41,12 @@ _INVALID_RESPONSE_TYPE = (
 )
 
 
+_PYDANTIC_V1_MODEL = (
+    "pydantic.v1 models are no longer supported by FastAPI. Please update the response model "
+    "{type_!r}."
+)
+
+
 def is_body_allowed_for_status_code(status_code: int | str | None) -> bool:
     """Whether a response with this status may have a body (not 1xx, 204, 205 or 304)."""
     if status_code is None or status_code in _STATUS_PATTERNS:
@@ -57,21 +63,25 @@ def get_path_param_names(path: str) -> set[str]:
 def create_model_field(
     name: str,
     type_: Any,
-    default: Any | None = Undefined,
+    default: Any = Undefined,
     field_info: FieldInfo | None = None,
     alias: str | None = None,
     mode: Literal["validation", "serialization"] = "validation",
 ) -> ModelField:
-    """A ``ModelField`` for ``type_``; raises ``FastAPIError`` when Pydantic cannot handle it."""
+    """A ``ModelField`` for ``type_``; raises ``FastAPIError`` when Pydantic cannot handle it.
+
+    ``field_info`` wins over ``default`` and ``alias``. The field's ``TypeAdapter`` is built
+    here, so a type Pydantic cannot validate fails where it is declared, not on a request.
+    """
     if annotation_is_pydantic_v1(type_):
-        raise PydanticV1NotSupportedError(
-            "pydantic.v1 models are no longer supported by FastAPI."
-            f" Please update the response model {type_!r}."
-        )
-    info = field_info or FieldInfo(annotation=type_, default=default, alias=alias)
-    field = ModelField(field_info=info, name=name, mode=mode)
+        raise PydanticV1NotSupportedError(_PYDANTIC_V1_MODEL.format(type_=type_))
+    field = ModelField(
+        field_info=field_info or FieldInfo(annotation=type_, default=default, alias=alias),
+        name=name,
+        mode=mode,
+    )
     try:
-        field._type_adapter  # noqa: B018 - build now so bad types fail at declaration
+        field._type_adapter  # noqa: B018
     except PydanticSchemaGenerationError:
         raise HastenError(_INVALID_RESPONSE_TYPE.format(type_=type_)) from None
     return field
