@@ -38,7 +38,7 @@ class Context:
 
     __slots__ = (
         "request", "body", "errors", "cache", "response", "background", "overrides",
-        "request_stack", "function_stack", "compiler", "_cleanup", "variant", "seen",
+        "request_stack", "function_stack", "compiler", "_cleanup", "variant", "seen", "pending",
     )  # fmt: skip
 
     def __init__(self, request: Any, body: Any, overrides: Any, compiler: Any) -> None:
@@ -55,6 +55,7 @@ class Context:
         self._cleanup: CancelScope | None = None
         # (root, the root compiled for ``overrides``): looked up once per request.
         self.variant: tuple[Node, Node] | None = None
+        self.pending = bool(overrides)  # the root is still to be swapped for its variant
         # The overrides the running nodes were compiled for. When ``overrides`` stops being
         # equal to it mid-request (a dependency installed one), the remaining sub-dependencies
         # are looked up in the dict one by one, as FastAPI does (see ``_live``).
@@ -82,6 +83,7 @@ class Context:
 
 
 _NO_OVERRIDES: dict[Any, Any] = {}  # never mutated
+_NEVER: Any = object()  # a cache key no value is stored under
 
 
 class Node:
@@ -103,6 +105,7 @@ class Node:
         "cache_key", "use_cache", "scope", "concurrency", "needs_stack", "security_scopes",
         "plain_async", "batchable", "leaf", "trivial", "chain", "volatile", "user_code",
         "body_below", "embed", "is_form", "variants", "last_variant", "origin", "step",
+        "base_step", "lookup_key",
     )  # fmt: skip
 
     def __init__(self, dependant: Dependant, embed: bool, is_form: bool) -> None:
@@ -146,9 +149,14 @@ class Node:
         )
         self.volatile: bool = self.user_code or any(not s.use_cache or s.volatile for s in subs)
         self.body_below: bool = any(s.body is not None or s.body_below for s in subs)
-        self.step: Any = (
+        self.base_step: Any = (
             _batch_call if self.batchable else _chain_and_call if self.chain else _solve_and_call
         )
+        # A cached volatile node is never found by the solver's cache lookup: its step looks
+        # (and solves its inputs again on a hit), so the loops need no check of their own.
+        hit_solves = self.volatile and self.use_cache
+        self.lookup_key: Any = _NEVER if hit_solves or not self.use_cache else self.cache_key
+        self.step: Any = _cached_volatile if hit_solves else self.base_step
 
     def override(self, call: Any, *_unused: Any) -> Node:
         """A node for ``call`` standing in for this one (``dependency_overrides``).
@@ -167,9 +175,9 @@ class Node:
             concurrency=self.concurrency,
         )
         node = Node(dep, self.embed, self.is_form)
-        node.cache_key = self.cache_key
-        node.use_cache = self.use_cache
+        node.cache_key, node.use_cache = self.cache_key, self.use_cache
         node.origin = self.origin
+        node._derive()
         return node
 
     def with_subs(self, subs: tuple[Node, ...]) -> Node:
@@ -379,18 +387,14 @@ async def solve(node: Node, ctx: Context) -> dict[str, Any]:
     Called with a route's root: with ``dependency_overrides`` set, the root compiled for them
     runs instead (the same steps as without, see :meth:`Node.variant`).
     """
-    if ctx.overrides and node.subs:
-        found = ctx.variant
-        if found is None or found[0] is node:  # the root (the only node passed in)
-            node = await _root_variant(node, ctx)
+    if ctx.pending and node.subs:  # the root (the first node passed in), overrides set
+        node = await _root_variant(node, ctx)
     values: dict[str, Any] = {}
     cache = ctx.cache
     for sub in node.subs:
         if ctx.overrides != ctx.seen:
             sub = _live(sub, ctx)
-        if sub.use_cache and sub.cache_key in cache:
-            if sub.volatile and await _solved_with_errors(sub, ctx):
-                continue
+        if sub.lookup_key in cache:
             value = cache[sub.cache_key]
         else:
             value = await sub.step(sub, ctx)
@@ -409,12 +413,21 @@ async def solve(node: Node, ctx: Context) -> dict[str, Any]:
 
 
 async def _root_variant(root: Node, ctx: Context) -> Node:
-    found = ctx.variant
-    root = found[1] if found is not None else root.variant(ctx)
+    ctx.pending = False
+    root = root.variant(ctx)
     if root.body_below and type(ctx.body) is Prevalidated:
         # An override reads the body too: it gets the parsed JSON, as in FastAPI.
         ctx.body = await ctx.request.json()
     return root
+
+
+async def _cached_volatile(node: Node, ctx: Context) -> Any:
+    """The step of a cached ``volatile`` node: on a cache hit its inputs are solved again."""
+    if node.cache_key not in ctx.cache:
+        return await node.base_step(node, ctx)
+    if await _solved_with_errors(node, ctx):
+        return _FAILED
+    return ctx.cache[node.cache_key]
 
 
 async def _solved_with_errors(node: Node, ctx: Context) -> bool:
@@ -463,9 +476,7 @@ async def _chain_and_call(node: Node, ctx: Context) -> Any:
     for sub in node.subs:
         if ctx.overrides != ctx.seen:
             sub = _live(sub, ctx)
-        if sub.use_cache and sub.cache_key in cache:
-            if sub.volatile and await _solved_with_errors(sub, ctx):
-                continue
+        if sub.lookup_key in cache:
             value = cache[sub.cache_key]
         else:
             value = await sub.step(sub, ctx)
@@ -503,7 +514,8 @@ def _live(sub: Node, ctx: Context) -> Node:
     call = overrides.get(origin.call, _SKIP) if overrides else _SKIP
     node = origin if call is _SKIP else origin.override(call)
     node = node.with_subs(node.subs)
-    node.volatile = True
+    node.user_code = True  # marks it volatile: its inputs solved on every use
+    node._derive()
     return node
 
 
@@ -525,12 +537,7 @@ def _solve_sync_values(node: Node, ctx: Context) -> dict[str, Any]:
     for sub in node.subs:
         if ctx.overrides != ctx.seen:
             sub = _live(sub, ctx)
-        if sub.use_cache and sub.cache_key in cache:
-            if sub.volatile:
-                seen = len(ctx.errors)
-                _solve_sync_values(sub, ctx)
-                if len(ctx.errors) != seen:
-                    continue
+        if sub.lookup_key in cache:
             value = cache[sub.cache_key]
         else:
             value = _solve_and_call_sync(sub, ctx)
@@ -562,11 +569,16 @@ def solve_sync(node: Node, ctx: Context) -> Any:
 
 
 def _solve_and_call_sync(node: Node, ctx: Context) -> Any:
-    """:func:`solve_sync` for a dependency below another in the same thread hop."""
+    """:func:`solve_sync` for a dependency below another in the same thread hop.
+
+    A cached ``volatile`` node found in the cache has its inputs solved again.
+    """
     seen = len(ctx.errors)
     kwargs = _solve_sync_values(node, ctx)
     if len(ctx.errors) != seen:
         return _FAILED
+    if node.step is _cached_volatile and node.cache_key in ctx.cache:
+        return ctx.cache[node.cache_key]
     value = copy_context().run(node.call, **kwargs)  # type: ignore[arg-type]
     ctx.cache.setdefault(node.cache_key, value)
     return value
