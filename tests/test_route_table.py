@@ -654,3 +654,13 @@ def test_a_router_subclass_may_set_routes_before_the_router_is_set_up() -> None:
     app = FastAPI()
     app.include_router(router)
     assert TestClient(app).get("/early").text == "/early"
+
+
+def test_routes_taken_out_are_not_kept_alive_by_the_table() -> None:
+    router = APIRouter()
+    for k in range(500):
+        router.add_route(f"/r{k}", _plain)
+        router.routes.pop()
+    assert len(router._declared) <= 64 + 1
+    router.add_route("/kept", _plain)
+    assert [r for r, _ in router._declared.values()][-1] is router.routes[0]

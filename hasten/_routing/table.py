@@ -163,6 +163,9 @@ class RouteTable:
         """Our route list changed (``appended``: routes added at its end)."""
         if appended:
             self._declare(appended)
+        if len(self._declared) > 2 * len(self.routes) + 64:  # forget routes taken out
+            present = {id(route) for route in self.routes}
+            self._declared = {k: v for k, v in self._declared.items() if k in present}
         self._mark_routes_changed()
 
     def _mark_routes_changed(self) -> None:
