@@ -215,8 +215,9 @@ cli_main: Callable[..., int] | None = _run
 
 
 def _command_name() -> str:
-    alias = sys.modules.get("fastapi")
-    return "fastapi" if alias is not None and alias is sys.modules.get("hasten") else "hasten"
+    from .compat._alias import is_aliased
+
+    return "fastapi" if is_aliased() else "hasten"
 
 
 def main(argv: Sequence[str] | None = None) -> None:

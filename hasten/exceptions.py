@@ -9,6 +9,12 @@ The tree:
     * ``ResponseValidationError``: the endpoint returned data its ``response_model`` rejects.
 * ``HastenError`` (alias ``FastAPIError``): a configuration mistake, raised at startup.
     * ``DependencyScopeError``, ``PydanticV1NotSupportedError``.
+    * ``DeclarationError``: a route, endpoint or parameter declared wrongly; its message
+      starts with where: ``[GET /items/{id}, endpoint=read_item, param=limit] ...``.
+        * ``InvalidDeclarationError`` (also an ``AssertionError``, what FastAPI raises).
+        * ``InvalidParameterTypeError``: a parameter type Pydantic cannot validate.
+        * ``ConflictingDefaultError`` (also a ``TypeError``): a default and a
+          ``default_factory`` for the same parameter.
 """
 
 from __future__ import annotations
@@ -21,12 +27,16 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.exceptions import WebSocketException as StarletteWebSocketException
 
 __all__ = [
+    "ConflictingDefaultError",
+    "DeclarationError",
     "DependencyScopeError",
     "EndpointContext",
     "FastAPIDeprecationWarning",
     "FastAPIError",
     "HTTPException",
     "HastenError",
+    "InvalidDeclarationError",
+    "InvalidParameterTypeError",
     "PydanticV1NotSupportedError",
     "RequestErrorModel",
     "RequestValidationError",
@@ -83,6 +93,82 @@ class DependencyScopeError(HastenError):
 
 class PydanticV1NotSupportedError(HastenError):
     """A ``pydantic.v1`` model was used; only Pydantic v2 models are supported."""
+
+
+class DeclarationError(HastenError):
+    """A route, endpoint or parameter declared in a way that cannot work.
+
+    The message starts with where, as far as known:
+    ``[GET /items/{id}, endpoint=read_item, dependency=get_db, param=limit] ...``.
+    ``route`` is ``"GET /items/{id}"`` (only the path when the methods are not known),
+    ``calls`` the chain from the endpoint down to the function whose parameter is wrong,
+    ``param`` that parameter. The analysis and the router fill these in as the error
+    travels up, and ``str()`` and ``args[0]`` always give the complete message.
+    """
+
+    def __init__(self, message: str, *, route: str | None = None, param: str | None = None):
+        self.message = message
+        self.route = route
+        self.param = param
+        self.calls: list[Any] = []
+        super().__init__(self._format())
+
+    @property
+    def endpoint(self) -> str | None:
+        """The name of the endpoint (the outermost function known)."""
+        return _call_name(self.calls[0]) if self.calls else None
+
+    def where(self) -> str:
+        """``[GET /items/{id}, endpoint=read_item, param=limit]``: the parts known."""
+        parts = [self.route] if self.route else []
+        if self.calls:
+            parts.append(f"endpoint={self.endpoint}")
+        if len(self.calls) > 1:
+            parts.append("dependency=" + " -> ".join(_call_name(c) for c in self.calls[1:]))
+        if self.param:
+            parts.append(f"param={self.param}")
+        return f"[{', '.join(parts)}]" if parts else ""
+
+    def _format(self) -> str:
+        where = self.where()
+        return f"{where} {self.message}" if where else self.message
+
+    def _update(self) -> None:
+        self.args = (self._format(),)
+
+    def in_call(self, call: Any, *, path: str | None = None, param: str | None = None) -> None:
+        """Record that ``call`` (reached through ``path``) is, or depends on, the culprit."""
+        if not self.calls or self.calls[0] is not call:
+            self.calls.insert(0, call)
+        if self.route is None and path:
+            self.route = path
+        if self.param is None:
+            self.param = param
+        self._update()
+
+    def at_route(self, methods: Any, path: str, endpoint: Any) -> None:
+        """Name the route (``"GET,POST /items"``) and put its endpoint first in the chain."""
+        verbs = ",".join(sorted(methods or ()))
+        self.route = f"{verbs} {path}" if verbs else path
+        if not self.calls or self.calls[0] is not endpoint:
+            self.calls.insert(0, endpoint)
+        self._update()
+
+
+def _call_name(call: Any) -> str:
+    return str(getattr(call, "__name__", None) or type(call).__name__)
+
+
+class InvalidDeclarationError(DeclarationError, AssertionError):
+    """A declaration FastAPI rejects with an ``AssertionError`` (same type, same wording)."""
+
+
+class InvalidParameterTypeError(DeclarationError):
+    """A parameter's type is not one Pydantic can validate (e.g. a plain class)."""
+
+
+class ConflictingDefaultError(DeclarationError, TypeError):
+    """A parameter has both a default value and a ``default_factory``."""
 
 
 class FastAPIDeprecationWarning(UserWarning):

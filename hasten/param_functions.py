@@ -2,7 +2,9 @@
 ``Depends()`` and ``Security()``: declare where a parameter comes from and how it validates.
 
 Every function accepts Pydantic's field options (``alias``, ``title``, ``gt``, ``min_length``,
-``pattern``, ``examples``, ``openapi_examples``, ``include_in_schema``, ...).
+``pattern``, ``examples``, ``openapi_examples``, ``include_in_schema``, ...) and nothing else:
+an unknown or misspelled keyword raises Python's ``TypeError`` when the marker is created, as
+FastAPI's explicit signatures do.
 """
 
 from __future__ import annotations
@@ -24,7 +26,6 @@ class FieldOptions(TypedDict, total=False):
     """The field options every parameter function accepts."""
 
     default_factory: Callable[[], Any] | None
-    annotation: Any | None
     alias: str | None
     alias_priority: int | None
     validation_alias: str | AliasPath | AliasChoices | None
@@ -56,13 +57,33 @@ class FieldOptions(TypedDict, total=False):
     json_schema_extra: dict[str, Any] | Callable[[dict[str, Any]], None] | None
 
 
+def _check(name: str, **layout: Any) -> Callable[..., None]:
+    check: Callable[..., None] = params.keyword_check(
+        name, "default", params.option_names(annotation=False, **layout)
+    )
+    return check
+
+
+_CHECKS = {
+    "Path": _check("Path"),
+    "Query": _check("Query"),
+    "Header": _check("Header", after_aliases=("convert_underscores",)),
+    "Cookie": _check("Cookie"),
+    "Body": _check("Body", first=("embed", "media_type")),
+    "Form": _check("Form", first=("media_type",)),
+    "File": _check("File", first=("media_type",)),
+}
+
+
 def Path(default: Any = ..., **options: Unpack[FieldOptions]) -> Any:
     """A path parameter: ``item_id: Annotated[int, Path(ge=1)]``."""
+    _CHECKS["Path"](**options)
     return params.Path(default, **options)
 
 
 def Query(default: Any = PydanticUndefined, **options: Unpack[FieldOptions]) -> Any:
     """A query parameter: ``q: Annotated[str | None, Query(max_length=50)] = None``."""
+    _CHECKS["Query"](**options)
     return params.Query(default, **options)
 
 
@@ -73,11 +94,13 @@ def Header(
     **options: Unpack[FieldOptions],
 ) -> Any:
     """A header parameter: ``user_agent: Annotated[str | None, Header()] = None``."""
+    _CHECKS["Header"](**options)
     return params.Header(default, convert_underscores=convert_underscores, **options)
 
 
 def Cookie(default: Any = PydanticUndefined, **options: Unpack[FieldOptions]) -> Any:
     """A cookie parameter: ``session: Annotated[str | None, Cookie()] = None``."""
+    _CHECKS["Cookie"](**options)
     return params.Cookie(default, **options)
 
 
@@ -89,6 +112,7 @@ def Body(
     **options: Unpack[FieldOptions],
 ) -> Any:
     """A body value; ``embed=True`` expects ``{"name": value}`` even for one parameter."""
+    _CHECKS["Body"](**options)
     return params.Body(default, embed=embed, media_type=media_type, **options)
 
 
@@ -99,6 +123,7 @@ def Form(
     **options: Unpack[FieldOptions],
 ) -> Any:
     """A form field (URL-encoded or multipart)."""
+    _CHECKS["Form"](**options)
     return params.Form(default, media_type=media_type, **options)
 
 
@@ -109,6 +134,7 @@ def File(
     **options: Unpack[FieldOptions],
 ) -> Any:
     """An uploaded file: ``file: Annotated[bytes, File()]`` or ``file: UploadFile``."""
+    _CHECKS["File"](**options)
     return params.File(default, media_type=media_type, **options)
 
 
@@ -130,14 +156,6 @@ def Security(
     *,
     scopes: Sequence[str] | None = None,
     use_cache: bool = True,
-    scope: Literal["function", "request"] | None = None,
-    max_concurrency: int | None = None,
 ) -> Any:
     """A dependency that also requires OAuth2 ``scopes`` (see ``SecurityScopes``)."""
-    return params.Security(
-        dependency=dependency,
-        scopes=scopes,
-        use_cache=use_cache,
-        scope=scope,
-        max_concurrency=max_concurrency,
-    )
+    return params.Security(dependency=dependency, scopes=scopes, use_cache=use_cache)

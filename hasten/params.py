@@ -7,6 +7,8 @@ The functions in ``param_functions`` (re-exported at the top level) create them.
 
 from __future__ import annotations
 
+import os
+import sys
 import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -18,7 +20,7 @@ from pydantic_core import PydanticUndefined
 
 from .concurrency import _DependencyConcurrency
 from .datastructures import _Unset
-from .exceptions import FastAPIDeprecationWarning
+from .exceptions import FastAPIDeprecationWarning, InvalidDeclarationError
 
 __all__ = [
     "Body",
@@ -44,6 +46,45 @@ _FIELD_KEYS = (
     "deprecated", "json_schema_extra", "annotation",
 )  # fmt: skip
 _CONSTRAINT_KEYS = ("gt", "ge", "lt", "le", "min_length", "max_length")
+# Deprecation warnings point at the first frame outside the marker modules (the user's line).
+_OWN_FILES = frozenset(
+    os.path.join(os.path.dirname(__file__), name) for name in ("params.py", "param_functions.py")
+)
+
+# The keyword options of the markers, in FastAPI's signature order: ``default_factory``,
+# then ``annotation`` (classes only), the marker's own options, the aliases, then the rest.
+_ALIAS_KEYS = ("alias", "alias_priority", "validation_alias", "serialization_alias")
+_OTHER_KEYS = (
+    "title", "description", "gt", "ge", "lt", "le", "min_length", "max_length", "pattern",
+    "regex", "discriminator", "strict", "validate_default", "union_mode", "fail_fast",
+    "multiple_of", "allow_inf_nan", "max_digits", "decimal_places", "examples", "example",
+    "openapi_examples", "deprecated", "include_in_schema", "json_schema_extra",
+)  # fmt: skip
+
+
+def option_names(
+    *, annotation: bool, first: tuple[str, ...] = (), after_aliases: tuple[str, ...] = ()
+) -> tuple[str, ...]:
+    """The keyword options of one marker (class or function), in FastAPI's order."""
+    head = ("default_factory", "annotation") if annotation else ("default_factory",)
+    return (*head, *first, *_ALIAS_KEYS, *after_aliases, *_OTHER_KEYS)
+
+
+def keyword_check(qualname: str, positional: str, keywords: tuple[str, ...]) -> Any:
+    """A do-nothing function named ``qualname`` taking exactly these parameters.
+
+    The markers accept their options as ``**options``; calling this function with them makes
+    Python itself reject an unknown or misspelled one, with the ``TypeError`` (and, on
+    Python 3.13+, the "Did you mean" hint) that FastAPI's explicit signatures give.
+    The names come from the constants above, never from user input.
+    """
+    params = [f"{positional}=None", "*", *(f"{name}=None" for name in keywords)]
+    namespace: dict[str, Any] = {}
+    exec(f"def check({', '.join(params)}):\n    return None\n", namespace)
+    check = namespace["check"]
+    check.__name__ = qualname.partition(".")[0]
+    check.__qualname__ = qualname
+    return check
 
 
 class ParamTypes(Enum):
@@ -55,20 +96,28 @@ class ParamTypes(Enum):
     cookie = "cookie"
 
 
+def _user_stacklevel() -> int:
+    """The ``stacklevel`` of the first frame outside this module and ``param_functions``."""
+    frame, level = sys._getframe(1), 1
+    while frame is not None and frame.f_code.co_filename in _OWN_FILES:
+        frame, level = frame.f_back, level + 1  # type: ignore[assignment]
+    return level
+
+
 def _field_kwargs(default: Any, options: dict[str, Any]) -> dict[str, Any]:
     """Turn marker options into ``FieldInfo`` keyword arguments (FastAPI's rules)."""
     if options.get("example", _Unset) is not _Unset:
         warnings.warn(
             "`example` has been deprecated, please use `examples` instead",
             category=FastAPIDeprecationWarning,
-            stacklevel=5,
+            stacklevel=_user_stacklevel(),
         )
     regex = options.get("regex")
     if regex is not None:
         warnings.warn(
             "`regex` has been deprecated, please use `pattern` instead",
             category=FastAPIDeprecationWarning,
-            stacklevel=5,
+            stacklevel=_user_stacklevel(),
         )
     alias = options.get("alias", _Unset)
     if options.get("serialization_alias", _Unset) in (_Unset, None) and isinstance(alias, str):
@@ -90,12 +139,18 @@ def _field_kwargs(default: Any, options: dict[str, Any]) -> dict[str, Any]:
     return kwargs
 
 
+def _init_check(name: str, **layout: Any) -> Any:
+    return staticmethod(keyword_check(f"{name}.__init__", "default", option_names(**layout)))
+
+
 class Param(FieldInfo):  # type: ignore[misc]
     """A parameter read from the path, query string, headers or cookies."""
 
     in_: ParamTypes
+    _check = _init_check("Param", annotation=True)
 
     def __init__(self, default: Any = Undefined, **options: Any) -> None:
+        self._check(**options)
         self.example = options.get("example", _Unset)
         self.include_in_schema: bool = options.get("include_in_schema", True)
         self.openapi_examples: dict[str, Any] | None = options.get("openapi_examples")
@@ -109,10 +164,12 @@ class Path(Param):  # type: ignore[misc]
     """A path parameter (always required)."""
 
     in_ = ParamTypes.path
+    _check = _init_check("Path", annotation=True)
 
     def __init__(self, default: Any = ..., **options: Any) -> None:
+        self._check(**options)  # an unknown option is reported first, as by a signature
         if default is not ...:
-            raise AssertionError("Path parameters cannot have a default value")
+            raise InvalidDeclarationError("Path parameters cannot have a default value")
         super().__init__(default, **options)
 
 
@@ -120,12 +177,14 @@ class Query(Param):  # type: ignore[misc]
     """A query-string parameter."""
 
     in_ = ParamTypes.query
+    _check = _init_check("Query", annotation=True)
 
 
 class Header(Param):  # type: ignore[misc]
     """A header parameter; ``_`` in the name becomes ``-`` unless ``convert_underscores=False``."""
 
     in_ = ParamTypes.header
+    _check = _init_check("Header", annotation=True, after_aliases=("convert_underscores",))
 
     def __init__(
         self, default: Any = Undefined, *, convert_underscores: bool = True, **options: Any
@@ -138,10 +197,13 @@ class Cookie(Param):  # type: ignore[misc]
     """A cookie parameter."""
 
     in_ = ParamTypes.cookie
+    _check = _init_check("Cookie", annotation=True)
 
 
 class Body(FieldInfo):  # type: ignore[misc]
     """A value read from the request body (JSON by default)."""
+
+    _check = _init_check("Body", annotation=True, first=("embed", "media_type"))
 
     def __init__(
         self,
@@ -151,6 +213,7 @@ class Body(FieldInfo):  # type: ignore[misc]
         media_type: str = "application/json",
         **options: Any,
     ) -> None:
+        self._check(**options)
         self.embed = embed
         self.media_type = media_type
         self.example = options.get("example", _Unset)
@@ -165,6 +228,8 @@ class Body(FieldInfo):  # type: ignore[misc]
 class Form(Body):  # type: ignore[misc]
     """A field of an URL-encoded or multipart form."""
 
+    _check = _init_check("Form", annotation=True, first=("media_type",))
+
     def __init__(
         self,
         default: Any = Undefined,
@@ -172,11 +237,14 @@ class Form(Body):  # type: ignore[misc]
         media_type: str = "application/x-www-form-urlencoded",
         **options: Any,
     ) -> None:
+        self._check(**options)  # before Body's own keywords (``embed``) could accept it
         super().__init__(default, media_type=media_type, **options)
 
 
 class File(Form):  # type: ignore[misc]
     """An uploaded file of a multipart form."""
+
+    _check = _init_check("File", annotation=True, first=("media_type",))
 
     def __init__(
         self, default: Any = Undefined, *, media_type: str = "multipart/form-data", **options: Any

@@ -5,11 +5,12 @@ from __future__ import annotations
 import dataclasses
 import inspect
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Collection, Iterator
+from contextlib import contextmanager
 from copy import copy
 from typing import Annotated, Any, ForwardRef, Literal, get_args, get_origin
 
-from pydantic import AliasChoices
+from pydantic import AliasChoices, PydanticSchemaGenerationError, TypeAdapter
 from pydantic.fields import FieldInfo
 from starlette.background import BackgroundTasks as StarletteBackgroundTasks
 from starlette.requests import HTTPConnection, Request
@@ -19,7 +20,15 @@ from typing_extensions import TypeAliasType
 
 from .. import params
 from ..dependencies.models import Dependant
-from ..exceptions import DependencyScopeError, HastenError, PydanticV1NotSupportedError
+from ..exceptions import (
+    ConflictingDefaultError,
+    DeclarationError,
+    DependencyScopeError,
+    HastenError,
+    InvalidDeclarationError,
+    InvalidParameterTypeError,
+    PydanticV1NotSupportedError,
+)
 from . import typeinfo
 from .fields import ParamField, Undefined
 
@@ -31,6 +40,17 @@ _SPECIAL_ATTRS = (
     (Response, "response_param_name"),
     (StarletteBackgroundTasks, "background_tasks_param_name"),
 )
+
+
+@contextmanager
+def declaring(methods: Collection[str], path: str, endpoint: Any) -> Iterator[None]:
+    """Around a route's analysis: a ``DeclarationError`` raised inside names the route
+    (``GET /items/{id}``) and puts ``endpoint`` first in its chain of functions."""
+    try:
+        yield
+    except DeclarationError as exc:
+        exc.at_route(methods, path, endpoint)
+        raise
 
 
 def path_param_names(path: str) -> set[str]:
@@ -53,23 +73,8 @@ def _eval(annotation: Any, globalns: dict[str, Any]) -> Any:
 
 
 def _signature(call: Callable[..., Any]) -> inspect.Signature:
-    # A route asks twice (parameters, then return annotation): the second time is free.
-    try:
-        cached = _SIGNATURES.get(call)
-    except TypeError:  # an unhashable callable object
-        return _read_signature(call)
-    if cached is None:
-        cached = _read_signature(call)
-        if len(_SIGNATURES) >= 256:
-            _SIGNATURES.clear()
-        _SIGNATURES[call] = cached
-    return cached
-
-
-_SIGNATURES: dict[Any, inspect.Signature] = {}
-
-
-def _read_signature(call: Callable[..., Any]) -> inspect.Signature:
+    # Read afresh each time (startup only): a class-based-view helper may rewrite
+    # ``__signature__`` or ``__annotations__`` between two routes built from one function.
     try:
         return inspect.signature(call, eval_str=True)
     except NameError:
@@ -112,7 +117,9 @@ def _merged(marker: FieldInfo, annotation: Any) -> FieldInfo:
     return info
 
 
-def _marker_from_annotated(name: str, annotation: Any, args: tuple[Any, ...], value: Any) -> Any:
+def _marker_from_annotated(
+    name: str, annotation: Any, args: tuple[Any, ...], value: Any, is_path: bool
+) -> Any:
     markers = [a for a in args if isinstance(a, (params.Param, params.Body, params.Depends))]
     if not markers:
         return None
@@ -120,10 +127,12 @@ def _marker_from_annotated(name: str, annotation: Any, args: tuple[Any, ...], va
     if isinstance(marker, params.Depends):
         return marker
     if marker.default is not Undefined and marker.default is not ...:
-        raise AssertionError(
+        raise InvalidDeclarationError(
             f"`{type(marker).__name__}` default value cannot be set in `Annotated` for"
             f" {name!r}. Set the default value with `=` instead."
         )
+    if is_path and value is not inspect.Signature.empty:
+        raise InvalidDeclarationError("Path parameters cannot have default values")
     info = _merged(marker, annotation)
     info.default = Undefined if value is inspect.Signature.empty else value
     return info
@@ -162,7 +171,8 @@ def analyze_param(name: str, annotation: Any, value: Any, path_names: set[str]) 
     if get_origin(annotation) is Annotated:
         type_annotation, *rest = get_args(annotation)
         args = tuple(rest)
-    marker = _marker_from_annotated(name, annotation, args, value)
+    is_path = name in path_names
+    marker = _marker_from_annotated(name, annotation, args, value, is_path)
     marker = _marker_from_default(name, marker, value)
     if isinstance(marker, params.Depends):
         if marker.dependency is None:
@@ -171,8 +181,9 @@ def analyze_param(name: str, annotation: Any, value: Any, path_names: set[str]) 
     if marker is None and typeinfo.is_subclass(type_annotation, _special_types()):
         return _Param(type_annotation, None, None)
     if marker is not None and typeinfo.is_subclass(type_annotation, _special_types()):
-        raise AssertionError(f"Cannot specify FastAPI annotation for type {type_annotation!r}")
-    is_path = name in path_names
+        raise InvalidDeclarationError(
+            f"Cannot specify FastAPI annotation for type {type_annotation!r}"
+        )
     if marker is None:
         marker = _default_marker(name, type_annotation, value, is_path)
         if args:
@@ -180,6 +191,7 @@ def analyze_param(name: str, annotation: Any, value: Any, path_names: set[str]) 
             marker = _merged(marker, annotation)
             marker.default = default
     field = _make_field(name, marker, type_annotation, is_path, path_names)
+    _check_schema(field, annotation)
     return _Param(type_annotation, None, field)
 
 
@@ -187,7 +199,7 @@ def _marker_from_default(name: str, marker: Any, value: Any) -> Any:
     if isinstance(value, params.Depends):
         if marker is not None:
             what = "`Depends`" if isinstance(marker, params.Depends) else "a FastAPI annotation"
-            raise AssertionError(
+            raise InvalidDeclarationError(
                 f"Cannot specify {what} in `Annotated` and `Depends` as a default value"
                 f" together for {name!r}"
                 if what != "`Depends`"
@@ -196,7 +208,7 @@ def _marker_from_default(name: str, marker: Any, value: Any) -> Any:
         return value
     if isinstance(value, FieldInfo):
         if marker is not None:
-            raise AssertionError(
+            raise InvalidDeclarationError(
                 "Cannot specify FastAPI annotations in `Annotated` and default value"
                 f" together for {name!r}"
             )
@@ -213,11 +225,7 @@ def _make_field(
     is_path: bool,
     path_names: set[str],
 ) -> ParamField:
-    if is_path and not isinstance(marker, params.Path):
-        raise AssertionError(f"Cannot use `{type(marker).__name__}` for path param {name!r}")
-    if is_path:
-        marker.default = Undefined
-        marker.default_factory = None
+    _settle_default(name, marker, is_path)
     va = marker.validation_alias
     if isinstance(marker, params.Path) and isinstance(va, AliasChoices):
         if all(isinstance(c, str) for c in va.choices):
@@ -234,8 +242,6 @@ def _make_field(
         marker.alias = name.replace("_", "-")
     elif not marker.alias:
         marker.alias = name
-    if isinstance(marker.validation_alias, str) is False and marker.validation_alias is None:
-        marker.validation_alias = None
     marker.annotation = type_annotation
     if typeinfo.uses_pydantic_v1(type_annotation):
         raise PydanticV1NotSupportedError(
@@ -247,14 +253,55 @@ def _make_field(
     return field
 
 
+def _settle_default(name: str, marker: FieldInfo, is_path: bool) -> None:
+    """Path parameters are always required; a default and a factory cannot both be given."""
+    if is_path and not isinstance(marker, params.Path):
+        raise InvalidDeclarationError(
+            f"Cannot use `{type(marker).__name__}` for path param {name!r}"
+        )
+    if is_path:
+        marker.default = Undefined
+        marker.default_factory = None
+    elif marker.default_factory is not None and marker.default is not Undefined:
+        # ``Annotated[int, Query(default_factory=f)] = 2``: Pydantic's own error, as in FastAPI.
+        raise ConflictingDefaultError("cannot specify both default and default_factory")
+
+
 def _check_supported(field: ParamField, name: str, is_path: bool) -> None:
     t = field.type_annotation
     if is_path and not typeinfo.is_scalar(t):
-        raise AssertionError("Path params must be of one of the supported types")
+        raise InvalidDeclarationError("Path params must be of one of the supported types")
     if isinstance(field.field_info, params.Query) and not is_path:
         ok = typeinfo.is_scalar(t) or typeinfo.is_scalar_sequence(t)
         if not (ok or typeinfo.model_type(t) is not None):
-            raise AssertionError(f"Query parameter {name!r} must be one of the supported types")
+            raise InvalidDeclarationError(
+                f"Query parameter {name!r} must be one of the supported types"
+            )
+
+
+_INVALID_TYPE = (
+    "Invalid args for response field! Hint: check that {} is a valid Pydantic field type."
+    " If you are using a return type annotation that is not a valid Pydantic field"
+    " (e.g. Union[Response, dict, None]) you can disable generating the response model from"
+    " the type annotation with the path operation decorator parameter response_model=None."
+    " Read more: https://fastapi.tiangolo.com/tutorial/response-model/"
+)
+
+
+def _check_schema(field: ParamField, declared: Any) -> None:
+    """Reject a type Pydantic cannot validate (a plain class) now, naming the parameter.
+
+    Types made only of well-known parts need no check; for the others the field's own
+    adapter is built here (and kept) instead of failing later without context.
+    """
+    if not typeinfo.needs_schema_check(field.annotation):
+        return
+    try:
+        field._adapter = TypeAdapter(field.annotation)
+    except PydanticSchemaGenerationError as exc:
+        raise InvalidParameterTypeError(_INVALID_TYPE.format(declared)) from exc
+    except Exception:  # anything else is left to the engine, as before this check
+        return
 
 
 def _special_types() -> tuple[type, ...]:
@@ -297,9 +344,15 @@ def get_dependant(
     except (ValueError, TypeError) as exc:
         raise HastenError(f"Cannot read the signature of {call!r} for {path!r}: {exc}") from exc
     for param in parameters:
-        details = analyze_param(param.name, param.annotation, param.default, path_names)
+        try:
+            details = analyze_param(param.name, param.annotation, param.default, path_names)
+            if details.depends is not None:
+                sub = _sub_dependant(dependant, param.name, details.depends)
+        except DeclarationError as exc:  # name the route, the function and the parameter
+            exc.in_call(call, path=path, param=param.name)
+            raise
         if details.depends is not None:
-            dependant.dependencies.append(_sub_dependant(dependant, param.name, details.depends))
+            dependant.dependencies.append(sub)
         elif details.field is None:
             _add_special(dependant, param.name, details.type_annotation)
         elif details.field.location == "body":
@@ -321,7 +374,8 @@ def _sub_dependant(parent: Dependant, name: str, depends: params.Depends) -> Dep
             ' dependencies with scope "function".'
         )
     own = list(depends.scopes or []) if isinstance(depends, params.Security) else []
-    assert depends.dependency is not None
+    if depends.dependency is None:  # analyze_param fills it in from the annotation
+        raise InvalidDeclarationError("A dependency must have a callable dependency")
     return get_dependant(
         path=parent.path or "",
         call=depends.dependency,

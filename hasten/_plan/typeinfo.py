@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import collections.abc
 import dataclasses
+import datetime
+import decimal
+import enum
 import types
+import uuid
 from collections import deque
 from collections.abc import Mapping
-from typing import Annotated, Any, Union, get_args, get_origin
+from typing import Annotated, Any, Literal, Union, get_args, get_origin
 
 from pydantic import BaseModel
 from starlette.datastructures import UploadFile as StarletteUploadFile
@@ -186,6 +190,52 @@ _STREAM_ORIGINS = {
     collections.abc.Iterator,
     collections.abc.Generator,
 }
+
+
+# Classes every Pydantic version validates: an annotation made only of these (through unions,
+# ``Annotated`` and the containers below) needs no schema check at declaration.
+_KNOWN_LEAVES: frozenset[Any] = frozenset(
+    {
+        Any, None, type(None), int, float, str, bool, bytes, decimal.Decimal, uuid.UUID,
+        datetime.datetime, datetime.date, datetime.time, datetime.timedelta,
+    }
+)  # fmt: skip
+_KNOWN_CONTAINERS: frozenset[Any] = frozenset(
+    {list, set, frozenset, tuple, dict, deque, collections.abc.Sequence, collections.abc.Mapping}
+)
+
+
+def needs_schema_check(annotation: Any) -> bool:
+    """Whether Pydantic might fail to build a schema for ``annotation``.
+
+    False for annotations made only of well-known parts (scalars, enums, Pydantic models,
+    types that define their own schema, and lists/dicts/unions of those); True otherwise,
+    e.g. for a plain class, a dataclass or a type this function does not recognise.
+    """
+    annotation = strip_annotated(annotation)
+    origin = get_origin(annotation)
+    if origin is None:
+        return not _known_leaf(annotation)
+    if origin is Literal:
+        return False
+    if origin not in _UNIONS and origin not in _KNOWN_CONTAINERS:
+        return True
+    return any(arg is not Ellipsis and needs_schema_check(arg) for arg in get_args(annotation))
+
+
+def _known_leaf(annotation: Any) -> bool:
+    try:
+        if annotation in _KNOWN_LEAVES:
+            return True
+    except TypeError:  # unhashable
+        return False
+    if not isinstance(annotation, type):
+        return False
+    return (
+        issubclass(annotation, (BaseModel, enum.Enum, StarletteUploadFile))
+        or hasattr(annotation, "__get_pydantic_core_schema__")
+        or annotation in _KNOWN_CONTAINERS
+    )
 
 
 def stream_item_type(annotation: Any) -> Any:

@@ -5,9 +5,11 @@ PYTEST_DONT_REWRITE
 Three ways in:
 
 * ``hasten.compat.install()``: put the alias finder first in ``sys.meta_path``. From then on
-  ``import fastapi`` / ``import fastapi.<x>`` return the very same module objects as ``hasten`` /
-  ``hasten.<x>`` (``sys.modules["fastapi.routing"] is sys.modules["hasten.routing"]``).
-  Idempotent. ``uninstall()`` undoes it.
+  ``import fastapi.<x>`` returns the very same module objects as ``hasten.<x>``
+  (``sys.modules["fastapi.routing"] is sys.modules["hasten.routing"]``), and ``import fastapi``
+  a view of ``hasten`` whose attributes are Hasten's (``from fastapi import FastAPI`` is
+  Hasten's class), except ``fastapi.__version__``: ``FASTAPI_VERSION``, the FastAPI release
+  Hasten is compatible with. Idempotent. ``uninstall()`` undoes it.
 * ``install_from_env()``: the same, but only when ``HASTEN_FASTAPI_ALIAS=1`` is set. Call it
   from a ``sitecustomize`` or a ``.pth`` file so that subprocesses (xdist workers,
   ``python -m fastapi``) are aliased too. With ``HASTEN_FASTAPI_ALIAS_LEAK_LOG=<file>`` every
@@ -34,11 +36,14 @@ from ._alias import (
     ALIAS,
     ENV_ALIAS,
     ENV_LEAK_LOG,
+    FASTAPI_VERSION,
     TARGET,
     AliasFinder,
+    AliasModule,
     find_finder,
     install,
     install_from_env,
+    is_aliased,
     leaks,
     uninstall,
 )
@@ -51,12 +56,15 @@ __all__ = [
     "ENV_ALIAS",
     "ENV_LEAK_LOG",
     "ENV_RESULTS",
+    "FASTAPI_VERSION",
     "TARGET",
     "AliasFinder",
+    "AliasModule",
     "describe",
     "find_finder",
     "install",
     "install_from_env",
+    "is_aliased",
     "leaks",
     "uninstall",
 ]

@@ -2,11 +2,15 @@
 
 PYTEST_DONT_REWRITE
 
-`AliasFinder` answers every import of ``fastapi`` or ``fastapi.<x>`` by importing ``hasten`` /
-``hasten.<x>`` and handing back *that same module object*, so that
-``sys.modules["fastapi.routing"] is sys.modules["hasten.routing"]``. Classes are therefore
-identical objects: ``isinstance``, ``except``, ``monkeypatch.setattr(fastapi.routing, ...)`` all
-act on Hasten.
+`AliasFinder` answers every import of ``fastapi.<x>`` by importing ``hasten.<x>`` and handing
+back *that same module object*, so that ``sys.modules["fastapi.routing"] is
+sys.modules["hasten.routing"]``. Classes are therefore identical objects: ``isinstance``,
+``except``, ``monkeypatch.setattr(fastapi.routing, ...)`` all act on Hasten.
+
+The top-level ``fastapi`` is a thin view of ``hasten`` (`AliasModule`): every attribute read,
+set or deleted is ``hasten``'s, except ``__version__``, which reads `FASTAPI_VERSION` (the
+FastAPI release Hasten is compatible with: third-party code branches on it), while
+``hasten.__version__`` stays Hasten's own.
 
 Submodules are aliased lazily, on first import: a submodule Hasten lacks fails exactly like a
 missing FastAPI submodule (``ModuleNotFoundError: No module named 'fastapi.xyz'``).
@@ -39,17 +43,23 @@ __all__ = [
     "ALIAS",
     "ENV_ALIAS",
     "ENV_LEAK_LOG",
+    "FASTAPI_VERSION",
     "TARGET",
     "AliasFinder",
+    "AliasModule",
     "find_finder",
     "install",
     "install_from_env",
+    "is_aliased",
     "leaks",
     "uninstall",
 ]
 
 ALIAS = "fastapi"
 TARGET = "hasten"
+# The FastAPI release whose behaviour Hasten matches; ``fastapi.__version__`` under the alias.
+# compat/FASTAPI_VERSION (the release scripts/compat tests against) must say the same.
+FASTAPI_VERSION = "0.165.0"
 ENV_ALIAS = "HASTEN_FASTAPI_ALIAS"
 ENV_LEAK_LOG = "HASTEN_FASTAPI_ALIAS_LEAK_LOG"
 _TRUE = frozenset({"1", "true", "yes", "on"})
@@ -59,14 +69,66 @@ _TRUE = frozenset({"1", "true", "yes", "on"})
 _MARKER = "_hasten_alias_finder"
 
 
+class AliasModule(ModuleType):
+    """The top-level alias module: a view of ``target`` that answers a few names its own way.
+
+    Reading, setting or deleting any other attribute acts on ``target`` itself, so
+    ``from fastapi import FastAPI`` gives Hasten's class and ``monkeypatch.setattr(fastapi,
+    ...)`` patches Hasten. Setting an overridden name (``__version__``) changes only the view.
+    """
+
+    def __init__(self, target: ModuleType, overrides: dict[str, Any]) -> None:
+        super().__init__(target.__name__)
+        object.__setattr__(self, "_alias_target", target)
+        object.__setattr__(self, "_alias_overrides", dict(overrides))
+
+    def __getattribute__(self, name: str) -> Any:
+        overrides = object.__getattribute__(self, "_alias_overrides")
+        if name in overrides:
+            return overrides[name]
+        if name in ("_alias_target", "_alias_overrides"):
+            return object.__getattribute__(self, name)
+        return getattr(object.__getattribute__(self, "_alias_target"), name)
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        overrides = object.__getattribute__(self, "_alias_overrides")
+        if name in overrides:
+            overrides[name] = value
+        else:
+            setattr(object.__getattribute__(self, "_alias_target"), name, value)
+
+    def __delattr__(self, name: str) -> None:
+        overrides = object.__getattribute__(self, "_alias_overrides")
+        if name in overrides:
+            del overrides[name]
+        else:
+            delattr(object.__getattribute__(self, "_alias_target"), name)
+
+    def __dir__(self) -> list[str]:
+        return dir(object.__getattribute__(self, "_alias_target"))
+
+    def __repr__(self) -> str:
+        return repr(object.__getattribute__(self, "_alias_target"))
+
+
 class AliasFinder(importlib.abc.MetaPathFinder, importlib.abc.Loader):
-    """Meta path finder + loader that maps ``alias[.x]`` onto the modules of ``target[.x]``."""
+    """Meta path finder + loader that maps ``alias[.x]`` onto the modules of ``target[.x]``.
+
+    ``overrides``: attributes the top-level alias module answers itself (default: for
+    ``fastapi``, ``__version__`` is `FASTAPI_VERSION`); with none, the top-level alias is the
+    target module object itself, like every submodule.
+    """
 
     _hasten_alias_finder = True
 
-    def __init__(self, alias: str = ALIAS, target: str = TARGET) -> None:
+    def __init__(
+        self, alias: str = ALIAS, target: str = TARGET, overrides: dict[str, Any] | None = None
+    ) -> None:
         self.alias = alias
         self.target = target
+        if overrides is None:
+            overrides = {"__version__": FASTAPI_VERSION} if alias == ALIAS else {}
+        self.overrides = overrides
 
     def __repr__(self) -> str:
         return f"<AliasFinder {self.alias!r} -> {self.target!r}>"
@@ -132,6 +194,8 @@ class AliasFinder(importlib.abc.MetaPathFinder, importlib.abc.Loader):
         module = importlib.import_module(self._require_target(spec.name))
         real = getattr(module, "__spec__", None)
         spec.loader_state = _real_spec(real) if real is not None else None
+        if spec.name == self.alias and self.overrides:
+            return AliasModule(module, self.overrides)
         return module
 
     def exec_module(self, module: ModuleType) -> None:
@@ -187,6 +251,11 @@ def find_finder(alias: str = ALIAS) -> AliasFinder | None:
 def _is_target_module(module: object, target: str) -> bool:
     name = getattr(module, "__name__", None)
     return isinstance(name, str) and (name == target or name.startswith(target + "."))
+
+
+def is_aliased(alias: str = ALIAS, target: str = TARGET) -> bool:
+    """Whether the imported ``alias`` module (``fastapi``) is answered by ``target``."""
+    return getattr(sys.modules.get(alias), "__name__", None) == target
 
 
 def _alias_entries(alias: str) -> list[str]:

@@ -9,7 +9,6 @@ context variable, the only thing route handlers read: a request nobody observes 
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Callable, MutableMapping, Sequence
 from contextlib import AbstractContextManager, nullcontext
 from contextvars import ContextVar
@@ -27,6 +26,7 @@ from starlette.requests import Request
 from starlette.websockets import WebSocket, WebSocketDisconnect
 from typing_extensions import TypedDict
 
+from ..compat._alias import is_aliased
 from ..exceptions import RequestValidationError, WebSocketRequestValidationError
 
 SCOPE_KEY = "fastapi.telemetry"
@@ -188,8 +188,7 @@ def validation_failed(exc: RequestValidationError | WebSocketRequestValidationEr
 
 def public_name() -> str:
     """``fastapi`` when the ``fastapi`` import alias answers with Hasten, else ``hasten``."""
-    hasten = sys.modules.get("hasten")
-    return "fastapi" if hasten is not None and sys.modules.get("fastapi") is hasten else "hasten"
+    return "fastapi" if is_aliased() else "hasten"
 
 
 def exception_type(exc: BaseException) -> str:
