@@ -37,14 +37,21 @@ class _DependencyConcurrency:
         self.max_concurrency = max_concurrency
 
     def get_semaphore(self) -> Semaphore:
-        table = _semaphores.get(None)
-        if table is None:
-            table = WeakKeyDictionary()
-            _semaphores.set(table)
-        sem = table.get(self)
-        if sem is None:
-            sem = table[self] = Semaphore(self.max_concurrency)
-        return sem
+        """This limit's semaphore in the running event loop (made on first use)."""
+        semaphores = _loop_semaphores()
+        if self not in semaphores:
+            semaphores[self] = Semaphore(self.max_concurrency)
+        return semaphores[self]
+
+
+def _loop_semaphores() -> WeakKeyDictionary[_DependencyConcurrency, Semaphore]:
+    """The semaphores of the running event loop: anyio semaphores belong to one loop."""
+    try:
+        return _semaphores.get()
+    except LookupError:
+        table: WeakKeyDictionary[_DependencyConcurrency, Semaphore] = WeakKeyDictionary()
+        _semaphores.set(table)
+        return table
 
 
 @asynccontextmanager

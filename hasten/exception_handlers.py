@@ -32,10 +32,8 @@ async def request_validation_exception_handler(
     request: Request, exc: RequestValidationError
 ) -> JSONResponse:
     """422 with ``{"detail": errors}`` (FastAPI's error body)."""
-    return JSONResponse(
-        status_code=422,
-        content={"detail": jsonable_encoder(exc.errors())},
-    )
+    errors = jsonable_encoder(exc.errors())
+    return JSONResponse({"detail": errors}, status_code=422)
 
 
 async def websocket_request_validation_exception_handler(

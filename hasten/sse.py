@@ -25,13 +25,13 @@ KEEPALIVE_COMMENT = b": ping\n\n"
 _PING_INTERVAL: float = 15.0
 """Seconds of idleness before a keep-alive comment is sent (tests may monkeypatch it)."""
 
-# The event schema used in OpenAPI for ``text/event-stream`` responses (OpenAPI 3.2 §4.14.4).
+# The event schema used in OpenAPI for ``text/event-stream`` responses (OpenAPI 3.2 §4.14.4):
+# the text fields of an event, and ``retry``, a reconnection delay in milliseconds.
+_SSE_TEXT_FIELDS = ("data", "event", "id")
 _SSE_EVENT_SCHEMA: dict[str, Any] = {
     "type": "object",
     "properties": {
-        "data": {"type": "string"},
-        "event": {"type": "string"},
-        "id": {"type": "string"},
+        **{name: {"type": "string"} for name in _SSE_TEXT_FIELDS},
         "retry": {"type": "integer", "minimum": 0},
     },
 }
