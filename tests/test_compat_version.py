@@ -65,6 +65,7 @@ def test_fastapi_version_under_the_alias(tmp_path: Path) -> None:
         assert hasten.__spec__.name == "hasten"
         assert "FastAPI" in dir(fastapi) and repr(fastapi) == repr(hasten)
         assert hasten.compat.leaks() == []
+        assert hasten.compat.describe().endswith(", fastapi.__version__ = 0.165.0")
         print(fastapi.__version__, hasten.__version__)
         """,
         tmp_path,

@@ -87,7 +87,9 @@ def describe() -> str:
         where = os.path.dirname(where)
     else:
         where = "not imported yet"
-    return f"{ALIAS}: answered by {finder.target} {version} ({where}) via hasten.compat alias"
+    line = f"{ALIAS}: answered by {finder.target} {version} ({where}) via hasten.compat alias"
+    claimed = finder.overrides.get("__version__")
+    return f"{line}, {ALIAS}.__version__ = {claimed}" if claimed else line
 
 
 # -- pytest plugin ---------------------------------------------------------------------------
