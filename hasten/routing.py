@@ -47,7 +47,7 @@ from ._routing.context import RouteContext, iter_route_contexts
 from ._routing.include import Include, check_prefix, check_prefix_format
 from ._routing.lifespan import EventLifespan, as_lifespan, merge_lifespans
 from ._routing.low_priority import LowPriorityRoutes
-from ._routing.options import RouteOptions
+from ._routing.options import RouteOptions, merge_options
 from ._routing.table import RouteTable
 from .datastructures import Default, DefaultPlaceholder
 from .sse import _PING_INTERVAL as _PING_INTERVAL
@@ -518,32 +518,27 @@ class APIRouter(RouteTable, LowPriorityRoutes, routing.Router):
     ) -> APIRoute:
         """The route ``add_api_route`` adds (this router's settings merged in)."""
         route_class = route_class_override or self.route_class
-        kwargs: dict[str, Any] = {
-            **options,
-            "tags": [*self.tags, *(options.get("tags") or [])],
-            "dependencies": [*self.dependencies, *(options.get("dependencies") or [])],
-            "responses": {**self.responses, **(options.get("responses") or {})},
-            "deprecated": options.get("deprecated") or self.deprecated,
-            "include_in_schema": options.get("include_in_schema", True) and self.include_in_schema,
-            "response_class": get_value_or_default(
-                options.get("response_class", Default(JSONResponse)), self.default_response_class
-            ),
-            "callbacks": [*self.callbacks, *(options.get("callbacks") or [])],
-            "generate_unique_id_function": get_value_or_default(
-                options.get("generate_unique_id_function", Default(generate_unique_id)),
-                self.generate_unique_id_function,
-            ),
-            "strict_content_type": get_value_or_default(
-                options.get("strict_content_type", Default(True)), self.strict_content_type
-            ),
-            "dependency_overrides_provider": self.dependency_overrides_provider,
-        }
+        kwargs = merge_options(self._route_settings(), options)
+        kwargs["dependency_overrides_provider"] = self.dependency_overrides_provider
         limits = _extra_route_kwargs(
-            route_class,
-            first_limit(kwargs.pop("max_body_size", None), self.max_body_size),
-            kwargs.pop("form_limits", None),
+            route_class, kwargs.pop("max_body_size", None), kwargs.pop("form_limits", None)
         )
         return route_class(self.prefix + path, endpoint=endpoint, **kwargs, **limits)
+
+    def _route_settings(self) -> dict[str, Any]:
+        """This router's settings for the routes declared on it (see ``merge_options``)."""
+        return {
+            "tags": self.tags,
+            "dependencies": self.dependencies,
+            "responses": self.responses,
+            "deprecated": self.deprecated,
+            "include_in_schema": self.include_in_schema,
+            "response_class": self.default_response_class,
+            "callbacks": self.callbacks,
+            "generate_unique_id_function": self.generate_unique_id_function,
+            "strict_content_type": self.strict_content_type,
+            "max_body_size": self.max_body_size,
+        }
 
     def api_route(
         self, path: str, **options: Unpack[RouteOptions]

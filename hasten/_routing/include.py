@@ -7,12 +7,11 @@ from typing import TYPE_CHECKING, Any
 from starlette import routing
 from starlette.routing import BaseRoute, Mount
 
-from .._body_limit import first_limit
-from .._form_limits import combine, wrap_form_limits
+from .._form_limits import wrap_form_limits
 from ..exceptions import HastenError
 from ..utils import get_value_or_default
 from .context import ORIGINAL_ATTR
-from .options import COPIED_ON_INCLUDE
+from .options import COPIED_ON_INCLUDE, MERGED, merge_options
 
 if TYPE_CHECKING:
     from ..routing import APIRoute, APIRouter
@@ -151,38 +150,34 @@ class Include:
 
     def _copy_api_route(self, route: APIRoute) -> APIRoute:
         router = self.router
-        use_class = get_value_or_default(
-            route.response_class,
-            router.default_response_class,
-            self.default_response_class,
-            self.parent.default_response_class,
-        )
-        kept: dict[str, Any] = {key: getattr(route, key) for key in COPIED_ON_INCLUDE}
+        declared: dict[str, Any] = {key: getattr(route, key) for key in COPIED_ON_INCLUDE}
+        for key in MERGED:
+            declared[key] = getattr(route, key)
+        # The included router's defaults were merged when the route was declared, except where
+        # a ``Default(...)`` placeholder stayed: those go on through this inclusion's level.
+        level = {
+            "tags": self.tags,
+            "dependencies": self.dependencies,
+            "responses": self.responses,
+            "deprecated": self.deprecated,
+            "include_in_schema": self.include_in_schema,
+            "response_class": get_value_or_default(
+                router.default_response_class, self.default_response_class
+            ),
+            "callbacks": self.callbacks,
+            "generate_unique_id_function": get_value_or_default(
+                router.generate_unique_id_function, self.unique_id_fn
+            ),
+            "strict_content_type": get_value_or_default(
+                router.strict_content_type, self.strict_content_type
+            ),
+            "max_body_size": self.max_body_size,
+            "form_limits": self.form_limits,
+        }
         return self.parent._make_api_route(
             self.prefix + route.path,
             route.endpoint,
             route_class_override=type(route),
-            **kept,
             response_model=getattr(route, "declared_response_model", route.response_model),
-            tags=[*(self.tags or []), *route.tags],
-            dependencies=[*(self.dependencies or []), *route.dependencies],
-            responses={**(self.responses or {}), **route.responses},
-            deprecated=route.deprecated or self.deprecated,
-            include_in_schema=route.include_in_schema and self.include_in_schema,
-            response_class=use_class,
-            callbacks=[*(self.callbacks or []), *(route.callbacks or [])],
-            generate_unique_id_function=get_value_or_default(
-                route.generate_unique_id_function,
-                router.generate_unique_id_function,
-                self.unique_id_fn,
-                self.parent.generate_unique_id_function,
-            ),
-            strict_content_type=get_value_or_default(
-                route.strict_content_type,
-                router.strict_content_type,
-                self.strict_content_type,
-                self.parent.strict_content_type,
-            ),
-            max_body_size=first_limit(route.max_body_size, self.max_body_size),
-            form_limits=combine(self.form_limits, route.form_limits),
+            **merge_options(level, declared),
         )
