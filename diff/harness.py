@@ -172,9 +172,9 @@ def read_records(path: str) -> tuple[dict[str, dict[str, Any]], dict[str, Any] |
     return records, env
 
 
-def list_probes(py: str) -> list[tuple[str, str]]:
+def list_probes(py: str, env: str = "hasten") -> list[tuple[str, str]]:
     out = subprocess.run(
-        [py, "-I", os.path.join(HERE, "runner.py"), "--env", "hasten", "--list"],
+        [py, "-I", os.path.join(HERE, "runner.py"), "--env", env, "--list"],
         capture_output=True,
         text=True,
         cwd=ROOT,
@@ -531,14 +531,16 @@ def run_both(args: argparse.Namespace, hpy: str, fpy: str, tag: str, ids: list[s
     have = open(key_f).read() if os.path.exists(key_f) else None
     reuse = not args.no_cache and have == key and os.path.exists(out_f)
     t0 = time.monotonic()
+    out_h = os.path.join(results, f"hasten-{tag}.jsonl")
+    for stale in [out_h] if reuse else [out_h, out_f]:
+        if os.path.exists(stale):
+            os.remove(stale)  # a runner that dies before writing must not leave old records
     procs = {}
     if not reuse:
         if have is not None:
             os.remove(key_f)
         procs["FastAPI"] = start_runner(fpy, "fastapi", out_f, ids_file)
-    procs["Hasten"] = start_runner(
-        hpy, "hasten", os.path.join(results, f"hasten-{tag}.jsonl"), ids_file
-    )
+    procs["Hasten"] = start_runner(hpy, "hasten", out_h, ids_file)
     ok = wait_all(procs, t0)
     if not reuse and procs["FastAPI"].returncode == 0:
         with open(key_f, "w") as f:
@@ -552,12 +554,15 @@ def run(args: argparse.Namespace) -> int:
     hpy = hasten_python()
     info = describe_python(hpy)
     if args.list:
-        for pid, desc in list_probes(hpy):
+        # listed by the FastAPI environment when it exists (works while Hasten is broken)
+        fpy = os.path.join(CACHE, f"venv-fastapi-py{info['version']}", "bin", "python")
+        rows = list_probes(fpy, "fastapi") if os.path.exists(fpy) else list_probes(hpy)
+        for pid, desc in rows:
             if select([pid], args.k):
                 print(f"{pid}  {desc}" if desc else pid)
         return 0
     fpy = ensure_fastapi_venv(hpy, info, args.rebuild)
-    ids = select([pid for pid, _ in list_probes(hpy)], args.k)
+    ids = select([pid for pid, _ in list_probes(fpy, "fastapi")], args.k)
     if not ids:
         log("no probe selected")
         return 2
@@ -568,6 +573,7 @@ def run(args: argparse.Namespace) -> int:
     ok = check_envs(env_f, env_h, args.verbose) and ok
     if not recs_f or not recs_h:
         log("no records from one side; nothing to compare")
+        print(f"diff: 0 of {len(ids)} probes identical")
         return 2
     code = report(ids, recs_f, recs_h, args, time.monotonic() - t0)
     lockf.close()

@@ -1134,3 +1134,116 @@ def depends_class_and_callable_instance() -> FastAPI:
         return {"id": item_id, "item": item, "skip": paging.skip, "ok": ok}
 
     return app
+
+
+# -- websockets and lifespan (through do-steps: a TestClient used inside the step) ----------
+
+
+def _ws(path: str, *messages: str) -> Any:
+    """A step: connect to a WebSocket, send each message, record the replies or the error."""
+
+    def fn(app: Any) -> list[str]:
+        from fastapi.testclient import TestClient
+
+        out: list[str] = []
+        try:
+            with TestClient(app).websocket_connect(path) as ws:
+                for message in messages:
+                    ws.send_text(message)
+                    out.append(ws.receive_text())
+        except Exception as exc:
+            code = getattr(exc, "code", None)
+            reason = getattr(exc, "reason", None)
+            out.append(f"{type(exc).__name__} code={code} reason={reason!r}: {exc}")
+        return out
+
+    fn.__name__ = f"websocket {path} {list(messages)}"
+    return fn
+
+
+@probe(
+    do(_ws("/ws/1?q=2", "a", "b")),
+    do(_ws("/ws/x?q=2", "a")),
+    do(_ws("/ws/1", "a")),
+    do(_ws("/ws/1?q=2", "close")),
+    do(_ws("/ws-dep", "hi")),
+    do(_ws("/ws-dep?token=no", "hi")),
+    do(_ws("/nowhere", "hi")),
+)
+def websockets() -> FastAPI:
+    """WebSocket routes: path/query params (valid, invalid: 1008), dependencies,
+    WebSocketException, unknown path."""
+    from fastapi import WebSocket, WebSocketException, status
+
+    app = FastAPI()
+
+    @app.websocket("/ws/{n}")
+    async def ws(websocket: WebSocket, n: int, q: int) -> None:
+        await websocket.accept()
+        while True:
+            text = await websocket.receive_text()
+            if text == "close":
+                await websocket.close(code=4001, reason="bye")
+                return
+            await websocket.send_text(f"{n}:{q}:{text}")
+
+    def token(token: str = "ok") -> str:
+        if token != "ok":
+            raise WebSocketException(code=status.WS_1008_POLICY_VIOLATION, reason="bad token")
+        return token
+
+    @app.websocket("/ws-dep")
+    async def ws_dep(websocket: WebSocket, t: Annotated[str, Depends(token)]) -> None:
+        await websocket.accept()
+        text = await websocket.receive_text()
+        await websocket.send_text(f"{t}:{text}")
+        await websocket.close()
+
+    return app
+
+
+def _with_lifespan(*paths: str) -> Any:
+    """A step: enter the TestClient (lifespan startup/shutdown), GET each path."""
+
+    def fn(app: Any) -> list[Any]:
+        from fastapi.testclient import TestClient
+
+        with TestClient(app) as client:
+            out: list[Any] = [[client.get(p).status_code, client.get(p).json()] for p in paths]
+        out.append(list(app.state.log))
+        return out
+
+    fn.__name__ = f"lifespan {list(paths)}"
+    return fn
+
+
+@probe(do(_with_lifespan("/", "/r/")), get("/"))
+def lifespan_and_router_lifespans() -> FastAPI:
+    """App lifespan with state, plus an included router's lifespan (merged by FastAPI)."""
+    from contextlib import asynccontextmanager
+
+    @asynccontextmanager
+    async def app_lifespan(app: FastAPI) -> Any:
+        app.state.log = ["app start"]
+        yield {"from_app": 1}
+        app.state.log.append("app stop")
+
+    @asynccontextmanager
+    async def router_lifespan(app: FastAPI) -> Any:
+        app.state.log.append("router start")
+        yield {"from_router": 2}
+        app.state.log.append("router stop")
+
+    app = FastAPI(lifespan=app_lifespan)
+    router = APIRouter(lifespan=router_lifespan)
+
+    @app.get("/")
+    def root(request: Request) -> dict[str, Any]:
+        return {k: request.state._state.get(k) for k in ("from_app", "from_router")}
+
+    @router.get("/r/")
+    def r(request: Request) -> list[str]:
+        return sorted(request.state._state)
+
+    app.include_router(router)
+    return app
