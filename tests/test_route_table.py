@@ -15,15 +15,18 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from starlette.responses import PlainTextResponse
+from starlette.responses import HTMLResponse, JSONResponse, PlainTextResponse
 from starlette.routing import Host, Mount, Route, Router, WebSocketRoute
 
 from hasten import APIRouter, FastAPI, WebSocket
 from hasten._routing.context import ORIGINAL_ATTR
 from hasten._routing.matcher import Matcher
+from hasten._routing.options import MERGED, merge_options
 from hasten._routing.table import RouteList
+from hasten.datastructures import Default, DefaultPlaceholder
 from hasten.routing import APIRoute
 from hasten.testclient import TestClient
+from hasten.utils import generate_unique_id
 
 
 def endpoint(tag: str) -> Callable[[], dict[str, str]]:
@@ -664,3 +667,67 @@ def test_routes_taken_out_are_not_kept_alive_by_the_table() -> None:
     assert len(router._declared) <= 64 + 1
     router.add_route("/kept", _plain)
     assert [r for r, _ in router._declared.values()][-1] is router.routes[0]
+
+
+# --- route options merged level by level -----------------------------------------------------
+
+
+def test_merge_options_rules() -> None:
+    level = {
+        "tags": ["outer"],
+        "dependencies": ["d_outer"],
+        "callbacks": None,
+        "responses": {401: {"description": "outer"}, 402: {"description": "outer"}},
+        "deprecated": True,
+        "include_in_schema": False,
+        "response_class": Default(JSONResponse),
+        "generate_unique_id_function": Default(generate_unique_id),
+        "strict_content_type": False,
+        "max_body_size": 10,
+        "form_limits": {"max_files": 1, "max_fields": 2},
+    }
+    options = {
+        "tags": ["inner"],
+        "dependencies": ["d_inner"],
+        "responses": {402: {"description": "inner"}},
+        "response_class": HTMLResponse,
+        "form_limits": {"max_fields": 5},
+        "summary": "kept",
+    }
+    merged = merge_options(level, options)
+    assert merged == {
+        "tags": ["outer", "inner"],
+        "dependencies": ["d_outer", "d_inner"],
+        "callbacks": [],
+        "responses": {401: {"description": "outer"}, 402: {"description": "inner"}},
+        "deprecated": True,
+        "include_in_schema": False,
+        "response_class": HTMLResponse,
+        "generate_unique_id_function": level["generate_unique_id_function"],
+        "strict_content_type": False,
+        "max_body_size": 10,
+        "form_limits": {"max_files": 1, "max_fields": 5},
+        "summary": "kept",
+    }
+    assert merge_options({"max_body_size": 10}, {"max_body_size": 3})["max_body_size"] == 3
+    assert merge_options({}, {"tags": ["t"]}) == {"tags": ["t"]}
+    placeholder = merge_options({"response_class": Default(JSONResponse)}, {})["response_class"]
+    assert isinstance(placeholder, DefaultPlaceholder)
+    assert set(MERGED) >= {name for name in level}
+
+
+def test_settings_merge_from_the_route_out_through_nested_inclusions() -> None:
+    inner = APIRouter(prefix="/in", tags=["inner"], default_response_class=HTMLResponse)
+    outer = APIRouter(prefix="/out", tags=["outer"], responses={418: {"description": "tea"}})
+    inner.get("/x", tags=["route"], response_class=PlainTextResponse)(endpoint("x"))
+    inner.get("/y")(endpoint("y"))
+    outer.include_router(inner, tags=["include1"], deprecated=True)
+    app = FastAPI()
+    app.include_router(outer, prefix="/api", tags=["include2"])
+    routes = {r.path: r for r in app.routes if isinstance(r, APIRoute)}
+    x, y = routes["/api/out/in/x"], routes["/api/out/in/y"]
+    assert x.tags == ["include2", "outer", "include1", "inner", "route"]
+    assert x.response_class is PlainTextResponse and y.response_class is HTMLResponse
+    assert x.deprecated is True and 418 in x.responses
+    operation = app.openapi()["paths"]["/api/out/in/x"]["get"]
+    assert operation["tags"] == ["include2", "outer", "include1", "inner", "route"]
