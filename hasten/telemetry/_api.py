@@ -171,19 +171,24 @@ def validation_failed(exc: RequestValidationError | WebSocketRequestValidationEr
                 # The body failed before the route handler started.
                 found.data.request = Request(found.scope)
         found.data.errors = errors
-    if found.logger is None:
-        return
-    attributes: dict[str, Any] = {"fastapi.validation.error_count": len(errors)}
-    if found.route is not None:
-        attributes["http.route"] = found.route
-    found.logger.emit(
-        event_name="fastapi.validation.failed",
-        timestamp=time_ns(),
-        severity_number=SeverityNumber.WARN,
-        severity_text="WARN",
-        body="Request validation failed",
-        attributes=attributes,
-    )
+    if found.logger is not None:
+        _log_validation_failure(found.logger, len(errors), found.route)
+
+
+# The fixed part of the "validation failed" log record.
+_VALIDATION_FAILED_RECORD: dict[str, Any] = {
+    "event_name": "fastapi.validation.failed",
+    "severity_number": SeverityNumber.WARN,
+    "severity_text": "WARN",
+    "body": "Request validation failed",
+}
+
+
+def _log_validation_failure(logger: Any, error_count: int, route: str | None) -> None:
+    attributes: dict[str, Any] = {"fastapi.validation.error_count": error_count}
+    if route is not None:
+        attributes["http.route"] = route
+    logger.emit(timestamp=time_ns(), attributes=attributes, **_VALIDATION_FAILED_RECORD)
 
 
 def public_name() -> str:

@@ -35,23 +35,24 @@ def _logger() -> logging.Logger:
     return logging.getLogger(public_name())
 
 
-def _flush() -> None:
-    for component in tuple(_owned):
+def _each_owned(action: str, components: tuple[Any, ...]) -> None:
+    """Call ``action`` (``force_flush``/``shutdown``) on each component; log, never raise."""
+    for component in components:
         try:
-            component.force_flush()
+            getattr(component, action)()
         except Exception:
             _logger().exception("FastAPI telemetry cleanup failed")
+
+
+def _flush() -> None:
+    _each_owned("force_flush", tuple(_owned))
 
 
 def _shutdown() -> None:
     with _lock:
         owned = tuple(_owned)
         _owned.clear()
-    for component in owned:
-        try:
-            component.shutdown()
-        except Exception:
-            _logger().exception("FastAPI telemetry cleanup failed")
+    _each_owned("shutdown", owned)
 
 
 atexit.register(_shutdown)
@@ -206,14 +207,18 @@ def _configure_signal(sdk: _Sdk, signal: str, explicit: Any, endpoint: str) -> N
             "exporter. Configure environment export through that provider and "
             f"{_OPT_OUT}."
         )
-    component: Any = sdk.exporters[signal](endpoint)
+    _owned.append(_registered(register, sdk.exporters[signal](endpoint)))
+    _configured.append((signal, provider))
+
+
+def _registered(register: Callable[[Any], Any], component: Any) -> Any:
+    """``component`` after ``register(component)``; shut down again if registering fails."""
     try:
         register(component)
     except Exception:
         component.shutdown()
         raise
-    _configured.append((signal, provider))
-    _owned.append(component)
+    return component
 
 
 async def lifespan(
@@ -224,10 +229,7 @@ async def lifespan(
     async def startup_receive() -> Message:
         message = await receive()
         if message["type"] == "lifespan.startup":
-            try:
-                _configure_from_environment(config)
-            except Exception as exc:  # telemetry setup never stops the application
-                _logger().warning("FastAPI automatic telemetry configuration failed: %s", exc)
+            _configure_or_warn(config)
         return message
 
     async def flushing_send(message: Message) -> None:
@@ -236,6 +238,15 @@ async def lifespan(
         await send(message)
 
     await app(scope, startup_receive, flushing_send)
+
+
+def _configure_or_warn(config: TelemetryConfig) -> None:
+    """Configure export from the environment; a failure is logged, never raised: telemetry
+    setup does not stop the application from starting."""
+    try:
+        _configure_from_environment(config)
+    except Exception as exc:
+        _logger().warning("FastAPI automatic telemetry configuration failed: %s", exc)
 
 
 _LIFESPAN_ENDS = frozenset(
