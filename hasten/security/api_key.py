@@ -64,10 +64,10 @@ class _KeyInRequest(APIKeyBase):
         auto_error: bool = True,
     ) -> None:
         super().__init__(self._location, name, description, scheme_name, auto_error)
-        self._source = _SOURCES[self._location]
 
     async def __call__(self, request: HTTPConnection) -> str | None:
-        return self.check_api_key(self._source(request).get(self.model.name))
+        values = _SOURCES[self._location](request)
+        return self.check_api_key(values.get(self.model.name))
 
 
 class APIKeyQuery(_KeyInRequest):
