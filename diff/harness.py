@@ -53,6 +53,9 @@ SHARED = [
     "typing-inspection",
     "annotated-types",
 ]
+# Optional libraries some probes touch (ORJSONResponse, UJSONResponse): pinned like the
+# above when the Hasten environment has them, absent from both otherwise.
+SHARED += ["orjson", "ujson"]
 # Installed unpinned when the Hasten environment lacks them (the probes need them).
 NEEDED = ["httpx2", "python-multipart", "email-validator"]
 

@@ -105,12 +105,24 @@ def load_probes() -> dict[str, Any]:
 # -- recording ---------------------------------------------------------------------------------
 
 
+def _public_names(cls: type) -> list[str]:
+    """The class's own name, plus the names it is exported under in ``fastapi.exceptions``
+    (under the alias ``FastAPIError`` may be another name for Hasten's ``HastenError``)."""
+    names = [cls.__qualname__]
+    module = sys.modules.get("fastapi.exceptions")
+    for name, value in vars(module).items() if module is not None else ():
+        if value is cls and name not in names:
+            names.append(name)
+    return names
+
+
 def exc_record(exc: BaseException) -> dict[str, Any]:
     tp = type(exc)
+    mro = [c for c in tp.__mro__ if c not in (object, BaseException)]
     rec: dict[str, Any] = {
         "type": tp.__qualname__,
         "module": tp.__module__,
-        "mro": [c.__qualname__ for c in tp.__mro__ if c not in (object, BaseException)],
+        "mro": [name for c in mro for name in _public_names(c)],
         "message": str(exc),
     }
     cause = exc.__cause__

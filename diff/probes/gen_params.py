@@ -135,6 +135,22 @@ VARIANTS = [
         multi=True,
     ),
     Variant(
+        "set_int",
+        "set[int]",
+        text=[["1", "2", "1"], ["3", "x"], []],
+        json=[[1, 2, 1], [3, "x"], []],
+        fuzz="list_int",
+        multi=True,
+    ),
+    Variant(
+        "tuple_int_str",
+        "tuple[int, str]",
+        text=[["1", "a"], ["1"], ["x", "y"], ["1", "a", "b"]],
+        json=[[1, "a"], [1], ["x", "y"], [1, "a", "b"]],
+        fuzz="list_int",
+        multi=True,
+    ),
+    Variant(
         "optional_int",
         "Optional[int]",
         default="None",
