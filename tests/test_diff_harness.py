@@ -217,3 +217,23 @@ def test_generated_parameter_probes_are_deterministic(mods: dict[str, ModuleType
     rng.random()  # the draw that picks def or async def
     expected = [s.describe() for s in gen._steps("query", variant, rng)]
     assert [s.describe() for s in lib.REGISTRY["gen_params.query_int"].steps] == expected
+
+
+def test_exception_records_carry_alias_names(monkeypatch: pytest.MonkeyPatch) -> None:
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("diff_runner_under_test", DIFF / "runner.py")
+    assert spec is not None and spec.loader is not None
+    runner = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(runner)
+
+    class OwnError(RuntimeError):
+        pass
+
+    fake = ModuleType("fastapi.exceptions")
+    fake.FastAPIError = OwnError  # type: ignore[attr-defined]
+    monkeypatch.setitem(sys.modules, "fastapi.exceptions", fake)
+    rec = runner.exc_record(OwnError("boom"))
+    assert rec["type"] == "OwnError"
+    assert rec["mro"][:3] == ["OwnError", "FastAPIError", "RuntimeError"]
+    assert rec["message"] == "boom"
