@@ -219,6 +219,10 @@ def test_generated_parameter_probes_are_deterministic(mods: dict[str, ModuleType
     assert [s.describe() for s in lib.REGISTRY["gen_params.query_int"].steps] == expected
 
 
+class OwnError(RuntimeError):
+    pass
+
+
 def test_exception_records_carry_alias_names(monkeypatch: pytest.MonkeyPatch) -> None:
     import importlib.util
 
@@ -226,9 +230,6 @@ def test_exception_records_carry_alias_names(monkeypatch: pytest.MonkeyPatch) ->
     assert spec is not None and spec.loader is not None
     runner = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(runner)
-
-    class OwnError(RuntimeError):
-        pass
 
     fake = ModuleType("fastapi.exceptions")
     fake.FastAPIError = OwnError  # type: ignore[attr-defined]
