@@ -101,30 +101,39 @@ class DeclarationError(HastenError):
     The message starts with where, as far as known:
     ``[GET /items/{id}, endpoint=read_item, dependency=get_db, param=limit] ...``.
     ``route`` is ``"GET /items/{id}"`` (only the path when the methods are not known),
-    ``calls`` the chain from the endpoint down to the function whose parameter is wrong,
-    ``param`` that parameter. The analysis and the router fill these in as the error
-    travels up, and ``str()`` and ``args[0]`` always give the complete message.
+    ``calls`` the names of the functions from the endpoint down to the one whose parameter
+    is wrong, ``param`` that parameter. The analysis and the router fill these in as the
+    error travels up, so ``str()`` and ``args[0]`` always give the complete message.
     """
 
     def __init__(self, message: str, *, route: str | None = None, param: str | None = None):
         self.message = message
         self.route = route
         self.param = param
-        self.calls: list[Any] = []
+        self.calls: list[str] = []
+        self._outermost: Any = None  # the function named first in ``calls``
         super().__init__(self._format())
+
+    def __reduce__(self) -> Any:  # picklable: the functions themselves are left out
+        state = {k: v for k, v in self.__dict__.items() if k != "_outermost"}
+        return (type(self), (self.message,), state)
+
+    def __setstate__(self, state: dict[str, Any] | None) -> None:
+        self.__dict__.update(state or {})
+        self.args = (self._format(),)
 
     @property
     def endpoint(self) -> str | None:
         """The name of the endpoint (the outermost function known)."""
-        return _call_name(self.calls[0]) if self.calls else None
+        return self.calls[0] if self.calls else None
 
     def where(self) -> str:
         """``[GET /items/{id}, endpoint=read_item, param=limit]``: the parts known."""
         parts = [self.route] if self.route else []
         if self.calls:
-            parts.append(f"endpoint={self.endpoint}")
+            parts.append(f"endpoint={self.calls[0]}")
         if len(self.calls) > 1:
-            parts.append("dependency=" + " -> ".join(_call_name(c) for c in self.calls[1:]))
+            parts.append("dependency=" + " -> ".join(self.calls[1:]))
         if self.param:
             parts.append(f"param={self.param}")
         return f"[{', '.join(parts)}]" if parts else ""
@@ -133,26 +142,26 @@ class DeclarationError(HastenError):
         where = self.where()
         return f"{where} {self.message}" if where else self.message
 
-    def _update(self) -> None:
-        self.args = (self._format(),)
+    def _reached_from(self, call: Any) -> None:
+        if self._outermost is not call:
+            self.calls.insert(0, _call_name(call))
+            self._outermost = call
 
     def in_call(self, call: Any, *, path: str | None = None, param: str | None = None) -> None:
         """Record that ``call`` (reached through ``path``) is, or depends on, the culprit."""
-        if not self.calls or self.calls[0] is not call:
-            self.calls.insert(0, call)
+        self._reached_from(call)
         if self.route is None and path:
             self.route = path
         if self.param is None:
             self.param = param
-        self._update()
+        self.args = (self._format(),)
 
     def at_route(self, methods: Any, path: str, endpoint: Any) -> None:
         """Name the route (``"GET,POST /items"``) and put its endpoint first in the chain."""
         verbs = ",".join(sorted(methods or ()))
         self.route = f"{verbs} {path}" if verbs else path
-        if not self.calls or self.calls[0] is not endpoint:
-            self.calls.insert(0, endpoint)
-        self._update()
+        self._reached_from(endpoint)
+        self.args = (self._format(),)
 
 
 def _call_name(call: Any) -> str:

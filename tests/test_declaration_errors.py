@@ -9,6 +9,7 @@ from __future__ import annotations
 import dataclasses
 import inspect
 import ipaddress
+import pickle
 import re
 import sys
 from collections.abc import Callable
@@ -549,3 +550,20 @@ def test_declaration_error_formats_what_it_knows() -> None:
     error.at_route({"POST", "GET"}, "/a/{b}", endpoint)
     assert str(error) == "[GET,POST /a/{b}, endpoint=endpoint, dependency=leaf, param=b] went wrong"
     assert error.args == (str(error),)
+
+
+def test_declaration_error_pickles_without_the_functions() -> None:
+    app = FastAPI()
+    with pytest.raises(InvalidDeclarationError) as info:
+
+        @app.get("/{x}")
+        def read(x: int = Query()) -> None: ...
+
+    copy = pickle.loads(pickle.dumps(info.value))
+    assert type(copy) is InvalidDeclarationError
+    assert (
+        str(copy)
+        == str(info.value)
+        == ("[GET /{x}, endpoint=read, param=x] Cannot use `Query` for path param 'x'")
+    )
+    assert (copy.route, copy.calls, copy.param) == ("GET /{x}", ["read"], "x")
