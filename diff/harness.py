@@ -268,7 +268,8 @@ def text_delta(a: str, b: str, limit: int) -> str:
     while j < min(len(a), len(b)) - i and a[-1 - j] == b[-1 - j]:
         j += 1
     start = max(0, i - 40)
-    ca, cb = a[start : len(a) - j + 20], b[start : len(b) - j + 20]
+    ca = a[start : max(len(a) - j + 20, i + 60)]
+    cb = b[start : max(len(b) - j + 20, i + 60)]
     span = max(60, limit // 2)
     return (
         f"differs at char {i}: FastAPI {'...' if start else ''}{short(ca, span)!r} | "

@@ -1061,6 +1061,12 @@ def decl_two_markers_query_and_depends() -> FastAPI:
 
 
 @probe()
+def decl_fastapi_unknown_keyword() -> FastAPI:
+    """FastAPI(tags=[...]): an unknown keyword, TypeError naming FastAPI.__init__."""
+    return FastAPI(tags=["x"])  # type: ignore[call-arg]
+
+
+@probe()
 def decl_status_204_with_response_model() -> FastAPI:
     """status_code=204 with a response model: no body allowed (FastAPI asserts)."""
     app = FastAPI()
