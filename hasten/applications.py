@@ -44,6 +44,7 @@ from .exceptions import (
 )
 from .params import Depends
 from .telemetry import _asgi as _telemetry
+from .telemetry import _operations as _operations  # installs the engine's observer hooks
 from .telemetry._api import SCOPE_KEY as _TELEMETRY_KEY
 from .telemetry._api import TelemetryConfig
 from .telemetry._api import default_config as _telemetry_config

@@ -39,7 +39,7 @@ from ._plan.build import (
     should_embed,
 )
 from ._plan.calls import GEN, call_kind
-from ._plan.handler import handler_app, plan_handler, request_app
+from ._plan.runner import handler_app, plan_handler, route_app
 from ._plan.typeinfo import is_subclass, stream_item_type
 from ._plan.websocket import websocket_app
 from ._routing import Matcher
@@ -181,7 +181,7 @@ class APIRoute(routing.Route):
         self.response_adapter = response_adapter(self.response_model, where)
         self.plan = build_plan(self)
         if type(self).get_route_handler is APIRoute.get_route_handler:
-            app = request_app(self.plan, self)
+            app = route_app(self.plan, self)
         else:  # a subclass wraps the handler (FastAPI's documented customization)
             app = handler_app(self.get_route_handler())
         self.app = limit_body(app, max_body_size)

@@ -16,7 +16,7 @@ from .body import SingleBody, json_mode_safe
 from .calls import ASYNC, ASYNC_GEN, GEN, call_kind
 from .dependencies import Node
 from .fields import ParamField
-from .handler import RoutePlan
+from .handler import OBSERVER, RoutePlan, read_form, read_json
 from .respond import (
     ResponseOptions,
     default_response_args,
@@ -24,6 +24,7 @@ from .respond import (
     json_response_patched,
     make_writer,
 )
+from .runner import choose_steps
 
 
 def flat_body_params(dependant: Dependant) -> list[ParamField]:
@@ -104,27 +105,6 @@ def reject_pydantic_v1(model: Any) -> None:
         )
 
 
-class Compiler:
-    """Per-route compiler state: builds override nodes lazily and keeps them."""
-
-    __slots__ = ("embed", "is_form", "cache")
-
-    def __init__(self, embed: bool, is_form: bool) -> None:
-        self.embed = embed
-        self.is_form = is_form
-        self.cache: dict[tuple[int, Any], Node] = {}
-
-    def resolve_override(self, node: Node, overrides: Any) -> Node:
-        call = overrides.get(node.dependant.call)
-        if call is None:
-            return node
-        key = (id(node), call)
-        found = self.cache.get(key)
-        if found is None:
-            found = self.cache[key] = node.override(call, self.embed, self.is_form)
-        return found
-
-
 def _stream_writer(route: Any, opts: ResponseOptions) -> Any:
     """How a generator endpoint's items are sent, or None for ordinary endpoints."""
     kind = call_kind(route.endpoint)
@@ -143,11 +123,10 @@ def _stream_writer(route: Any, opts: ResponseOptions) -> Any:
 
 
 def build_plan(route: Any) -> RoutePlan:
-    """Everything per-request work needs for ``route`` (an ``APIRoute``)."""
+    """Everything per-request work needs for ``route`` (an ``APIRoute``), steps chosen."""
     dependant: Dependant = route.dependant
     embed = route.embed_body_fields
     kind = body_kind(route.body_params_flat, embed)
-    compiler = Compiler(embed, kind == "form")
     root = Node(dependant, embed, kind == "form")
     strict = route.strict_content_type
     opts = ResponseOptions(
@@ -161,26 +140,29 @@ def build_plan(route: Any) -> RoutePlan:
         response_class=route.response_class,
         endpoint_ctx=endpoint_context(route.endpoint),
     )
-    streamer = _stream_writer(route, opts)
-    return RoutePlan(
-        stream=streamer,
+    plan = RoutePlan(
         root=root,
+        read=None if kind is None else read_form if kind == "form" else read_json,
+        call=None,
+        stream=_stream_writer(route, opts),
         is_async=call_kind(route.endpoint) == ASYNC,
-        body_kind=kind,
         strict_content_type=getattr(strict, "value", strict),
         status_code=route.status_code,
         writer=make_writer(opts),
-        needs_stack=root.needs_stack or kind == "form" or bool(route.is_sse_stream),
+        needs_stack=False,
+        stack_edge=kind == "form" or bool(route.is_sse_stream),
         endpoint_ctx=opts.endpoint_ctx,
         path=route.path,
-        compiler=compiler,
         form_limits=getattr(route, "form_limits", None) or {},
         response_args=default_response_args(route.status_code),
-        trivial=root.trivial and kind is None and streamer is None and not root.needs_stack,
+        trivial=False,
         json_body=_json_body(root) if kind == "json" else None,
         response_opts=opts,
         json_patched=json_response_patched(),
+        observer=OBSERVER["run"],
+        on_failure=OBSERVER["failed"],
     )
+    return choose_steps(plan, root)
 
 
 def refresh_writers(routes: Any) -> None:

@@ -38,10 +38,12 @@ class Context:
 
     __slots__ = (
         "request", "body", "errors", "cache", "response", "background", "overrides",
-        "request_stack", "function_stack", "compiler", "_cleanup", "variant", "seen", "pending",
+        "request_stack", "function_stack", "_cleanup", "variant", "seen", "pending",
     )  # fmt: skip
 
-    def __init__(self, request: Any, body: Any, overrides: Any, compiler: Any) -> None:
+    def __init__(
+        self, request: Any, body: Any, overrides: Any, prepared: tuple[Any, ...] | None = None
+    ) -> None:
         self.request = request
         self.body = body
         self.errors: list[Any] = []
@@ -51,7 +53,6 @@ class Context:
         self.overrides = overrides
         self.request_stack: Any = None
         self.function_stack: Any = None
-        self.compiler = compiler
         self._cleanup: CancelScope | None = None
         # (root, the root compiled for ``overrides``): looked up once per request.
         self.variant: tuple[Node, Node] | None = None
@@ -60,6 +61,11 @@ class Context:
         # equal to it mid-request (a dependency installed one), the remaining sub-dependencies
         # are looked up in the dict one by one, as FastAPI does (see ``_live``).
         self.seen: dict[Any, Any] | None = None if overrides is None else _NO_OVERRIDES
+        if prepared is not None:  # the runner runs the variant: (variant root, its overrides)
+            root = prepared[0]
+            self.variant = (root, root)
+            self.seen = prepared[1]
+            self.pending = False
 
     def cleanup_scope(self) -> CancelScope:
         """The cancel scope that shields dependency teardown (entered on first use)."""
@@ -158,7 +164,7 @@ class Node:
         self.lookup_key: Any = _NEVER if hit_solves or not self.use_cache else self.cache_key
         self.step: Any = _cached_volatile if hit_solves else self.base_step
 
-    def override(self, call: Any, *_unused: Any) -> Node:
+    def override(self, call: Any) -> Node:
         """A node for ``call`` standing in for this one (``dependency_overrides``).
 
         As in FastAPI, it keeps the original's cache key and ``use_cache``, its name, scope

@@ -1,7 +1,11 @@
-"""The per-request handler of an HTTP route: read body → solve → call → write.
+"""The steps of one HTTP request on a compiled route: read the body, solve, call, write.
 
-Everything that varies per route was decided when the ``RoutePlan`` was built; these
-functions only run it.
+Everything that varies per route is decided when its ``RoutePlan`` is built (``build.py``):
+which body reader runs (``read``), how the endpoint is called (``call``: one worker-thread
+hop for a plain ``def`` chain, awaited, in a worker thread, or as a stream) and which writer
+turns its value into a response. These functions only run what was chosen; the ASGI edges
+that drive them (exit stacks, exception handlers, ``dependency_overrides``) are in
+``runner.py``.
 """
 
 from __future__ import annotations
@@ -9,69 +13,71 @@ from __future__ import annotations
 import email.message
 import functools
 import json
-from contextlib import AsyncExitStack
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
-from anyio import CancelScope
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import Request
-from starlette.responses import Response, StreamingResponse
-from starlette.types import Receive, Scope, Send
+from starlette.responses import Response
+from starlette.types import Scope
 
 from .._body_limit import MAX_BODY_SIZE_SCOPE_KEY, limit_error
 from .._form_limits import FORM_LIMITS_SCOPE_KEY
-from .._starlette import (
-    RouteRequest,
-    first_header,
-    is_async_callable,
-    lookup_handler,
-    wrap_app_handling_exceptions,
-)
-from ..exceptions import (
-    EndpointContext,
-    HastenError,
-    HTTPException,
-    RequestValidationError,
-    ResponseValidationError,
-)
-from ..telemetry._api import _ACTIVE as _TELEMETRY
-from ..telemetry._api import validation_failed
-from .body import Prevalidated, RawJSON, SingleBody
+from .._starlette import first_header
+from ..exceptions import EndpointContext, HTTPException, RequestValidationError
+from .body import Prevalidated, SingleBody
 from .dependencies import Context, Node, solve, solve_sync_values
 from .respond import Writer
 from .validate import Missing
 
-_NOT_AWAITED = (
-    "Response not awaited. There's a high chance that the application code is raising an"
-    " exception and a dependency with yield has a block with a bare except, or a block with"
-    " except Exception, and is not raising the exception again. Read more about it in the"
-    " docs: https://fastapi.tiangolo.com/tutorial/dependencies/dependencies-with-yield/#dependencies-with-yield-and-except"
-)
+#: Where the engine finds the hooks that observe requests (telemetry installs its own):
+#: ``run`` replaces :func:`call_and_write`'s steps for an observed request, ``websocket`` a
+#: WebSocket route's for an observed connection, and ``failed`` hears of each validation
+#: failure. Read when a route is built, never per request.
+OBSERVER: dict[str, Any] = {"run": None, "failed": None, "websocket": None}
+#: The scope key under which an observed request carries its observation state.
+OBSERVED_KEY = "fastapi.telemetry"
 
 
 @dataclass(frozen=True, slots=True)
 class RoutePlan:
-    """Everything a route needs per request, fixed at startup."""
+    """Everything a route needs per request, fixed when the route is built."""
 
-    stream: Any
     root: Node
+    read: Any  # the body reader (``read_json``/``read_form``), None without a body
+    call: Any  # how the endpoint is called: ``call_batched``/``call_async``/``call_sync``/…
+    stream: Any  # a generator endpoint's stream writer, None otherwise
     is_async: bool
-    body_kind: str | None
     strict_content_type: bool
     status_code: int | None
     writer: Writer
     needs_stack: bool
+    stack_edge: bool  # the exit stacks are needed whatever the dependencies (forms, SSE)
     endpoint_ctx: EndpointContext
     path: str
-    compiler: Any
     form_limits: dict[str, int]
     response_args: dict[str, Any]  # the writer's arguments when nothing changed them
     trivial: bool  # no parameters, no dependencies, a plain (non-streamed) answer
     json_body: SingleBody | None  # validates the JSON body straight from its bytes
     response_opts: Any  # what ``writer`` was made from (``respond.ResponseOptions``)
     json_patched: bool  # whether ``JSONResponse`` was patched when ``writer`` was made
+    observer: Any  # the observed-request run installed at build time (None: never observed)
+    on_failure: Any  # the validation-failure hook installed at build time
+    serve: Any = None  # the ASGI edge (``runner.py``), set once the plan exists
+    variants: dict[int, tuple[Node, RoutePlan]] = field(default_factory=dict)
+    # The overrides version used last: [its snapshot, the plan for it, the context's start].
+    recent: list[Any] = field(default_factory=lambda: [None, None, None])
+
+    @property
+    def body_kind(self) -> str | None:
+        """None (no body), "json" or "form"."""
+        if self.read is None:
+            return None
+        return "form" if self.read is read_form else "json"
+
+
+# -- reading the body -------------------------------------------------------------------------
 
 
 @functools.lru_cache(maxsize=256)
@@ -84,11 +90,16 @@ def _is_json_type(content_type: str) -> bool:
     return subtype == "json" or subtype.endswith("+json")
 
 
-async def _read_json(plan: RoutePlan, request: Request) -> Any:
+_FROM_BYTES: Any = object()  # "JSON, to be validated from its bytes"
+_LOADS = json.loads
+
+
+async def _json_or_bytes(plan: RoutePlan, request: Request) -> Any:
     """The parsed JSON body, the raw bytes when it is not JSON, or Missing when empty.
 
     A body whose schema validates JSON text exactly as parsed JSON (``json_mode_safe``) is
-    only checked for being JSON here; :func:`prevalidate` then validates it from its bytes.
+    only checked for being JSON here (``_FROM_BYTES``): :func:`read_json` then validates it
+    from its bytes in one pass.
     """
     body = await request.body()
     if not body:
@@ -99,24 +110,68 @@ async def _read_json(plan: RoutePlan, request: Request) -> Any:
             return body
     elif not _is_json_type(content_type):
         return body
-    if plan.json_body is not None:
-        return RawJSON(body)
+    if plan.json_body is not None and json.loads is _LOADS:  # (tests patch json.loads)
+        return _FROM_BYTES
     return await request.json()
 
 
-async def _validate_raw(plan: RoutePlan, request: Request, body: RawJSON) -> Any:
-    """Validate a ``RawJSON`` body from its bytes in one pass, or parse it the usual way.
+async def read_json(plan: RoutePlan, request: Request) -> Any:
+    """A JSON route's body: validated from its bytes, parsed JSON, bytes, or Missing.
 
-    Runs outside :func:`read_body`'s error mapping: an exception other than a validation
-    error (none is expected from a ``json_mode_safe`` schema) is not turned into a 400.
+    The one-pass validation runs outside the error mapping: an exception other than a
+    validation error (none is expected from a ``json_mode_safe`` schema) is not turned into
+    a 400.
     """
-    checked = plan.json_body.from_json(body.raw)  # type: ignore[union-attr]
+    try:
+        body = await _json_or_bytes(plan, request)
+    except Exception as exc:
+        error = _body_error(plan, request, exc)
+        if error is exc:
+            raise
+        raise error from exc
+    if body is not _FROM_BYTES:
+        return body
+    checked = plan.json_body.from_json(request._body)  # type: ignore[union-attr]
     if checked is not None:
         return checked
-    try:
+    try:  # not valid: parsed as usual, so that errors read as FastAPI's
         return await request.json()
-    except json.JSONDecodeError as exc:
-        raise _json_error(exc, plan) from exc
+    except Exception as exc:
+        error = _body_error(plan, request, exc)
+        if error is exc:
+            raise
+        raise error from exc
+
+
+async def read_form(plan: RoutePlan, request: Request) -> Any:
+    """A form route's body. The runner closes it once the answer is done (handlers too)."""
+    try:
+        form = await request.form(**_form_limits(plan, request.scope))
+    except Exception as exc:
+        error = _body_error(plan, request, exc)
+        if error is exc:
+            raise
+        raise error from exc
+    forms = request.scope.get(FORMS_KEY)
+    if forms is not None:
+        forms.append(form)
+    return form
+
+
+#: The scope key of the list of form data a request read (``runner.closing_forms``).
+FORMS_KEY = "hasten.forms"
+
+
+def _body_error(plan: RoutePlan, request: Request, exc: Exception) -> Exception:
+    """What a failure to read the body answers: 422 for bad JSON, 413, or 400."""
+    if isinstance(exc, json.JSONDecodeError):
+        return _json_error(exc, plan)
+    if isinstance(exc, StarletteHTTPException):
+        return exc
+    signal = limit_error(exc) if MAX_BODY_SIZE_SCOPE_KEY in request.scope else None
+    if isinstance(signal, Exception):
+        return signal
+    return HTTPException(status_code=400, detail="There was an error parsing the body")
 
 
 def _json_error(exc: json.JSONDecodeError, plan: RoutePlan) -> RequestValidationError:
@@ -128,36 +183,9 @@ def _json_error(exc: json.JSONDecodeError, plan: RoutePlan) -> RequestValidation
         "ctx": {"error": exc.msg},
     }
     failure = RequestValidationError([error], body=exc.doc, endpoint_ctx=plan.endpoint_ctx)
-    validation_failed(failure)  # telemetry (error path only)
+    if plan.on_failure is not None:
+        plan.on_failure(failure)
     return failure
-
-
-async def read_body(plan: RoutePlan, request: Request) -> Any:
-    """The request body as the route needs it: parsed JSON, bytes, form data, or Missing.
-
-    Form data (and its files) is closed by :func:`_closing_forms` once the route's answer,
-    exception handlers included, is done: the handlers may still read the files.
-    """
-    try:
-        if plan.body_kind == "form":
-            form = await request.form(**_form_limits(plan, request.scope))
-            forms = request.scope.get(_FORMS)
-            if forms is not None:
-                forms.append(form)
-            return form
-        body = await _read_json(plan, request)
-    except json.JSONDecodeError as exc:
-        raise _json_error(exc, plan) from exc
-    except StarletteHTTPException:
-        raise
-    except Exception as exc:
-        signal = limit_error(exc) if MAX_BODY_SIZE_SCOPE_KEY in request.scope else None
-        if signal is not None:
-            raise signal from exc
-        raise HTTPException(status_code=400, detail="There was an error parsing the body") from exc
-    if type(body) is RawJSON:
-        return await _validate_raw(plan, request, body)
-    return body
 
 
 def _form_limits(plan: RoutePlan, scope: Scope) -> dict[str, int]:
@@ -166,14 +194,19 @@ def _form_limits(plan: RoutePlan, scope: Scope) -> dict[str, int]:
     return plan.form_limits if inherited is None else {**inherited, **plan.form_limits}
 
 
+# -- calling the endpoint -----------------------------------------------------------------------
+
+
 def endpoint_context(plan: RoutePlan, request: Request) -> EndpointContext:
+    """Where the endpoint is, and which request it was answering (``"GET /items/{id}"``)."""
     ctx = plan.endpoint_ctx.copy()
     mount = request.scope.get("root_path", "").rstrip("/")
     ctx["path"] = f"{request.method} {mount}{plan.path}"
     return ctx
 
 
-def _validation_error(plan: RoutePlan, request: Request, ctx: Context) -> RequestValidationError:
+def validation_error(plan: RoutePlan, request: Request, ctx: Context) -> RequestValidationError:
+    """The 422 of a request whose parameters, body or dependencies had errors."""
     body = ctx.body
     if body is Missing:
         body = None
@@ -182,55 +215,70 @@ def _validation_error(plan: RoutePlan, request: Request, ctx: Context) -> Reques
     failure = RequestValidationError(
         ctx.errors, body=body, endpoint_ctx=endpoint_context(plan, request)
     )
-    validation_failed(failure)  # telemetry (error path only)
+    if plan.on_failure is not None:
+        plan.on_failure(failure)
     return failure
 
 
-def _call_sync_endpoint(plan: RoutePlan, request: Request, ctx: Context) -> Any:
-    """A plain ``def`` endpoint with plain ``def`` dependencies: all in one worker thread."""
+def _batched_endpoint(plan: RoutePlan, request: Request, ctx: Context) -> Any:
     values = solve_sync_values(plan.root, ctx)
     if ctx.errors:
-        raise _validation_error(plan, request, ctx)
+        raise validation_error(plan, request, ctx)
     return plan.root.call(**values)  # type: ignore[misc]
 
 
-async def run_plan(plan: RoutePlan, request: Request, ctx: Context) -> Response:
-    """Solve dependencies, call the endpoint and build the response."""
-    observed = _TELEMETRY.get()  # set only while telemetry observes the request
-    if observed is not None:
-        from ..telemetry._operations import traced_run_plan
+async def call_batched(plan: RoutePlan, request: Request, ctx: Context) -> Any:
+    """A plain ``def`` endpoint whose dependencies are plain ``def`` too: one thread hop."""
+    return await run_in_threadpool(_batched_endpoint, plan, request, ctx)
 
-        return await traced_run_plan(plan, request, ctx, observed)
-    root: Node = plan.root
-    if root.batchable and not ctx.overrides:
-        raw = await run_in_threadpool(_call_sync_endpoint, plan, request, ctx)
-    else:
-        values = await solve(root, ctx)
-        if ctx.errors:
-            raise _validation_error(plan, request, ctx)
-        if plan.stream is not None:  # a generator endpoint: its items are the body
-            gen = root.call(**values)  # type: ignore[misc]
-            response = await plan.stream(gen, _response_args(plan.status_code, ctx), ctx)
-            return _with_sub_headers(response, ctx)
-        if plan.is_async:
-            raw = await root.call(**values)  # type: ignore[misc]
-        else:
-            raw = await run_in_threadpool(root.call, **values)  # type: ignore[arg-type]
+
+async def call_async(plan: RoutePlan, request: Request, ctx: Context) -> Any:
+    """An ``async def`` endpoint: dependencies solved, then awaited."""
+    values = await solve(plan.root, ctx)
+    if ctx.errors:
+        raise validation_error(plan, request, ctx)
+    return await plan.root.call(**values)  # type: ignore[misc]
+
+
+async def call_sync(plan: RoutePlan, request: Request, ctx: Context) -> Any:
+    """A plain ``def`` endpoint with dependencies that are not: called in a worker thread."""
+    values = await solve(plan.root, ctx)
+    if ctx.errors:
+        raise validation_error(plan, request, ctx)
+    return await run_in_threadpool(plan.root.call, **values)  # type: ignore[arg-type]
+
+
+async def call_stream(plan: RoutePlan, request: Request, ctx: Context) -> Response:
+    """A generator endpoint: its items are the body of the response it answers."""
+    values = await solve(plan.root, ctx)
+    if ctx.errors:
+        raise validation_error(plan, request, ctx)
+    gen = plan.root.call(**values)  # type: ignore[misc]
+    response = await plan.stream(gen, response_args(plan.status_code, ctx), ctx)
+    return with_sub_headers(response, ctx)
+
+
+async def call_and_write(plan: RoutePlan, request: Request, ctx: Context) -> Response:
+    """Solve, call the endpoint and write its response (an observed request: the observer's)."""
+    scope = request.scope
+    if OBSERVED_KEY in scope and plan.observer is not None:
+        state = scope[OBSERVED_KEY]
+        if state is not None:
+            return await plan.observer(plan, request, ctx, state)  # type: ignore[no-any-return]
+    raw = await plan.call(plan, request, ctx)
     if isinstance(raw, Response):
         if raw.background is None:
             raw.background = ctx.background
         return raw
-    try:
-        if ctx.response is None and ctx.background is None:
-            return plan.writer(raw, plan.response_args)
-        return _respond(plan.writer, plan.status_code, raw, ctx)
-    except ResponseValidationError as exc:  # say which request it was
-        where = endpoint_context(plan, request)
-        exc.endpoint_ctx, exc.endpoint_path = where, where.get("path")
-        raise
+    if ctx.response is None and ctx.background is None:
+        return plan.writer(raw, plan.response_args)
+    return respond(plan.writer, plan.status_code, raw, ctx)
 
 
-def _response_args(status_code: int | None, ctx: Context) -> dict[str, Any]:
+# -- writing the response -----------------------------------------------------------------------
+
+
+def response_args(status_code: int | None, ctx: Context) -> dict[str, Any]:
     """Background tasks and the status: the ``Response`` parameter's, else the route's."""
     args: dict[str, Any] = {"background": ctx.background}
     sub = ctx.response
@@ -241,179 +289,13 @@ def _response_args(status_code: int | None, ctx: Context) -> dict[str, Any]:
     return args
 
 
-def _with_sub_headers(response: Response, ctx: Context) -> Response:
+def with_sub_headers(response: Response, ctx: Context) -> Response:
     """Headers (and cookies) set on the ``Response`` parameter go on the real response."""
     if ctx.response is not None:
         response.headers.raw.extend(ctx.response.headers.raw)
     return response
 
 
-def _respond(writer: Writer, status_code: int | None, raw: Any, ctx: Context) -> Response:
-    return _with_sub_headers(writer(raw, _response_args(status_code, ctx)), ctx)
-
-
-async def handled_response(request: Request, exc: Exception) -> Response:
-    """Turn ``exc`` into a response with the app's handler; re-raise when there is none."""
-    handler = lookup_handler(request.scope, exc)
-    if handler is None:
-        raise exc
-    if is_async_callable(handler):
-        response = await handler(request, exc)
-    else:
-        response = await run_in_threadpool(handler, request, exc)
-    exc.__traceback__ = None
-    return response  # type: ignore[no-any-return]
-
-
-async def send_response(response: Response, scope: Scope, receive: Receive, send: Send) -> None:
-    """Send ``response``; a streamed body's iterator is closed however the sending ended.
-
-    A client that goes away mid-stream (a failed ``send``, an ``http.disconnect`` that
-    Starlette answers by cancelling the stream) would otherwise leave the endpoint's
-    generator suspended until garbage collection: its ``finally`` blocks run now instead.
-    """
-    if not isinstance(response, StreamingResponse):
-        await response(scope, receive, send)
-        return
-    try:
-        await response(scope, receive, send)
-    finally:
-        aclose = getattr(response.body_iterator, "aclose", None)
-        if aclose is not None:
-            with CancelScope(shield=True):
-                await aclose()
-
-
-def request_app(plan: RoutePlan, route: Any) -> Any:
-    """The ASGI app of one HTTP route (``route`` gives the ``dependency_overrides`` provider)."""
-
-    async def app(scope: Scope, receive: Receive, send: Send) -> None:
-        provider = route.dependency_overrides_provider
-        if provider is None:
-            provider = scope["app"] if "app" in scope else None
-        try:
-            overrides = provider.dependency_overrides
-        except AttributeError:
-            overrides = None
-        if plan.needs_stack or overrides:
-            stacked = RouteRequest(scope, receive, send)
-            inner = wrap_app_handling_exceptions(_with_stacks(plan, stacked, overrides), stacked)
-            if plan.body_kind == "form":
-                inner = _closing_forms(inner)
-            await inner(scope, receive, send)
-            return
-        request: Request | None = None
-        try:
-            if plan.trivial:  # no parameters: no request object needed
-                response = await _run_trivial(plan, scope)
-            else:
-                request = RouteRequest(scope, receive, send)
-                body = Missing if plan.body_kind is None else await read_body(plan, request)
-                response = await run_plan(
-                    plan, request, Context(request, body, overrides, plan.compiler)
-                )
-        except Exception as exc:
-            if request is None:
-                request = RouteRequest(scope, receive, send)
-            response = await handled_response(request, exc)
-        await send_response(response, scope, receive, send)
-
-    return app
-
-
-async def _run_trivial(plan: RoutePlan, scope: Scope) -> Response:
-    """An endpoint without parameters or dependencies: call it and write its answer."""
-    if _TELEMETRY.get() is not None:  # observed by telemetry: the full run, with its spans
-        request = RouteRequest(scope)
-        return await run_plan(plan, request, Context(request, Missing, None, plan.compiler))
-    call: Any = plan.root.call
-    raw = await call() if plan.is_async else await run_in_threadpool(call)
-    if isinstance(raw, Response):
-        return raw
-    try:
-        return plan.writer(raw, plan.response_args)
-    except ResponseValidationError as exc:  # say which request it was
-        where = endpoint_context(plan, RouteRequest(scope))
-        exc.endpoint_ctx, exc.endpoint_path = where, where.get("path")
-        raise
-
-
-def _with_stacks(plan: RoutePlan, request: Request, overrides: Any) -> Any:
-    async def inner(scope: Scope, receive: Receive, send: Send) -> None:
-        done = False
-        async with AsyncExitStack() as request_stack:
-            body = Missing
-            if plan.body_kind is not None:
-                body = await read_body(plan, request)
-            ctx = Context(request, body, overrides, plan.compiler)
-            ctx.request_stack = request_stack
-            async with AsyncExitStack() as function_stack:
-                ctx.function_stack = function_stack
-                response = await run_plan(plan, request, ctx)
-            await send_response(response, scope, receive, send)
-            done = True
-        if not done:
-            raise HastenError(_NOT_AWAITED)
-
-    return inner
-
-
-_REQUEST_STACK = "hasten.request_stack"
-_FUNCTION_STACK = "hasten.function_stack"
-_FORMS = "hasten.forms"
-
-
-def _closing_forms(app: Any) -> Any:
-    """``app``, closing the form data its route read once it is done, however it ends."""
-
-    async def closing(scope: Scope, receive: Receive, send: Send) -> None:
-        forms: list[Any] = []
-        scope[_FORMS] = forms
-        try:
-            await app(scope, receive, send)
-        finally:
-            del scope[_FORMS]
-            for form in forms:
-                await form.close()
-
-    return closing
-
-
-def plan_handler(plan: RoutePlan, overrides_of: Any) -> Any:
-    """``request → response`` for the plan, for route classes that wrap ``get_route_handler``.
-
-    Dependency exit stacks come from the scope (see :func:`handler_app`), so request-scoped
-    teardown still runs after the response is sent.
-    """
-
-    async def handler(request: Request) -> Response:
-        scope = request.scope
-        request_stack = scope.get(_REQUEST_STACK)
-        body = Missing
-        if plan.body_kind is not None:
-            body = await read_body(plan, request)
-        ctx = Context(request, body, overrides_of(scope), plan.compiler)
-        ctx.request_stack = request_stack
-        ctx.function_stack = scope.get(_FUNCTION_STACK)
-        return await run_plan(plan, request, ctx)
-
-    return handler
-
-
-def handler_app(handler: Any) -> Any:
-    """The ASGI app around a ``request → response`` handler, with dependency exit stacks."""
-
-    async def app(scope: Scope, receive: Receive, send: Send) -> None:
-        request = Request(scope, receive, send)
-
-        async def inner(scope: Scope, receive: Receive, send: Send) -> None:
-            async with AsyncExitStack() as request_stack:
-                scope[_REQUEST_STACK] = request_stack
-                async with AsyncExitStack() as function_stack:
-                    scope[_FUNCTION_STACK] = function_stack
-                    response = await handler(request)
-                await send_response(response, scope, receive, send)
-
-        await _closing_forms(wrap_app_handling_exceptions(inner, request))(scope, receive, send)
-
-    return app
+def respond(writer: Writer, status_code: int | None, raw: Any, ctx: Context) -> Response:
+    """The writer's response, with what the ``Response`` parameter and background tasks set."""
+    return with_sub_headers(writer(raw, response_args(status_code, ctx)), ctx)

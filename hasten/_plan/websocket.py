@@ -1,4 +1,4 @@
-"""The per-connection handler of a WebSocket route."""
+"""The per-connection runner of a WebSocket route: the HTTP runner's stacked edge for sockets."""
 
 from __future__ import annotations
 
@@ -10,50 +10,53 @@ from starlette.websockets import WebSocket
 
 from .._starlette import wrap_app_handling_exceptions
 from ..dependencies.models import Dependant
-from ..exceptions import WebSocketRequestValidationError
-from ..telemetry._api import _ACTIVE as _TELEMETRY
-from ..telemetry._api import operation, validation_failed
-from .build import Compiler, endpoint_context
+from ..exceptions import EndpointContext, WebSocketRequestValidationError
+from .build import endpoint_context
 from .dependencies import Context, Node, solve
+from .handler import OBSERVED_KEY, OBSERVER
 from .validate import Missing
 
 
+def websocket_failure(
+    dependant: Dependant, where: EndpointContext, scope: Scope, ctx: Context
+) -> WebSocketRequestValidationError:
+    """The validation error of a connection whose parameters or dependencies had errors."""
+    info = dict(where)
+    mount = scope.get("root_path", "").rstrip("/")
+    info["path"] = f"WS {mount}{dependant.path}"
+    failure = WebSocketRequestValidationError(ctx.errors, endpoint_ctx=info)  # type: ignore[arg-type]
+    on_failure = OBSERVER["failed"]
+    if on_failure is not None:
+        on_failure(failure)
+    return failure
+
+
 def websocket_app(dependant: Dependant, overrides_of: Any) -> Any:
-    """The ASGI app of one WebSocket route."""
+    """The ASGI app of one WebSocket route (observed connections run telemetry's steps)."""
     root = Node(dependant, False, False)
-    compiler = Compiler(False, False)
     where = endpoint_context(dependant.call)
+    observer = OBSERVER["websocket"]
+
+    async def run(websocket: WebSocket, ctx: Context) -> None:
+        values = await solve(root, ctx)
+        if ctx.errors:
+            raise websocket_failure(dependant, where, websocket.scope, ctx)
+        await dependant.call(**values)  # type: ignore[misc]
 
     async def app(scope: Scope, receive: Receive, send: Send) -> None:
         websocket = WebSocket(scope, receive=receive, send=send)
 
         async def inner(scope: Scope, receive: Receive, send: Send) -> None:
             async with AsyncExitStack() as request_stack:
-                ctx = Context(websocket, Missing, overrides_of(scope), compiler)
+                ctx = Context(websocket, Missing, overrides_of(scope))
                 ctx.request_stack = request_stack
                 async with AsyncExitStack() as function_stack:
                     ctx.function_stack = function_stack
-                    observed = _TELEMETRY.get()  # once per connection
-                    data = None if observed is None else observed.data
-                    if data is not None:
-                        data.websocket = websocket
-                    with operation("dependencies", dependant.call):
-                        values = await solve(root, ctx)
-                        if data is not None:
-                            data.values, data.errors = values, ctx.errors
-                    if ctx.errors:
-                        ctx_info = dict(where)
-                        mount = scope.get("root_path", "").rstrip("/")
-                        ctx_info["path"] = f"WS {mount}{dependant.path}"
-                        failure = WebSocketRequestValidationError(
-                            ctx.errors,
-                            endpoint_ctx=ctx_info,  # type: ignore[arg-type]
-                        )
-                        validation_failed(failure)
-                        raise failure
-                    assert dependant.call is not None
-                    with operation("endpoint", dependant.call):
-                        await dependant.call(**values)
+                    state = scope.get(OBSERVED_KEY) if observer is not None else None
+                    if state is None:
+                        await run(websocket, ctx)
+                    else:
+                        await observer(dependant, root, where, websocket, ctx, state)
 
         await wrap_app_handling_exceptions(inner, websocket)(scope, receive, send)
 

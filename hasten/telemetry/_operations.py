@@ -1,8 +1,12 @@
 """A route's plan run under telemetry: the data for processors, and the operation spans.
 
-``hasten._plan.handler.run_plan`` hands a request here only when the request is observed
-(``_ACTIVE`` is set); otherwise none of this runs. The steps are those of ``run_plan``, each in
-its ``fastapi.dependencies`` / ``fastapi.endpoint`` / ``fastapi.serialization`` span.
+Importing this module installs its functions as the engine's observer hooks
+(``hasten._plan.handler.OBSERVER``); routes built afterwards hand an observed request (one
+whose scope carries its telemetry state) to :func:`traced_run_plan`, an observed WebSocket
+connection to :func:`traced_websocket`, and each validation failure to ``validation_failed``.
+Unobserved requests never reach this module. The steps are those of the engine's
+``call_and_write``, each in its ``fastapi.dependencies`` / ``fastapi.endpoint`` /
+``fastapi.serialization`` span.
 """
 
 from __future__ import annotations
@@ -12,13 +16,15 @@ from typing import Any
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
+from starlette.websockets import WebSocket
 
 from .._plan import handler as _handler
 from .._plan.body import Prevalidated
-from .._plan.dependencies import Context, solve
+from .._plan.dependencies import Context, Node, solve
 from .._plan.validate import Missing
+from .._plan.websocket import websocket_failure
 from ..exceptions import ResponseValidationError
-from ._api import TelemetryData, _RequestTelemetry, operation
+from ._api import TelemetryData, _RequestTelemetry, operation, validation_failed
 
 
 def _solved(data: TelemetryData | None, values: dict[str, Any], ctx: Context) -> None:
@@ -40,11 +46,11 @@ async def _call(plan: Any, request: Request, ctx: Context, data: TelemetryData |
         values = await solve(root, ctx)
         _solved(data, values, ctx)
     if ctx.errors:
-        raise _handler._validation_error(plan, request, ctx)
+        raise _handler.validation_error(plan, request, ctx)
     if plan.stream is not None:
         gen = root.call(**values)
-        response = await plan.stream(gen, _handler._response_args(plan.status_code, ctx), ctx)
-        return _handler._with_sub_headers(response, ctx)
+        response = await plan.stream(gen, _handler.response_args(plan.status_code, ctx), ctx)
+        return _handler.with_sub_headers(response, ctx)
     if plan.is_async:
         with operation("endpoint", root.call):
             return await root.call(**values)
@@ -56,7 +62,7 @@ async def _body_seen(request: Request, body: Any) -> Any:
     if body is Missing:
         return None
     if type(body) is Prevalidated:
-        return await request.json()
+        return body.parsed()
     return body
 
 
@@ -77,8 +83,28 @@ async def traced_run_plan(
         with operation("serialization", plan.root.call):
             if ctx.response is None and ctx.background is None:
                 return plan.writer(raw, plan.response_args)  # type: ignore[no-any-return]
-            return _handler._respond(plan.writer, plan.status_code, raw, ctx)
+            return _handler.respond(plan.writer, plan.status_code, raw, ctx)
     except ResponseValidationError as exc:
         where = _handler.endpoint_context(plan, request)
         exc.endpoint_ctx, exc.endpoint_path = where, where.get("path")
         raise
+
+
+async def traced_websocket(
+    dependant: Any, root: Node, where: Any, websocket: WebSocket, ctx: Context, state: Any
+) -> None:
+    """A WebSocket route's steps for an observed connection, each in its operation span."""
+    data = state.data
+    if data is not None:
+        data.websocket = websocket
+    with operation("dependencies", dependant.call):
+        values = await solve(root, ctx)
+        if data is not None:
+            data.values, data.errors = values, ctx.errors
+    if ctx.errors:
+        raise websocket_failure(dependant, where, websocket.scope, ctx)
+    with operation("endpoint", dependant.call):
+        await dependant.call(**values)
+
+
+_handler.OBSERVER.update(run=traced_run_plan, websocket=traced_websocket, failed=validation_failed)

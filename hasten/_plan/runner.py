@@ -1,0 +1,304 @@
+"""The ASGI edge of an HTTP route: one runner per compiled route, chosen when it is built.
+
+A ``RoutePlan`` carries its ``serve`` function, picked once from what the route needs:
+
+``serve_trivial``
+    no parameters, no dependencies, a plain answer: call the endpoint, write, send.
+``serve_plain``
+    read the body, solve, call and write (``handler.call_and_write``); an exception goes to
+    the app's handler for it, looked up only then.
+``serve_stacked``
+    the same inside the two dependency exit stacks (request and function scope) and
+    Starlette's exception-handler wrapper, with form data closed once the answer is done:
+    for yield dependencies, forms and server-sent events.
+
+Route subclasses that wrap ``get_route_handler()`` (FastAPI's documented customization) run
+the same steps through the same stacked edge (:func:`handler_app`, :func:`plan_handler`).
+
+``dependency_overrides`` are looked up per request (users mutate the dict at any time). With
+overrides set, the root compiled for that version of the dict (``Node.variant_for``) may need
+another runner or call step: :func:`for_overrides` keeps one plan per variant, so a test
+with overrides runs the same steps as production.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from contextlib import AsyncExitStack
+from typing import Any
+
+from anyio import CancelScope
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import Response, StreamingResponse
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from .._starlette import (
+    RouteRequest,
+    is_async_callable,
+    lookup_handler,
+    wrap_app_handling_exceptions,
+)
+from ..exceptions import HastenError, ResponseValidationError
+from .dependencies import Context, Node
+from .handler import (
+    FORMS_KEY,
+    OBSERVED_KEY,
+    RoutePlan,
+    call_and_write,
+    call_async,
+    call_batched,
+    call_stream,
+    call_sync,
+    endpoint_context,
+    read_form,
+)
+from .validate import Missing
+
+_NOT_AWAITED = (
+    "Response not awaited. There's a high chance that the application code is raising an"
+    " exception and a dependency with yield has a block with a bare except, or a block with"
+    " except Exception, and is not raising the exception again. Read more about it in the"
+    " docs: https://fastapi.tiangolo.com/tutorial/dependencies/dependencies-with-yield/#dependencies-with-yield-and-except"
+)
+_REQUEST_STACK = "hasten.request_stack"
+_FUNCTION_STACK = "hasten.function_stack"
+
+
+# -- choosing, when a route is built -----------------------------------------------------------
+
+
+def choose_steps(plan: RoutePlan, root: Node) -> RoutePlan:
+    """``plan`` with the call step and the runner that ``root`` (maybe a variant) needs."""
+    if plan.stream is not None:
+        call: Any = call_stream
+    elif root.batchable:
+        call = call_batched
+    else:
+        call = call_async if plan.is_async else call_sync
+    needs_stack = root.needs_stack or plan.stack_edge
+    trivial = root.trivial and plan.read is None and plan.stream is None and not needs_stack
+    serve = serve_trivial if trivial else serve_stacked if needs_stack else serve_plain
+    # A dependency that reads the body too (an override can add one) gets the parsed JSON.
+    json_body = None if root.body_below else plan.json_body
+    return dataclasses.replace(
+        plan,
+        call=call,
+        needs_stack=needs_stack,
+        trivial=trivial,
+        serve=serve,
+        json_body=json_body,
+        variants={},
+    )
+
+
+def for_overrides(plan: RoutePlan, overrides: dict[Any, Any]) -> tuple[RoutePlan, Any]:
+    """The plan to run while ``overrides`` is the ``dependency_overrides`` dict.
+
+    Also what the request's ``Context`` needs to start from that variant: ``(variant, the
+    overrides it was compiled for)``. Called only for routes with dependencies.
+    """
+    root = plan.root
+    variant, seen = root.variant_for(overrides)
+    prepared = (variant, seen)
+    if variant is root:
+        plan.recent[:] = (seen, plan, prepared)
+        return plan, prepared
+    found = plan.variants.get(id(variant))
+    if found is None or found[0] is not variant:
+        if len(plan.variants) >= 16:
+            plan.variants.clear()
+        # The variant runs as the root (the solver follows the dict if it changes mid-request).
+        chosen = choose_steps(dataclasses.replace(plan, root=variant), variant)
+        found = plan.variants[id(variant)] = (variant, chosen)
+    plan.recent[:] = (seen, found[1], prepared)
+    return found[1], prepared
+
+
+# -- the route's ASGI app ---------------------------------------------------------------------
+
+
+def route_app(plan: RoutePlan, route: Any) -> ASGIApp:
+    """The ASGI app of one HTTP route (``route`` gives the ``dependency_overrides`` provider)."""
+
+    async def app(scope: Scope, receive: Receive, send: Send) -> None:
+        provider = route.dependency_overrides_provider
+        if provider is None:
+            provider = scope["app"] if "app" in scope else None
+        try:
+            overrides = provider.dependency_overrides
+        except AttributeError:
+            overrides = None
+        if overrides and plan.root.subs:
+            seen, current, prepared = plan.recent  # the same version as last time: no calls
+            if seen is None or seen != overrides:
+                current, prepared = for_overrides(plan, overrides)
+            await current.serve(current, scope, receive, send, overrides, prepared)
+        else:
+            await plan.serve(plan, scope, receive, send, overrides, None)
+
+    return app
+
+
+async def serve_trivial(
+    plan: RoutePlan, scope: Scope, receive: Receive, send: Send, overrides: Any, prepared: Any
+) -> None:
+    """An endpoint without parameters or dependencies: call it and write its answer."""
+    try:
+        if OBSERVED_KEY in scope and scope[OBSERVED_KEY] is not None:
+            request = RouteRequest(scope, receive, send)
+            response = await call_and_write(plan, request, Context(request, Missing, None))
+        else:
+            call: Any = plan.root.call
+            raw = await call() if plan.is_async else await run_in_threadpool(call)
+            response = raw if isinstance(raw, Response) else plan.writer(raw, plan.response_args)
+    except Exception as exc:
+        response = await handled_response(plan, RouteRequest(scope, receive, send), exc)
+    await send_response(response, scope, receive, send)
+
+
+async def serve_plain(
+    plan: RoutePlan, scope: Scope, receive: Receive, send: Send, overrides: Any, prepared: Any
+) -> None:
+    """Read, solve, call and write without exit stacks; exceptions to the app's handlers."""
+    request = RouteRequest(scope, receive, send)
+    try:
+        body = Missing if plan.read is None else await plan.read(plan, request)
+        ctx = Context(request, body, overrides, prepared)
+        response = await call_and_write(plan, request, ctx)
+    except Exception as exc:
+        response = await handled_response(plan, request, exc)
+    await send_response(response, scope, receive, send)
+
+
+async def serve_stacked(
+    plan: RoutePlan, scope: Scope, receive: Receive, send: Send, overrides: Any, prepared: Any
+) -> None:
+    """The same steps inside the dependency exit stacks and Starlette's handler wrapper."""
+
+    async def handler(request: Request) -> Response:
+        return await _run_in_stacks(plan, request, overrides, prepared)
+
+    request = RouteRequest(scope, receive, send)
+    await _stacked(handler, request, plan.read is read_form)(scope, receive, send)
+
+
+async def _run_in_stacks(
+    plan: RoutePlan, request: Request, overrides: Any, prepared: Any = None
+) -> Response:
+    scope = request.scope
+    body = Missing if plan.read is None else await plan.read(plan, request)
+    ctx = Context(request, body, overrides, prepared)
+    ctx.request_stack = scope.get(_REQUEST_STACK)
+    ctx.function_stack = scope.get(_FUNCTION_STACK)
+    try:
+        return await call_and_write(plan, request, ctx)
+    except ResponseValidationError as exc:
+        _locate(plan, request, exc)
+        raise
+
+
+def _stacked(handler: Any, request: Request, forms: bool) -> ASGIApp:
+    """``handler`` run inside the exit stacks (in the scope) and the handler wrapper."""
+
+    async def inner(scope: Scope, receive: Receive, send: Send) -> None:
+        done = False
+        async with AsyncExitStack() as request_stack:
+            scope[_REQUEST_STACK] = request_stack
+            async with AsyncExitStack() as function_stack:
+                scope[_FUNCTION_STACK] = function_stack
+                response = await handler(request)
+            await send_response(response, scope, receive, send)
+            done = True
+        if not done:
+            raise HastenError(_NOT_AWAITED)
+
+    app = wrap_app_handling_exceptions(inner, request)
+    return closing_forms(app) if forms else app
+
+
+def closing_forms(app: ASGIApp) -> ASGIApp:
+    """``app``, closing the form data its route read once it is done, however it ends.
+
+    As in FastAPI, uploaded files stay open while the exception handlers run.
+    """
+
+    async def closing(scope: Scope, receive: Receive, send: Send) -> None:
+        forms: list[Any] = []
+        scope[FORMS_KEY] = forms
+        try:
+            await app(scope, receive, send)
+        finally:
+            del scope[FORMS_KEY]
+            for form in forms:
+                await form.close()
+
+    return closing
+
+
+# -- route subclasses (``get_route_handler``) -------------------------------------------------
+
+
+def plan_handler(plan: RoutePlan, overrides_of: Any) -> Any:
+    """``request → response`` for the plan, for route classes that wrap ``get_route_handler``.
+
+    Dependency exit stacks come from the scope (see :func:`handler_app`), so request-scoped
+    teardown still runs after the response is sent.
+    """
+
+    async def handler(request: Request) -> Response:
+        return await _run_in_stacks(plan, request, overrides_of(request.scope))
+
+    return handler
+
+
+def handler_app(handler: Any) -> ASGIApp:
+    """The ASGI app around a ``request → response`` handler: the stacked runner's edge."""
+
+    async def app(scope: Scope, receive: Receive, send: Send) -> None:
+        await _stacked(handler, Request(scope, receive, send), True)(scope, receive, send)
+
+    return app
+
+
+# -- answering ----------------------------------------------------------------------------------
+
+
+def _locate(plan: RoutePlan, request: Request, exc: ResponseValidationError) -> None:
+    """Say which request a response validation error answered."""
+    where = endpoint_context(plan, request)
+    exc.endpoint_ctx, exc.endpoint_path = where, where.get("path")
+
+
+async def handled_response(plan: RoutePlan, request: Request, exc: Exception) -> Response:
+    """Turn ``exc`` into a response with the app's handler; re-raise when there is none."""
+    if isinstance(exc, ResponseValidationError):
+        _locate(plan, request, exc)
+    handler = lookup_handler(request.scope, exc)
+    if handler is None:
+        raise exc
+    if is_async_callable(handler):
+        response = await handler(request, exc)
+    else:
+        response = await run_in_threadpool(handler, request, exc)
+    exc.__traceback__ = None
+    return response  # type: ignore[no-any-return]
+
+
+async def send_response(response: Response, scope: Scope, receive: Receive, send: Send) -> None:
+    """Send ``response``; a streamed body's iterator is closed however the sending ended.
+
+    A client that goes away mid-stream (a failed ``send``, an ``http.disconnect`` that
+    Starlette answers by cancelling the stream) would otherwise leave the endpoint's
+    generator suspended until garbage collection: its ``finally`` blocks run now instead.
+    """
+    if not isinstance(response, StreamingResponse):
+        await response(scope, receive, send)
+        return
+    try:
+        await response(scope, receive, send)
+    finally:
+        aclose = getattr(response.body_iterator, "aclose", None)
+        if aclose is not None:
+            with CancelScope(shield=True):
+                await aclose()
