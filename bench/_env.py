@@ -7,7 +7,7 @@ import platform
 import shutil
 import subprocess
 import sys
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from importlib import metadata
 
 from bench._spec import PACKAGES
@@ -80,7 +80,7 @@ def describe() -> dict[str, object]:
     """Everything recorded about the run's environment."""
     return {
         "load_before": load_average(),
-        "date": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+        "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
         "commit": _git_commit(),
         "machine": machine(),
         "versions": versions(),

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sys
 from collections.abc import AsyncIterator, Iterator
 from typing import Annotated, Any
 
@@ -17,9 +16,6 @@ from hasten._body_limit import BodyLimit, check_max_body_size, first_limit, limi
 from hasten._form_limits import _FormLimits, validate_form_limits
 from hasten.routing import APIRoute
 from hasten.testclient import TestClient
-
-if sys.version_info < (3, 11):
-    from exceptiongroup import ExceptionGroup
 
 TOO_LARGE = {"detail": "Content Too Large"}
 

@@ -221,7 +221,7 @@ def test_model_field_serializer_is_used() -> None:
 
         @field_serializer("at")
         def _at(self, value: datetime.datetime) -> str:
-            return value.replace(tzinfo=datetime.timezone.utc).isoformat()
+            return value.replace(tzinfo=datetime.UTC).isoformat()
 
     event = Event(at=datetime.datetime(2019, 1, 1, 8))
     assert jsonable_encoder(event) == {"at": "2019-01-01T08:00:00+00:00"}

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import time
 from collections import deque
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Histogram
@@ -42,7 +42,7 @@ class MetricsStore:
                 "path": path,
                 "status_code": status,
                 "duration_ms": round(seconds * 1000, 3),
-                "at": datetime.now(timezone.utc).isoformat(),
+                "at": datetime.now(UTC).isoformat(),
             }
         )
         self.requests.labels(method, route, str(status)).inc()

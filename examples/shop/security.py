@@ -7,7 +7,7 @@ The chain ``get_db → get_current_user → require_admin`` guards admin-only en
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
 
 import anyio.to_thread
@@ -54,7 +54,7 @@ async def verify_password(hasher: PasswordHash, password: str, password_hash: st
 
 def create_access_token(settings: Settings, user: User, *, now: datetime | None = None) -> str:
     """A signed JWT for ``user``: subject, role, issuer, audience, issued-at and expiry."""
-    issued = now or datetime.now(timezone.utc)
+    issued = now or datetime.now(UTC)
     claims: dict[str, Any] = {
         "sub": str(user.id),
         "role": user.role,

@@ -7,7 +7,7 @@ import io
 import json
 import socketserver
 import threading
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import anyio
@@ -230,7 +230,7 @@ def test_wrong_password_is_401(shop: Shop, client: TestClient) -> None:
 
 def _token(key: str = SECRET, algorithm: str = "HS256", **claims: Any) -> str:
     """A token like the app's, with ``claims`` changed (``None`` removes a claim)."""
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     payload: dict[str, Any] = {
         "sub": "1",
         "iss": "hasten-shop",
@@ -247,7 +247,7 @@ def _token(key: str = SECRET, algorithm: str = "HS256", **claims: Any) -> str:
     [
         (None, "Not authenticated"),
         ("garbage", "Could not validate credentials"),
-        (_token(exp=datetime.now(timezone.utc) - timedelta(minutes=1)), "Token has expired"),
+        (_token(exp=datetime.now(UTC) - timedelta(minutes=1)), "Token has expired"),
         (_token(aud="someone-else"), "Could not validate credentials"),
         (_token(iss="someone-else"), "Could not validate credentials"),
         (_token(key="another-secret-" + "y" * 60), "Could not validate credentials"),
