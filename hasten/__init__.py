@@ -1,6 +1,7 @@
 """Hasten: typed HTTP APIs, FastAPI-compatible, compiled once per route."""
 
 from . import status as status
+from ._version import __version__ as __version__
 from .applications import FastAPI as FastAPI
 from .applications import Hasten as Hasten
 from .background import BackgroundTasks as BackgroundTasks
@@ -21,8 +22,6 @@ from .responses import Response as Response
 from .routing import APIRouter as APIRouter
 from .websockets import WebSocket as WebSocket
 from .websockets import WebSocketDisconnect as WebSocketDisconnect
-
-__version__ = "0.1.0"
 
 __all__ = [
     "APIRouter",

@@ -35,6 +35,7 @@ from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from ._body_limit import limit_body
+from ._routing.include import ROUTE_CLASSES
 from ._starlette import get_route_path
 from .exceptions import HastenError
 from .telemetry._api import SCOPE_KEY as _TELEMETRY_KEY
@@ -413,9 +414,7 @@ class FrontendEntry:
     def _dependency_app(self) -> ASGIApp:
         """A route plan whose endpoint serves the selected file (built on first use)."""
         if self._with_dependencies is None:
-            from .routing import APIRoute  # routing imports this module
-
-            route = APIRoute(
+            route = ROUTE_CLASSES["http"](  # APIRoute (routing imports this module)
                 join_paths(self.prefix, "/"),
                 _serve_endpoint,
                 dependencies=self.dependencies,

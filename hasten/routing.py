@@ -30,6 +30,7 @@ from typing_extensions import Unpack
 from . import params
 from ._body_limit import check_max_body_size, first_limit, limit_body
 from ._form_limits import FormLimitsScope, combine, validate_form_limits
+from ._plan import stream as _stream
 from ._plan.analysis import declaring, get_dependant, typed_return_annotation
 from ._plan.build import (
     build_plan,
@@ -44,7 +45,7 @@ from ._plan.typeinfo import is_subclass, stream_item_type
 from ._plan.websocket import websocket_app
 from ._routing import Matcher
 from ._routing.context import RouteContext, iter_route_contexts
-from ._routing.include import Include, check_prefix, check_prefix_format
+from ._routing.include import ROUTE_CLASSES, Include, check_prefix, check_prefix_format
 from ._routing.lifespan import EventLifespan, as_lifespan, merge_lifespans
 from ._routing.low_priority import LowPriorityRoutes
 from ._routing.options import RouteOptions, merge_options
@@ -69,6 +70,14 @@ __all__ = [
 ]
 
 _T = TypeVar("_T")
+
+
+def _ping_interval() -> float:
+    """The SSE keep-alive interval, read here at each stream's start (tests patch it)."""
+    return float(_PING_INTERVAL)
+
+
+_stream.PING_INTERVAL[0] = _ping_interval
 
 
 def _with_route_dependencies(
@@ -270,6 +279,9 @@ class APIWebSocketRoute(routing.WebSocketRoute):
         if match != Match.NONE:
             child_scope["route"] = self
         return match, child_scope
+
+
+ROUTE_CLASSES.update(http=APIRoute, websocket=APIWebSocketRoute)  # for the route table
 
 
 class APIRouter(RouteTable, LowPriorityRoutes, routing.Router):

@@ -30,6 +30,7 @@ from ..exceptions import (
     PydanticV1NotSupportedError,
 )
 from . import typeinfo
+from .body import union_form_annotation
 from .fields import ParamField, Undefined
 
 _PATH_PARAM = re.compile(r"{([^}:]+)(?::[^}]*)?}")
@@ -251,8 +252,20 @@ def _make_field(
             f" Please update the model {type_annotation!r}."
         )
     field = ParamField(name, marker, type_annotation, _validation_type(type_annotation, marker))
+    if isinstance(marker, params.Form):
+        field.annotation = _with_union_normalizers(type_annotation, field.annotation)
     _check_supported(field, name, is_path)
     return field
+
+
+def _with_union_normalizers(type_annotation: Any, annotation: Any) -> Any:
+    """For a union of form models: each branch re-reads the form data its own way."""
+    if len(typeinfo.form_models(type_annotation)) < 2:
+        return annotation
+    wrapped = union_form_annotation(type_annotation)
+    if annotation is type_annotation:
+        return wrapped
+    return Annotated[(wrapped, *get_args(annotation)[1:])]  # subscription: works on 3.13 too
 
 
 def _settle_default(name: str, marker: FieldInfo, is_path: bool) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from copy import deepcopy
 from dataclasses import is_dataclass
-from typing import Annotated, Any, get_args
+from typing import Any
 
 from pydantic import AliasChoices, AliasPath, BaseModel, TypeAdapter
 from pydantic.fields import FieldInfo
@@ -46,8 +46,6 @@ class ParamField:
         if isinstance(field_info, params.Param):
             self.group_model = typeinfo.model_type(type_annotation)
         self.form_models = _form_models(field_info, type_annotation, self.json_field)
-        if isinstance(field_info, params.Form):
-            self.annotation = _with_union_normalizers(type_annotation, annotation)
         self.is_file = isinstance(field_info, params.File)
         self.read_bytes = self.is_file and typeinfo.is_bytes(type_annotation)
         self.read_bytes_seq = self.is_file and typeinfo.is_bytes_sequence(type_annotation)
@@ -99,18 +97,6 @@ def _form_models(info: FieldInfo, type_annotation: Any, json_field: bool) -> lis
     if not isinstance(info, params.Form) or getattr(info, "embed", False) or json_field:
         return []
     return typeinfo.form_models(type_annotation)
-
-
-def _with_union_normalizers(type_annotation: Any, annotation: Any) -> Any:
-    """For a union of form models: each branch re-reads the form data its own way."""
-    if len(typeinfo.form_models(type_annotation)) < 2:
-        return annotation
-    from .body import union_form_annotation
-
-    wrapped = union_form_annotation(type_annotation)
-    if annotation is type_annotation:
-        return wrapped
-    return Annotated[(wrapped, *get_args(annotation)[1:])]  # subscription: works on 3.13 too
 
 
 def _is_json(annotation: Any) -> bool:

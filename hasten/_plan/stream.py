@@ -17,6 +17,7 @@ from pydantic import TypeAdapter, ValidationError
 from starlette.concurrency import iterate_in_threadpool
 from starlette.responses import Response, StreamingResponse
 
+from .. import sse as _sse_module
 from ..encoders import jsonable_encoder
 from ..exceptions import EndpointContext, ResponseValidationError
 from ..sse import KEEPALIVE_COMMENT, ServerSentEvent, format_sse_event
@@ -129,11 +130,18 @@ def sse_event(serialize: Callable[[Any], bytes]) -> Callable[[Any], bytes]:
     return encode
 
 
-def _ping_interval() -> float:
-    """Seconds of silence before a keep-alive comment (``routing._PING_INTERVAL``, patchable)."""
-    from .. import routing
+def _default_ping_interval() -> float:
+    return float(_sse_module._PING_INTERVAL)
 
-    return float(routing._PING_INTERVAL)
+
+#: Where the seconds of silence before a keep-alive comment are read, at each stream's start.
+#: ``hasten.routing`` points it at its own ``_PING_INTERVAL`` (FastAPI's tests patch
+#: ``fastapi.routing._PING_INTERVAL``), so the engine never imports the router.
+PING_INTERVAL: list[Callable[[], float]] = [_default_ping_interval]
+
+
+def _ping_interval() -> float:
+    return PING_INTERVAL[0]()
 
 
 @asynccontextmanager

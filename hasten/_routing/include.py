@@ -41,6 +41,12 @@ def check_prefix(router: APIRouter, prefix: str) -> None:
             raise HastenError(f"Prefix and path cannot be both empty (path operation: {name})")
 
 
+#: ``hasten.routing``'s route classes, registered there when it is imported (this module sits
+#: below the router and never imports it): ``"http"`` → ``APIRoute``, ``"websocket"`` →
+#: ``APIWebSocketRoute``.
+ROUTE_CLASSES: dict[str, Any] = {}
+
+
 class Include:
     """One ``include_router`` call: its settings, and the copies it made of the routes.
 
@@ -106,8 +112,7 @@ class Include:
         return copied
 
     def _copy(self, route: BaseRoute) -> BaseRoute:
-        from ..routing import APIRoute, APIWebSocketRoute
-
+        APIRoute, APIWebSocketRoute = ROUTE_CLASSES["http"], ROUTE_CLASSES["websocket"]
         parent, prefix = self.parent, self.parent.prefix + self.prefix
         if isinstance(route, APIRoute):
             return self._copy_api_route(route)

@@ -332,6 +332,6 @@ def exception_seen(scope: MutableMapping[str, Any], exc: BaseException) -> None:
 
 def version() -> str:
     """Hasten's version (the instrumentation scope's version)."""
-    from .. import __version__
+    from .._version import __version__
 
     return __version__
