@@ -44,11 +44,13 @@ ujson = _optional_module("ujson")
 
 
 def _deprecation(name: str) -> str:
+    # The warning users see, in FastAPI's words (code that filters warnings matches on it).
     return (
-        f"{name} is deprecated: when an endpoint has a return type or response_model, its data "
-        "is serialized straight to JSON bytes by Pydantic, which is faster and needs no custom "
-        "response class. See https://fastapi.tiangolo.com/advanced/custom-response/"
-        "#orjson-or-response-model and https://fastapi.tiangolo.com/tutorial/response-model/"
+        f"{name} is deprecated, FastAPI now serializes data directly to JSON bytes via"
+        " Pydantic when a return type or response model is set, which is faster and doesn't"
+        " need a custom response class. Read more in the FastAPI docs:"
+        " https://fastapi.tiangolo.com/advanced/custom-response/#orjson-or-response-model"
+        " and https://fastapi.tiangolo.com/tutorial/response-model/"
     )
 
 
