@@ -115,10 +115,9 @@ class BodyLimit:
         if scope["type"] != "http" or (limit is None and _RESPONDER_KEY not in scope):
             await self.app(scope, receive, send)
             return
-        if _RESPONDER_KEY in scope:
+        if _RESPONDER_KEY in scope or limit is None:  # (None: only nested under a limiter)
             await self._nested(scope, receive, send)
             return
-        assert limit is not None
         counter = scope[_RESPONDER_KEY] = _Counter(scope, receive, send, limit, self.handler)
         scope[MAX_BODY_SIZE_SCOPE_KEY] = limit
         # Only a declared length needs the response watched (an app that answers without

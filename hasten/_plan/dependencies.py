@@ -7,9 +7,10 @@ everything decided ahead of time: how to call, which validators run, the cache k
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from contextlib import asynccontextmanager, contextmanager
 from contextvars import copy_context
-from typing import Any
+from typing import Any, cast
 
 from anyio import CancelScope
 from anyio.lowlevel import checkpoint_if_cancelled
@@ -599,8 +600,7 @@ def _fill_specials(node: Node, ctx: Context, values: dict[str, Any]) -> None:
 
 async def run_dependency(node: Node, kwargs: dict[str, Any], ctx: Context) -> Any:
     """Call one dependency the way its kind needs (generators enter an exit stack)."""
-    kind, call = node.kind, node.call
-    assert call is not None
+    kind, call = node.kind, cast(Callable[..., Any], node.call)
     if node.concurrency is not None and kind < GEN:
         async with node.concurrency.get_semaphore():
             return await (call(**kwargs) if kind == ASYNC else run_in_threadpool(call, **kwargs))

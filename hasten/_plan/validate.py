@@ -249,9 +249,11 @@ class ModelParamValidator:
     )  # fmt: skip
 
     def __init__(self, field: ParamField) -> None:
-        assert field.group_model is not None
+        model = field.group_model
+        if model is None:  # only model parameters get this validator
+            raise TypeError(f"{field!r} is not a parameter model")
         self.field = field
-        self.model = field.group_model
+        self.model = model
         self.location = field.location
         self.adapter = field.adapter
         self.is_headers = self.location == "header"
