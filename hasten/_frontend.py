@@ -37,7 +37,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from ._body_limit import limit_body
 from ._routing.include import ROUTE_CLASSES
 from ._starlette import get_route_path
-from .exceptions import HastenError
+from .exceptions import HastenError, InvalidDeclarationError
 from .telemetry._api import SCOPE_KEY as _TELEMETRY_KEY
 from .telemetry._api import route_selected
 
@@ -71,10 +71,22 @@ _DEV_ENV_VARS = ("HASTEN_ENV", "FASTAPI_ENV")
 def normalize_path(path: str) -> str:
     """``path`` as a frontend prefix: starts with ``/``, no trailing ``/`` (except ``/``)."""
     if not path:
-        raise AssertionError("A frontend path cannot be empty")
+        raise InvalidDeclarationError("A frontend path cannot be empty", route=_where(path))
     if not path.startswith("/"):
-        raise AssertionError("A frontend path must start with '/'")
+        raise InvalidDeclarationError("A frontend path must start with '/'", route=_where(path))
     return path if path == "/" else path.rstrip("/") or "/"
+
+
+def check_fallback(fallback: Any, where: str) -> None:
+    """``fallback`` is one of the four a frontend knows (``where``: the frontend's location)."""
+    if fallback not in _FALLBACKS:
+        raise InvalidDeclarationError(
+            "fallback must be 'auto', 'index.html', '404.html', or None", route=where
+        )
+
+
+def _where(path: str) -> str:
+    return f"frontend path={path!r}"
 
 
 def join_paths(prefix: str, path: str) -> str:
@@ -146,8 +158,7 @@ class FrontendFiles(StaticFiles):
     def __init__(
         self, *, directory: str | os.PathLike[str], fallback: Fallback, check_dir: bool
     ) -> None:
-        if fallback not in _FALLBACKS:
-            raise AssertionError("fallback must be 'auto', 'index.html', '404.html', or None")
+        check_fallback(fallback, f"frontend directory={os.fspath(directory)!r}")
         if check_dir and not os.path.isdir(directory):
             raise HastenError(
                 f"Frontend directory '{os.fspath(directory)}' does not exist. "
@@ -244,8 +255,7 @@ class FrontendRoute(BaseRoute):
         fallback: Fallback = "auto",
         check_dir: bool = True,
     ) -> None:
-        if fallback not in _FALLBACKS:
-            raise AssertionError("fallback must be 'auto', 'index.html', '404.html', or None")
+        check_fallback(fallback, _where(path))
         self.path = normalize_path(path)
         self.methods = {"GET", "HEAD"}
         self.app = FrontendFiles(directory=directory, fallback=fallback, check_dir=check_dir)

@@ -7,9 +7,10 @@ code migrating unchanged. Both compile every route into a plan when it is declar
 from __future__ import annotations
 
 import os
+import types
 import warnings
 from collections.abc import Callable, Sequence
-from typing import Any, ClassVar, Literal, TypeVar
+from typing import Any, ClassVar, Literal, ParamSpec, TypeVar
 
 from starlette.applications import Starlette
 from starlette.datastructures import State
@@ -28,7 +29,7 @@ from ._body_limit import app_body_limit, check_max_body_size
 from ._form_limits import validate_form_limits
 from ._frontend import resolve_check_dir
 from ._plan.build import refresh_writers
-from ._routing.options import RouteOptions
+from ._routing.options import AppRouteOptions, MethodOptions, keyword_checker
 from ._starlette import ExceptionLayer
 from .datastructures import Default, DefaultPlaceholder
 from .exception_handlers import (
@@ -39,6 +40,7 @@ from .exception_handlers import (
 from .exceptions import (
     FastAPIDeprecationWarning,
     HastenError,
+    InvalidDeclarationError,
     RequestValidationError,
     WebSocketRequestValidationError,
 )
@@ -52,6 +54,7 @@ from .types import DecoratedCallable
 from .utils import generate_unique_id
 
 AppType = TypeVar("AppType", bound="Hasten")
+_P = ParamSpec("_P")
 DocsAssets = Literal["bundled", "cdn"]
 
 __all__ = ["AppType", "FastAPI", "Hasten"]
@@ -78,6 +81,28 @@ class Hasten(Starlette):
     json_body_limit_errors: ClassVar[bool] = True
     default_docs_assets: ClassVar[DocsAssets] = "bundled"
     openapi_at_startup: ClassVar[bool] = True
+    #: The class name Python's ``TypeError``s for a wrong argument show (``FastAPI`` there).
+    _api_name: ClassVar[str] = "Hasten"
+
+    # Constructor arguments kept as given (set from ``_KEPT_AS_GIVEN`` in ``__init__``).
+    contact: dict[str, str | Any] | None
+    debug: bool
+    description: str
+    docs_url: str | None
+    license_info: dict[str, str | Any] | None
+    openapi_external_docs: dict[str, Any] | None
+    openapi_tags: list[dict[str, Any]] | None
+    openapi_url: str | None
+    redoc_url: str | None
+    root_path_in_servers: bool
+    separate_input_output_schemas: bool
+    summary: str | None
+    swagger_ui_init_oauth: dict[str, Any] | None
+    swagger_ui_oauth2_redirect_url: str | None
+    swagger_ui_parameters: dict[str, Any] | None
+    terms_of_service: str | None
+    title: str
+    version: str
 
     def __init__(
         self,
@@ -107,7 +132,6 @@ class Hasten(Starlette):
         terms_of_service: str | None = None,
         contact: dict[str, str | Any] | None = None,
         license_info: dict[str, str | Any] | None = None,
-        openapi_prefix: str = "",
         root_path: str = "",
         root_path_in_servers: bool = True,
         responses: dict[int | str, dict[str, Any]] | None = None,
@@ -134,28 +158,13 @@ class Hasten(Starlette):
         # Decided once: with every signal off, requests never look at telemetry again.
         self._telemetry_possible = self._native_telemetry.possible()
         self._telemetry_watch = self._native_telemetry.quiet_watch()
-        self.debug = debug
-        self.title = title
-        self.summary = summary
-        self.description = description
-        self.version = version
-        self.terms_of_service = terms_of_service
-        self.contact = contact
-        self.license_info = license_info
-        self.openapi_url = openapi_url
-        self.openapi_tags = openapi_tags
-        self.root_path_in_servers = root_path_in_servers
-        self.docs_url = docs_url
-        self.redoc_url = redoc_url
-        self.swagger_ui_oauth2_redirect_url = swagger_ui_oauth2_redirect_url
-        self.swagger_ui_init_oauth = swagger_ui_init_oauth
-        self.swagger_ui_parameters = swagger_ui_parameters
+        given = locals()
+        for name in _KEPT_AS_GIVEN:
+            setattr(self, name, given[name])
         self.docs_assets: DocsAssets = _check_docs_assets(
             self.default_docs_assets if docs_assets is None else docs_assets
         )
         self.servers = servers or []
-        self.separate_input_output_schemas = separate_input_output_schemas
-        self.openapi_external_docs = openapi_external_docs
         self.openapi_version = "3.1.0"
         self.openapi_schema: dict[str, Any] | None = None
         self._openapi_routes_version: int | None = None  # rebuilt when routes were added
@@ -164,8 +173,7 @@ class Hasten(Starlette):
         check_max_body_size(max_body_size)
         self.max_body_size = max_body_size
         self.form_limits = validate_form_limits(form_limits)
-        if self.openapi_url and not self.openapi_url.startswith("/"):
-            raise AssertionError("A path for OpenAPI must start with '/'")
+        self._check_openapi_settings()
         self.webhooks = webhooks or routing.APIRouter()
         if root_path:
             warnings.warn(
@@ -174,7 +182,7 @@ class Hasten(Starlette):
                 FastAPIDeprecationWarning,
                 stacklevel=2,
             )
-        self.root_path = root_path or openapi_prefix
+        self.root_path = root_path
         self.state: State = State()
         self.dependency_overrides: dict[Callable[..., Any], Callable[..., Any]] = {}
         self.router: routing.APIRouter = routing.APIRouter(
@@ -205,6 +213,21 @@ class Hasten(Starlette):
         self.user_middleware: list[Middleware] = list(middleware or [])
         self.middleware_stack: ASGIApp | None = None
         self.setup()
+
+    def _check_openapi_settings(self) -> None:
+        if not self.openapi_url:
+            return
+        where = f"{self._api_name} openapi_url={self.openapi_url!r}"
+        if not self.openapi_url.startswith("/"):
+            raise InvalidDeclarationError("A path for OpenAPI must start with '/'", route=where)
+        if not self.title:
+            raise InvalidDeclarationError(
+                "A title must be provided for OpenAPI, e.g.: 'My API'", route=where
+            )
+        if not self.version:
+            raise InvalidDeclarationError(
+                "A version must be provided for OpenAPI, e.g.: '2.1.0'", route=where
+            )
 
     # --- the ASGI app -------------------------------------------------------------------------
 
@@ -421,64 +444,83 @@ class Hasten(Starlette):
             self.router.flatten()
         return self.router.routes
 
+    def _check_call(self, method: str, *args: Any, **options: Any) -> None:
+        """Reject the call Python would reject with FastAPI's signature of ``method``.
+
+        The ``TypeError`` names this app's class (``FastAPI.add_api_route() got an unexpected
+        keyword argument ...``), as FastAPI's explicit signatures make Python say.
+        """
+        leading, kind = _APP_SIGNATURES[method]
+        keyword_checker(f"{self._api_name}.{method}", leading, kind)(self, *args, **options)
+
     def add_api_route(
-        self, path: str, endpoint: Callable[..., Any], **options: Unpack[RouteOptions]
+        self, path: str, endpoint: Callable[..., Any], **options: Unpack[AppRouteOptions]
     ) -> None:
         """Add a path operation (see ``APIRouter.add_api_route``)."""
+        self._check_call("add_api_route", path, endpoint, **options)
         self.router.add_api_route(path, endpoint, **options)
 
     def api_route(
-        self, path: str, **options: Unpack[RouteOptions]
+        self, path: str, **options: Unpack[AppRouteOptions]
     ) -> Callable[[DecoratedCallable], DecoratedCallable]:
         """Decorator: a path operation for the given ``methods``."""
+        self._check_call("api_route", path, **options)
         return self.router.api_route(path, **options)
 
     def get(
-        self, path: str, **options: Unpack[RouteOptions]
+        self, path: str, **options: Unpack[MethodOptions]
     ) -> Callable[[DecoratedCallable], DecoratedCallable]:
         """Declare a ``GET`` path operation."""
+        self._check_call("get", path, **options)
         return self.router.get(path, **options)
 
     def put(
-        self, path: str, **options: Unpack[RouteOptions]
+        self, path: str, **options: Unpack[MethodOptions]
     ) -> Callable[[DecoratedCallable], DecoratedCallable]:
         """Declare a ``PUT`` path operation."""
+        self._check_call("put", path, **options)
         return self.router.put(path, **options)
 
     def post(
-        self, path: str, **options: Unpack[RouteOptions]
+        self, path: str, **options: Unpack[MethodOptions]
     ) -> Callable[[DecoratedCallable], DecoratedCallable]:
         """Declare a ``POST`` path operation."""
+        self._check_call("post", path, **options)
         return self.router.post(path, **options)
 
     def delete(
-        self, path: str, **options: Unpack[RouteOptions]
+        self, path: str, **options: Unpack[MethodOptions]
     ) -> Callable[[DecoratedCallable], DecoratedCallable]:
         """Declare a ``DELETE`` path operation."""
+        self._check_call("delete", path, **options)
         return self.router.delete(path, **options)
 
     def options(
-        self, path: str, **options: Unpack[RouteOptions]
+        self, path: str, **options: Unpack[MethodOptions]
     ) -> Callable[[DecoratedCallable], DecoratedCallable]:
         """Declare an ``OPTIONS`` path operation."""
+        self._check_call("options", path, **options)
         return self.router.options(path, **options)
 
     def head(
-        self, path: str, **options: Unpack[RouteOptions]
+        self, path: str, **options: Unpack[MethodOptions]
     ) -> Callable[[DecoratedCallable], DecoratedCallable]:
         """Declare a ``HEAD`` path operation."""
+        self._check_call("head", path, **options)
         return self.router.head(path, **options)
 
     def patch(
-        self, path: str, **options: Unpack[RouteOptions]
+        self, path: str, **options: Unpack[MethodOptions]
     ) -> Callable[[DecoratedCallable], DecoratedCallable]:
         """Declare a ``PATCH`` path operation."""
+        self._check_call("patch", path, **options)
         return self.router.patch(path, **options)
 
     def trace(
-        self, path: str, **options: Unpack[RouteOptions]
+        self, path: str, **options: Unpack[MethodOptions]
     ) -> Callable[[DecoratedCallable], DecoratedCallable]:
         """Declare a ``TRACE`` path operation."""
+        self._check_call("trace", path, **options)
         return self.router.trace(path, **options)
 
     def add_api_websocket_route(
@@ -518,6 +560,7 @@ class Hasten(Starlette):
 
     def include_router(self, router: routing.APIRouter, **options: Any) -> None:
         """Include the routes of ``router`` (see ``APIRouter.include_router``)."""
+        self._check_call("include_router", router, **options)
         self.router.include_router(router, **options)
 
     def frontend(
@@ -570,6 +613,48 @@ def _check_docs_assets(value: Any) -> DocsAssets:
     return value  # type: ignore[no-any-return]
 
 
+_KEPT_AS_GIVEN = (
+    "debug", "title", "summary", "description", "version", "terms_of_service", "contact",
+    "license_info", "openapi_url", "openapi_tags", "root_path_in_servers", "docs_url",
+    "redoc_url", "swagger_ui_oauth2_redirect_url", "swagger_ui_init_oauth",
+    "swagger_ui_parameters", "separate_input_output_schemas", "openapi_external_docs",
+)  # fmt: skip
+
+# method -> (its positional parameters, its keyword options in ``SIGNATURES``): FastAPI's.
+_APP_SIGNATURES: dict[str, tuple[tuple[str, ...], str]] = {
+    "add_api_route": (("self", "path", "endpoint"), "app.add_api_route"),
+    "api_route": (("self", "path"), "app.add_api_route"),
+    "include_router": (("self", "router"), "app.include_router"),
+    **dict.fromkeys(
+        ("get", "put", "post", "delete", "options", "head", "patch", "trace"),
+        (("self", "path"), "method"),
+    ),
+}
+for _name, (_leading, _kind) in _APP_SIGNATURES.items():
+    routing.publish_signature(
+        getattr(Hasten, _name), keyword_checker(f"Hasten.{_name}", _leading, _kind)
+    )
+
+
+def _renamed(function: Callable[_P, None], qualname: str) -> Callable[_P, None]:
+    """A copy of ``function`` whose name (in Python's own ``TypeError``s too) is ``qualname``.
+
+    Its code, defaults and annotations are ``function``'s: only the name changes.
+    """
+    code = function.__code__.replace(co_qualname=qualname)
+    copy = types.FunctionType(
+        code, function.__globals__, function.__name__, function.__defaults__, function.__closure__
+    )
+    copy.__kwdefaults__ = dict(function.__kwdefaults__ or {})
+    copy.__annotations__ = dict(function.__annotations__)
+    copy.__doc__, copy.__module__, copy.__qualname__ = (
+        function.__doc__,
+        function.__module__,
+        qualname,
+    )
+    return copy
+
+
 class FastAPI(Hasten):
     """``Hasten`` with FastAPI's defaults exactly (for code migrating unchanged).
 
@@ -581,3 +666,7 @@ class FastAPI(Hasten):
     json_body_limit_errors: ClassVar[bool] = False
     default_docs_assets: ClassVar[DocsAssets] = "cdn"
     openapi_at_startup: ClassVar[bool] = False
+    _api_name: ClassVar[str] = "FastAPI"
+
+    # Hasten's constructor, named ``FastAPI.__init__`` as FastAPI's own TypeErrors show it.
+    __init__ = _renamed(Hasten.__init__, "FastAPI.__init__")

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import inspect
 import warnings
-from collections.abc import Awaitable, Callable, Collection, Sequence
+from collections.abc import Awaitable, Callable, Collection, Mapping, Sequence
 from enum import Enum, IntEnum
 from typing import Any, TypeVar
 
@@ -35,7 +35,6 @@ from ._plan.analysis import declaring, get_dependant, typed_return_annotation
 from ._plan.build import (
     build_plan,
     flat_body_params,
-    reject_pydantic_v1,
     response_adapter,
     should_embed,
 )
@@ -48,15 +47,25 @@ from ._routing.context import RouteContext, iter_route_contexts
 from ._routing.include import ROUTE_CLASSES, Include, check_prefix, check_prefix_format
 from ._routing.lifespan import EventLifespan, as_lifespan, merge_lifespans
 from ._routing.low_priority import LowPriorityRoutes
-from ._routing.options import RouteOptions, merge_options
+from ._routing.options import (
+    SIGNATURES,
+    MethodOptions,
+    RouteDeclaration,
+    RouteOptions,
+    RouterRouteOptions,
+    keyword_checker,
+    merge_options,
+    with_defaults,
+)
 from ._routing.table import RouteTable
 from .datastructures import Default, DefaultPlaceholder
+from .exceptions import InvalidDeclarationError
 from .sse import _PING_INTERVAL as _PING_INTERVAL
 from .sse import EventSourceResponse, ServerSentEvent
 from .telemetry._api import SCOPE_KEY as _TELEMETRY_KEY
 from .telemetry._api import route_selected as _route_selected
 from .types import DecoratedCallable, IncEx
-from .utils import generate_unique_id, get_value_or_default, is_body_allowed_for_status_code
+from .utils import generate_unique_id, is_body_allowed_for_status_code
 
 __all__ = [
     "APIRoute",
@@ -85,7 +94,9 @@ def _with_route_dependencies(
 ) -> Any:
     for depends in reversed(dependencies):
         if not callable(depends.dependency):
-            raise AssertionError("A parameter-less dependency must have a callable dependency")
+            raise InvalidDeclarationError(
+                "A parameter-less dependency must have a callable dependency"
+            )
         scopes = list(depends.scopes or []) if isinstance(depends, params.Security) else []
         dependant.dependencies.insert(
             0,
@@ -101,99 +112,89 @@ def _with_route_dependencies(
     return dependant
 
 
+_CHECK_ROUTE = keyword_checker("APIRoute.__init__", ("self", "path", "endpoint"), "route")
+# The options APIRoute normalizes; it keeps the others as given.
+_NORMALIZED = {
+    "response_model", "status_code", "tags", "dependencies", "description", "responses",
+    "name", "methods", "form_limits",
+}  # fmt: skip
+_KEPT = tuple(name for name in SIGNATURES["route"] if name not in _NORMALIZED)
+
+
 class APIRoute(routing.Route):
-    """An HTTP path operation: its declaration plus the plan compiled from it."""
+    """An HTTP path operation: its declaration plus the plan compiled from it.
+
+    Takes FastAPI's keyword options (``RouteDeclaration``; ``inspect.signature(APIRoute)``
+    lists them with their defaults, in FastAPI's order).
+    """
+
+    # Kept as declared (set in ``__init__`` from the options table).
+    callbacks: list[BaseRoute] | None
+    dependency_overrides_provider: Any | None
+    deprecated: bool | None
+    generate_unique_id_function: Callable[[APIRoute], str] | DefaultPlaceholder
+    include_in_schema: bool
+    max_body_size: int | None
+    openapi_extra: dict[str, Any] | None
+    operation_id: str | None
+    response_class: type[Response] | DefaultPlaceholder
+    response_description: str
+    response_model_by_alias: bool
+    response_model_exclude: IncEx | None
+    response_model_exclude_defaults: bool
+    response_model_exclude_none: bool
+    response_model_exclude_unset: bool
+    response_model_include: IncEx | None
+    strict_content_type: bool | DefaultPlaceholder
+    summary: str | None
 
     def __init__(
-        self,
-        path: str,
-        endpoint: Callable[..., Any],
-        *,
-        response_model: Any = Default(None),
-        status_code: int | None = None,
-        tags: list[str | Enum] | None = None,
-        dependencies: Sequence[params.Depends] | None = None,
-        summary: str | None = None,
-        description: str | None = None,
-        response_description: str = "Successful Response",
-        responses: dict[int | str, dict[str, Any]] | None = None,
-        deprecated: bool | None = None,
-        name: str | None = None,
-        methods: set[str] | list[str] | None = None,
-        operation_id: str | None = None,
-        response_model_include: IncEx | None = None,
-        response_model_exclude: IncEx | None = None,
-        response_model_by_alias: bool = True,
-        response_model_exclude_unset: bool = False,
-        response_model_exclude_defaults: bool = False,
-        response_model_exclude_none: bool = False,
-        include_in_schema: bool = True,
-        response_class: type[Response] | DefaultPlaceholder = Default(JSONResponse),
-        dependency_overrides_provider: Any | None = None,
-        callbacks: list[BaseRoute] | None = None,
-        openapi_extra: dict[str, Any] | None = None,
-        generate_unique_id_function: Callable[[APIRoute], str] | DefaultPlaceholder = Default(
-            generate_unique_id
-        ),
-        strict_content_type: bool | DefaultPlaceholder = Default(True),
-        max_body_size: int | None = None,
-        form_limits: Any = None,
+        self, path: str, endpoint: Callable[..., Any], **options: Unpack[RouteDeclaration]
     ) -> None:
-        if not callable(endpoint):
-            raise AssertionError("An endpoint must be a callable")
-        check_max_body_size(max_body_size)
-        self.path = path
-        self.endpoint = endpoint
-        self.summary = summary
-        self.response_description = response_description
-        self.deprecated = deprecated
-        self.operation_id = operation_id
-        self.response_model_include = response_model_include
-        self.response_model_exclude = response_model_exclude
-        self.response_model_by_alias = response_model_by_alias
-        self.response_model_exclude_unset = response_model_exclude_unset
-        self.response_model_exclude_defaults = response_model_exclude_defaults
-        self.response_model_exclude_none = response_model_exclude_none
-        self.include_in_schema = include_in_schema
-        self.response_class = response_class
-        self.dependency_overrides_provider = dependency_overrides_provider
-        self.callbacks = callbacks
-        self.openapi_extra = openapi_extra
-        self.generate_unique_id_function = generate_unique_id_function
-        self.strict_content_type = strict_content_type
-        self.max_body_size = max_body_size
-        self.form_limits = validate_form_limits(form_limits)
-        self.tags = tags or []
-        self.responses = responses or {}
-        self.name = get_name(endpoint) if name is None else name
+        _CHECK_ROUTE(self, path, endpoint, **options)  # Python's TypeError for a wrong keyword
+        declared = with_defaults("route", options)
+        check_max_body_size(declared["max_body_size"])
+        for key in _KEPT:
+            setattr(self, key, declared[key])
+        self.path, self.endpoint = path, endpoint
+        self.form_limits = validate_form_limits(declared["form_limits"])
+        self.tags = declared["tags"] or []
+        self.responses = declared["responses"] or {}
+        self.dependencies = list(declared["dependencies"] or [])
+        self.name = get_name(endpoint) if declared["name"] is None else declared["name"]
         self.path_regex, self.path_format, self.param_convertors = compile_path(path)
-        self.methods: set[str] = {m.upper() for m in (methods or ["GET"])}
-        make_id = get_value_or_default(generate_unique_id_function)
+        self.methods: set[str] = {m.upper() for m in (declared["methods"] or ["GET"])}
+        code = declared["status_code"]
+        self.status_code = int(code) if isinstance(code, IntEnum) else code
+        make_id = self.generate_unique_id_function
         make_id = make_id.value if isinstance(make_id, DefaultPlaceholder) else make_id
         self.unique_id = self.operation_id or make_id(self)
-        self.status_code = int(status_code) if isinstance(status_code, IntEnum) else status_code
-        self.dependencies = list(dependencies or [])
-        doc = description or inspect.cleandoc(endpoint.__doc__ or "")
+        doc = declared["description"] or inspect.cleandoc(endpoint.__doc__ or "")
         self.description = doc.split("\f")[0].strip()
+        with declaring(self.methods, self.path, endpoint):  # errors name this route
+            app = self._compile(declared["response_model"])
+        self.app = limit_body(app, self.max_body_size)
+
+    def _compile(self, response_model: Any) -> ASGIApp:
+        """Analyse the endpoint, compile its plan, and return the route's ASGI app."""
         self._check_responses()
-        with declaring(self.methods, self.path, endpoint):
-            self.dependant = _with_route_dependencies(
-                get_dependant(path=self.path_format, call=endpoint),
-                self.dependencies,
-                self.path_format,
-            )
+        if not callable(self.endpoint):
+            raise InvalidDeclarationError("An endpoint must be a callable")
+        self.dependant = _with_route_dependencies(
+            get_dependant(path=self.path_format, call=self.endpoint),
+            self.dependencies,
+            self.path_format,
+        )
         self.body_params_flat = flat_body_params(self.dependant)
         self.embed_body_fields = should_embed(self.body_params_flat)
         self.declared_response_model = response_model  # as given: included copies re-infer
         self.response_model = self._response_model(response_model)
-        where = f"path={self.path!r}, endpoint={self.name}"
-        self.response_adapter = response_adapter(self.response_model, where)
+        self.response_adapter = response_adapter(self.response_model)
         self.plan = build_plan(self)
         if type(self).get_route_handler is APIRoute.get_route_handler:
-            app = route_app(self.plan, self)
-        else:  # a subclass wraps the handler (FastAPI's documented customization)
-            app = handler_app(self.get_route_handler())
-        self.app = limit_body(app, max_body_size)
+            return route_app(self.plan, self)
+        # a subclass wraps the handler (FastAPI's documented customization)
+        return handler_app(self.get_route_handler())
 
     def get_route_handler(self) -> Callable[[Any], Any]:
         """The ``async (request) -> response`` function of this route; override to wrap it."""
@@ -203,13 +204,12 @@ class APIRoute(routing.Route):
         self.response_fields: dict[int | str, Any] = {}
         for code, response in self.responses.items():
             if not isinstance(response, dict):
-                raise AssertionError("An additional response must be a dict")
-            if response.get("model") and not is_body_allowed_for_status_code(code):
-                raise AssertionError(f"Status code {code} must not have a response body")
-            if response.get("model"):
-                reject_pydantic_v1(response["model"])
-                where = f"path={self.path!r}, endpoint={self.name}, responses[{code!r}]"
-                self.response_fields[code] = response_adapter(response["model"], where)
+                raise InvalidDeclarationError("An additional response must be a dict")
+            model = response.get("model")
+            if model and not is_body_allowed_for_status_code(code):
+                raise InvalidDeclarationError(f"Status code {code} must not have a response body")
+            if model:
+                self.response_fields[code] = response_adapter(model, f"responses[{code!r}]")
 
     def _response_model(self, response_model: Any) -> Any:
         is_generator = call_kind(self.endpoint) >= GEN
@@ -230,7 +230,9 @@ class APIRoute(routing.Route):
                 return None
             response_model = annotation
         if response_model and not is_body_allowed_for_status_code(self.status_code):
-            raise AssertionError(f"Status code {self.status_code} must not have a response body")
+            raise InvalidDeclarationError(
+                f"Status code {self.status_code} must not have a response body"
+            )
         return response_model
 
     def _overrides_of(self, scope: Scope) -> Any:
@@ -332,7 +334,7 @@ class APIRouter(RouteTable, LowPriorityRoutes, routing.Router):
         self.lifespan_context = (
             events if lifespan is None else merge_lifespans(events, as_lifespan(lifespan))
         )
-        check_prefix_format(prefix)
+        check_prefix_format(prefix, f"APIRouter prefix={prefix!r}")
         self.prefix = prefix
         self.tags: list[str | Enum] = tags or []
         self.dependencies = list(dependencies or [])
@@ -375,7 +377,10 @@ class APIRouter(RouteTable, LowPriorityRoutes, routing.Router):
         elif event_type == "shutdown":
             self.on_shutdown.append(func)
         else:
-            raise AssertionError(f"Unknown event type: {event_type!r}")
+            raise InvalidDeclarationError(
+                f"Unknown event type: {event_type!r} (use 'startup' or 'shutdown')",
+                route=f"add_event_handler event_type={event_type!r}",
+            )
 
     def on_event(self, event_type: str) -> Callable[[DecoratedCallable], DecoratedCallable]:
         """Deprecated: use ``lifespan``. Registers a startup/shutdown handler."""
@@ -514,6 +519,7 @@ class APIRouter(RouteTable, LowPriorityRoutes, routing.Router):
         The router's own settings apply: prefix, tags, dependencies, responses, callbacks,
         ``deprecated``, ``include_in_schema`` and the defaults it was created with.
         """
+        _CHECK_ADD(self, path, endpoint, route_class_override=route_class_override, **options)
         self.routes.append(
             self._make_api_route(
                 path, endpoint, route_class_override=route_class_override, **options
@@ -539,24 +545,20 @@ class APIRouter(RouteTable, LowPriorityRoutes, routing.Router):
 
     def _route_settings(self) -> dict[str, Any]:
         """This router's settings for the routes declared on it (see ``merge_options``)."""
-        return {
-            "tags": self.tags,
-            "dependencies": self.dependencies,
-            "responses": self.responses,
-            "deprecated": self.deprecated,
-            "include_in_schema": self.include_in_schema,
-            "response_class": self.default_response_class,
-            "callbacks": self.callbacks,
-            "generate_unique_id_function": self.generate_unique_id_function,
-            "strict_content_type": self.strict_content_type,
-            "max_body_size": self.max_body_size,
-        }
+        settings = {name: getattr(self, name) for name in _ROUTER_SETTINGS}
+        settings["response_class"] = self.default_response_class
+        return settings
 
     def api_route(
-        self, path: str, **options: Unpack[RouteOptions]
+        self, path: str, **options: Unpack[RouterRouteOptions]
     ) -> Callable[[DecoratedCallable], DecoratedCallable]:
         """Decorator form of :meth:`add_api_route`."""
+        _CHECK_API_ROUTE(self, path, **options)
+        return self._decorator(path, options)
 
+    def _decorator(
+        self, path: str, options: Mapping[str, Any]
+    ) -> Callable[[DecoratedCallable], DecoratedCallable]:
         def decorator(func: DecoratedCallable) -> DecoratedCallable:
             self.add_api_route(path, func, **options)
             return func
@@ -564,58 +566,58 @@ class APIRouter(RouteTable, LowPriorityRoutes, routing.Router):
         return decorator
 
     def _method(
-        self, method: str, path: str, options: RouteOptions
+        self, method: str, path: str, options: MethodOptions
     ) -> Callable[[DecoratedCallable], DecoratedCallable]:
-        options["methods"] = [method]
-        return self.api_route(path, **options)
+        _METHOD_CHECKS[method](self, path, **options)
+        return self._decorator(path, {**options, "methods": [method.upper()]})
 
     def get(
-        self, path: str, **options: Unpack[RouteOptions]
+        self, path: str, **options: Unpack[MethodOptions]
     ) -> Callable[[DecoratedCallable], DecoratedCallable]:
         """Declare a ``GET`` path operation."""
-        return self._method("GET", path, options)
+        return self._method("get", path, options)
 
     def put(
-        self, path: str, **options: Unpack[RouteOptions]
+        self, path: str, **options: Unpack[MethodOptions]
     ) -> Callable[[DecoratedCallable], DecoratedCallable]:
         """Declare a ``PUT`` path operation."""
-        return self._method("PUT", path, options)
+        return self._method("put", path, options)
 
     def post(
-        self, path: str, **options: Unpack[RouteOptions]
+        self, path: str, **options: Unpack[MethodOptions]
     ) -> Callable[[DecoratedCallable], DecoratedCallable]:
         """Declare a ``POST`` path operation."""
-        return self._method("POST", path, options)
+        return self._method("post", path, options)
 
     def delete(
-        self, path: str, **options: Unpack[RouteOptions]
+        self, path: str, **options: Unpack[MethodOptions]
     ) -> Callable[[DecoratedCallable], DecoratedCallable]:
         """Declare a ``DELETE`` path operation."""
-        return self._method("DELETE", path, options)
+        return self._method("delete", path, options)
 
     def options(
-        self, path: str, **options: Unpack[RouteOptions]
+        self, path: str, **options: Unpack[MethodOptions]
     ) -> Callable[[DecoratedCallable], DecoratedCallable]:
         """Declare an ``OPTIONS`` path operation."""
-        return self._method("OPTIONS", path, options)
+        return self._method("options", path, options)
 
     def head(
-        self, path: str, **options: Unpack[RouteOptions]
+        self, path: str, **options: Unpack[MethodOptions]
     ) -> Callable[[DecoratedCallable], DecoratedCallable]:
         """Declare a ``HEAD`` path operation."""
-        return self._method("HEAD", path, options)
+        return self._method("head", path, options)
 
     def patch(
-        self, path: str, **options: Unpack[RouteOptions]
+        self, path: str, **options: Unpack[MethodOptions]
     ) -> Callable[[DecoratedCallable], DecoratedCallable]:
         """Declare a ``PATCH`` path operation."""
-        return self._method("PATCH", path, options)
+        return self._method("patch", path, options)
 
     def trace(
-        self, path: str, **options: Unpack[RouteOptions]
+        self, path: str, **options: Unpack[MethodOptions]
     ) -> Callable[[DecoratedCallable], DecoratedCallable]:
         """Declare a ``TRACE`` path operation."""
-        return self._method("TRACE", path, options)
+        return self._method("trace", path, options)
 
     def add_api_websocket_route(
         self,
@@ -704,7 +706,6 @@ class APIRouter(RouteTable, LowPriorityRoutes, routing.Router):
         deprecated: bool | None = None,
         include_in_schema: bool = True,
         generate_unique_id_function: Callable[[APIRoute], str] = Default(generate_unique_id),
-        strict_content_type: bool = Default(True),
         max_body_size: int | None = None,
         form_limits: Any = None,
     ) -> None:
@@ -713,22 +714,24 @@ class APIRouter(RouteTable, LowPriorityRoutes, routing.Router):
         The routes are copied into this router's ``routes`` where the inclusion is declared;
         routes ``router`` gains, loses or reorders later are followed there.
         """
+        where = f"include_router prefix={prefix!r}"
         if self is router:
-            raise AssertionError(
+            raise InvalidDeclarationError(
                 "Cannot include the same APIRouter instance into itself. "
-                "Did you mean to include a different router?"
+                "Did you mean to include a different router?",
+                route=where,
             )
         if _includes(router, self):
-            raise AssertionError(
+            raise InvalidDeclarationError(
                 "Cannot include an APIRouter instance that already includes this router. "
-                "Did you mean to include a different router?"
+                "Did you mean to include a different router?",
+                route=where,
             )
         check_prefix(router, prefix)
         check_max_body_size(max_body_size)
         include = Include(
             self, router, prefix, tags, dependencies, default_response_class, responses,
             callbacks, deprecated, include_in_schema, generate_unique_id_function,
-            strict_content_type,
             first_limit(router.max_body_size, max_body_size, self.max_body_size),
             combine(validate_form_limits(form_limits), router.form_limits),
         )  # fmt: skip
@@ -736,6 +739,35 @@ class APIRouter(RouteTable, LowPriorityRoutes, routing.Router):
         self.on_startup.extend(router.on_startup)
         self.on_shutdown.extend(router.on_shutdown)
         self.lifespan_context = merge_lifespans(self.lifespan_context, router.lifespan_context)
+
+
+_HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
+_CHECK_ADD = keyword_checker(
+    "APIRouter.add_api_route", ("self", "path", "endpoint"), "router.add_api_route"
+)
+_CHECK_API_ROUTE = keyword_checker("APIRouter.api_route", ("self", "path"), "router.api_route")
+_METHOD_CHECKS = {
+    method: keyword_checker(f"APIRouter.{method}", ("self", "path"), "method")
+    for method in _HTTP_METHODS
+}
+# A router's settings that apply to the routes declared on it, as its attributes name them
+# (and ``default_response_class``, which is the routes' ``response_class``).
+_ROUTER_SETTINGS = (
+    "tags", "dependencies", "responses", "deprecated", "include_in_schema", "callbacks",
+    "generate_unique_id_function", "strict_content_type", "max_body_size",
+)  # fmt: skip
+
+
+def publish_signature(function: Any, checker: Callable[..., None]) -> None:
+    """Show ``checker``'s parameters (FastAPI's, with defaults) as ``function``'s signature."""
+    function.__signature__ = inspect.signature(checker)
+
+
+publish_signature(APIRoute.__init__, _CHECK_ROUTE)
+publish_signature(APIRouter.add_api_route, _CHECK_ADD)
+publish_signature(APIRouter.api_route, _CHECK_API_ROUTE)
+for _method in _HTTP_METHODS:
+    publish_signature(getattr(APIRouter, _method), _METHOD_CHECKS[_method])
 
 
 def _includes(router: APIRouter, target: APIRouter) -> bool:

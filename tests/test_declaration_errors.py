@@ -26,6 +26,7 @@ from hasten import (
     FastAPI,
     File,
     Form,
+    Hasten,
     Header,
     Path,
     Query,
@@ -567,3 +568,123 @@ def test_declaration_error_pickles_without_the_functions() -> None:
         == ("[GET /{x}, endpoint=read, param=x] Cannot use `Query` for path param 'x'")
     )
     assert (copy.route, copy.calls, copy.param) == ("GET /{x}", ["read"], "x")
+
+
+# --- configuration mistakes outside an endpoint's parameters ----------------------------------
+# FastAPI 0.165.0 raises a bare AssertionError (or FastAPIError) with the text after the
+# brackets; Hasten raises a DeclarationError that is also that type and says where first.
+
+
+class _Item(BaseModel):
+    a: int
+
+
+def _ok() -> None: ...
+
+
+def _no_content() -> _Item:
+    return _Item(a=1)
+
+
+def _include_self(app: FastAPI) -> None:
+    router = APIRouter()
+    router.include_router(router, prefix="/self")
+
+
+def _include_cycle(app: FastAPI) -> None:
+    outer, inner = APIRouter(), APIRouter()
+    outer.include_router(inner)
+    inner.include_router(outer, prefix="/back")
+
+
+def _empty_paths(app: FastAPI) -> None:
+    router = APIRouter()
+    router.add_api_route("", _ok)
+    app.include_router(router)
+
+
+CONFIGURATION_MISTAKES: list[tuple[str, Callable[[FastAPI], Any], type[BaseException], str]] = [
+    ("endpoint not callable", lambda app: app.add_api_route("/x", "nope"),
+     AssertionError, "[GET /x, endpoint=str] An endpoint must be a callable"),
+    ("response not a dict", lambda app: app.get("/r", responses={404: "x"})(_ok),
+     AssertionError, "[GET /r, endpoint=_ok] An additional response must be a dict"),
+    ("response model on 204", lambda app: app.get("/r", responses={204: {"model": _Item}})(_ok),
+     AssertionError, "[GET /r, endpoint=_ok] Status code 204 must not have a response body"),
+    ("response model with status 204", lambda app: app.get("/n", status_code=204)(_no_content),
+     AssertionError,
+     "[GET /n, endpoint=_no_content] Status code 204 must not have a response body"),
+    ("dependency not callable", lambda app: app.post("/d", dependencies=[Depends(None)])(_ok),
+     AssertionError,
+     "[POST /d, endpoint=_ok] A parameter-less dependency must have a callable dependency"),
+    ("router includes itself", _include_self, AssertionError,
+     "[include_router prefix='/self'] Cannot include the same APIRouter instance into itself."
+     " Did you mean to include a different router?"),
+    ("router includes its includer", _include_cycle, AssertionError,
+     "[include_router prefix='/back'] Cannot include an APIRouter instance that already"
+     " includes this router. Did you mean to include a different router?"),
+    ("include prefix without slash", lambda app: app.include_router(APIRouter(), prefix="v1"),
+     AssertionError, "[include_router prefix='v1'] A path prefix must start with '/'"),
+    ("router prefix ending in slash", lambda app: APIRouter(prefix="/v1/"), AssertionError,
+     "[APIRouter prefix='/v1/'] A path prefix must not end with '/', as the routes will"
+     " start with '/'"),
+    ("empty prefix and path", _empty_paths, FastAPIError,
+     "[include_router prefix=''] Prefix and path cannot be both empty (path operation: _ok)"),
+    ("unknown event", lambda app: app.add_event_handler("start", _ok), AssertionError,
+     "[add_event_handler event_type='start'] Unknown event type: 'start' (use 'startup' or"
+     " 'shutdown')"),
+    ("frontend path", lambda app: app.frontend("app", directory=".", check_dir=False),
+     AssertionError, "[frontend path='app'] A frontend path must start with '/'"),
+    ("frontend fallback",
+     lambda app: app.frontend("/app", directory=".", fallback="x", check_dir=False),  # type: ignore[arg-type]
+     AssertionError,
+     "[frontend path='/app'] fallback must be 'auto', 'index.html', '404.html', or None"),
+    ("openapi url", lambda app: FastAPI(openapi_url="openapi.json"), AssertionError,
+     "[FastAPI openapi_url='openapi.json'] A path for OpenAPI must start with '/'"),
+    ("no title", lambda app: FastAPI(title=""), AssertionError,
+     "[FastAPI openapi_url='/openapi.json'] A title must be provided for OpenAPI, e.g.:"
+     " 'My API'"),
+    ("no version", lambda app: Hasten(version=""), AssertionError,
+     "[Hasten openapi_url='/openapi.json'] A version must be provided for OpenAPI, e.g.:"
+     " '2.1.0'"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("build", "kind", "message"),
+    [case[1:] for case in CONFIGURATION_MISTAKES],
+    ids=[case[0] for case in CONFIGURATION_MISTAKES],
+)
+def test_configuration_mistakes_say_where_then_fastapis_words(
+    build: Callable[[FastAPI], Any], kind: type[BaseException], message: str
+) -> None:
+    error = _app_raising(build)
+    assert isinstance(error, kind) and isinstance(error, DeclarationError)
+    assert str(error) == message
+    assert error.args == (message,)
+
+
+def test_openapi_title_and_version_may_be_empty_without_openapi() -> None:
+    app = FastAPI(title="", version="", openapi_url=None)
+    assert app.title == "" and app.openapi_url is None
+
+
+def test_invalid_response_model_names_the_route_in_front() -> None:
+    def lister() -> Plain:  # type: ignore[empty-body]
+        ...
+
+    def missing() -> None: ...
+
+    app = FastAPI()
+    with pytest.raises(FastAPIError) as info:
+        app.get("/plain")(lister)
+    assert str(info.value).startswith(
+        "[GET /plain, endpoint=lister] Invalid args for response field! Hint: check that"
+        f" <class '{Plain.__module__}.Plain'> is a valid Pydantic field type."
+    )
+    assert str(info.value).endswith("/tutorial/response-model/")
+    with pytest.raises(FastAPIError) as info:
+        app.get("/other", responses={418: {"model": Plain}})(missing)
+    assert str(info.value).startswith(
+        "[GET /other, endpoint=missing, param=responses[418]] Invalid args for response field!"
+    )
+    assert not isinstance(info.value, AssertionError)

@@ -28,14 +28,15 @@ from .runner import choose_steps
 
 
 def flat_body_params(dependant: Dependant) -> list[ParamField]:
-    """Body parameters of the whole graph, depth first, in declaration order."""
-    out: list[ParamField] = []
-    stack = [dependant]
-    while stack:
-        current = stack.pop()
-        out.extend(current.body_params)
-        stack.extend(reversed(current.dependencies))
-    return out
+    """Body parameters of the whole graph, depth first, in declaration order.
+
+    A dependant's own body parameters come before those of its sub-dependencies, and each
+    sub-dependency's (with everything below it) before the next one's.
+    """
+    found = list(dependant.body_params)
+    for sub in dependant.dependencies:
+        found += flat_body_params(sub)
+    return found
 
 
 def should_embed(fields: list[ParamField]) -> bool:

@@ -8,7 +8,7 @@ from starlette import routing
 from starlette.routing import BaseRoute, Mount
 
 from .._form_limits import wrap_form_limits
-from ..exceptions import HastenError
+from ..exceptions import DeclarationError, InvalidDeclarationError
 from ..utils import get_value_or_default
 from .context import ORIGINAL_ATTR
 from .options import COPIED_ON_INCLUDE, MERGED, merge_options
@@ -17,28 +17,31 @@ if TYPE_CHECKING:
     from ..routing import APIRoute, APIRouter
 
 
-def check_prefix_format(prefix: str) -> None:
-    """A non-empty prefix starts with ``/`` and does not end with one."""
+def check_prefix_format(prefix: str, where: str) -> None:
+    """A non-empty prefix starts with ``/`` and does not end with one (``where``: who gave it)."""
     if not prefix:
         return
     if not prefix.startswith("/"):
-        raise AssertionError("A path prefix must start with '/'")
+        raise InvalidDeclarationError("A path prefix must start with '/'", route=where)
     if prefix.endswith("/"):
-        raise AssertionError(
-            "A path prefix must not end with '/', as the routes will start with '/'"
+        raise InvalidDeclarationError(
+            "A path prefix must not end with '/', as the routes will start with '/'", route=where
         )
 
 
 def check_prefix(router: APIRouter, prefix: str) -> None:
     """The prefix of an ``include_router`` call; without one, no included path may be empty."""
+    where = f"include_router prefix={prefix!r}"
     if prefix:
-        check_prefix_format(prefix)
+        check_prefix_format(prefix, where)
         return
     for route in router.routes:
         path = getattr(route, "path", None)
         if path is not None and not path:
             name = getattr(route, "name", "unknown")
-            raise HastenError(f"Prefix and path cannot be both empty (path operation: {name})")
+            raise DeclarationError(
+                f"Prefix and path cannot be both empty (path operation: {name})", route=where
+            )
 
 
 #: ``hasten.routing``'s route classes, registered there when it is imported (this module sits
@@ -62,7 +65,7 @@ class Include:
         (
             self.tags, self.dependencies, self.default_response_class, self.responses,
             self.callbacks, self.deprecated, self.include_in_schema, self.unique_id_fn,
-            self.strict_content_type, self.max_body_size, self.form_limits,
+            self.max_body_size, self.form_limits,
         ) = settings  # fmt: skip
         # id(original) -> (original, copy), for the routes of ``router`` at the last sync.
         self.copies: dict[int, tuple[BaseRoute, BaseRoute]] = {}
@@ -173,9 +176,7 @@ class Include:
             "generate_unique_id_function": get_value_or_default(
                 router.generate_unique_id_function, self.unique_id_fn
             ),
-            "strict_content_type": get_value_or_default(
-                router.strict_content_type, self.strict_content_type
-            ),
+            "strict_content_type": router.strict_content_type,
             "max_body_size": self.max_body_size,
             "form_limits": self.form_limits,
         }

@@ -1,7 +1,8 @@
 """``RouteOptions``: the options of a path operation, declared once, merged through one table.
 
-``add_api_route``, the ``@app.get(...)``-style decorators and ``include_router`` all pass
-these through to ``APIRoute`` (whose constructor keeps FastAPI's explicit signature).
+``APIRoute``, ``add_api_route``, ``api_route`` and the ``@app.get(...)``-style decorators take
+these as ``**options``; :data:`SIGNATURES` says which each accepts, in FastAPI's order, and
+:func:`keyword_checker` turns that into the method's signature and its ``TypeError``s.
 
 Settings of the levels around a route (the router it is declared on, an ``include_router``
 call, the including router...) merge into its options with :func:`merge_options`, one level at
@@ -13,9 +14,10 @@ the body-size limit is the innermost one set.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Mapping, Sequence
 from enum import Enum
-from typing import Any
+from typing import Any, cast
 
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute
@@ -28,38 +30,173 @@ from ..params import Depends
 from ..types import IncEx
 from ..utils import generate_unique_id, get_value_or_default
 
-__all__ = ["COPIED_ON_INCLUDE", "MERGED", "RouteOptions", "merge_options"]
+__all__ = [
+    "COPIED_ON_INCLUDE",
+    "DEFAULTS",
+    "MERGED",
+    "AppRouteOptions",
+    "MethodOptions",
+    "RouterRouteOptions",
+    "SIGNATURES",
+    "RouteDeclaration",
+    "RouteOptions",
+    "keyword_checker",
+    "merge_options",
+    "with_defaults",
+]
 
 
-class RouteOptions(TypedDict, total=False):
-    """Keyword options of a path operation (FastAPI's names, types and meaning)."""
+class _Options(TypedDict, total=False):
+    """The options every way of declaring a path operation accepts (FastAPI's meaning)."""
 
+    # what the endpoint's result becomes
+    response_class: type[Response] | DefaultPlaceholder
     response_model: Any
     status_code: int | None
-    tags: list[str | Enum] | None
-    dependencies: Sequence[Depends] | None
-    summary: str | None
-    description: str | None
-    response_description: str
-    responses: dict[int | str, dict[str, Any]] | None
-    deprecated: bool | None
-    methods: set[str] | list[str] | None
-    operation_id: str | None
+    response_model_by_alias: bool
     response_model_include: IncEx | None
     response_model_exclude: IncEx | None
-    response_model_by_alias: bool
-    response_model_exclude_unset: bool
     response_model_exclude_defaults: bool
     response_model_exclude_none: bool
-    include_in_schema: bool
-    response_class: type[Response] | DefaultPlaceholder
-    name: str | None
-    callbacks: list[BaseRoute] | None
-    openapi_extra: dict[str, Any] | None
-    generate_unique_id_function: Callable[[Any], str] | DefaultPlaceholder
-    strict_content_type: bool | DefaultPlaceholder
+    response_model_exclude_unset: bool
+    # which requests reach it, and what they run first
+    dependencies: Sequence[Depends] | None
     max_body_size: int | None
     form_limits: Any
+    # how the OpenAPI document shows it
+    name: str | None
+    generate_unique_id_function: Callable[[Any], str] | DefaultPlaceholder
+    operation_id: str | None
+    include_in_schema: bool
+    deprecated: bool | None
+    summary: str | None
+    tags: list[str | Enum] | None
+    description: str | None
+    responses: dict[int | str, dict[str, Any]] | None
+    response_description: str
+    openapi_extra: dict[str, Any] | None
+
+
+class MethodOptions(_Options, total=False):
+    """The options of ``@app.get(...)``, ``@router.post(...)``... (the method is given)."""
+
+    callbacks: list[BaseRoute] | None
+
+
+class AppRouteOptions(_Options, total=False):
+    """The options of an app's ``add_api_route`` and ``api_route``."""
+
+    methods: set[str] | list[str] | None
+
+
+class RouterRouteOptions(MethodOptions, AppRouteOptions, total=False):
+    """The options of ``APIRouter.api_route``."""
+
+
+class RouteOptions(RouterRouteOptions, total=False):
+    """The options of ``APIRouter.add_api_route``: all of a path operation's."""
+
+    strict_content_type: bool | DefaultPlaceholder
+
+
+class RouteDeclaration(RouteOptions, total=False):
+    """``APIRoute``'s options: a path operation's, plus where overrides are looked up."""
+
+    dependency_overrides_provider: Any
+
+
+#: Each option's default when a call leaves it out (FastAPI's, the same in every signature).
+DEFAULTS: dict[str, Any] = {
+    **dict.fromkeys(RouteDeclaration.__annotations__),
+    **dict.fromkeys(("response_model_exclude_defaults", "response_model_exclude_none"), False),
+    "response_model_exclude_unset": False, "response_model_by_alias": True,
+    "include_in_schema": True, "response_description": "Successful Response",
+    "response_model": Default(None), "response_class": Default(JSONResponse),
+    "generate_unique_id_function": Default(generate_unique_id),
+    "strict_content_type": Default(True), "route_class_override": None,
+    "prefix": "", "default_response_class": Default(JSONResponse),
+}  # fmt: skip
+
+# The keyword-only parameters of each public method, in FastAPI 0.165's order. Runs shared by
+# several signatures are spelled once, in capitals, and expanded by ``_expand``.
+_RUNS = {
+    "FIRST": "response_model status_code tags dependencies summary description"
+    " response_description responses deprecated",
+    "SHAPING": "operation_id response_model_include response_model_exclude"
+    " response_model_by_alias response_model_exclude_unset response_model_exclude_defaults"
+    " response_model_exclude_none include_in_schema response_class",
+    "LIMITS": "max_body_size form_limits",
+}
+_SPECS = {
+    "route": "FIRST name methods SHAPING dependency_overrides_provider callbacks openapi_extra"
+    " generate_unique_id_function strict_content_type LIMITS",
+    "router.add_api_route": "FIRST methods SHAPING name route_class_override callbacks"
+    " openapi_extra generate_unique_id_function strict_content_type LIMITS",
+    "router.api_route": "FIRST methods SHAPING name callbacks openapi_extra"
+    " generate_unique_id_function LIMITS",
+    "method": "FIRST SHAPING name callbacks openapi_extra generate_unique_id_function LIMITS",
+    "app.add_api_route": "FIRST methods SHAPING name openapi_extra generate_unique_id_function"
+    " LIMITS",
+    "router.include_router": "prefix tags dependencies default_response_class responses"
+    " callbacks deprecated include_in_schema generate_unique_id_function LIMITS",
+    "app.include_router": "prefix tags dependencies responses deprecated include_in_schema"
+    " default_response_class callbacks generate_unique_id_function LIMITS",
+}
+
+
+def _expand(spec: str) -> tuple[str, ...]:
+    return tuple(word for part in spec.split() for word in _RUNS.get(part, part).split())
+
+
+#: ``kind -> names``: the keyword options ``APIRoute`` (``"route"``), ``APIRouter``'s
+#: ``add_api_route``/``api_route``/``include_router``, the method decorators (``"method"``:
+#: ``get``, ``post``... of routers and apps) and the app's ``add_api_route``/``api_route``/
+#: ``include_router`` accept.
+SIGNATURES: dict[str, tuple[str, ...]] = {kind: _expand(spec) for kind, spec in _SPECS.items()}
+
+
+_OTHER_HINTS = {
+    "route_class_override": "type[APIRoute] | None",
+    "prefix": "str",
+    "default_response_class": "type[Response]",
+}
+
+
+def _annotation(name: str) -> Any:
+    if name in _OTHER_HINTS:
+        return _OTHER_HINTS[name]
+    hint = RouteDeclaration.__annotations__[name]
+    return getattr(hint, "__forward_arg__", hint)  # the text as written
+
+
+@functools.cache
+def keyword_checker(qualname: str, leading: tuple[str, ...], kind: str) -> Callable[..., None]:
+    """A do-nothing function named ``qualname``: ``leading`` parameters, then ``kind``'s options.
+
+    Public methods take their options as ``**options``; calling this function with the same
+    arguments first makes Python itself reject a missing argument or an unknown keyword, with
+    the ``TypeError`` FastAPI's explicit signatures give (on 3.13+ with its "Did you mean"
+    hint). Its ``inspect.signature`` (names, order, defaults) is the method's
+    ``__signature__``. The names come from the tables above, never from user input.
+    """
+    names = SIGNATURES[kind]
+    source = f"def check({', '.join(leading)}, *, {', '.join(names)}):\n    return None\n"
+    namespace: dict[str, Any] = {}
+    exec(source, namespace)
+    check: Any = namespace["check"]
+    check.__code__ = check.__code__.replace(
+        co_name=qualname.rpartition(".")[2], co_qualname=qualname
+    )
+    check.__name__ = qualname.rpartition(".")[2]
+    check.__qualname__ = qualname
+    check.__kwdefaults__ = {name: DEFAULTS[name] for name in names}
+    check.__annotations__ = {name: _annotation(name) for name in names}
+    return cast("Callable[..., None]", check)
+
+
+def with_defaults(kind: str, options: Mapping[str, Any]) -> dict[str, Any]:
+    """Every option of ``kind``: those given, and the defaults of the others."""
+    return {name: options.get(name, DEFAULTS[name]) for name in SIGNATURES[kind]}
 
 
 # Options an included route keeps as they are (the others merge with the include's settings).
