@@ -185,31 +185,45 @@ class FastAPIDeprecationWarning(UserWarning):
 
 
 class ValidationException(Exception):
-    """Base of the validation errors: ``errors()`` returns the error dicts."""
+    """Base of the validation errors: ``errors()`` returns the error dicts.
+
+    ``endpoint_ctx`` says where the endpoint is defined and which request it answered; its
+    parts are also kept one by one (``endpoint_function``, ``endpoint_path``, ...) and are
+    shown at the end of ``str()``, like a traceback line.
+    """
+
+    endpoint_ctx: EndpointContext | None
+    endpoint_function: str | None  #: the endpoint's ``__name__``
+    endpoint_path: str | None  #: ``"GET /items/{id}"``: the request's method and route
+    endpoint_file: str | None  #: the file the endpoint is defined in
+    endpoint_line: int | None  #: the line of its ``def``
 
     def __init__(self, errors: Sequence[Any], *, endpoint_ctx: EndpointContext | None = None):
         self._errors = errors
         self.endpoint_ctx = endpoint_ctx
-        ctx = endpoint_ctx or {}
-        self.endpoint_function = ctx.get("function")
-        self.endpoint_path = ctx.get("path")
-        self.endpoint_file = ctx.get("file")
-        self.endpoint_line = ctx.get("line")
+        known: EndpointContext = endpoint_ctx or {}
+        for part in _CONTEXT_PARTS:
+            setattr(self, f"endpoint_{part}", known.get(part))
 
     def errors(self) -> Sequence[Any]:
+        """The error dicts, as Pydantic reports them (``type``, ``loc``, ``msg``, ``input``)."""
         return self._errors
 
     def _where(self) -> str:
-        if self.endpoint_file and self.endpoint_line and self.endpoint_function:
-            text = f'\n  File "{self.endpoint_file}", line {self.endpoint_line}, in {self.endpoint_function}'
-            return text + (f"\n    {self.endpoint_path}" if self.endpoint_path else "")
-        return f"\n  Endpoint: {self.endpoint_path}" if self.endpoint_path else ""
+        path = self.endpoint_path
+        if not (self.endpoint_file and self.endpoint_line and self.endpoint_function):
+            return f"\n  Endpoint: {path}" if path else ""
+        place = f'\n  File "{self.endpoint_file}", line {self.endpoint_line}'
+        return f"{place}, in {self.endpoint_function}" + (f"\n    {path}" if path else "")
 
     def __str__(self) -> str:
         count = len(self._errors)
         lines = [f"{count} validation error{'' if count == 1 else 's'}:"]
         lines += [f"  {err}" for err in self._errors]
         return ("\n".join(lines) + "\n" + self._where()).rstrip()
+
+
+_CONTEXT_PARTS = ("function", "path", "file", "line")
 
 
 class _WithBody(ValidationException):
@@ -222,8 +236,8 @@ class _WithBody(ValidationException):
         body: Any = None,
         endpoint_ctx: EndpointContext | None = None,
     ) -> None:
-        super().__init__(errors, endpoint_ctx=endpoint_ctx)
         self.body = body
+        super().__init__(errors, endpoint_ctx=endpoint_ctx)
 
 
 class RequestValidationError(_WithBody):

@@ -333,26 +333,25 @@ def _is_generator(call: Any) -> bool:
 
 def get_dependant(
     *,
-    path: str,
     call: Callable[..., Any],
+    path: str,
     name: str | None = None,
-    own_oauth_scopes: list[str] | None = None,
-    parent_oauth_scopes: list[str] | None = None,
     use_cache: bool = True,
     scope: Literal["function", "request"] | None = None,
+    own_oauth_scopes: list[str] | None = None,
+    parent_oauth_scopes: list[str] | None = None,
     concurrency: Any = None,
 ) -> Dependant:
-    """Analyse ``call`` (and, recursively, its dependencies) for the route at ``path``."""
-    dependant = Dependant(
-        call=call,
-        name=name,
-        path=path,
-        use_cache=use_cache,
-        scope=scope,
-        concurrency=concurrency,
-        own_oauth_scopes=own_oauth_scopes,
-        parent_oauth_scopes=parent_oauth_scopes,
-    )
+    """Analyse ``call`` (and, recursively, its dependencies) for the route at ``path``.
+
+    ``name`` is the parameter the result is passed to (None for an endpoint); ``use_cache`` and
+    ``scope`` come from its ``Depends``; the OAuth scopes are its own ``Security`` scopes and
+    those of the dependencies above it; ``concurrency`` says how a plain ``def`` is run.
+    """
+    dependant = Dependant(call=call, path=path, name=name, use_cache=use_cache, scope=scope)
+    dependant.own_oauth_scopes = own_oauth_scopes
+    dependant.parent_oauth_scopes = parent_oauth_scopes
+    dependant.concurrency = concurrency
     path_names = path_param_names(path)
     try:
         parameters = typed_parameters(call)

@@ -18,6 +18,8 @@ from starlette.datastructures import UploadFile as StarletteUploadFile
 
 _SEQUENCE_TYPES: tuple[type, ...] = (list, set, frozenset, tuple, deque)
 _UNIONS: tuple[Any, ...] = (Union, types.UnionType)
+#: Class attributes by which a generic tells Pydantic how to validate it.
+_SCHEMA_HOOKS = ("__pydantic_core_schema__", "__get_pydantic_core_schema__")
 
 
 def is_subclass(cls: Any, parents: type | tuple[type, ...]) -> bool:
@@ -69,13 +71,10 @@ def is_complex(annotation: Any) -> bool:
     members = union_args(annotation)
     if members is not None:
         return any(is_complex(arg) for arg in members)
-    origin = get_origin(annotation)
-    return (
-        _is_complex_class(annotation)
-        or _is_complex_class(origin)
-        or hasattr(origin, "__pydantic_core_schema__")
-        or hasattr(origin, "__get_pydantic_core_schema__")
-    )
+    if _is_complex_class(annotation):
+        return True
+    origin = get_origin(annotation)  # a parametrized generic: judged by its class
+    return _is_complex_class(origin) or any(hasattr(origin, hook) for hook in _SCHEMA_HOOKS)
 
 
 def is_scalar(annotation: Any) -> bool:
@@ -84,20 +83,21 @@ def is_scalar(annotation: Any) -> bool:
 
 
 def is_scalar_sequence(annotation: Any) -> bool:
-    """``list[int]``, ``set[str] | None``: a sequence of scalars (query/header lists)."""
+    """``list[int]``, ``set[str] | None``: a sequence of scalars (query/header lists).
+
+    A union qualifies when one member is such a sequence and every other one is a scalar
+    (``list[int] | None``, ``list[int] | int``).
+    """
     annotation = strip_annotated(annotation)
     members = union_args(annotation)
     if members is not None:
-        found = False
-        for arg in members:
-            if is_scalar_sequence(arg):
-                found = True
-            elif not is_scalar(arg):
-                return False
-        return found
-    if not (is_sequence(annotation) and get_origin(annotation) is not None):
-        return is_sequence(annotation)
-    return all(is_scalar(arg) for arg in get_args(annotation))
+        lists = [is_scalar_sequence(arg) for arg in members]
+        return any(lists) and all(
+            ok or is_scalar(arg) for ok, arg in zip(lists, members, strict=True)
+        )
+    if not is_sequence(annotation):
+        return False
+    return all(map(is_scalar, get_args(annotation)))  # a bare ``list``: no arguments, True
 
 
 def _any_member(annotation: Any, check: Any) -> bool:
