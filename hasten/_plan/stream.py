@@ -21,19 +21,24 @@ from .. import sse as _sse_module
 from ..encoders import jsonable_encoder
 from ..exceptions import EndpointContext, ResponseValidationError
 from ..sse import KEEPALIVE_COMMENT, ServerSentEvent, format_sse_event
+from .handler import endpoint_context
 from .validate import prefixed
 
 StreamWriter = Callable[[Any, dict[str, Any], Any], Awaitable[Response]]
 
 
 def _finite(data: Any) -> Any:
-    """JSON has no NaN/Infinity: non-finite floats become null (as FastAPI streams them)."""
-    if isinstance(data, float):
-        return data if math.isfinite(data) else None
-    if isinstance(data, dict):
-        return {key: _finite(value) for key, value in data.items()}
-    if isinstance(data, list):
-        return [_finite(value) for value in data]
+    """JSON has no NaN/Infinity: non-finite floats become null (as FastAPI streams them).
+
+    Walks what ``jsonable_encoder`` made (dicts, lists, scalars); dict keys are left alone.
+    """
+    match data:
+        case float() if not math.isfinite(data):
+            return None
+        case dict():
+            return {key: _finite(value) for key, value in data.items()}
+        case list():
+            return [_finite(value) for value in data]
     return data
 
 
@@ -61,6 +66,19 @@ def item_serializer(
     return typed
 
 
+def _at_request(exc: ResponseValidationError, request: Any) -> None:
+    """Tell ``exc`` (an item the stream rejected) which request it answered.
+
+    The serializer is made once per route and knows only where the endpoint is defined; the
+    route that is answering (set in the scope when it matched) adds the method and path, as
+    for an ordinary response (``"GET /items/{id}"``, with the mount prefix).
+    """
+    plan = getattr(request.scope.get("route"), "plan", None)
+    if plan is not None:
+        where = endpoint_context(plan, request)
+        exc.endpoint_ctx, exc.endpoint_path = where, where.get("path")
+
+
 def _closing(iterator: Any) -> Any:
     """A context that closes an async generator on exit (a plain async iterator: nothing).
 
@@ -85,18 +103,27 @@ def jsonl_writer(serialize: Callable[[Any], bytes], is_async: bool) -> StreamWri
     """``application/jsonl``: one JSON document per line."""
 
     async def write(gen: Any, args: dict[str, Any], ctx: Any) -> Response:
+        request = ctx.request
         if is_async:
 
             async def lines() -> AsyncIterator[bytes]:
-                async with aclosing(_async_items(gen)) as items:
-                    async for item in items:
-                        yield serialize(item) + b"\n"
+                try:
+                    async with aclosing(_async_items(gen)) as items:
+                        async for item in items:
+                            yield serialize(item) + b"\n"
+                except ResponseValidationError as exc:
+                    _at_request(exc, request)
+                    raise
 
             return StreamingResponse(lines(), media_type="application/jsonl", **args)
 
         def sync_lines() -> Iterator[bytes]:
-            for item in gen:
-                yield serialize(item) + b"\n"
+            try:
+                for item in gen:
+                    yield serialize(item) + b"\n"
+            except ResponseValidationError as exc:
+                _at_request(exc, request)
+                raise
 
         return StreamingResponse(sync_lines(), media_type="application/jsonl", **args)
 
@@ -191,10 +218,16 @@ def sse_writer(serialize: Callable[[Any], bytes], cls: Any, is_async: bool) -> S
     encode = sse_event(serialize)
 
     async def write(gen: Any, args: dict[str, Any], ctx: Any) -> Response:
+        request = ctx.request
+
         async def events() -> AsyncIterator[bytes]:
-            async with _closing(_items(gen, is_async)) as items:
-                async for item in items:
-                    yield encode(item)
+            try:
+                async with _closing(_items(gen, is_async)) as items:
+                    async for item in items:
+                        yield encode(item)
+            except ResponseValidationError as exc:
+                _at_request(exc, request)
+                raise
 
         stack = ctx.request_stack
         stream = await stack.enter_async_context(_event_pump(events()))
