@@ -21,9 +21,9 @@ from starlette.responses import Response
 
 from ..background import BackgroundTasks
 from ..concurrency import contextmanager_in_threadpool
-from ..dependencies.models import Dependant
 from .body import EmbeddedBody, FormBody, Prevalidated, SingleBody
 from .calls import ASYNC, ASYNC_GEN, GEN, SYNC, call_kind
+from .dependant import Dependant
 from .validate import location_validators
 
 _SOURCES = (
@@ -128,7 +128,7 @@ class Node:
         self.use_cache = dependant.use_cache
         self.scope = dependant.scope or ("request" if self.kind >= GEN else None)
         self.concurrency = dependant.concurrency
-        self.cache_key = (dependant.call, _scopes_for_cache(dependant), self.scope or "")
+        self.cache_key = cache_key(dependant)
         self.security_scopes = dependant.oauth_scopes
         self.plain_async = self.kind == ASYNC and self.concurrency is None
         self.user_code = _runs_user_code(self)
@@ -363,12 +363,27 @@ def _specials(dependant: Dependant) -> tuple[tuple[str, Any], ...]:
     return tuple((name, getter) for name, getter in pairs if name)
 
 
-def _uses_scopes(dependant: Dependant) -> bool:
+def cache_key(dependant: Dependant) -> tuple[Any, tuple[str, ...], str]:
+    """FastAPI's dependency cache key: the call, its scopes (if it uses any) and its scope.
+
+    The engine caches values under it; the OpenAPI document visits each key once.
+    """
+    scope = dependant.scope or ("request" if call_kind(dependant.call) >= GEN else "")
+    return (dependant.call, _scopes_for_cache(dependant), scope)
+
+
+def security_scheme(dependant: Dependant) -> Any | None:
+    """The ``SecurityBase`` instance ``dependant`` calls, if it calls a security scheme."""
     from ..security.base import SecurityBase
 
+    call = _unwrap(dependant.call)
+    return call if isinstance(call, SecurityBase) else None
+
+
+def _uses_scopes(dependant: Dependant) -> bool:
     if dependant.own_oauth_scopes or dependant.security_scopes_param_name:
         return True
-    if isinstance(_unwrap(dependant.call), SecurityBase):
+    if security_scheme(dependant) is not None:
         return True
     return any(_uses_scopes(d) for d in dependant.dependencies)
 

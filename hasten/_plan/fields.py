@@ -110,8 +110,12 @@ def _is_json(annotation: Any) -> bool:
 
 def _request_keys(field: ParamField, info: FieldInfo) -> tuple[tuple[str, str], ...]:
     """(alias reported in errors, key looked up in the request), in preference order."""
-    primary = _validation_alias(info) or field.alias
-    return request_aliases(field.name, info, primary, None, convert=False)
+    return request_aliases(field.name, info, primary_alias(info, field.name), None, convert=False)
+
+
+def primary_alias(info: FieldInfo, name: str) -> str:
+    """The key a field is validated under: its validation alias, else its alias, else its name."""
+    return _validation_alias(info) or info.alias or name
 
 
 def _validation_alias(info: FieldInfo) -> str | None:
@@ -172,21 +176,26 @@ def model_keys(
     """A ``ModelKey`` for each field of ``model``, in declaration order."""
     out = []
     for name, info in model.model_fields.items():
-        own_config = _keeps_own_config(info.annotation)
-        config = None if own_config else model.model_config
-        alias = _validation_alias(info) or info.alias or name
+        config = model_field_config(model, info)
         field_convert = headers and getattr(info, "convert_underscores", convert)
+        alias = primary_alias(info, name)
         pairs = request_aliases(name, info, alias, config, convert=field_convert)
         sequence = typeinfo.is_sequence(info.annotation) and not _has_json(info)
         out.append(ModelKey(name, pairs, sequence))
     return tuple(out)
 
 
-def _keeps_own_config(annotation: Any) -> bool:
-    """Fields typed as a model, dict or dataclass do not take the parent's alias config."""
-    return typeinfo.is_subclass(annotation, (BaseModel, dict)) or (
+def model_field_config(model: type[BaseModel], info: FieldInfo) -> Any:
+    """``model``'s config as it applies to one of its fields (aliases, schema).
+
+    Fields typed as a model, dict or dataclass do not take it: None for them.
+    """
+    annotation = info.annotation
+    if typeinfo.is_subclass(annotation, (BaseModel, dict)) or (
         isinstance(annotation, type) and is_dataclass(annotation)
-    )
+    ):
+        return None
+    return model.model_config
 
 
 def _has_json(info: FieldInfo) -> bool:

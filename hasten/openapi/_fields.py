@@ -12,13 +12,14 @@ from __future__ import annotations
 import warnings
 from collections.abc import Sequence
 from enum import Enum
-from functools import lru_cache
 from typing import Annotated, Any, Literal, cast, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 from pydantic.fields import FieldInfo
 from pydantic.json_schema import GenerateJsonSchema, JsonSchemaValue
 from pydantic_core import CoreSchema, PydanticUndefined
+
+from hasten._plan.fields import model_field_config
 
 from .constants import REF_TEMPLATE
 
@@ -97,9 +98,11 @@ def _adapter(annotation: Any, info: FieldInfo, config: ConfigDict | None) -> Typ
     except TypeError:  # something unhashable: build without sharing
         return _build_adapter(annotation, info, attributes, config)
     if cached is None:
-        if len(_ADAPTERS) >= _ADAPTERS_MAX:
-            _ADAPTERS.clear()
-        cached = _ADAPTERS[key] = _build_adapter(annotation, info, attributes, config)
+        cached = _build_adapter(annotation, info, attributes, config)
+        if cached.pydantic_complete:  # (a type not fully defined yet may be rebuilt later)
+            if len(_ADAPTERS) >= _ADAPTERS_MAX:
+                _ADAPTERS.clear()
+            _ADAPTERS[key] = cached
     return cached
 
 
@@ -131,9 +134,12 @@ class SchemaField:
 
     @property
     def adapter(self) -> TypeAdapter[Any]:
-        if self._adapter is None:
-            self._adapter = _adapter(self.annotation, self.info, self.config)
-        return self._adapter
+        """The field's adapter; made again while its type is not fully defined (a model it uses
+        may have been rebuilt since)."""
+        adapter = self._adapter
+        if adapter is None or not adapter.pydantic_complete:
+            adapter = self._adapter = _adapter(self.annotation, self.info, self.config)
+        return adapter
 
     @property
     def core_schema(self) -> CoreSchema:
@@ -153,15 +159,12 @@ class SchemaField:
         return f"SchemaField({self.name!r}, {self.mode})"
 
 
-@lru_cache(maxsize=4096)
 def model_fields(model: type[BaseModel]) -> tuple[SchemaField, ...]:
     """The fields of ``model`` (grouped parameters), in declaration order."""
-    result = []
-    for name, info in model.model_fields.items():
-        nested = _is_class(info.annotation, (BaseModel, dict))
-        config: ConfigDict | None = None if nested else model.model_config
-        result.append(SchemaField(name, info, config=config))
-    return tuple(result)
+    return tuple(
+        SchemaField(name, info, config=model_field_config(model, info))
+        for name, info in model.model_fields.items()
+    )
 
 
 def _is_class(value: Any, parents: type | tuple[type, ...]) -> bool:
@@ -184,11 +187,6 @@ def _add_models(annotation: Any, found: dict[type, None]) -> None:
     else:
         for arg in get_args(annotation):
             _add_models(arg, found)
-
-
-@lru_cache(maxsize=4096)
-def _model_core_schema(model: type) -> CoreSchema:
-    return TypeAdapter(model).core_schema
 
 
 def _has_computed_in(annotation: Any, seen: set[type]) -> bool:
@@ -252,10 +250,11 @@ def generate_definitions(fields: Sequence[SchemaField], *, separate: bool) -> De
     inputs: list[tuple[Any, Mode, CoreSchema]] = []
     seen: set[FieldKey] = set()
     for field in fields:
-        key = (id(field.adapter), _generation_mode(field, separate))
+        adapter = field.adapter
+        key = (id(adapter), _generation_mode(field, separate))
         if key not in seen:
             seen.add(key)
-            inputs.append((key[0], key[1], field.core_schema))
+            inputs.append((key[0], key[1], adapter.core_schema))
     model_keys = _model_inputs(fields, separate, inputs)
     generator = SchemaGenerator(ref_template=REF_TEMPLATE)
     by_key, defs = generator.generate_definitions(inputs=inputs)
@@ -295,7 +294,7 @@ def _model_inputs(
         for model in found:
             if model in declared:
                 continue
-            core = _model_core_schema(model)
+            core = TypeAdapter(model).core_schema
             use: Mode = mode if (separate or has_computed_fields(core, model)) else "validation"
             key = ("model", mode, model)
             inputs.append((key, use, core))

@@ -8,6 +8,7 @@ accepts extra keys, as an empty form).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from copy import copy, deepcopy
 from functools import partial
 from typing import Annotated, Any, cast, get_args
@@ -23,10 +24,11 @@ from pydantic import (
 from pydantic.json_schema import JsonSchemaValue
 from pydantic_core import CoreSchema
 
-from hasten._plan.fields import ParamField
+from hasten._plan import typeinfo
+from hasten._plan.fields import ParamField, model_keys
 
+from ._body import BodyField, embedded
 from ._fields import SchemaField, model_fields
-from ._route import BodyField, _body_marker, _form_models, param_aliases
 
 
 def _form_model_schema(
@@ -43,10 +45,10 @@ def _form_model_schema(
     properties = resolved.get("properties", {})
     required = resolved.get("required", [])
     renames: dict[str, list[str]] = {}
-    for item in model_fields(model):
+    for item, model_key in zip(model_fields(model), model_keys(model), strict=True):
         va = item.info.validation_alias
         property_name = va.choices[0] if isinstance(va, AliasChoices) else item.default_alias
-        keys = [alias for alias, _ in param_aliases(item.info, item.name, False, item.config)]
+        keys = [alias for alias, _ in model_key.pairs]
         if (
             isinstance(property_name, str)
             and property_name in properties
@@ -74,12 +76,7 @@ def _absent(models: list[type[BaseModel]]) -> dict[str, Any]:
     if any(m.model_config.get("extra") in ("allow", "forbid") for m in models):
         return {"maxProperties": 0}
     names = sorted(
-        {
-            alias
-            for model in models
-            for item in model_fields(model)
-            for alias, _ in param_aliases(item.info, item.name, False, item.config)
-        }
+        {alias for model in models for key in model_keys(model) for alias, _ in key.pairs}
     )
     return {"not": {"anyOf": [{"required": [name]} for name in names]}} if names else {}
 
@@ -128,28 +125,35 @@ class _FormLayout:
         schema["allOf"] = self.conditions
 
 
-def _reshape(body: list[ParamField], schema: dict[str, Any]) -> None:
+def _reshape(body: Sequence[ParamField], schema: dict[str, Any]) -> None:
     """``json_schema_extra`` of the body model: turn ``field_<i>`` properties into the form."""
     by_index = schema.pop("properties")
     schema.pop("required", None)
     layout = _FormLayout()
     for index, param in enumerate(body):
         part = by_index[f"field_{index}"]
-        models = _form_models(param)
-        if models:
-            layout.add_models(param, models, part)
+        if param.form_models:
+            layout.add_models(param, param.form_models, part)
         else:
-            key = param_aliases(param.field_info, param.name)[0][0]
-            layout.add_field(key, part, param.field_info.is_required())
+            layout.add_field(param.keys[0][0], part, param.field_info.is_required())
     layout.write(schema)
 
 
 def _single_model(param: ParamField) -> type[BaseModel] | None:
-    models = _form_models(param)
+    models = param.form_models
     return models[0] if len(models) == 1 else None
 
 
-def build_form_body(route: Any, body: list[ParamField], embed: bool) -> BodyField:
+def has_form_layout(body: Sequence[ParamField], embed: bool) -> bool:
+    """Whether the body is a form whose models' fields are its keys, besides other fields
+    (embedded) or as one optional model: then :func:`form_body` describes it."""
+    with_models = [p for p in body if p.form_models]
+    return bool(with_models) and (
+        embed or any(typeinfo.is_optional(p.field_info.annotation) for p in with_models)
+    )
+
+
+def form_body(unique_id: str, body: Sequence[ParamField], embed: bool) -> BodyField:
     """The body field of a form with form models (embedded, or one optional model)."""
     definitions: dict[str, Any] = {}
     for index, param in enumerate(body):
@@ -164,7 +168,7 @@ def build_form_body(route: Any, body: list[ParamField], embed: bool) -> BodyFiel
         info.title = info.title or param.name.replace("_", " ").title()
         definitions[key] = (info.annotation, info)
     config = ConfigDict(json_schema_extra=cast(Any, partial(_reshape, body)))
-    model_cls = create_model(f"Body_{route.unique_id}", __config__=config, **definitions)
+    model_cls = create_model(f"Body_{unique_id}", __config__=config, **definitions)
     if not embed:
         first = body[0]
         info = copy(first.field_info)
@@ -172,6 +176,4 @@ def build_form_body(route: Any, body: list[ParamField], embed: bool) -> BodyFiel
         info.metadata = []
         info.discriminator = None
         return BodyField(SchemaField(first.name, info), info, first.field_info.is_required())
-    marker = _body_marker(body)
-    marker.annotation = model_cls
-    return BodyField(SchemaField("body", marker), marker, marker.is_required())
+    return embedded(model_cls, body)

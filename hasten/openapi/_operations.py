@@ -7,7 +7,6 @@ import http.client
 import inspect
 import warnings
 from collections.abc import Sequence
-from functools import lru_cache
 from typing import Any
 
 from starlette.responses import JSONResponse
@@ -16,15 +15,10 @@ from hasten.datastructures import _Unset
 from hasten.encoders import jsonable_encoder
 from hasten.utils import deep_dict_update, is_body_allowed_for_status_code
 
+from ._body import BodyField
 from ._fields import Definitions, SchemaField
-from ._route import (
-    BodyField,
-    OpenAPIParam,
-    RouteSchemas,
-    iter_api_routes,
-    response_class_of,
-    route_schemas,
-)
+from ._params import OpenAPIParam
+from ._route import RouteSchemas, iter_api_routes, response_class_of, route_schemas
 from .constants import METHODS_WITH_BODY, REF_PREFIX
 
 
@@ -130,7 +124,6 @@ def _examples_into(target: dict[str, Any], info: Any) -> None:
         target["example"] = jsonable_encoder(example)
 
 
-@lru_cache(maxsize=256)
 def _default_status_code(response_class: Any) -> str:
     """The ``status_code`` default of the response class's constructor (200 for most)."""
     parameter = inspect.signature(response_class.__init__).parameters.get("status_code")
@@ -142,11 +135,15 @@ def _default_status_code(response_class: Any) -> str:
 class DocumentBuilder:
     """Lays out operations; collects security schemes and the validation-error definitions."""
 
-    def __init__(self, definitions: Definitions) -> None:
+    def __init__(
+        self, definitions: Definitions, memo: dict[int, RouteSchemas] | None = None
+    ) -> None:
         self.defs = definitions
+        self.memo: dict[int, RouteSchemas] = {} if memo is None else memo
         self.operation_ids: set[str] = set()
         self.security_schemes: dict[str, Any] = {}
         self.extra_definitions: dict[str, Any] = {}
+        self._status_defaults: dict[Any, str] = {}  # response class -> its default status
 
     def paths_of(self, routes: Sequence[Any]) -> dict[str, dict[str, Any]]:
         paths: dict[str, dict[str, Any]] = {}
@@ -159,7 +156,7 @@ class DocumentBuilder:
     def path_item(self, route: Any) -> dict[str, Any]:
         if not route.include_in_schema:
             return {}
-        schemas = route_schemas(route)
+        schemas = route_schemas(route, self.memo)
         return {method.lower(): self.operation(route, schemas, method) for method in route.methods}
 
     # --- one operation ---------------------------------------------------------------------
@@ -255,7 +252,7 @@ class DocumentBuilder:
         if route.status_code is not None:
             status = str(route.status_code)
         else:
-            status = _default_status_code(response_class)
+            status = self._status_default(response_class)
         response = responses.setdefault(status, {})
         response["description"] = route.response_description
         if not is_body_allowed_for_status_code(route.status_code):
@@ -264,6 +261,12 @@ class DocumentBuilder:
         if content is not None:
             media_type, value = content
             response.setdefault("content", {}).setdefault(media_type, {}).update(value)
+
+    def _status_default(self, response_class: Any) -> str:
+        status = self._status_defaults.get(response_class)
+        if status is None:
+            status = self._status_defaults[response_class] = _default_status_code(response_class)
+        return status
 
     def _main_content(
         self, route: Any, schemas: RouteSchemas, response_class: Any

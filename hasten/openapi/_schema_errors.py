@@ -1,9 +1,10 @@
-"""Errors people can act on when a type has no JSON Schema.
+"""Errors people can act on when a type has no JSON Schema (or is not fully defined).
 
 Pydantic reports such a type deep inside its generator, without saying which route uses it.
 Generating the whole document is one pass, so when it fails :func:`locate_schema_error` tries
 each route's fields alone (only on this error path) to find the route, the field and the type,
-and returns a ``HastenError`` that names them.
+and returns an :class:`OpenAPISchemaError` that names them. That error is also an instance of
+the Pydantic error behind it (FastAPI raises that one), and its message ends with Pydantic's.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from hasten.exceptions import HastenError
 from ._fields import SchemaField, generate_definitions, model_fields
 from ._route import RouteSchemas, route_schemas
 
-__all__ = ["locate_schema_error"]
+__all__ = ["OpenAPISchemaError", "locate_schema_error"]
 
 _HINT = (
     "Give the type a schema (for example Annotated[T, WithJsonSchema({...})]), "
@@ -71,26 +72,56 @@ def _innermost(field: SchemaField) -> tuple[list[str], Any]:
     return path, annotation
 
 
-def _describe(route: Any, schemas: RouteSchemas, field: SchemaField, exc: Exception) -> str:
+def _describe(route: Any, schemas: RouteSchemas, field: SchemaField) -> str:
     methods = ", ".join(sorted(getattr(route, "methods", None) or [])) or "WEBHOOK"
     where = f"{_role(schemas, field)} ({_type_name(field.annotation)})"
     path, culprit = _innermost(field)
     if path:
         where += f", field {'.'.join(path)!r} of type {_type_name(culprit)}"
-    reason = str(exc).split("\n")[0]
-    return (
-        f"Cannot generate the OpenAPI schema of {methods} {route.path}: {where} has no JSON "
-        f"Schema (Pydantic: {reason}). {_HINT}"
-    )
+    return f"Cannot generate the OpenAPI schema of {methods} {route.path}: {where}"
 
 
-def locate_schema_error(routes: Iterable[Any], exc: PydanticUserError) -> HastenError:
-    """A ``HastenError`` naming the first route (method and path) and type behind ``exc``."""
+class OpenAPISchemaError(HastenError):
+    """The OpenAPI document cannot be generated: a type has no JSON Schema, or is not defined.
+
+    Raised as a subclass that is also the Pydantic error behind it (``PydanticUserError`` or one
+    of its subclasses), so ``except PydanticUserError`` keeps working; ``message`` and ``code``
+    are Pydantic's attributes (``str()`` adds the link to the code's documentation).
+    """
+
+    def __init__(self, message: str, *, code: Any = None) -> None:
+        RuntimeError.__init__(self, message)
+        self.message = message
+        self.code = code
+
+
+_ERROR_CLASSES: dict[type[PydanticUserError], type[OpenAPISchemaError]] = {}
+
+
+def _schema_error(subject: str, error: PydanticUserError) -> OpenAPISchemaError:
+    """``subject`` and what to do about ``error``, as an error of both kinds."""
+    if error.code == "class-not-fully-defined":
+        advice = (
+            " is not fully defined. Define the types it refers to, then call "
+            "model_rebuild() on the model."
+        )
+    else:
+        advice = f" has no JSON Schema. {_HINT}"
+    cls = type(error)
+    combined = _ERROR_CLASSES.get(cls)
+    if combined is None:
+        name = f"OpenAPI{cls.__name__}"
+        attributes = {"__module__": __name__, "__qualname__": name}
+        combined = _ERROR_CLASSES[cls] = type(name, (OpenAPISchemaError, cls), attributes)
+    return combined(f"{subject}{advice}\n\nPydantic: {error.message}", code=error.code)
+
+
+def locate_schema_error(routes: Iterable[Any], exc: PydanticUserError) -> OpenAPISchemaError:
+    """An error naming the first route (method and path) and type behind ``exc``."""
     for route in routes:
         schemas = route_schemas(route)
         for field in schemas.fields():
             error = _error_of([field])
             if error is not None:
-                return HastenError(_describe(route, schemas, field, error))
-    reason = str(exc).split("\n")[0]
-    return HastenError(f"Cannot generate the OpenAPI document (Pydantic: {reason}). {_HINT}")
+                return _schema_error(_describe(route, schemas, field), error)
+    return _schema_error("Cannot generate the OpenAPI document: a type", exc)

@@ -33,7 +33,7 @@ from ._operations import (
     validation_error_definition,
     validation_error_response_definition,
 )
-from ._route import iter_api_routes, route_schemas
+from ._route import RouteSchemas, iter_api_routes, route_schemas
 from ._schema_errors import locate_schema_error
 from .models import OpenAPI
 
@@ -74,9 +74,12 @@ def _documented_routes(routes: Sequence[Any]) -> list[Any]:
     return found
 
 
-def get_fields_from_routes(routes: Sequence[BaseRoute]) -> list[Any]:
+def get_fields_from_routes(
+    routes: Sequence[BaseRoute], memo: dict[int, RouteSchemas] | None = None
+) -> list[Any]:
     """The schema fields (bodies, responses, parameters) of the documented routes."""
-    return [f for route in _documented_routes(routes) for f in route_schemas(route).fields()]
+    documented = _documented_routes(routes)
+    return [f for route in documented for f in route_schemas(route, memo).fields()]
 
 
 def _info(
@@ -131,12 +134,13 @@ def get_openapi(
     """
     info = _info(title, version, summary, description, terms_of_service, contact, license_info)
     routes, webhooks = effective_routes(routes), effective_routes(webhooks or [])
-    fields = get_fields_from_routes([*routes, *webhooks])
+    memo: dict[int, RouteSchemas] = {}  # each route's schema fields, for this document
+    fields = get_fields_from_routes([*routes, *webhooks], memo)
     try:
         defs = generate_definitions(fields, separate=separate_input_output_schemas)
     except PydanticUserError as exc:  # a type without a JSON Schema: say which route has it
         raise locate_schema_error(_documented_routes([*routes, *webhooks]), exc) from None
-    builder = _operations.DocumentBuilder(defs)
+    builder = _operations.DocumentBuilder(defs, memo)
     paths = builder.paths_of(routes)
     webhook_paths = builder.paths_of(webhooks)
     schemas = {**defs.definitions, **builder.extra_definitions}
