@@ -29,6 +29,7 @@ from ._body_limit import app_body_limit, check_max_body_size
 from ._form_limits import validate_form_limits
 from ._frontend import resolve_check_dir
 from ._plan.build import refresh_writers
+from ._routing.decorate import registering
 from ._routing.options import AppRouteOptions, MethodOptions, keyword_checker
 from ._starlette import ExceptionLayer
 from .datastructures import Default, DefaultPlaceholder
@@ -185,22 +186,11 @@ class Hasten(Starlette):
         self.root_path = root_path
         self.state: State = State()
         self.dependency_overrides: dict[Callable[..., Any], Callable[..., Any]] = {}
+        # The app's routes live in its router, with the settings given for them here (the body
+        # limit is applied once, by the app's own middleware).
+        router_settings = {name: given[name] for name in _FOR_THE_ROUTER}
         self.router: routing.APIRouter = routing.APIRouter(
-            routes=routes,
-            redirect_slashes=redirect_slashes,
-            dependency_overrides_provider=self,
-            on_startup=on_startup,
-            on_shutdown=on_shutdown,
-            lifespan=lifespan,
-            default_response_class=default_response_class,
-            dependencies=dependencies,
-            callbacks=callbacks,
-            deprecated=deprecated,
-            include_in_schema=include_in_schema,
-            responses=responses,
-            generate_unique_id_function=generate_unique_id_function,
-            strict_content_type=strict_content_type,
-            form_limits=self.form_limits,
+            dependency_overrides_provider=self, form_limits=self.form_limits, **router_settings
         )
         self.exception_handlers: dict[Any, Callable[..., Any]] = dict(exception_handlers or {})
         self.exception_handlers.setdefault(HTTPException, http_exception_handler)
@@ -303,16 +293,13 @@ class Hasten(Starlette):
         )
 
     async def _traced_call(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if self.middleware_stack is None:
-            self.middleware_stack = self.build_middleware_stack()
+        stack = self.middleware_stack
+        if stack is None:
+            stack = self.middleware_stack = self.build_middleware_stack()
         scope["app"] = self
-        await self._native_telemetry(
-            app=super().__call__,
-            scope=scope,
-            receive=receive,
-            send=send,
-            legacy_otel=_telemetry._legacy_otel(self.middleware_stack),
-        )
+        legacy = _telemetry._legacy_otel(stack)
+        run = self._native_telemetry
+        await run(app=super().__call__, scope=scope, receive=receive, send=send, legacy_otel=legacy)
 
     def _openapi_on_startup(self, send: Send) -> Send:
         """``send`` that builds the OpenAPI document before reporting the startup complete.
@@ -341,21 +328,9 @@ class Hasten(Starlette):
             from .openapi.utils import get_openapi
 
             self._openapi_routes_version = routes_version
+            document = {arg: getattr(self, attr) for arg, attr in _DOCUMENT_SETTINGS.items()}
             self.openapi_schema = get_openapi(
-                title=self.title,
-                version=self.version,
-                openapi_version=self.openapi_version,
-                summary=self.summary,
-                description=self.description,
-                terms_of_service=self.terms_of_service,
-                contact=self.contact,
-                license_info=self.license_info,
-                routes=self.routes,
-                webhooks=self.webhooks.routes,
-                tags=self.openapi_tags,
-                servers=self.servers,
-                separate_input_output_schemas=self.separate_input_output_schemas,
-                external_docs=self.openapi_external_docs,
+                routes=self.routes, webhooks=self.webhooks.routes, **document
             )
         return self.openapi_schema
 
@@ -599,12 +574,7 @@ class Hasten(Starlette):
         self, exc_class_or_status_code: int | type[Exception]
     ) -> Callable[[DecoratedCallable], DecoratedCallable]:
         """Decorator: handle an exception class or a status code with the function."""
-
-        def decorator(func: DecoratedCallable) -> DecoratedCallable:
-            self.add_exception_handler(exc_class_or_status_code, func)
-            return func
-
-        return decorator
+        return registering(self.add_exception_handler, exc_class_or_status_code)
 
 
 def _check_docs_assets(value: Any) -> DocsAssets:
@@ -618,6 +588,22 @@ _KEPT_AS_GIVEN = (
     "license_info", "openapi_url", "openapi_tags", "root_path_in_servers", "docs_url",
     "redoc_url", "swagger_ui_oauth2_redirect_url", "swagger_ui_init_oauth",
     "swagger_ui_parameters", "separate_input_output_schemas", "openapi_external_docs",
+)  # fmt: skip
+
+# get_openapi's arguments -> the app attributes that hold them.
+_DOCUMENT_SETTINGS = {
+    "title": "title", "version": "version", "openapi_version": "openapi_version",
+    "summary": "summary", "description": "description", "contact": "contact",
+    "terms_of_service": "terms_of_service", "license_info": "license_info",
+    "tags": "openapi_tags", "servers": "servers", "external_docs": "openapi_external_docs",
+    "separate_input_output_schemas": "separate_input_output_schemas",
+}  # fmt: skip
+
+# Constructor arguments passed on to the app's router as they are.
+_FOR_THE_ROUTER = (
+    "routes", "redirect_slashes", "on_startup", "on_shutdown", "lifespan",
+    "default_response_class", "dependencies", "callbacks", "deprecated", "include_in_schema",
+    "responses", "generate_unique_id_function", "strict_content_type",
 )  # fmt: skip
 
 # method -> (its positional parameters, its keyword options in ``SIGNATURES``): FastAPI's.

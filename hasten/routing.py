@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import inspect
 import warnings
-from collections.abc import Awaitable, Callable, Collection, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from enum import Enum, IntEnum
 from typing import Any, TypeVar
 
@@ -18,13 +18,12 @@ from starlette._utils import get_route_path
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import URL
 from starlette.exceptions import HTTPException as StarletteHTTPException
-from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Match, Mount, compile_path, get_name
 from starlette.routing import Route as Route
 from starlette.routing import WebSocketRoute as WebSocketRoute
 from starlette.types import ASGIApp, Lifespan, Receive, Scope, Send
-from starlette.websockets import WebSocket, WebSocketClose
+from starlette.websockets import WebSocketClose
 from typing_extensions import Unpack
 
 from . import params
@@ -44,6 +43,7 @@ from ._plan.typeinfo import is_subclass, stream_item_type
 from ._plan.websocket import websocket_app
 from ._routing import Matcher
 from ._routing.context import RouteContext, iter_route_contexts
+from ._routing.decorate import registering
 from ._routing.include import ROUTE_CLASSES, Include, check_prefix, check_prefix_format
 from ._routing.lifespan import EventLifespan, as_lifespan, merge_lifespans
 from ._routing.low_priority import LowPriorityRoutes
@@ -53,6 +53,7 @@ from ._routing.options import (
     RouteDeclaration,
     RouteOptions,
     RouterRouteOptions,
+    WebSocketDeclaration,
     keyword_checker,
     merge_options,
     with_defaults,
@@ -113,6 +114,9 @@ def _with_route_dependencies(
 
 
 _CHECK_ROUTE = keyword_checker("APIRoute.__init__", ("self", "path", "endpoint"), "route")
+_CHECK_WEBSOCKET = keyword_checker(
+    "APIWebSocketRoute.__init__", ("self", "path", "endpoint"), "websocket"
+)
 # The options APIRoute normalizes; it keeps the others as given.
 _NORMALIZED = {
     "response_model", "status_code", "tags", "dependencies", "description", "responses",
@@ -250,20 +254,16 @@ class APIWebSocketRoute(routing.WebSocketRoute):
     """A WebSocket endpoint with parameters and dependencies, like HTTP routes."""
 
     def __init__(
-        self,
-        path: str,
-        endpoint: Callable[..., Any],
-        *,
-        name: str | None = None,
-        dependencies: Sequence[params.Depends] | None = None,
-        dependency_overrides_provider: Any | None = None,
+        self, path: str, endpoint: Callable[..., Any], **options: Unpack[WebSocketDeclaration]
     ) -> None:
-        self.path = path
-        self.endpoint = endpoint
-        self.name = get_name(endpoint) if name is None else name
-        self.dependencies = list(dependencies or [])
-        self.dependency_overrides_provider = dependency_overrides_provider
+        _CHECK_WEBSOCKET(self, path, endpoint, **options)
+        declared = with_defaults("websocket", options)
         self.path_regex, self.path_format, self.param_convertors = compile_path(path)
+        self.path, self.endpoint = path, endpoint
+        self.dependency_overrides_provider = declared["dependency_overrides_provider"]
+        self.dependencies = list(declared["dependencies"] or [])
+        name = declared["name"]
+        self.name = get_name(endpoint) if name is None else name
         with declaring(("WEBSOCKET",), self.path, endpoint):
             self.dependant = _with_route_dependencies(
                 get_dependant(path=self.path_format, call=endpoint),
@@ -286,12 +286,28 @@ class APIWebSocketRoute(routing.WebSocketRoute):
 ROUTE_CLASSES.update(http=APIRoute, websocket=APIWebSocketRoute)  # for the route table
 
 
+_ROUTER_KEPT = (
+    "prefix", "deprecated", "include_in_schema", "dependency_overrides_provider", "route_class",
+    "default_response_class", "generate_unique_id_function", "strict_content_type",
+    "max_body_size",
+)  # fmt: skip
+
+
 class APIRouter(RouteTable, LowPriorityRoutes, routing.Router):
     """A group of path operations with shared prefix, tags, dependencies and responses.
 
     ``routes`` is a list that notices its changes (see ``hasten._routing.table``): routes may
     be reordered, replaced or removed at any time, and requests follow the list's order.
     """
+
+    # Kept as given (set in ``__init__`` from ``_ROUTER_KEPT``).
+    default_response_class: type[Response]
+    deprecated: bool | None
+    generate_unique_id_function: Callable[[APIRoute], str]
+    include_in_schema: bool
+    max_body_size: int | None
+    route_class: type[APIRoute]
+    strict_content_type: bool
 
     def __init__(
         self,
@@ -335,19 +351,13 @@ class APIRouter(RouteTable, LowPriorityRoutes, routing.Router):
             events if lifespan is None else merge_lifespans(events, as_lifespan(lifespan))
         )
         check_prefix_format(prefix, f"APIRouter prefix={prefix!r}")
-        self.prefix = prefix
+        given = locals()
+        for name in _ROUTER_KEPT:
+            setattr(self, name, given[name])
         self.tags: list[str | Enum] = tags or []
         self.dependencies = list(dependencies or [])
-        self.deprecated = deprecated
-        self.include_in_schema = include_in_schema
         self.responses = responses or {}
         self.callbacks = callbacks or []
-        self.dependency_overrides_provider = dependency_overrides_provider
-        self.route_class = route_class
-        self.default_response_class = default_response_class
-        self.generate_unique_id_function = generate_unique_id_function
-        self.strict_content_type = strict_content_type
-        self.max_body_size = max_body_size
         self._declare(self.routes)
         # Low-priority routes (frontends): tried when no route matched (see _frontend.py).
         self._low_priority_routes: list[BaseRoute] = []
@@ -392,11 +402,7 @@ class APIRouter(RouteTable, LowPriorityRoutes, routing.Router):
             stacklevel=2,
         )
 
-        def decorator(func: DecoratedCallable) -> DecoratedCallable:
-            self.add_event_handler(event_type, func)
-            return func
-
-        return decorator
+        return registering(self.add_event_handler, event_type)
 
     # --- matching -----------------------------------------------------------------------------
 
@@ -485,26 +491,8 @@ class APIRouter(RouteTable, LowPriorityRoutes, routing.Router):
 
     # --- declaring routes ---------------------------------------------------------------------
 
-    def add_route(
-        self,
-        path: str,
-        endpoint: Callable[[Request], Awaitable[Response] | Response],
-        methods: Collection[str] | None = None,
-        name: str | None = None,
-        include_in_schema: bool = True,
-    ) -> None:
-        """Add a plain Starlette route (``request -> response``)."""
-        super().add_route(path, endpoint, methods, name, include_in_schema)
-
-    def add_websocket_route(
-        self, path: str, endpoint: Callable[[WebSocket], Awaitable[None]], name: str | None = None
-    ) -> None:
-        """Add a plain Starlette WebSocket route."""
-        super().add_websocket_route(path, endpoint, name)
-
-    def mount(self, path: str, app: ASGIApp, name: str | None = None) -> None:
-        """Mount an ASGI app (a sub-application, ``StaticFiles``, ...) under ``path``."""
-        super().mount(path, app, name=name)
+    # ``add_route``, ``add_websocket_route`` and ``mount`` are Starlette's: they append to
+    # ``routes``, which notices the change.
 
     def add_api_route(
         self,
@@ -559,11 +547,7 @@ class APIRouter(RouteTable, LowPriorityRoutes, routing.Router):
     def _decorator(
         self, path: str, options: Mapping[str, Any]
     ) -> Callable[[DecoratedCallable], DecoratedCallable]:
-        def decorator(func: DecoratedCallable) -> DecoratedCallable:
-            self.add_api_route(path, func, **options)
-            return func
-
-        return decorator
+        return registering(self.add_api_route, path, **options)
 
     def _method(
         self, method: str, path: str, options: MethodOptions
@@ -656,23 +640,13 @@ class APIRouter(RouteTable, LowPriorityRoutes, routing.Router):
         dependencies: Sequence[params.Depends] | None = None,
     ) -> Callable[[DecoratedCallable], DecoratedCallable]:
         """Declare a WebSocket endpoint."""
-
-        def decorator(func: DecoratedCallable) -> DecoratedCallable:
-            self.add_api_websocket_route(path, func, name=name, dependencies=dependencies)
-            return func
-
-        return decorator
+        return registering(self.add_api_websocket_route, path, name=name, dependencies=dependencies)
 
     def websocket_route(
         self, path: str, name: str | None = None
     ) -> Callable[[DecoratedCallable], DecoratedCallable]:
         """Declare a plain Starlette WebSocket endpoint."""
-
-        def decorator(func: DecoratedCallable) -> DecoratedCallable:
-            self.add_websocket_route(path, func, name=name)
-            return func
-
-        return decorator
+        return registering(self.add_websocket_route, path, name=name)
 
     def route(
         self,
@@ -682,14 +656,9 @@ class APIRouter(RouteTable, LowPriorityRoutes, routing.Router):
         include_in_schema: bool = True,
     ) -> Callable[[DecoratedCallable], DecoratedCallable]:
         """Declare a plain Starlette route (``request → response``)."""
-
-        def decorator(func: DecoratedCallable) -> DecoratedCallable:
-            self.add_route(
-                path, func, methods=methods, name=name, include_in_schema=include_in_schema
-            )
-            return func
-
-        return decorator
+        return registering(
+            self.add_route, path, methods=methods, name=name, include_in_schema=include_in_schema
+        )
 
     # --- including routers --------------------------------------------------------------------
 
@@ -764,6 +733,7 @@ def publish_signature(function: Any, checker: Callable[..., None]) -> None:
 
 
 publish_signature(APIRoute.__init__, _CHECK_ROUTE)
+publish_signature(APIWebSocketRoute.__init__, _CHECK_WEBSOCKET)
 publish_signature(APIRouter.add_api_route, _CHECK_ADD)
 publish_signature(APIRouter.api_route, _CHECK_API_ROUTE)
 for _method in _HTTP_METHODS:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Generic, TypeVar, overload
 
 from starlette.routing import BaseRoute
 
@@ -19,6 +19,24 @@ __all__ = ["ORIGINAL_ATTR", "RouteContext", "effective_routes", "iter_route_cont
 
 # Set by include_router on each copied route: the route as declared in the included router.
 ORIGINAL_ATTR = "_hasten_original"
+
+_T = TypeVar("_T")
+
+
+class _Served(Generic[_T]):
+    """A ``RouteContext`` attribute read from the route the app serves (None if it has none)."""
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.attribute = name
+
+    @overload
+    def __get__(self, context: None, owner: type | None = None) -> _Served[_T]: ...
+    @overload
+    def __get__(self, context: RouteContext, owner: type | None = None) -> _T | None: ...
+    def __get__(self, context: RouteContext | None, owner: type | None = None) -> Any:
+        if context is None:
+            return self
+        return getattr(context.effective_route, self.attribute, None)
 
 
 @dataclass(frozen=True)
@@ -38,25 +56,12 @@ class RouteContext:
         """The route the app serves: prefixed path, merged settings."""
         return self.served if self.served is not None else self.route
 
-    @property
-    def path(self) -> str | None:
-        return getattr(self.effective_route, "path", None)
-
-    @property
-    def path_format(self) -> str | None:
-        return getattr(self.effective_route, "path_format", None)
-
-    @property
-    def name(self) -> str | None:
-        return getattr(self.effective_route, "name", None)
-
-    @property
-    def methods(self) -> set[str] | None:
-        return getattr(self.effective_route, "methods", None)
-
-    @property
-    def endpoint(self) -> Callable[..., Any] | None:
-        return getattr(self.effective_route, "endpoint", None)
+    # The served route's, or None when it has no such attribute (a Mount has no methods).
+    path = _Served[str]()
+    path_format = _Served[str]()
+    name = _Served[str]()
+    methods = _Served[set[str]]()
+    endpoint = _Served[Callable[..., Any]]()
 
     def __getattr__(self, name: str) -> Any:
         if name in ("route", "served"):  # not set yet (copy/pickle): no recursion

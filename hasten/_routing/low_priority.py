@@ -69,17 +69,17 @@ class LowPriorityRoutes:
         (``HASTEN_ENV``/``FASTAPI_ENV=development``), where it only warns.
         """
         checked = resolve_check_dir(directory, check_dir)
-        normalized = normalize_path(path)
-        if self._frontend_routes is None:
-            self._frontend_routes = FrontendGroup(
-                dependencies=self.dependencies,
-                dependency_overrides_provider=self.dependency_overrides_provider,
-            )
-            self._low_priority_routes.append(self._frontend_routes)
-        self._frontend_routes.add_frontend_route(
-            join_paths(self.prefix, normalized),
-            directory=directory,
-            fallback=fallback,
-            check_dir=checked,
-        )
+        where = join_paths(self.prefix, normalize_path(path))
+        group = self._frontend_routes or self._first_frontend()
+        group.add_frontend_route(where, directory=directory, fallback=fallback, check_dir=checked)
         self._mark_routes_changed()  # type: ignore[attr-defined]
+
+    def _first_frontend(self) -> FrontendGroup:
+        """The group of this router's frontends, made and ranked low-priority on first use."""
+        group = FrontendGroup(
+            dependencies=self.dependencies,
+            dependency_overrides_provider=self.dependency_overrides_provider,
+        )
+        self._frontend_routes = group
+        self._low_priority_routes.append(group)
+        return group

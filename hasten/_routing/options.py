@@ -37,6 +37,7 @@ __all__ = [
     "AppRouteOptions",
     "MethodOptions",
     "RouterRouteOptions",
+    "WebSocketDeclaration",
     "SIGNATURES",
     "RouteDeclaration",
     "RouteOptions",
@@ -105,6 +106,14 @@ class RouteDeclaration(RouteOptions, total=False):
     dependency_overrides_provider: Any
 
 
+class WebSocketDeclaration(TypedDict, total=False):
+    """``APIWebSocketRoute``'s options."""
+
+    name: str | None
+    dependencies: Sequence[Depends] | None
+    dependency_overrides_provider: Any
+
+
 #: Each option's default when a call leaves it out (FastAPI's, the same in every signature).
 DEFAULTS: dict[str, Any] = {
     **dict.fromkeys(RouteDeclaration.__annotations__),
@@ -139,6 +148,7 @@ _SPECS = {
     " LIMITS",
     "router.include_router": "prefix tags dependencies default_response_class responses"
     " callbacks deprecated include_in_schema generate_unique_id_function LIMITS",
+    "websocket": "name dependencies dependency_overrides_provider",
     "app.include_router": "prefix tags dependencies responses deprecated include_in_schema"
     " default_response_class callbacks generate_unique_id_function LIMITS",
 }
