@@ -16,9 +16,9 @@ from typing import Any
 from pydantic import BaseModel
 from pydantic.fields import FieldInfo
 
+from hasten._plan.dependant import Dependant
 from hasten._plan.dependencies import cache_key, security_scheme
 from hasten._plan.fields import ParamField, model_keys, primary_alias, request_aliases
-from hasten.dependencies.models import Dependant
 
 from ._fields import SchemaField, model_fields
 
