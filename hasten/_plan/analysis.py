@@ -19,7 +19,6 @@ from starlette.websockets import WebSocket
 from typing_extensions import TypeAliasType
 
 from .. import params
-from ..dependencies.models import Dependant
 from ..exceptions import (
     ConflictingDefaultError,
     DeclarationError,
@@ -31,6 +30,7 @@ from ..exceptions import (
 )
 from . import typeinfo
 from .body import union_form_annotation
+from .dependant import Dependant
 from .fields import ParamField, Undefined
 
 _PATH_PARAM = re.compile(r"{([^}:]+)(?::[^}]*)?}")

@@ -9,11 +9,11 @@ from pydantic import TypeAdapter
 from pydantic.errors import PydanticSchemaGenerationError
 
 from .. import params
-from ..dependencies.models import Dependant
-from ..exceptions import EndpointContext, HastenError, PydanticV1NotSupportedError
+from ..exceptions import DeclarationError, EndpointContext, PydanticV1NotSupportedError
 from . import stream, typeinfo
 from .body import SingleBody, json_mode_safe
 from .calls import ASYNC, ASYNC_GEN, GEN, call_kind
+from .dependant import Dependant
 from .dependencies import Node
 from .fields import ParamField
 from .handler import OBSERVER, RoutePlan, read_form, read_json
@@ -80,20 +80,25 @@ def endpoint_context(call: Any) -> EndpointContext:
     return ctx
 
 
-def response_adapter(model: Any, where: str) -> TypeAdapter[Any] | None:
-    """The serializer of a response model, or a ``HastenError`` naming the route."""
+def response_adapter(model: Any, param: str | None = None) -> TypeAdapter[Any] | None:
+    """The serializer of a response model; a ``DeclarationError`` for a model without one.
+
+    The route declaring the model names itself in front of the message (``declaring()``);
+    ``param`` says which of its options held the model when it is not ``response_model``.
+    """
     if not model:
         return None
     reject_pydantic_v1(model)
     try:
         return TypeAdapter(model)
     except (PydanticSchemaGenerationError, TypeError) as exc:
-        raise HastenError(
+        raise DeclarationError(
             f"Invalid args for response field! Hint: check that {model} is a valid Pydantic"
             " field type. If you are using a return type annotation that is not a valid"
             " Pydantic field (e.g. Union[Response, dict, None]) you can disable generating"
             " the response model from the type annotation with the path operation decorator"
-            f" parameter response_model=None. Read more: https://fastapi.tiangolo.com/tutorial/response-model/ ({where})"
+            " parameter response_model=None. Read more: https://fastapi.tiangolo.com/tutorial/response-model/",
+            param=param,
         ) from exc
 
 
@@ -114,7 +119,7 @@ def _stream_writer(route: Any, opts: ResponseOptions) -> Any:
     is_async = kind == ASYNC_GEN
     cls = getattr(route.response_class, "value", route.response_class)
     item_type = getattr(route, "stream_item_type", None)
-    adapter = response_adapter(item_type, f"path={route.path!r}") if item_type else None
+    adapter = response_adapter(item_type) if item_type else None
     serialize = stream.item_serializer(adapter, dump_options(opts), opts.endpoint_ctx)
     if getattr(route, "is_sse_stream", False):
         return stream.sse_writer(serialize, cls, is_async)
@@ -153,7 +158,7 @@ def build_plan(route: Any) -> RoutePlan:
         needs_stack=False,
         stack_edge=kind == "form" or bool(route.is_sse_stream),
         endpoint_ctx=opts.endpoint_ctx,
-        path=route.path,
+        path=route.path_format,  # as FastAPI names the route in errors (no converters)
         form_limits=getattr(route, "form_limits", None) or {},
         response_args=default_response_args(route.status_code),
         trivial=False,

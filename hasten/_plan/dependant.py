@@ -1,4 +1,6 @@
-"""``Dependant``: the analysed form of an endpoint or dependency (startup only)."""
+"""``Dependant``: the analysed form of an endpoint or dependency (startup only).
+
+Public as ``hasten.dependencies.models.Dependant`` (FastAPI's import path)."""
 
 from __future__ import annotations
 
@@ -6,8 +8,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal, TypeAlias
 
-from .._plan.fields import ParamField
 from ..concurrency import _DependencyConcurrency
+from .fields import ParamField
 
 __all__ = ["Dependant"]
 

@@ -9,9 +9,9 @@ from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket
 
 from .._starlette import wrap_app_handling_exceptions
-from ..dependencies.models import Dependant
 from ..exceptions import EndpointContext, WebSocketRequestValidationError
 from .build import endpoint_context
+from .dependant import Dependant
 from .dependencies import Context, Node, solve
 from .handler import OBSERVED_KEY, OBSERVER
 from .validate import Missing
