@@ -45,14 +45,31 @@ class DependencyData:
         return found
 
 
+def _calls_repeat(root: Dependant) -> bool:
+    """Whether two dependants of the graph have equal calls (stops at the first repeat).
+
+    Cache keys start with the call, so only then can two of them be equal.
+    """
+    calls: list[Any] = []
+    stack = [root]
+    while stack:
+        dependant = stack.pop()
+        if dependant.call in calls:  # (identity, then ==, as keys are compared)
+            return True
+        calls.append(dependant.call)
+        stack.extend(dependant.dependencies)
+    return False
+
+
 def collect_dependencies(root: Dependant) -> DependencyData:
     """Walk the graph depth first, in declaration order, visiting each cache key once."""
     data = DependencyData()
+    keyed = bool(root.dependencies) and _calls_repeat(root)  # else every key is new
     seen: list[Any] = []  # compared by equality, like the engine's cache (keys may not hash)
     stack: list[tuple[Dependant, list[str], bool]] = [(root, [], True)]
     while stack:
         dependant, inherited, is_root = stack.pop()
-        if root.dependencies:  # (a lone endpoint needs no key)
+        if keyed:
             key = cache_key(dependant)
             if key in seen:
                 continue
