@@ -16,12 +16,12 @@ import pytest
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic.errors import PydanticUserError
 
-from hasten import Body, Depends, FastAPI, Form, Header, Query
+from hasten import Body, Depends, FastAPI, Form, Header, Query, Security
 from hasten.dependencies.utils import get_dependant
 from hasten.exceptions import HastenError
 from hasten.openapi.utils import get_openapi
 from hasten.routing import APIRoute
-from hasten.security import APIKeyHeader
+from hasten.security import APIKeyHeader, OAuth2PasswordBearer
 from hasten.testclient import TestClient
 
 
@@ -265,6 +265,38 @@ def test_dependency_shared_by_cache_key_is_documented_once() -> None:
         return None
 
     assert _parameters(_document(app), "/shared") == [("query", "q")]
+
+
+@dataclass(frozen=True)
+class Checker:
+    """A dependency instance: two equal instances have equal cache keys."""
+
+    name: str
+
+    def __call__(self, q: Annotated[str, Query(alias="q-x")] = "") -> str:
+        return self.name
+
+
+def test_equal_calls_are_one_dependency_and_scopes_are_merged() -> None:
+    oauth = OAuth2PasswordBearer(tokenUrl="token", scopes={"a": "A", "b": "B"})
+
+    def user(token: str = Depends(oauth)) -> str:
+        return token
+
+    app = FastAPI()
+
+    @app.get("/")
+    def endpoint(
+        a: str = Depends(Checker("one")),
+        b: str = Depends(Checker("one")),
+        c: str = Security(user, scopes=["a"]),
+        d: str = Security(user, scopes=["b"]),
+    ) -> None:
+        return None
+
+    operation = _document(app)["paths"]["/"]["get"]
+    assert [p["name"] for p in operation["parameters"]] == ["q-x"]
+    assert operation["security"] == [{"OAuth2PasswordBearer": ["a", "b"]}]
 
 
 # --- errors --------------------------------------------------------------------------------
