@@ -254,11 +254,6 @@ _NO_BODY = frozenset(range(100, 200)) | {204, 205, 304}  # statuses that must no
 _JSON_TYPE = (b"content-type", b"application/json")
 
 
-def _without_length(status: int) -> bool:
-    # Starlette's init_headers leaves content-length out for these statuses.
-    return status < 200 or status in (204, 304)
-
-
 class JSONBytesResponse(Response):
     """``application/json`` with a body that is already encoded; headers built directly.
 
@@ -270,7 +265,10 @@ class JSONBytesResponse(Response):
     def __init__(self, body: bytes, status_code: int = 200, background: Any = None) -> None:
         self.status_code = status_code
         self.background = background
-        if _without_length(status_code):
+        if status_code < 200 or status_code in (
+            204,
+            304,
+        ):  # (Starlette sends no content-length then)
             self.raw_headers = [_JSON_TYPE]
         else:
             self.raw_headers = [(b"content-length", str(len(body)).encode("latin-1")), _JSON_TYPE]
@@ -287,7 +285,7 @@ def text_responder(cls: Any) -> Callable[[str, dict[str, Any]], Response]:
         response.status_code = status = args["status_code"] if "status_code" in args else 200
         response.background = args["background"] if "background" in args else None
         body = content.encode("utf-8")
-        if _without_length(status):
+        if status < 200 or status in (204, 304):  # (Starlette sends no content-length then)
             response.raw_headers = [content_type]
         else:
             response.raw_headers = [(b"content-length", b"%d" % len(body)), content_type]

@@ -99,7 +99,6 @@ class Node:
     Flags decided here, once, pick the step that solves it per request:
 
     * ``leaf``: no sub-dependencies and no body, its parameters validated without a coroutine;
-    * ``chain``: only sub-dependencies, solved in place;
     * ``batchable``: plain ``def`` all the way down, solved and called in one thread hop;
     * ``volatile``: solving its inputs has effects (a ``use_cache=False`` dependency below it,
       a validator or default factory of user code): FastAPI solves the sub-dependencies of a
@@ -110,7 +109,7 @@ class Node:
     __slots__ = (
         "dependant", "call", "name", "kind", "subs", "validators", "body", "specials",
         "cache_key", "use_cache", "scope", "concurrency", "needs_stack", "security_scopes",
-        "plain_async", "batchable", "leaf", "trivial", "chain", "volatile", "user_code",
+        "plain_async", "batchable", "leaf", "trivial", "volatile", "user_code",
         "body_below", "embed", "is_form", "variants", "last_variant", "origin", "step",
         "base_step", "lookup_key",
     )  # fmt: skip
@@ -144,8 +143,6 @@ class Node:
         self.leaf = not subs and self.body is None
         self.trivial = self.leaf and not self.validators and not self.specials
         # Only sub-dependencies (no parameters, body or special values of its own).
-        self.chain = bool(subs) and not self.validators and self.body is None
-        self.chain = self.chain and not self.specials
         # A plain `def` dependency whose whole subtree is plain `def` too (no body, no yield,
         # no concurrency limit) is solved and called in one threadpool hop.
         self.batchable: bool = (
@@ -156,9 +153,7 @@ class Node:
         )
         self.volatile: bool = self.user_code or any(not s.use_cache or s.volatile for s in subs)
         self.body_below: bool = any(s.body is not None or s.body_below for s in subs)
-        self.base_step: Any = (
-            _batch_call if self.batchable else _chain_and_call if self.chain else _solve_and_call
-        )
+        self.base_step: Any = _batch_call if self.batchable else _solve_and_call
         # A cached volatile node is never found by the solver's cache lookup: its step looks
         # (and solves its inputs again on a hit), so the loops need no check of their own.
         hit_solves = self.volatile and self.use_cache
@@ -468,8 +463,8 @@ async def _solved_with_errors(node: Node, ctx: Context) -> bool:
 async def _solve_and_call(node: Node, ctx: Context) -> Any:
     """The value of one dependency (cached for the request); ``_FAILED`` on input errors.
 
-    The general step, also for leaves; ``Node.step`` is this, :func:`_chain_and_call` or
-    :func:`_batch_call`, chosen when the node is compiled.
+    The general step, also for leaves; ``Node.step`` is this or :func:`_batch_call`,
+    chosen when the node is compiled.
     """
     errors = ctx.errors
     seen = len(errors) if errors else 0
@@ -485,34 +480,6 @@ async def _solve_and_call(node: Node, ctx: Context) -> Any:
         value = await run_dependency(node, kwargs, ctx)
     cache = ctx.cache
     if node.cache_key not in cache:  # the first value computed for a key is the one kept
-        cache[node.cache_key] = value
-    return value
-
-
-async def _chain_and_call(node: Node, ctx: Context) -> Any:
-    """The step of a node with only sub-dependencies: they are solved right here."""
-    errors = ctx.errors
-    seen = len(errors) if errors else 0
-    kwargs = {}
-    cache = ctx.cache
-    for sub in node.subs:
-        if ctx.overrides != ctx.seen:
-            sub = _live(sub, ctx)
-        if sub.lookup_key in cache:
-            value = cache[sub.cache_key]
-        else:
-            value = await sub.step(sub, ctx)
-            if value is _FAILED:
-                continue
-        if sub.name is not None:
-            kwargs[sub.name] = value
-    if errors and len(errors) != seen:
-        return _FAILED
-    if node.plain_async:
-        value = await node.call(**kwargs)  # type: ignore[misc]
-    else:
-        value = await run_dependency(node, kwargs, ctx)
-    if node.cache_key not in cache:
         cache[node.cache_key] = value
     return value
 
