@@ -74,12 +74,13 @@ def collect_dependencies(root: Dependant) -> DependencyData:
             if key in seen:
                 continue
             seen.append(key)
-        data.params["path"].extend(dependant.path_params)
-        data.params["query"].extend(dependant.query_params)
-        data.params["header"].extend(dependant.header_params)
-        data.params["cookie"].extend(dependant.cookie_params)
-        scopes = list(inherited)
-        scopes.extend(s for s in dependant.oauth_scopes if s not in scopes)
+        params = data.params
+        params["path"] += dependant.path_params
+        params["query"] += dependant.query_params
+        params["header"] += dependant.header_params
+        params["cookie"] += dependant.cookie_params
+        added = [s for s in dependant.oauth_scopes if s not in inherited]
+        scopes = inherited + added if added else inherited  # (lists never changed later)
         scheme = None if is_root else security_scheme(dependant)
         if scheme is not None:
             data.security.append((scheme, scopes))

@@ -8,6 +8,7 @@ a new object). Parameters and security come from walking ``route.dependant`` eac
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -110,7 +111,7 @@ def _declared(route: Any) -> list[Any]:
 
 
 def _same(kept: list[Any], now: list[Any]) -> bool:
-    return len(kept) == len(now) and all(a is b for a, b in zip(kept, now, strict=True))
+    return len(kept) == len(now) and all(map(operator.is_, kept, now))
 
 
 def route_schemas(route: Any, memo: dict[int, RouteSchemas] | None = None) -> RouteSchemas:
