@@ -1,9 +1,11 @@
 """What the document needs from one route: its parameters, body, responses and security.
 
 The request body and the response fields are made from what the route compiled when it was
-declared (FastAPI fixes them then too), once, and kept on the route object (a changed route is
-a new object). Parameters and security come from walking ``route.dependant`` each time
-(:mod:`._params`); their schema fields are kept while the walk finds the same parameters.
+declared (FastAPI fixes them then too), once, and kept on the route object with the values they
+were made from (changed in place, they are made again). Parameters and security come from
+walking ``route.dependant`` each time (:mod:`._params`): FastAPI documents dependencies a
+library adds to it later. Their schema fields are kept while the walk finds the same
+parameters and parameter models. Nothing is kept in this module.
 """
 
 from __future__ import annotations

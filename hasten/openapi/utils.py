@@ -3,7 +3,7 @@
 The work happens in three steps:
 
 1. every ``APIRoute`` (and its callbacks, and the webhooks) is turned into schema fields
-   (:mod:`._route`, cached per route);
+   (:mod:`._route`, kept on each route);
 2. all schemas are generated in one Pydantic pass (:mod:`._fields`), which names the shared
    definitions;
 3. each operation is laid out by hand (:mod:`._operations`) and the document is validated with
