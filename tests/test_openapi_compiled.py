@@ -75,15 +75,24 @@ def test_dependency_appended_in_place_is_documented() -> None:
     assert "security" not in document["paths"]["/items"]["get"]
 
 
+def _document_once_defined(app: FastAPI, model: type[BaseModel], late: type) -> dict[str, Any]:
+    """The document made after ``late`` is defined in this module and ``model`` rebuilt."""
+    globals()[late.__name__] = late
+    try:
+        model.model_rebuild()
+        return _document(app)
+    finally:
+        del globals()[late.__name__]
+
+
 class Later(BaseModel):
     """A query-parameter model whose field refers to a class defined afterwards."""
 
-    where: "Child | None" = None
+    where: "Child | None" = None  # noqa: F821  (defined by the test)
     limit: int = 10
 
 
 def test_query_model_rebuilt_after_a_failed_document() -> None:
-    global Child
     app = FastAPI()
 
     @app.get("/search")
@@ -96,14 +105,10 @@ def test_query_model_rebuilt_after_a_failed_document() -> None:
     assert "GET /search: the query parameter 'where'" in str(caught.value)
     assert caught.value.code == "class-not-fully-defined"
 
-    class Child(BaseModel):  # type: ignore[no-redef]
+    class Child(BaseModel):
         name: str
 
-    try:
-        Later.model_rebuild()
-        document = _document(app)
-    finally:
-        del Child
+    document = _document_once_defined(app, Later, Child)
     where = document["paths"]["/search"]["get"]["parameters"][0]
     assert where["name"] == "where"
     assert where["schema"]["anyOf"][0] == {"$ref": "#/components/schemas/Child"}
@@ -113,11 +118,10 @@ def test_query_model_rebuilt_after_a_failed_document() -> None:
 class Order(BaseModel):
     """A body model whose field refers to a class defined afterwards."""
 
-    line: "Line"
+    line: "Line"  # noqa: F821  (defined by the test)
 
 
 def test_body_model_rebuilt_after_a_failed_document() -> None:
-    global Line
     app = FastAPI()
 
     @app.post("/orders")
@@ -127,14 +131,10 @@ def test_body_model_rebuilt_after_a_failed_document() -> None:
     with pytest.raises(PydanticUserError):
         _document(app)
 
-    class Line(BaseModel):  # type: ignore[no-redef]
+    class Line(BaseModel):
         sku: str
 
-    try:
-        Order.model_rebuild()
-        document = _document(app)
-    finally:
-        del Line
+    document = _document_once_defined(app, Order, Line)
     body = document["paths"]["/orders"]["post"]["requestBody"]
     assert body["content"]["application/json"]["schema"] == {"$ref": "#/components/schemas/Order"}
     assert document["components"]["schemas"]["Order"]["properties"]["line"] == {
