@@ -1,4 +1,4 @@
-"""Compile a route's declaration into a ``RoutePlan`` (startup only)."""
+"""Compile a route's declaration into a ``CompiledRoute`` (startup only)."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ from .calls import ASYNC, ASYNC_GEN, GEN, call_kind
 from .dependant import Dependant
 from .dependencies import Node
 from .fields import ParamField
-from .handler import OBSERVER, RoutePlan, read_form, read_json
+from .handler import OBSERVER, CompiledRoute, read_form, read_json
 from .respond import (
     ResponseOptions,
     default_response_args,
@@ -128,7 +128,7 @@ def _stream_writer(route: Any, opts: ResponseOptions) -> Any:
     return stream.raw_writer(cls, is_async)
 
 
-def build_plan(route: Any) -> RoutePlan:
+def build_plan(route: Any) -> CompiledRoute:
     """Everything per-request work needs for ``route`` (an ``APIRoute``), steps chosen."""
     dependant: Dependant = route.dependant
     embed = route.embed_body_fields
@@ -146,7 +146,7 @@ def build_plan(route: Any) -> RoutePlan:
         response_class=route.response_class,
         endpoint_ctx=endpoint_context(route.endpoint),
     )
-    plan = RoutePlan(
+    plan = CompiledRoute(
         root=root,
         read=None if kind is None else read_form if kind == "form" else read_json,
         call=None,
@@ -180,7 +180,7 @@ def refresh_writers(routes: Any) -> None:
     patched = json_response_patched()
     for route in routes:
         plan = getattr(route, "plan", None)
-        if isinstance(plan, RoutePlan) and plan.json_patched != patched:
+        if isinstance(plan, CompiledRoute) and plan.json_patched != patched:
             object.__setattr__(plan, "writer", make_writer(plan.response_opts))
             object.__setattr__(plan, "json_patched", patched)
 

@@ -1,6 +1,6 @@
 """The steps of one HTTP request on a compiled route: read the body, solve, call, write.
 
-Everything that varies per route is decided when its ``RoutePlan`` is built (``build.py``):
+Everything that varies per route is decided when its ``CompiledRoute`` is built (``build.py``):
 which body reader runs (``read``), how the endpoint is called (``call``: one worker-thread
 hop for a plain ``def`` chain, awaited, in a worker thread, or as a stream) and which writer
 turns its value into a response. These functions only run what was chosen; the ASGI edges
@@ -41,8 +41,13 @@ OBSERVED_KEY = "fastapi.telemetry"
 
 
 @dataclass(frozen=True, slots=True)
-class RoutePlan:
-    """Everything a route needs per request, fixed when the route is built."""
+class CompiledRoute:
+    """One route, compiled: everything a request needs, fixed when the route is built.
+
+    Frozen; ``route.plan`` holds it. ``for_overrides`` (``runner.py``) derives the compiled
+    route for a version of ``dependency_overrides``; ``refresh_writers`` (``build.py``) swaps
+    the writer when ``JSONResponse`` was patched after the route was built.
+    """
 
     root: Node
     read: Any  # the body reader (``read_json``/``read_form``), None without a body
@@ -65,7 +70,7 @@ class RoutePlan:
     observer: Any  # the observed-request run installed at build time (None: never observed)
     on_failure: Any  # the validation-failure hook installed at build time
     serve: Any = None  # the ASGI edge (``runner.py``), set once the plan exists
-    variants: dict[int, tuple[Node, RoutePlan]] = field(default_factory=dict)
+    variants: dict[int, tuple[Node, CompiledRoute]] = field(default_factory=dict)
     # The overrides version used last: [its snapshot, the plan for it, the context's start].
     recent: list[Any] = field(default_factory=lambda: [None, None, None])
 
@@ -94,7 +99,7 @@ _FROM_BYTES: Any = object()  # "JSON, to be validated from its bytes"
 _LOADS = json.loads
 
 
-async def _json_or_bytes(plan: RoutePlan, request: Request) -> Any:
+async def _json_or_bytes(plan: CompiledRoute, request: Request) -> Any:
     """The parsed JSON body, the raw bytes when it is not JSON, or Missing when empty.
 
     A body whose schema validates JSON text exactly as parsed JSON (``json_mode_safe``) is
@@ -115,7 +120,7 @@ async def _json_or_bytes(plan: RoutePlan, request: Request) -> Any:
     return await request.json()
 
 
-async def read_json(plan: RoutePlan, request: Request) -> Any:
+async def read_json(plan: CompiledRoute, request: Request) -> Any:
     """A JSON route's body: validated from its bytes, parsed JSON, bytes, or Missing.
 
     The one-pass validation runs outside the error mapping: an exception other than a
@@ -143,7 +148,7 @@ async def read_json(plan: RoutePlan, request: Request) -> Any:
         raise error from exc
 
 
-async def read_form(plan: RoutePlan, request: Request) -> Any:
+async def read_form(plan: CompiledRoute, request: Request) -> Any:
     """A form route's body. The runner closes it once the answer is done (handlers too)."""
     try:
         form = await request.form(**_form_limits(plan, request.scope))
@@ -162,7 +167,7 @@ async def read_form(plan: RoutePlan, request: Request) -> Any:
 FORMS_KEY = "hasten.forms"
 
 
-def _body_error(plan: RoutePlan, request: Request, exc: Exception) -> Exception:
+def _body_error(plan: CompiledRoute, request: Request, exc: Exception) -> Exception:
     """What a failure to read the body answers: 422 for bad JSON, 413, or 400."""
     if isinstance(exc, json.JSONDecodeError):
         return _json_error(exc, plan)
@@ -174,7 +179,7 @@ def _body_error(plan: RoutePlan, request: Request, exc: Exception) -> Exception:
     return HTTPException(status_code=400, detail="There was an error parsing the body")
 
 
-def _json_error(exc: json.JSONDecodeError, plan: RoutePlan) -> RequestValidationError:
+def _json_error(exc: json.JSONDecodeError, plan: CompiledRoute) -> RequestValidationError:
     error = {
         "type": "json_invalid",
         "loc": ("body", exc.pos),
@@ -188,7 +193,7 @@ def _json_error(exc: json.JSONDecodeError, plan: RoutePlan) -> RequestValidation
     return failure
 
 
-def _form_limits(plan: RoutePlan, scope: Scope) -> dict[str, int]:
+def _form_limits(plan: CompiledRoute, scope: Scope) -> dict[str, int]:
     # The limits of the routers and apps that called this route, under the route's own.
     inherited = scope.get(FORM_LIMITS_SCOPE_KEY)
     return plan.form_limits if inherited is None else {**inherited, **plan.form_limits}
@@ -197,7 +202,7 @@ def _form_limits(plan: RoutePlan, scope: Scope) -> dict[str, int]:
 # -- calling the endpoint -----------------------------------------------------------------------
 
 
-def endpoint_context(plan: RoutePlan, request: Request) -> EndpointContext:
+def endpoint_context(plan: CompiledRoute, request: Request) -> EndpointContext:
     """Where the endpoint is, and which request it was answering (``"GET /items/{id}"``)."""
     ctx = plan.endpoint_ctx.copy()
     mount = request.scope.get("root_path", "").rstrip("/")
@@ -205,7 +210,7 @@ def endpoint_context(plan: RoutePlan, request: Request) -> EndpointContext:
     return ctx
 
 
-def validation_error(plan: RoutePlan, request: Request, ctx: Context) -> RequestValidationError:
+def validation_error(plan: CompiledRoute, request: Request, ctx: Context) -> RequestValidationError:
     """The 422 of a request whose parameters, body or dependencies had errors."""
     body = ctx.body
     if body is Missing:
@@ -220,19 +225,19 @@ def validation_error(plan: RoutePlan, request: Request, ctx: Context) -> Request
     return failure
 
 
-def _batched_endpoint(plan: RoutePlan, request: Request, ctx: Context) -> Any:
+def _batched_endpoint(plan: CompiledRoute, request: Request, ctx: Context) -> Any:
     values = solve_sync_values(plan.root, ctx)
     if ctx.errors:
         raise validation_error(plan, request, ctx)
     return plan.root.call(**values)  # type: ignore[misc]
 
 
-async def call_batched(plan: RoutePlan, request: Request, ctx: Context) -> Any:
+async def call_batched(plan: CompiledRoute, request: Request, ctx: Context) -> Any:
     """A plain ``def`` endpoint whose dependencies are plain ``def`` too: one thread hop."""
     return await run_in_threadpool(_batched_endpoint, plan, request, ctx)
 
 
-async def call_async(plan: RoutePlan, request: Request, ctx: Context) -> Any:
+async def call_async(plan: CompiledRoute, request: Request, ctx: Context) -> Any:
     """An ``async def`` endpoint: dependencies solved, then awaited."""
     values = await solve(plan.root, ctx)
     if ctx.errors:
@@ -240,7 +245,7 @@ async def call_async(plan: RoutePlan, request: Request, ctx: Context) -> Any:
     return await plan.root.call(**values)  # type: ignore[misc]
 
 
-async def call_sync(plan: RoutePlan, request: Request, ctx: Context) -> Any:
+async def call_sync(plan: CompiledRoute, request: Request, ctx: Context) -> Any:
     """A plain ``def`` endpoint with dependencies that are not: called in a worker thread."""
     values = await solve(plan.root, ctx)
     if ctx.errors:
@@ -248,7 +253,7 @@ async def call_sync(plan: RoutePlan, request: Request, ctx: Context) -> Any:
     return await run_in_threadpool(plan.root.call, **values)  # type: ignore[arg-type]
 
 
-async def call_stream(plan: RoutePlan, request: Request, ctx: Context) -> Response:
+async def call_stream(plan: CompiledRoute, request: Request, ctx: Context) -> Response:
     """A generator endpoint: its items are the body of the response it answers."""
     values = await solve(plan.root, ctx)
     if ctx.errors:
@@ -258,7 +263,7 @@ async def call_stream(plan: RoutePlan, request: Request, ctx: Context) -> Respon
     return with_sub_headers(response, ctx)
 
 
-async def call_and_write(plan: RoutePlan, request: Request, ctx: Context) -> Response:
+async def call_and_write(plan: CompiledRoute, request: Request, ctx: Context) -> Response:
     """Solve, call the endpoint and write its response (an observed request: the observer's)."""
     scope = request.scope
     if OBSERVED_KEY in scope and plan.observer is not None:

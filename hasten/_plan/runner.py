@@ -1,6 +1,6 @@
 """The ASGI edge of an HTTP route: one runner per compiled route, chosen when it is built.
 
-A ``RoutePlan`` carries its ``serve`` function, picked once from what the route needs:
+A ``CompiledRoute`` carries its ``serve`` function, picked once from what the route needs:
 
 ``serve_trivial``
     no parameters, no dependencies, a plain answer: call the endpoint, write, send.
@@ -44,7 +44,7 @@ from .dependencies import Context, Node
 from .handler import (
     FORMS_KEY,
     OBSERVED_KEY,
-    RoutePlan,
+    CompiledRoute,
     call_and_write,
     call_async,
     call_batched,
@@ -68,7 +68,7 @@ _FUNCTION_STACK = "hasten.function_stack"
 # -- choosing, when a route is built -----------------------------------------------------------
 
 
-def choose_steps(plan: RoutePlan, root: Node) -> RoutePlan:
+def choose_steps(plan: CompiledRoute, root: Node) -> CompiledRoute:
     """``plan`` with the call step and the runner that ``root`` (maybe a variant) needs."""
     if plan.stream is not None:
         call: Any = call_stream
@@ -92,7 +92,7 @@ def choose_steps(plan: RoutePlan, root: Node) -> RoutePlan:
     )
 
 
-def for_overrides(plan: RoutePlan, overrides: dict[Any, Any]) -> tuple[RoutePlan, Any]:
+def for_overrides(plan: CompiledRoute, overrides: dict[Any, Any]) -> tuple[CompiledRoute, Any]:
     """The plan to run while ``overrides`` is the ``dependency_overrides`` dict.
 
     Also what the request's ``Context`` needs to start from that variant: ``(variant, the
@@ -118,7 +118,7 @@ def for_overrides(plan: RoutePlan, overrides: dict[Any, Any]) -> tuple[RoutePlan
 # -- the route's ASGI app ---------------------------------------------------------------------
 
 
-def route_app(plan: RoutePlan, route: Any) -> ASGIApp:
+def route_app(plan: CompiledRoute, route: Any) -> ASGIApp:
     """The ASGI app of one HTTP route (``route`` gives the ``dependency_overrides`` provider)."""
 
     async def app(scope: Scope, receive: Receive, send: Send) -> None:
@@ -141,7 +141,7 @@ def route_app(plan: RoutePlan, route: Any) -> ASGIApp:
 
 
 async def serve_trivial(
-    plan: RoutePlan, scope: Scope, receive: Receive, send: Send, overrides: Any, prepared: Any
+    plan: CompiledRoute, scope: Scope, receive: Receive, send: Send, overrides: Any, prepared: Any
 ) -> None:
     """An endpoint without parameters or dependencies: call it and write its answer."""
     try:
@@ -158,7 +158,7 @@ async def serve_trivial(
 
 
 async def serve_plain(
-    plan: RoutePlan, scope: Scope, receive: Receive, send: Send, overrides: Any, prepared: Any
+    plan: CompiledRoute, scope: Scope, receive: Receive, send: Send, overrides: Any, prepared: Any
 ) -> None:
     """Read, solve, call and write without exit stacks; exceptions to the app's handlers."""
     request = RouteRequest(scope, receive, send)
@@ -172,7 +172,7 @@ async def serve_plain(
 
 
 async def serve_stacked(
-    plan: RoutePlan, scope: Scope, receive: Receive, send: Send, overrides: Any, prepared: Any
+    plan: CompiledRoute, scope: Scope, receive: Receive, send: Send, overrides: Any, prepared: Any
 ) -> None:
     """The same steps inside the dependency exit stacks and Starlette's handler wrapper."""
 
@@ -184,7 +184,7 @@ async def serve_stacked(
 
 
 async def _run_in_stacks(
-    plan: RoutePlan, request: Request, overrides: Any, prepared: Any = None
+    plan: CompiledRoute, request: Request, overrides: Any, prepared: Any = None
 ) -> Response:
     scope = request.scope
     body = Missing if plan.read is None else await plan.read(plan, request)
@@ -239,7 +239,7 @@ def closing_forms(app: ASGIApp) -> ASGIApp:
 # -- route subclasses (``get_route_handler``) -------------------------------------------------
 
 
-def plan_handler(plan: RoutePlan, overrides_of: Any) -> Any:
+def plan_handler(plan: CompiledRoute, overrides_of: Any) -> Any:
     """``request → response`` for the plan, for route classes that wrap ``get_route_handler``.
 
     Dependency exit stacks come from the scope (see :func:`handler_app`), so request-scoped
@@ -264,13 +264,13 @@ def handler_app(handler: Any) -> ASGIApp:
 # -- answering ----------------------------------------------------------------------------------
 
 
-def _locate(plan: RoutePlan, request: Request, exc: ResponseValidationError) -> None:
+def _locate(plan: CompiledRoute, request: Request, exc: ResponseValidationError) -> None:
     """Say which request a response validation error answered."""
     where = endpoint_context(plan, request)
     exc.endpoint_ctx, exc.endpoint_path = where, where.get("path")
 
 
-async def handled_response(plan: RoutePlan, request: Request, exc: Exception) -> Response:
+async def handled_response(plan: CompiledRoute, request: Request, exc: Exception) -> Response:
     """Turn ``exc`` into a response with the app's handler; re-raise when there is none."""
     if isinstance(exc, ResponseValidationError):
         _locate(plan, request, exc)
