@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator, Iterator
 from typing import Annotated, Any
 
 import pytest
-from pydantic import BaseModel
+from pydantic import BaseModel, field_validator
 
 from hasten import Depends, FastAPI, Form, Header
 from hasten._plan import handler, runner
@@ -176,3 +176,57 @@ def test_the_stack_edge_survives_overrides() -> None:
     assert plan.stack_edge and plan.serve is runner.serve_stacked
     variant, _ = runner.for_overrides(plan, {_yield_db: lambda: "plain"})
     assert variant.serve is runner.serve_stacked  # forms still need closing
+
+
+class _Checked(BaseModel):
+    x: int
+
+    @field_validator("x")
+    @classmethod
+    def _positive(cls, value: int) -> int:
+        return abs(value)
+
+
+class _OddNames(BaseModel):
+    """Field names that are also core-schema keys."""
+
+    type: str
+    missing: int = 0
+    config: _Checked | None = None
+    metadata: _Checked | None = None
+
+
+def _odd_dependency(body: _OddNames) -> _OddNames:
+    return body
+
+
+def test_schema_walk_reads_fields_named_like_schema_keys() -> None:
+    from pydantic import TypeAdapter
+
+    from hasten._plan.body import json_mode_safe
+    from hasten._plan.schema import schema_nodes
+
+    schema = TypeAdapter(_OddNames).core_schema
+    kinds = {node["type"] for node in schema_nodes(schema)}
+    assert "function-after" in kinds  # the validator of the field named "config" is seen
+    assert not json_mode_safe(schema)  # so the body is not validated from its bytes
+
+
+def test_models_with_fields_named_like_schema_keys_compile_and_answer() -> None:
+    from hasten.testclient import TestClient
+
+    app = FastAPI()
+
+    @app.post("/dep")
+    def via_dependency(body: Annotated[_OddNames, Depends(_odd_dependency)]) -> _OddNames:
+        return body
+
+    @app.post("/direct")
+    def direct(body: _OddNames) -> _OddNames:
+        return body
+
+    client = TestClient(app)
+    sent = {"type": "a", "config": {"x": -2}}
+    expected = {"type": "a", "missing": 0, "config": {"x": 2}, "metadata": None}
+    assert client.post("/dep", json=sent).json() == expected
+    assert client.post("/direct", json=sent).json() == expected

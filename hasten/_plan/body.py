@@ -11,6 +11,7 @@ from starlette.datastructures import FormData
 from starlette.datastructures import UploadFile as StarletteUploadFile
 
 from .fields import ParamField, model_keys
+from .schema import schema_nodes
 from .validate import (
     Missing,
     grouped_extras,
@@ -80,30 +81,12 @@ _SAFE_TYPES = frozenset(
         "dataclass", "dataclass-args", "dataclass-field", "definitions", "definition-ref",
     }
 )  # fmt: skip
-# Keys that hold no validation schema (JSON-schema hooks, serializers, the class itself).
-_NOT_VALIDATION = frozenset({"metadata", "serialization", "cls", "config", "default_factory"})
 _UNSAFE_CONFIG = frozenset({"coerce_numbers_to_str", "strict", "val_json_bytes"})
 _BUILTIN_FACTORIES = frozenset({list, dict, set, frozenset, tuple, str, int, float, bool, bytes})
 
 
 def _json_mode_safe(schema: Any) -> bool:
-    seen: set[int] = set()
-    stack = [schema]
-    while stack:
-        node = stack.pop()
-        if isinstance(node, dict):
-            if id(node) in seen:
-                continue
-            seen.add(id(node))
-            if not isinstance(node.get("type"), str):  # a mapping of fields: look inside
-                stack.extend(node.values())
-                continue
-            if not _node_safe(node):
-                return False
-            stack.extend(v for k, v in node.items() if k not in _NOT_VALIDATION)
-        elif isinstance(node, list | tuple):
-            stack.extend(node)
-    return True
+    return all(_node_safe(node) for node in schema_nodes(schema))
 
 
 def _node_safe(node: dict[str, Any]) -> bool:

@@ -24,6 +24,7 @@ from ..concurrency import contextmanager_in_threadpool
 from .body import EmbeddedBody, FormBody, Prevalidated, SingleBody
 from .calls import ASYNC, ASYNC_GEN, GEN, SYNC, call_kind
 from .dependant import Dependant
+from .schema import schema_nodes
 from .validate import location_validators
 
 _SOURCES = (
@@ -251,7 +252,6 @@ _USER_CODE_TYPES = frozenset(
     {"function-before", "function-after", "function-wrap", "function-plain", "call"}
 )
 _BUILTIN_FACTORIES = frozenset({list, dict, set, frozenset, tuple, str, int, float, bool, bytes})
-_SCHEMA_ONLY = frozenset({"metadata", "serialization", "cls", "config", "ref"})
 
 
 def _runs_user_code(node: Node) -> bool:
@@ -275,26 +275,16 @@ def _runs_user_code(node: Node) -> bool:
 
 
 def _schema_runs_user_code(schema: Any) -> bool:
-    seen: set[int] = set()
-    stack = [schema]
-    while stack:
-        item = stack.pop()
-        if isinstance(item, dict):
-            if id(item) in seen:
-                continue
-            seen.add(id(item))
-            kind = item.get("type")
-            if kind in _USER_CODE_TYPES or item.get("custom_init") or item.get("post_init"):
-                return True
-            if isinstance(kind, str) and item.get("missing") is not None:  # Enum._missing_
-                return True
-            factory = item.get("default_factory")
-            if factory is not None and factory not in _BUILTIN_FACTORIES:
-                return True
-            stack.extend(v for k, v in item.items() if k not in _SCHEMA_ONLY)
-        elif isinstance(item, list | tuple):
-            stack.extend(item)
-    return False
+    return any(_node_runs_user_code(node) for node in schema_nodes(schema))
+
+
+def _node_runs_user_code(node: dict[str, Any]) -> bool:
+    if node["type"] in _USER_CODE_TYPES or node.get("custom_init") or node.get("post_init"):
+        return True
+    if node.get("missing") is not None:  # Enum._missing_
+        return True
+    factory = node.get("default_factory")
+    return factory is not None and factory not in _BUILTIN_FACTORIES
 
 
 def _validators(dependant: Dependant) -> tuple[tuple[str, Any], ...]:
