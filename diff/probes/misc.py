@@ -1253,3 +1253,42 @@ def lifespan_and_router_lifespans() -> FastAPI:
 
     app.include_router(router)
     return app
+
+
+@probe(
+    post("/dep", json={"type": "a", "config": {"x": -2}}),
+    post("/direct", json={"type": "a", "missing": "x"}),
+    post("/direct", json={"type": "a", "metadata": {"x": 3}}),
+)
+def fields_named_like_schema_keys() -> FastAPI:
+    """A body model whose fields are named type, missing, config, metadata (schema keys)."""
+    from pydantic import BaseModel, field_validator
+
+    class Checked(BaseModel):
+        x: int
+
+        @field_validator("x")
+        @classmethod
+        def positive(cls, value: int) -> int:
+            return abs(value)
+
+    class Odd(BaseModel):
+        type: str
+        missing: int = 0
+        config: Checked | None = None
+        metadata: Checked | None = None
+
+    def dependency(body: Odd) -> Odd:
+        return body
+
+    app = FastAPI()
+
+    @app.post("/dep")
+    def via_dependency(body: Odd = Depends(dependency)) -> Odd:
+        return body
+
+    @app.post("/direct")
+    def direct(body: Odd) -> Odd:
+        return body
+
+    return app
