@@ -1,16 +1,27 @@
 """The ``hasten`` command: ``dev`` / ``run`` an app with uvicorn, list its ``routes``.
 
 ``APP`` is an import string (``examples.demo:app``), a file (``main.py`` or ``main.py:app``)
-or a module (``examples.demo``). Without an attribute name the app is found as ``app``,
-``api``, or the only ASGI application object in the module.
+or a module (``examples.demo``), imported from the current directory. Without ``APP``, the
+``entrypoint`` of ``[tool.hasten]`` (or ``[tool.fastapi]``) in ./pyproject.toml is used, else the
+first of ``main.py``, ``app.py``, ``api.py``, ``app/main.py``, ``app/app.py``, ``app/api.py``
+(as ``fastapi dev`` does). Without an attribute name the app is found as ``app``, ``api``, or
+the first (by name) application object in the module.
+
+An app written for FastAPI runs unchanged: when no ``fastapi`` package is installed, the
+command switches the ``fastapi`` → ``hasten`` alias on (`hasten.compat`) and says so in one line;
+a real ``fastapi`` is left alone unless ``--alias`` is given (``--no-alias`` never aliases).
 """
 
 from __future__ import annotations
 
 import argparse
 import importlib
+import importlib.util
 import json
+import os
+import site
 import sys
+import tomllib
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,6 +30,10 @@ from typing import Any
 __all__ = ["cli_main", "main"]
 
 _DEFAULT_NAMES = ("app", "api")
+# Tried in this order when no APP is given (fastapi-cli's order).
+DEFAULT_PATHS = ("main.py", "app.py", "api.py", "app/main.py", "app/app.py", "app/api.py")
+# The start-up hook installed with the package (see _hasten_alias_hook.py).
+_ALIAS_PTH = "hasten-fastapi-alias.pth"
 
 
 class CLIError(Exception):
@@ -60,9 +75,44 @@ def parse_target(target: str, app_name: str | None = None) -> AppTarget:
         if not path.exists():
             raise CLIError(f"Path does not exist {location}")
         module, app_dir = _module_from_path(path)
-    else:
-        module, app_dir = location, None
+    else:  # an import string, resolved from the current directory (as uvicorn does)
+        module, app_dir = location, os.getcwd()
     return AppTarget(module, app_name or attribute or None, app_dir)
+
+
+def _pyproject_entrypoint(directory: Path) -> str | None:
+    """``entrypoint`` of ``[tool.hasten]`` or ``[tool.fastapi]`` in ``directory/pyproject.toml``."""
+    path = directory / "pyproject.toml"
+    if not path.is_file():
+        return None
+    try:
+        tool = tomllib.loads(path.read_text(encoding="utf-8")).get("tool", {})
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        raise CLIError(f"Cannot read {path}: {exc}") from exc
+    for section in ("hasten", "fastapi"):
+        entrypoint = tool.get(section, {}).get("entrypoint")
+        if entrypoint is not None:
+            if not isinstance(entrypoint, str) or ":" not in entrypoint:
+                raise CLIError(f"[tool.{section}] entrypoint must be 'module:attribute'")
+            return entrypoint
+    return None
+
+
+def default_target(directory: Path | None = None) -> str:
+    """The ``APP`` used when none is given: the pyproject entrypoint or a default file."""
+    directory = Path.cwd() if directory is None else directory
+    entrypoint = _pyproject_entrypoint(directory)
+    if entrypoint is not None:
+        return entrypoint
+    for name in DEFAULT_PATHS:
+        if (directory / name).is_file():
+            return name
+    raise CLIError("Could not find a default file to run, please provide an explicit path")
+
+
+def resolve_target(target: str | None, app_name: str | None = None) -> AppTarget:
+    """`parse_target` of ``target``, or of `default_target` when it is None."""
+    return parse_target(default_target() if target is None else target, app_name)
 
 
 def _is_asgi_app(value: Any) -> bool:
@@ -78,7 +128,10 @@ def load_app(target: AppTarget) -> tuple[Any, AppTarget]:
     try:
         module = importlib.import_module(target.module)
     except ImportError as exc:
-        raise CLIError(f"Could not import module {target.module!r}: {exc}") from exc
+        hint = ""
+        if getattr(exc, "name", None) == "fastapi":
+            hint = " (without --no-alias, Hasten answers `import fastapi`)"
+        raise CLIError(f"Could not import module {target.module!r}: {exc}{hint}") from exc
     if target.attribute is not None:
         if not hasattr(module, target.attribute):
             raise CLIError(f"Module {target.module!r} has no attribute {target.attribute!r}")
@@ -86,25 +139,107 @@ def load_app(target: AppTarget) -> tuple[Any, AppTarget]:
     for name in _DEFAULT_NAMES:
         if _is_asgi_app(getattr(module, name, None)):
             return getattr(module, name), AppTarget(target.module, name, target.app_dir)
-    found = [name for name, value in vars(module).items() if _is_asgi_app(value)]
-    if len(found) != 1:
+    found = [name for name in dir(module) if _is_asgi_app(getattr(module, name, None))]
+    if not found:
         raise CLIError(f"Could not find the app in {target.module!r}: use MODULE:ATTRIBUTE")
     return getattr(module, found[0]), AppTarget(target.module, found[0], target.app_dir)
 
 
+# -- the fastapi -> hasten alias ---------------------------------------------------------------
+
+
+def switch_alias(choice: bool | None) -> str | None:
+    """Before the app is imported: switch the ``fastapi`` alias on where it should be.
+
+    ``choice`` is ``--alias`` (True), ``--no-alias`` (False) or neither (None: alias only when no
+    real ``fastapi`` can be imported). Returns why the alias is on (``"environment"`` when it
+    already was, ``"--alias"``, ``"auto"``) or None when it is off.
+    """
+    from .compat import _alias
+
+    if _alias.find_finder() is not None:
+        return "environment"
+    if choice is False:
+        return None
+    if choice is None and importlib.util.find_spec(_alias.ALIAS) is not None:
+        return None  # a real FastAPI is installed: not shadowed unless asked
+    _alias.install()
+    return "--alias" if choice else "auto"
+
+
+_REASONS = {
+    "environment": "HASTEN_FASTAPI_ALIAS=1 or hasten.compat.install()",
+    "--alias": "--alias",
+    "auto": "no fastapi package is installed",
+}
+
+
+def fastapi_note(reason: str | None) -> str | None:
+    """After the app is imported: one line saying which package answers its ``import fastapi``."""
+    from .compat import _alias
+
+    module = sys.modules.get(_alias.ALIAS)
+    if module is None:
+        return None  # the app does not use the name `fastapi`
+    if _alias.is_aliased():
+        why = _REASONS.get(reason or "environment", reason)
+        return f"hasten: serving a FastAPI app on Hasten (fastapi → hasten alias: {why})"
+    version = getattr(module, "__version__", "?")
+    return (
+        f"hasten: this app runs on the installed FastAPI {version}, not on Hasten "
+        "(pass --alias to run it on Hasten)"
+    )
+
+
+def _alias_hook_installed() -> bool:
+    dirs = [*site.getsitepackages(), site.getusersitepackages()]
+    return any(os.path.isfile(os.path.join(d, _ALIAS_PTH)) for d in dirs)
+
+
+def _load(args: argparse.Namespace) -> tuple[Any, AppTarget, str | None]:
+    """Resolve ``APP``, switch the alias as asked, import the app; print the alias note.
+
+    The third item is why the alias is on, when the app imported ``fastapi`` through it.
+    """
+    target = resolve_target(args.app, args.app_name)
+    reason = switch_alias(args.alias)
+    app, target = load_app(target)
+    note = fastapi_note(reason)
+    if note is not None:
+        print(note, file=sys.stderr)
+    from .compat._alias import ALIAS, is_aliased
+
+    used = reason is not None and ALIAS in sys.modules and is_aliased()
+    return app, target, reason if used else None
+
+
 def _serve(args: argparse.Namespace, *, reload: bool) -> int:
-    _, target = load_app(parse_target(args.app, args.app_name))
+    _, target, alias_reason = _load(args)
+    workers = None if reload else getattr(args, "workers", None)
+    if alias_reason is not None:
+        # Server processes (reload, workers) and the app's own subprocesses: the .pth hook.
+        os.environ["HASTEN_FASTAPI_ALIAS"] = "1"
+        if (reload or (workers or 1) > 1) and not _alias_hook_installed():
+            print(
+                f"hasten: warning: {_ALIAS_PTH} is not installed (reinstall hasten): "
+                "server processes may fail to import fastapi",
+                file=sys.stderr,
+            )
+    where = f"{target.import_string} on http://{args.host}:{args.port}"
+    if args.dry_run:
+        print(f"Would serve {where} (dry run: server not started)")
+        return 0
     try:
         import uvicorn
     except ImportError as exc:
         raise CLIError('Serving needs uvicorn: pip install "hasten[standard]"') from exc
-    print(f"Serving {target.import_string} on http://{args.host}:{args.port}")
+    print(f"Serving {where}")
     uvicorn.run(
         target.import_string,
         host=args.host,
         port=args.port,
         reload=reload,
-        workers=None if reload else getattr(args, "workers", None),
+        workers=workers,
         app_dir=target.app_dir,
         root_path=args.root_path,
         proxy_headers=args.proxy_headers,
@@ -137,7 +272,7 @@ def iter_routes(routes: Sequence[Any], prefix: str = "") -> Iterator[tuple[str, 
 
 
 def _cmd_routes(args: argparse.Namespace) -> int:
-    app, _ = load_app(parse_target(args.app, args.app_name))
+    app, _, _ = _load(args)
     rows = list(iter_routes(getattr(app, "routes", [])))
     width = max((len(methods) for methods, _, _ in rows), default=6)
     path_width = max((len(path) for _, path, _ in rows), default=4)
@@ -147,7 +282,7 @@ def _cmd_routes(args: argparse.Namespace) -> int:
 
 
 def _cmd_openapi(args: argparse.Namespace) -> int:
-    app, _ = load_app(parse_target(args.app, args.app_name))
+    app, _, _ = _load(args)
     if not callable(getattr(app, "openapi", None)):
         raise CLIError("This app has no OpenAPI schema (no .openapi() method)")
     print(json.dumps(app.openapi(), indent=args.indent))
@@ -155,8 +290,21 @@ def _cmd_openapi(args: argparse.Namespace) -> int:
 
 
 def _add_app_args(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("app", metavar="APP", help="module:attribute, file.py[:attribute]")
+    parser.add_argument(
+        "app",
+        metavar="APP",
+        nargs="?",
+        default=None,
+        help="module:attribute or file.py[:attribute] (default: pyproject entrypoint, main.py, "
+        "app.py, api.py, app/main.py, app/app.py, app/api.py)",
+    )
     parser.add_argument("--app", dest="app_name", default=None, help="name of the app object")
+    parser.add_argument(
+        "--alias",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="answer `import fastapi` with Hasten (default: when no fastapi package is installed)",
+    )
 
 
 def _add_server_args(parser: argparse.ArgumentParser, host: str) -> None:
@@ -169,11 +317,22 @@ def _add_server_args(parser: argparse.ArgumentParser, host: str) -> None:
         default=True,
         help="trust X-Forwarded-* headers",
     )
+    parser.add_argument(
+        "--dry-run", action="store_true", help="import the app and say what would be served"
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of the ``hasten`` command."""
+    from ._version import __version__
+    from .compat._alias import FASTAPI_VERSION
+
     parser = argparse.ArgumentParser(prog="hasten", description="Run and inspect Hasten apps.")
+    parser.add_argument(
+        "--version",
+        action="version",
+        version=f"hasten {__version__} (compatible with FastAPI {FASTAPI_VERSION})",
+    )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     dev = commands.add_parser("dev", help="serve for development (reload on changes)")
@@ -229,4 +388,13 @@ def main(argv: Sequence[str] | None = None) -> None:
         )
         print(message)
         raise RuntimeError(message)
-    sys.exit(cli_main(argv))
+    try:
+        status = cli_main(argv)
+        sys.stdout.flush()
+    except BrokenPipeError:
+        # The reader went away (`hasten routes | head -1`): no traceback. Point stdout at
+        # devnull so that the interpreter's final flush does not fail again.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        status = 1
+    sys.exit(status)

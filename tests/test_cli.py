@@ -57,7 +57,12 @@ def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
 
 def test_parse_import_string() -> None:
     target = cli.parse_target("examples.demo:app")
-    assert (target.module, target.attribute, target.app_dir) == ("examples.demo", "app", None)
+    # imported from the current directory, as `uvicorn main:app` does
+    assert (target.module, target.attribute, target.app_dir) == (
+        "examples.demo",
+        "app",
+        os.getcwd(),
+    )
     assert cli.parse_target("examples.demo", "api").attribute == "api"
 
 
@@ -152,3 +157,187 @@ def test_main_without_cli_implementation(monkeypatch: pytest.MonkeyPatch) -> Non
     monkeypatch.setattr(cli, "cli_main", None)
     with pytest.raises(RuntimeError, match="please install"):
         cli.main([])
+
+
+# -- default target and app discovery (as `fastapi dev` finds them) ----------------------------
+
+
+@pytest.mark.parametrize(
+    ("files", "expected"),
+    [
+        (["main.py", "app.py", "api.py", "app/main.py"], "main.py"),
+        (["app.py", "api.py", "app/main.py"], "app.py"),
+        (["api.py", "app/main.py"], "api.py"),
+        (["app/main.py", "app/app.py"], "app/main.py"),
+        (["app/app.py", "app/api.py"], "app/app.py"),
+        (["app/api.py"], "app/api.py"),
+    ],
+)
+def test_default_target_order(tmp_path: Path, files: list[str], expected: str) -> None:
+    for name in files:
+        (tmp_path / name).parent.mkdir(exist_ok=True)
+        (tmp_path / name).write_text("")
+    assert cli.default_target(tmp_path) == expected
+
+
+def test_default_target_from_pyproject(tmp_path: Path) -> None:
+    (tmp_path / "main.py").write_text("")
+    (tmp_path / "pyproject.toml").write_text('[tool.fastapi]\nentrypoint = "svc.web:api"\n')
+    assert cli.default_target(tmp_path) == "svc.web:api"
+    (tmp_path / "pyproject.toml").write_text(
+        '[tool.fastapi]\nentrypoint = "svc.web:api"\n[tool.hasten]\nentrypoint = "other:app"\n'
+    )
+    assert cli.default_target(tmp_path) == "other:app"
+    (tmp_path / "pyproject.toml").write_text('[tool.hasten]\nentrypoint = "no_colon"\n')
+    with pytest.raises(cli.CLIError, match=r"\[tool.hasten\] entrypoint must be"):
+        cli.default_target(tmp_path)
+
+
+def test_no_default_target(tmp_path: Path) -> None:
+    (tmp_path / "server.py").write_text("")
+    with pytest.raises(cli.CLIError, match="Could not find a default file to run"):
+        cli.default_target(tmp_path)
+
+
+def test_app_attribute_discovery(project: Path) -> None:
+    names = {
+        "prefers_app.py": "from pkg.web import app as zzz\nfrom pkg.web import app as aaa\napp = aaa\n",
+        "prefers_api.py": "from pkg.web import app as aaa\napi = aaa\napp = 1\n",
+        "first_by_name.py": "from pkg.web import app as zeta, app as beta\n",
+    }
+    for name, source in names.items():
+        (project / name).write_text(source)
+    assert cli.load_app(cli.parse_target("prefers_app.py"))[1].attribute == "app"
+    assert cli.load_app(cli.parse_target("prefers_api.py"))[1].attribute == "api"
+    assert cli.load_app(cli.parse_target("first_by_name.py"))[1].attribute == "beta"
+    for module in ("prefers_app", "prefers_api", "first_by_name"):
+        sys.modules.pop(module, None)
+
+
+# -- the `hasten` console script, run from the app's directory --------------------------------
+
+FASTAPI_APP = """
+from fastapi import FastAPI
+
+app = FastAPI()
+
+
+@app.get("/items/{item_id}")
+def read_item(item_id: int) -> dict[str, int]:
+    return {"item_id": item_id}
+"""
+
+ALIAS_NOTE = "hasten: serving a FastAPI app on Hasten (fastapi → hasten alias"
+
+
+def _hasten(
+    cwd: Path, *args: str, pythonpath: Path | None = None
+) -> subprocess.CompletedProcess[str]:
+    """Run the installed ``hasten`` script (not ``python -m``: cwd is not on its sys.path)."""
+    env = {**os.environ, "PYTHONIOENCODING": "utf-8"}
+    env.pop("HASTEN_FASTAPI_ALIAS", None)
+    env.pop("PYTHONPATH", None)
+    if pythonpath is not None:
+        env["PYTHONPATH"] = str(pythonpath)
+    script = Path(sys.executable).with_name("hasten")
+    return subprocess.run(
+        [str(script), *args], capture_output=True, encoding="utf-8", env=env, cwd=cwd, timeout=50
+    )
+
+
+@pytest.fixture
+def fastapi_project(tmp_path: Path) -> Path:
+    """A directory holding an unchanged FastAPI app in ``main.py``; no fastapi installed."""
+    (tmp_path / "main.py").write_text(FASTAPI_APP)
+    return tmp_path
+
+
+def test_script_routes_fastapi_app_from_its_directory(fastapi_project: Path) -> None:
+    result = _hasten(fastapi_project, "routes", "main:app")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "No module named" not in result.stdout
+    rows = [line.split() for line in result.stdout.splitlines()]
+    assert ["GET", "/items/{item_id}", "read_item"] in rows
+    assert result.stderr.splitlines() == [f"{ALIAS_NOTE}: no fastapi package is installed)"]
+
+
+def test_script_dev_discovers_main_py(fastapi_project: Path) -> None:
+    result = _hasten(fastapi_project, "dev", "--dry-run", "--port", "8123")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert result.stdout.strip() == (
+        "Would serve main:app on http://127.0.0.1:8123 (dry run: server not started)"
+    )
+    assert ALIAS_NOTE in result.stderr
+    (fastapi_project / "main.py").rename(fastapi_project / "app.py")
+    result = _hasten(fastapi_project, "run", "--dry-run")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "Would serve app:app on http://0.0.0.0:8000" in result.stdout
+
+
+def test_script_no_alias(fastapi_project: Path) -> None:
+    result = _hasten(fastapi_project, "dev", "main.py", "--dry-run", "--no-alias")
+    assert result.returncode == 1
+    assert "Could not import module 'main': No module named 'fastapi'" in result.stdout
+    assert ALIAS_NOTE not in result.stderr
+
+
+def test_script_native_app_gets_no_note(project: Path) -> None:
+    result = _hasten(project, "routes", "pkg.web:app")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert result.stderr == ""
+    assert ["GET,HEAD", "/", "home"] in [line.split() for line in result.stdout.splitlines()]
+
+
+def test_script_leaves_an_installed_fastapi_alone(fastapi_project: Path, tmp_path: Path) -> None:
+    # A stand-in for a real FastAPI distribution on sys.path.
+    fake = tmp_path / "site"
+    (fake / "fastapi").mkdir(parents=True)
+    (fake / "fastapi" / "__init__.py").write_text(
+        "from starlette.applications import Starlette\n"
+        "__version__ = '0.0.fake'\n"
+        "class FastAPI(Starlette):\n"
+        "    def get(self, path):\n"
+        "        return lambda endpoint: endpoint\n"
+    )
+    result = _hasten(fastapi_project, "routes", "main:app", pythonpath=fake)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert result.stdout == ""  # the stand-in app has no routes: it really was used
+    assert result.stderr.splitlines() == [
+        "hasten: this app runs on the installed FastAPI 0.0.fake, not on Hasten "
+        "(pass --alias to run it on Hasten)"
+    ]
+    result = _hasten(fastapi_project, "routes", "main:app", "--alias", pythonpath=fake)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "/items/{item_id}" in result.stdout
+    assert result.stderr.splitlines() == [f"{ALIAS_NOTE}: --alias)"]
+
+
+def test_script_version() -> None:
+    from hasten import __version__
+    from hasten.compat import FASTAPI_VERSION
+
+    result = _hasten(ROOT, "--version")
+    assert result.returncode == 0, result.stderr
+    assert (
+        result.stdout.strip() == f"hasten {__version__} (compatible with FastAPI {FASTAPI_VERSION})"
+    )
+
+
+def test_script_closed_pipe_has_no_traceback(fastapi_project: Path) -> None:
+    env = {**os.environ, "PYTHONIOENCODING": "utf-8"}
+    env.pop("HASTEN_FASTAPI_ALIAS", None)
+    script = Path(sys.executable).with_name("hasten")
+    process = subprocess.Popen(
+        [str(script), "openapi", "main:app"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        cwd=fastapi_project,
+        env=env,
+    )
+    assert process.stdout is not None and process.stderr is not None
+    process.stdout.close()  # the reader goes away before anything is written (`| head -0`)
+    with process.stderr:
+        stderr = process.stderr.read().decode()
+    assert process.wait(timeout=50) == 1
+    assert "Traceback" not in stderr and "BrokenPipeError" not in stderr
+    assert "Exception ignored" not in stderr
