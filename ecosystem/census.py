@@ -244,7 +244,7 @@ def _resolve_pair(module: str, name: str) -> str:
 
     try:
         mod = importlib.import_module(module)
-    except Exception as exc:  # noqa: BLE001 - any import failure is the answer
+    except Exception as exc:
         return f"import {module}: {type(exc).__name__}: {exc}"
     if not name or hasattr(mod, name):
         return ""
@@ -252,7 +252,7 @@ def _resolve_pair(module: str, name: str) -> str:
         importlib.import_module(f"{module}.{name}")
     except ModuleNotFoundError:
         return f"{module} has no {name}"
-    except Exception as exc:  # noqa: BLE001
+    except Exception as exc:
         return f"import {module}.{name}: {type(exc).__name__}: {exc}"
     return ""
 
@@ -266,7 +266,7 @@ def _split_chain(chain: str) -> Pair | None:
         module = ".".join(parts[:i])
         try:
             importlib.import_module(module)
-        except Exception:  # noqa: BLE001 - not a module here
+        except Exception:
             continue
         return module, parts[i]
     return None
@@ -340,15 +340,12 @@ def _fmt(key: str) -> str:
     return f"{module}.{name}" if name else module
 
 
-def census(args: argparse.Namespace) -> int:
-    packages = read_packages(Path(args.packages))
-    CACHE.mkdir(exist_ok=True)
-    failed = download(packages, args.offline)
-    if failed:
-        print(f"census: could not download: {', '.join(failed)} (see .ecosystem/pip-download.log)")
-        return 2
-
-    used: dict[str, set[str]] = {}  # "module:name" -> packages
+def _collect(
+    packages: list[tuple[str, str]],
+) -> tuple[dict[str, set[str]], dict[str, set[str]], list[str]]:
+    """Scan every archive: ("module:name" -> packages, chain -> packages, packages that
+    import nothing from FastAPI)."""
+    used: dict[str, set[str]] = {}
     chain_users: dict[str, set[str]] = {}
     silent: list[str] = []
     for name, version in packages:
@@ -361,7 +358,30 @@ def census(args: argparse.Namespace) -> int:
             used.setdefault(key, set()).add(name)
         for chain in data["chains"]:
             chain_users.setdefault(chain, set()).add(name)
+    return used, chain_users, silent
 
+
+def _print_findings(used: dict[str, set[str]], missing: dict, absent: list, silent: list) -> None:
+    for key in sorted(missing, key=lambda k: (-len(used[k]), k)):
+        print(f"MISSING {_fmt(key)}  ({missing[key]})")
+        print(f"        used by: {', '.join(sorted(used[key]))}")
+    if absent:
+        print(f"census: {len(absent)} name(s) FastAPI {ref_version()} lacks as well (not counted):")
+        for key in absent:
+            print(f"        {_fmt(key)}  used by: {', '.join(sorted(used[key]))}")
+    if silent:
+        print(f"census: listed but never import fastapi: {', '.join(silent)}")
+
+
+def census(args: argparse.Namespace) -> int:
+    packages = read_packages(Path(args.packages))
+    CACHE.mkdir(exist_ok=True)
+    failed = download(packages, args.offline)
+    if failed:
+        print(f"census: could not download: {', '.join(failed)} (see .ecosystem/pip-download.log)")
+        return 2
+
+    used, chain_users, silent = _collect(packages)
     # Attribute chains are split into (module, name) where real FastAPI has the module.
     ref = _resolve(_ref_python(), False, used, chain_users)
     for chain, key in ref["chains"].items():
@@ -377,15 +397,7 @@ def census(args: argparse.Namespace) -> int:
     absent = sorted(k for k, v in ref_pairs.items() if v)
     users = {p for pkgs in used.values() for p in pkgs}
 
-    for key in sorted(missing, key=lambda k: (-len(used[k]), k)):
-        print(f"MISSING {_fmt(key)}  ({missing[key]})")
-        print(f"        used by: {', '.join(sorted(used[key]))}")
-    if absent:
-        print(f"census: {len(absent)} name(s) FastAPI {ref_version()} lacks as well (not counted):")
-        for key in absent:
-            print(f"        {_fmt(key)}  used by: {', '.join(sorted(used[key]))}")
-    if silent:
-        print(f"census: listed but never import fastapi: {', '.join(silent)}")
+    _print_findings(used, missing, absent, silent)
     if args.report:
         _write_report(Path(args.report), used, missing, absent)
     n = len(used) - len(absent)
@@ -407,7 +419,9 @@ def _write_report(path: Path, used: dict[str, set[str]], missing: dict, absent: 
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="scripts/ecosystem census", description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(
+        prog="scripts/ecosystem census", description=__doc__.split("\n")[0]
+    )
     parser.add_argument("--report", metavar="FILE", help="write the full table (tab-separated)")
     parser.add_argument("--packages", default=str(PACKAGES), help="the pinned list to read")
     parser.add_argument("--offline", action="store_true", help="download nothing")

@@ -656,3 +656,7 @@ class FastAPI(Hasten):
 
     # Hasten's constructor, named ``FastAPI.__init__`` as FastAPI's own TypeErrors show it.
     __init__ = _renamed(Hasten.__init__, "FastAPI.__init__")
+
+
+# FastAPI 0.165 imports this name here; litellm takes it from this module (scripts/ecosystem census).
+from .openapi.docs import get_swagger_ui_html as get_swagger_ui_html  # noqa: E402

@@ -759,3 +759,7 @@ def _accepts(route_class: type) -> bool:
     return "max_body_size" in sig.parameters or any(
         p.kind is p.VAR_KEYWORD for p in sig.parameters.values()
     )
+
+
+# -- FastAPI 0.165 names libraries import (scripts/ecosystem census) ----------------------------
+from ._routing.included import _EffectiveRouteContext, _IncludedRouter, _iter_routes_with_context  # noqa: E402, F401

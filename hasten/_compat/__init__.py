@@ -28,7 +28,10 @@ from hasten._compat.v2 import PydanticSchemaGenerationError as PydanticSchemaGen
 from hasten._compat.v2 import RequiredParam as RequiredParam
 from hasten._compat.v2 import Undefined as Undefined
 from hasten._compat.v2 import Url as Url
+from hasten._compat.v2 import get_definitions as get_definitions
+from hasten._compat.v2 import get_flat_models_from_fields as get_flat_models_from_fields
 from hasten._compat.v2 import get_missing_field_error as get_missing_field_error
+from hasten._compat.v2 import get_model_name_map as get_model_name_map
 from hasten._compat.v2 import serialize_sequence_value as serialize_sequence_value
 from hasten._compat.v2 import (
     with_info_plain_validator_function as with_info_plain_validator_function,

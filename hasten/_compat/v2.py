@@ -22,6 +22,9 @@ from pydantic_core.core_schema import (
 )
 from typing_extensions import TypedDict, Unpack
 
+from hasten._compat._schemas import get_definitions as get_definitions
+from hasten._compat._schemas import get_flat_models_from_fields as get_flat_models_from_fields
+from hasten._compat._schemas import get_model_name_map as get_model_name_map
 from hasten._compat.shared import sequence_annotation_to_type, sequence_types
 from hasten.types import IncEx, UnionType
 
@@ -31,7 +34,10 @@ __all__ = [
     "RequiredParam",
     "Undefined",
     "Url",
+    "get_definitions",
+    "get_flat_models_from_fields",
     "get_missing_field_error",
+    "get_model_name_map",
     "serialize_sequence_value",
     "with_info_plain_validator_function",
 ]

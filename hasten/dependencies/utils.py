@@ -98,3 +98,14 @@ async def request_body_to_args(
         validator = EmbeddedBody(body_fields)
     await validator.run(body, values, errors)
     return values, errors
+
+
+# FastAPI 0.165 helpers libraries import (scripts/ecosystem census).
+from ._ecosystem import (  # noqa: E402, F401
+    _get_body_field,
+    _get_flat_body_params,
+    get_flat_params,
+    get_parameterless_sub_dependant,
+    get_validation_alias,
+    lenient_issubclass,
+)

@@ -25,6 +25,10 @@ from hasten.utils import generate_operation_id_for_path
 
 from .._routing.context import RouteContext, effective_routes
 from . import _operations
+from ._dependency_data import _get_openapi_dependency_data as _get_openapi_dependency_data
+from ._dependency_data import (
+    _get_openapi_operation_parameters as _get_openapi_operation_parameters,
+)
 from ._fields import generate_definitions
 from ._operations import (
     generate_operation_summary,
