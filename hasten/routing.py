@@ -58,6 +58,7 @@ from ._routing.options import (
     merge_options,
     with_defaults,
 )
+from ._routing.stale import graph_unchanged
 from ._routing.table import RouteTable
 from .datastructures import Default, DefaultPlaceholder
 from .exceptions import InvalidDeclarationError
@@ -189,19 +190,25 @@ class APIRoute(routing.Route):
             self.dependencies,
             self.path_format,
         )
-        self.body_params_flat = flat_body_params(self.dependant)
-        self.embed_body_fields = should_embed(self.body_params_flat)
         self.declared_response_model = response_model  # as given: included copies re-infer
         self.response_model = self._response_model(response_model)
         self.response_adapter = response_adapter(self.response_model)
-        self.plan = build_plan(self)
+        self._build_plan()
         if type(self).get_route_handler is APIRoute.get_route_handler:
             return route_app(self.plan, self)
         # a subclass wraps the handler (FastAPI's documented customization)
         return handler_app(self.get_route_handler())
 
+    def _build_plan(self) -> None:
+        """Compile ``self.dependant`` (again after a library changed it: `graph_unchanged`)."""
+        self.body_params_flat = flat_body_params(self.dependant)
+        self.embed_body_fields = should_embed(self.body_params_flat)
+        self.plan = build_plan(self)
+
     def get_route_handler(self) -> Callable[[Any], Any]:
         """The ``async (request) -> response`` function of this route; override to wrap it."""
+        if not graph_unchanged(self.plan.root, self.dependant):
+            self._build_plan()
         return plan_handler(self.plan, self._overrides_of)
 
     def _check_responses(self) -> None:

@@ -1,20 +1,24 @@
 """Pydantic v2 helpers under the names FastAPI keeps in ``_compat.v2``.
 
-Only the pieces user code and tests reach for: ``ModelField`` (a named ``FieldInfo`` with a
-``TypeAdapter``), ``serialize_sequence_value``, ``get_missing_field_error`` and the
-``Undefined`` sentinel. Hasten's engine does not use ``ModelField`` on the request path.
+Only the pieces user code, tests and libraries reach for: ``ModelField`` (a named ``FieldInfo``
+with a ``TypeAdapter``), ``serialize_sequence_value``, ``get_missing_field_error``, the
+``Undefined`` sentinel, and the schema helpers ``get_definitions``,
+``get_flat_models_from_fields`` and ``get_model_name_map``. Hasten's engine does not use ``ModelField`` on the request path.
 """
 
 from __future__ import annotations
 
+import re
 import warnings
 from collections.abc import Sequence
+from enum import Enum
 from functools import cached_property
 from typing import Annotated, Any, Literal, Union, get_args, get_origin
 
-from pydantic import ConfigDict, Field, TypeAdapter, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 from pydantic import PydanticSchemaGenerationError as PydanticSchemaGenerationError
 from pydantic.fields import FieldInfo
+from pydantic.json_schema import GenerateJsonSchema, JsonSchemaValue
 from pydantic_core import PydanticUndefined
 from pydantic_core import Url as Url
 from pydantic_core.core_schema import (
@@ -22,10 +26,7 @@ from pydantic_core.core_schema import (
 )
 from typing_extensions import TypedDict, Unpack
 
-from hasten._compat._schemas import get_definitions as get_definitions
-from hasten._compat._schemas import get_flat_models_from_fields as get_flat_models_from_fields
-from hasten._compat._schemas import get_model_name_map as get_model_name_map
-from hasten._compat.shared import sequence_annotation_to_type, sequence_types
+from hasten._compat.shared import lenient_issubclass, sequence_annotation_to_type, sequence_types
 from hasten.types import IncEx, UnionType
 
 __all__ = [
@@ -38,6 +39,8 @@ __all__ = [
     "get_flat_models_from_fields",
     "get_missing_field_error",
     "get_model_name_map",
+    "has_computed_fields",
+    "schema_mode",
     "serialize_sequence_value",
     "with_info_plain_validator_function",
 ]
@@ -178,3 +181,128 @@ def get_missing_field_error(loc: tuple[int | str, ...]) -> dict[str, Any]:
         "Field required", [{"type": "missing", "loc": loc, "input": {}}]
     ).errors(include_url=False)[0]
     return {**error, "input": None}
+
+
+# -- FastAPI's schema helpers (titiler-core and cadwyn build OpenAPI fragments with them; Hasten's
+# own document generation, hasten.openapi, does not use them) ----------------------------------
+
+_REF_TEMPLATE = "#/components/schemas/{model}"
+_UNSAFE = re.compile(r"[^a-zA-Z0-9.\-_]")
+Mode = Literal["validation", "serialization"]
+
+
+def _add_annotation(annotation: Any, known: set[Any]) -> None:
+    """Add the models and enums inside a generic annotation (``list[Item]``, ``X | None``)."""
+    if get_origin(annotation) is None:
+        return
+    for arg in get_args(annotation):
+        if lenient_issubclass(arg, (BaseModel, Enum)):
+            if arg not in known:
+                known.add(arg)
+                if lenient_issubclass(arg, BaseModel):
+                    _add_model(arg, known)
+        else:
+            _add_annotation(arg, known)
+
+
+def _add_type(annotation: Any, known: set[Any]) -> None:
+    if lenient_issubclass(annotation, BaseModel):
+        if annotation not in known:
+            known.add(annotation)
+            _add_model(annotation, known)
+    elif lenient_issubclass(annotation, Enum):
+        known.add(annotation)
+    else:
+        _add_annotation(annotation, known)
+
+
+def _add_model(model: type[BaseModel], known: set[Any]) -> None:
+    for info in model.model_fields.values():
+        _add_type(info.annotation, known)
+
+
+def get_flat_models_from_fields(fields: Sequence[Any], known_models: set[Any]) -> set[Any]:
+    """Add every model and enum the fields' types reach to ``known_models``; return it."""
+    for field in fields:
+        _add_type(field.field_info.annotation, known_models)
+    return known_models
+
+
+def get_model_name_map(unique_models: set[Any]) -> dict[Any, str]:
+    """Each model (or enum) mapped to its schema name (its ``__name__``, unsafe characters as
+    ``_``); of two models with the same name, one keeps it."""
+    by_name = {_UNSAFE.sub("_", model.__name__): model for model in unique_models}
+    return {model: name for name, model in by_name.items()}
+
+
+def _adapter(field: Any) -> TypeAdapter[Any]:
+    adapter = getattr(field, "_type_adapter", None)
+    if isinstance(adapter, TypeAdapter):
+        return adapter
+    info = field.field_info
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # field-only metadata (alias) on an Annotated type
+        annotated: Any = Annotated[info.annotation, info]
+        return TypeAdapter(annotated)
+
+
+def _computed_in(annotation: Any, seen: set[Any]) -> bool:
+    """Whether a model reachable from ``annotation`` has computed fields."""
+    if lenient_issubclass(annotation, BaseModel):
+        if annotation in seen:
+            return False
+        seen.add(annotation)
+        if annotation.model_computed_fields:
+            return True
+        return any(_computed_in(f.annotation, seen) for f in annotation.model_fields.values())
+    return any(_computed_in(arg, seen) for arg in get_args(annotation))
+
+
+def has_computed_fields(field: Any) -> bool:
+    """Whether serializing the field adds computed fields (its output schema differs)."""
+    inner = _adapter(field).core_schema.get("schema", {})
+    if isinstance(inner, dict) and inner.get("computed_fields"):
+        return True  # (a dataclass's computed fields)
+    return _computed_in(field.field_info.annotation, set())
+
+
+def schema_mode(field: Any, separate_input_output_schemas: bool) -> Mode:
+    """The mode a field's schema is generated (and looked up) in."""
+    mode: Mode = getattr(field, "mode", "validation")
+    if separate_input_output_schemas or has_computed_fields(field):
+        return mode
+    return "validation"
+
+
+def get_definitions(
+    *,
+    fields: Sequence[Any],
+    model_name_map: dict[Any, str],
+    separate_input_output_schemas: bool = True,
+) -> tuple[dict[tuple[Any, Mode], JsonSchemaValue], dict[str, dict[str, Any]]]:
+    """The JSON schema of each field, keyed by ``(field, mode)`` (the mode it was generated
+    in: see `schema_mode`), and the component schemas they refer to
+    (``#/components/schemas/<Model>``). The models the fields reach (other than the fields'
+    own types) get an entry too, under a field named after the model.
+
+    ``model_name_map`` is accepted for FastAPI's signature; names come from Pydantic, as in
+    FastAPI 0.165.
+    """
+    declared = {f.field_info.annotation for f in fields}
+    reached: list[Any] = []
+    for mode in ("validation", "serialization"):
+        own = [f for f in fields if getattr(f, "mode", "validation") == mode]
+        for model in get_flat_models_from_fields(own, known_models=set()):
+            if model not in declared:
+                reached.append(ModelField(FieldInfo(annotation=model), model.__name__, mode))
+    inputs = [
+        (field, schema_mode(field, separate_input_output_schemas), _adapter(field).core_schema)
+        for field in [*fields, *reached]
+    ]
+    generator = GenerateJsonSchema(ref_template=_REF_TEMPLATE)
+    mapping, definitions = generator.generate_definitions(inputs=inputs)
+    for schema in definitions.values():
+        description = schema.get("description")
+        if isinstance(description, str):
+            schema["description"] = description.split("\f")[0]
+    return mapping, dict(definitions)  # type: ignore[arg-type]

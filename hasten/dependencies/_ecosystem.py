@@ -9,6 +9,7 @@ does not call them.
 from __future__ import annotations
 
 from typing import Any
+from weakref import WeakKeyDictionary
 
 from pydantic import BaseModel, create_model
 
@@ -61,14 +62,27 @@ def _param_model(field: Any) -> type[BaseModel] | None:
     return None
 
 
+# A parameter model's fields as ModelFields, the same objects on every call (FastAPI's helpers
+# key schemas by field), made again when ``model_rebuild`` replaces the model's fields.
+_MODEL_FIELDS: WeakKeyDictionary[type[BaseModel], tuple[Any, list[ModelField]]] = (
+    WeakKeyDictionary()
+)
+
+
+def _model_fields(model: type[BaseModel]) -> list[ModelField]:
+    source = model.__pydantic_fields__
+    cached = _MODEL_FIELDS.get(model)
+    if cached is None or cached[0] is not source:
+        cached = (source, [ModelField(info, name) for name, info in source.items()])
+        _MODEL_FIELDS[model] = cached
+    return cached[1]
+
+
 def _flatten(fields: list[Any]) -> list[Any]:
     flat: list[Any] = []
     for field in fields:
         model = _param_model(field)
-        if model is None:
-            flat.append(field)
-            continue
-        flat += [ModelField(info, name) for name, info in model.model_fields.items()]
+        flat += [field] if model is None else _model_fields(model)
     return flat
 
 

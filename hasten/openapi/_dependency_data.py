@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from hasten._compat.v2 import schema_mode
 from hasten._plan.dependant import Dependant
 from hasten._plan.dependencies import cache_key, security_scheme
 from hasten._plan.fields import primary_alias, request_aliases
@@ -80,8 +81,7 @@ def _names(field: Any, location: str, parent: Any) -> tuple[str, str]:
 
 
 def _schema(field: Any, mapping: dict[Any, Any], separate: bool, alias: str) -> dict[str, Any]:
-    mode = getattr(field, "mode", "validation")
-    schema = dict(mapping[(field, mode if separate else "validation")])
+    schema = dict(mapping[(field, schema_mode(field, separate))])
     if "$ref" not in schema:
         schema["title"] = field.field_info.title or alias.title().replace("_", " ")
     return schema
@@ -130,7 +130,7 @@ def _parameter(
     if info.description:
         entry["description"] = info.description
     examples = getattr(info, "openapi_examples", None)
-    example = getattr(info, "example", _Unset)
+    example = getattr(info, "example", None)  # (a plain FieldInfo has none: FastAPI gives null)
     if examples:
         entry["examples"] = jsonable_encoder(examples)
     elif example is not _Unset:
