@@ -34,6 +34,7 @@ _DEFAULT_NAMES = ("app", "api")
 DEFAULT_PATHS = ("main.py", "app.py", "api.py", "app/main.py", "app/app.py", "app/api.py")
 # The start-up hook installed with the package (see _hasten_alias_hook.py).
 _ALIAS_PTH = "hasten-fastapi-alias.pth"
+_ENV_ALIAS = "HASTEN_FASTAPI_ALIAS"  # hasten.compat.ENV_ALIAS (not imported at module level)
 
 
 class CLIError(Exception):
@@ -168,13 +169,13 @@ def switch_alias(choice: bool | None) -> str | None:
 
 
 _REASONS = {
-    "environment": "HASTEN_FASTAPI_ALIAS=1 or hasten.compat.install()",
+    "environment": f"{_ENV_ALIAS}=1 or hasten.compat.install()",
     "--alias": "--alias",
     "auto": "no fastapi package is installed",
 }
 
 
-def fastapi_note(reason: str | None) -> str | None:
+def fastapi_note(reason: str | None, verb: str = "serving") -> str | None:
     """After the app is imported: one line saying which package answers its ``import fastapi``."""
     from .compat import _alias
 
@@ -183,7 +184,7 @@ def fastapi_note(reason: str | None) -> str | None:
         return None  # the app does not use the name `fastapi`
     if _alias.is_aliased():
         why = _REASONS.get(reason or "environment", reason)
-        return f"hasten: serving a FastAPI app on Hasten (fastapi → hasten alias: {why})"
+        return f"hasten: {verb} a FastAPI app on Hasten (fastapi → hasten alias: {why})"
     version = getattr(module, "__version__", "?")
     return (
         f"hasten: this app runs on the installed FastAPI {version}, not on Hasten "
@@ -196,7 +197,7 @@ def _alias_hook_installed() -> bool:
     return any(os.path.isfile(os.path.join(d, _ALIAS_PTH)) for d in dirs)
 
 
-def _load(args: argparse.Namespace) -> tuple[Any, AppTarget, str | None]:
+def _load(args: argparse.Namespace, verb: str) -> tuple[Any, AppTarget, str | None]:
     """Resolve ``APP``, switch the alias as asked, import the app; print the alias note.
 
     The third item is why the alias is on, when the app imported ``fastapi`` through it.
@@ -204,7 +205,7 @@ def _load(args: argparse.Namespace) -> tuple[Any, AppTarget, str | None]:
     target = resolve_target(args.app, args.app_name)
     reason = switch_alias(args.alias)
     app, target = load_app(target)
-    note = fastapi_note(reason)
+    note = fastapi_note(reason, verb)
     if note is not None:
         print(note, file=sys.stderr)
     from .compat._alias import ALIAS, is_aliased
@@ -214,11 +215,11 @@ def _load(args: argparse.Namespace) -> tuple[Any, AppTarget, str | None]:
 
 
 def _serve(args: argparse.Namespace, *, reload: bool) -> int:
-    _, target, alias_reason = _load(args)
+    _, target, alias_reason = _load(args, "serving")
     workers = None if reload else getattr(args, "workers", None)
     if alias_reason is not None:
         # Server processes (reload, workers) and the app's own subprocesses: the .pth hook.
-        os.environ["HASTEN_FASTAPI_ALIAS"] = "1"
+        os.environ[_ENV_ALIAS] = "1"
         if (reload or (workers or 1) > 1) and not _alias_hook_installed():
             print(
                 f"hasten: warning: {_ALIAS_PTH} is not installed (reinstall hasten): "
@@ -272,7 +273,7 @@ def iter_routes(routes: Sequence[Any], prefix: str = "") -> Iterator[tuple[str, 
 
 
 def _cmd_routes(args: argparse.Namespace) -> int:
-    app, _, _ = _load(args)
+    app, _, _ = _load(args, "loading")
     rows = list(iter_routes(getattr(app, "routes", [])))
     width = max((len(methods) for methods, _, _ in rows), default=6)
     path_width = max((len(path) for _, path, _ in rows), default=4)
@@ -282,7 +283,7 @@ def _cmd_routes(args: argparse.Namespace) -> int:
 
 
 def _cmd_openapi(args: argparse.Namespace) -> int:
-    app, _, _ = _load(args)
+    app, _, _ = _load(args, "loading")
     if not callable(getattr(app, "openapi", None)):
         raise CLIError("This app has no OpenAPI schema (no .openapi() method)")
     print(json.dumps(app.openapi(), indent=args.indent))

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import json
 import os
+import signal
+import socket
 import subprocess
 import sys
 import textwrap
+import time
+import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -230,18 +235,27 @@ def read_item(item_id: int) -> dict[str, int]:
 ALIAS_NOTE = "hasten: serving a FastAPI app on Hasten (fastapi → hasten alias"
 
 
-def _hasten(
-    cwd: Path, *args: str, pythonpath: Path | None = None
-) -> subprocess.CompletedProcess[str]:
-    """Run the installed ``hasten`` script (not ``python -m``: cwd is not on its sys.path)."""
+def _script_env(pythonpath: Path | None = None, **extra: str) -> dict[str, str]:
     env = {**os.environ, "PYTHONIOENCODING": "utf-8"}
     env.pop("HASTEN_FASTAPI_ALIAS", None)
     env.pop("PYTHONPATH", None)
     if pythonpath is not None:
         env["PYTHONPATH"] = str(pythonpath)
+    return {**env, **extra}
+
+
+def _hasten(
+    cwd: Path, *args: str, pythonpath: Path | None = None, **env: str
+) -> subprocess.CompletedProcess[str]:
+    """Run the installed ``hasten`` script (not ``python -m``: cwd is not on its sys.path)."""
     script = Path(sys.executable).with_name("hasten")
     return subprocess.run(
-        [str(script), *args], capture_output=True, encoding="utf-8", env=env, cwd=cwd, timeout=50
+        [str(script), *args],
+        capture_output=True,
+        encoding="utf-8",
+        env=_script_env(pythonpath, **env),
+        cwd=cwd,
+        timeout=50,
     )
 
 
@@ -258,7 +272,8 @@ def test_script_routes_fastapi_app_from_its_directory(fastapi_project: Path) -> 
     assert "No module named" not in result.stdout
     rows = [line.split() for line in result.stdout.splitlines()]
     assert ["GET", "/items/{item_id}", "read_item"] in rows
-    assert result.stderr.splitlines() == [f"{ALIAS_NOTE}: no fastapi package is installed)"]
+    loading_note = ALIAS_NOTE.replace("serving", "loading")
+    assert result.stderr.splitlines() == [f"{loading_note}: no fastapi package is installed)"]
 
 
 def test_script_dev_discovers_main_py(fastapi_project: Path) -> None:
@@ -309,7 +324,58 @@ def test_script_leaves_an_installed_fastapi_alone(fastapi_project: Path, tmp_pat
     result = _hasten(fastapi_project, "routes", "main:app", "--alias", pythonpath=fake)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "/items/{item_id}" in result.stdout
-    assert result.stderr.splitlines() == [f"{ALIAS_NOTE}: --alias)"]
+    assert result.stderr.splitlines() == [f"{ALIAS_NOTE.replace('serving', 'loading')}: --alias)"]
+
+
+def test_script_alias_from_the_environment(fastapi_project: Path) -> None:
+    result = _hasten(fastapi_project, "dev", "--dry-run", HASTEN_FASTAPI_ALIAS="1")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert result.stderr.splitlines() == [
+        f"{ALIAS_NOTE}: HASTEN_FASTAPI_ALIAS=1 or hasten.compat.install())"
+    ]
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def test_script_dev_serves_fastapi_app_with_reload(fastapi_project: Path) -> None:
+    # The reloader's server process is a fresh interpreter: the alias reaches it through
+    # HASTEN_FASTAPI_ALIAS=1 and the start-up hook installed with hasten.
+    port = _free_port()
+    script = Path(sys.executable).with_name("hasten")
+    process = subprocess.Popen(
+        [str(script), "dev", "--port", str(port)],
+        cwd=fastapi_project,
+        env=_script_env(),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        start_new_session=True,
+    )
+    try:
+        body = None
+        deadline = time.monotonic() + 40
+        while body is None and time.monotonic() < deadline and process.poll() is None:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/items/7", timeout=2) as r:
+                    body = json.loads(r.read())
+            except OSError:
+                time.sleep(0.3)
+        assert body == {"item_id": 7}
+    finally:
+        os.killpg(process.pid, signal.SIGINT)
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+        assert process.stderr is not None
+        with process.stderr:
+            stderr = process.stderr.read().decode()
+    assert f"{ALIAS_NOTE}: no fastapi package is installed)" in stderr
+    assert "No module named 'fastapi'" not in stderr
 
 
 def test_script_version() -> None:
