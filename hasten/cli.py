@@ -57,6 +57,8 @@ class AppTarget:
 def _module_from_path(path: Path) -> tuple[str, str]:
     """``pkg/sub/main.py`` → (``pkg.sub.main``, the directory above ``pkg``)."""
     path = path.resolve()
+    if path.name == "__init__.py":
+        path = path.parent  # the package itself, as `fastapi dev pkg/__init__.py` does
     parts = [] if path.is_dir() else [path.stem]
     folder = path if path.is_dir() else path.parent
     while (folder / "__init__.py").is_file():

@@ -76,6 +76,8 @@ def test_parse_file_inside_a_package(project: Path) -> None:
     assert (target.module, target.attribute) == ("pkg.web", "app")
     assert Path(str(target.app_dir)).resolve() == project.resolve()
     assert cli.parse_target("single.py").module == "single"
+    assert cli.parse_target("pkg/__init__.py").module == "pkg"
+    assert cli.parse_target("pkg").module == "pkg"
 
 
 def test_missing_path_is_reported() -> None:
