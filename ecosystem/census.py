@@ -19,6 +19,7 @@ Prints each missing name with the packages that use it, and as its last line
 ``census: N names used by M packages, K missing`` (N: distinct names, M: packages that import
 FastAPI). Exit status 1 when K > 0, or when a listed package does not import FastAPI at all
 (the list must hold only packages built on FastAPI). ``--report FILE`` writes the full table.
+``HASTEN_ECOSYSTEM_CACHE`` moves the cache (default: ``.ecosystem/`` in the repository).
 """
 
 from __future__ import annotations
@@ -37,7 +38,7 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-CACHE = ROOT / ".ecosystem"
+CACHE = Path(os.environ.get("HASTEN_ECOSYSTEM_CACHE") or ROOT / ".ecosystem").resolve()
 DIST = CACHE / "dist"
 SCANS = CACHE / "scan"
 REF_VENV = CACHE / "venv-fastapi"
@@ -104,7 +105,7 @@ def download(packages: list[tuple[str, str]], offline: bool) -> list[str]:
     todo = [f"{n}=={v}" for n, v in packages if find_archive(n, v) is None]
     if not todo or offline:
         return todo
-    print(f"census: downloading {len(todo)} package(s) into {DIST.relative_to(ROOT)}/")
+    print(f"census: downloading {len(todo)} package(s) into {DIST}/")
     if _pip_download(todo) != 0:
         for req in todo:
             _pip_download([req])
@@ -302,7 +303,7 @@ def _ref_python() -> Path:
     stamp = REF_VENV / "fastapi-version"
     if py.exists() and stamp.exists() and stamp.read_text().strip() == version:
         return py
-    print(f"census: making {REF_VENV.relative_to(ROOT)} (fastapi=={version})")
+    print(f"census: making {REF_VENV} (fastapi=={version})")
     subprocess.run([sys.executable, "-m", "venv", "--clear", str(REF_VENV)], check=True)
     # FastAPI's optional imports too (templating, testclient, forms), as an app would have them.
     extras = ["jinja2", "httpx", "python-multipart", "email-validator"]
@@ -378,7 +379,7 @@ def census(args: argparse.Namespace) -> int:
     CACHE.mkdir(exist_ok=True)
     failed = download(packages, args.offline)
     if failed:
-        print(f"census: could not download: {', '.join(failed)} (see .ecosystem/pip-download.log)")
+        print(f"census: could not download: {', '.join(failed)} (see {CACHE}/pip-download.log)")
         return 2
 
     used, chain_users, silent = _collect(packages)
