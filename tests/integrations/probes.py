@@ -176,7 +176,8 @@ class Integration:
 class Sentry(Integration):
     """sentry-sdk with an in-memory transport. Configs: default (auto-enabled integrations),
     failed_status (explicit integrations, failed_request_status_codes={404, 503}, endpoint
-    style), starlette_only (only StarletteIntegration)."""
+    style), middleware_spans (a span per middleware), starlette_only (only
+    StarletteIntegration)."""
 
     def setup(self, mode: str) -> None:
         import sentry_sdk
@@ -200,6 +201,14 @@ class Sentry(Integration):
                     failed_request_status_codes=codes, transaction_style="endpoint"
                 ),
                 FastApiIntegration(failed_request_status_codes=codes, transaction_style="endpoint"),
+            ]
+        elif self.config == "middleware_spans":
+            from sentry_sdk.integrations.fastapi import FastApiIntegration
+            from sentry_sdk.integrations.starlette import StarletteIntegration
+
+            options["integrations"] = [
+                StarletteIntegration(middleware_spans=True),
+                FastApiIntegration(middleware_spans=True),
             ]
         elif self.config == "starlette_only":
             from sentry_sdk.integrations.starlette import StarletteIntegration
@@ -712,6 +721,7 @@ def main(argv: list[str]) -> None:
 RUNS: dict[tuple[str, str], tuple[str, ...]] = {
     ("sentry", "default"): ("alias",),
     ("sentry", "failed_status"): ("alias",),
+    ("sentry", "middleware_spans"): ("alias",),
     ("sentry", "starlette_only"): ("alias", "native"),
     ("opentelemetry", "instrument_app"): ("alias",),
     ("opentelemetry", "instrument"): ("alias",),
