@@ -34,6 +34,8 @@ REQUESTS: list[tuple[str, str, Any, dict[str, str]]] = [
     ("GET", "/http-error/404", None, {}),
     ("GET", "/http-error/503", None, {}),
     ("GET", "/api/users/7", None, {}),
+    ("GET", "/ping", None, {}),
+    ("GET", "/session/s1", None, {}),
     ("GET", "/missing", None, {}),
 ]
 
@@ -78,7 +80,8 @@ class Item(BaseModel):
 
 
 def build_app(fw: Framework, **app_kwargs: Any) -> Any:
-    """The probe app: path/query/body/header parameters, a dependency, errors, a router."""
+    """The probe app: path/query/body/header parameters, a dependency, errors, a router, a
+    route without parameters and one with a ``yield`` dependency (each of Hasten's runners)."""
     pkg = fw.pkg
     app = fw.app_cls(**app_kwargs)
 
@@ -104,6 +107,17 @@ def build_app(fw: Framework, **app_kwargs: Any) -> Any:
     @app.get("/http-error/{code}")
     async def http_error(code: int) -> None:
         raise pkg.HTTPException(status_code=code, detail="nope")
+
+    @app.get("/ping")
+    async def ping() -> dict[str, bool]:
+        return {"ok": True}
+
+    async def session() -> Any:
+        yield "open"
+
+    @app.get("/session/{sid}")
+    async def read_session(sid: str, state: Annotated[str, pkg.Depends(session)]) -> dict:
+        return {"sid": sid, "state": state}
 
     router = pkg.APIRouter(prefix="/api")
 
