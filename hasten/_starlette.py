@@ -39,9 +39,11 @@ from typing import Any
 import starlette
 from starlette._exception_handler import wrap_app_handling_exceptions
 from starlette._utils import get_route_path, is_async_callable
+from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import QueryParams
 from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
 from starlette.middleware import body_limit as _body_limit
 from starlette.middleware.exceptions import ExceptionMiddleware
 from starlette.requests import ClientDisconnect, Request
@@ -89,6 +91,33 @@ def check_starlette_version(found: str | None = None) -> None:
 
 
 check_starlette_version()
+
+
+def is_own(function: Any, module: str, qualname: str) -> bool:
+    """Whether ``function`` is still the library's own (not replaced or wrapped by a patch).
+
+    Compared by where it was defined, not by identity: an instrumentation may have patched
+    it before Hasten was imported. A wrapper made with ``functools.wraps`` counts as a patch.
+    """
+    return (
+        getattr(function, "__module__", None) == module
+        and getattr(function, "__qualname__", None) == qualname
+        and not hasattr(function, "__wrapped__")
+    )
+
+
+def exception_layer() -> type[ExceptionMiddleware]:
+    """The app's exception layer: :class:`ExceptionLayer`, or Starlette's own middleware when
+    an instrumentation patched ``Middleware`` (Sentry wraps the handlers of exactly
+    ``ExceptionMiddleware`` to capture handled server errors)."""
+    if is_own(Middleware.__init__, "starlette.middleware", "Middleware.__init__"):
+        return ExceptionLayer
+    return ExceptionMiddleware
+
+
+def starlette_call_patched() -> bool:
+    """Whether ``Starlette.__call__`` was replaced (Sentry's Starlette integration does)."""
+    return not is_own(Starlette.__call__, "starlette.applications", "Starlette.__call__")
 
 
 # -- the body limiter's protocol (private names, with stand-ins if Starlette drops them) --------

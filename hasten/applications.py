@@ -31,7 +31,7 @@ from ._frontend import resolve_check_dir
 from ._plan.build import refresh_writers
 from ._routing.decorate import registering
 from ._routing.options import AppRouteOptions, MethodOptions, keyword_checker
-from ._starlette import ExceptionLayer
+from ._starlette import exception_layer, starlette_call_patched
 from .datastructures import Default, DefaultPlaceholder
 from .exception_handlers import (
     http_exception_handler,
@@ -202,6 +202,7 @@ class Hasten(Starlette):
         )
         self.user_middleware: list[Middleware] = list(middleware or [])
         self.middleware_stack: ASGIApp | None = None
+        self._through_starlette = False  # decided when the stack is built
         self.setup()
 
     def _check_openapi_settings(self) -> None:
@@ -222,8 +223,15 @@ class Hasten(Starlette):
     # --- the ASGI app -------------------------------------------------------------------------
 
     def build_middleware_stack(self) -> ASGIApp:
-        """ServerError → user middleware → exception handlers → router, composed once."""
+        """ServerError → user middleware → exception handlers → router, composed once.
+
+        Also where replacements that instrumentations made are noticed (never per request):
+        a patched ``JSONResponse`` or FastAPI request-path function rebuilds the routes that
+        need it, and a patched ``Starlette.__call__`` (Sentry) is called for every request.
+        """
         refresh_writers(self.router.routes)
+        routing.refresh_patch_points(self.router.routes)
+        self._through_starlette = starlette_call_patched()
         error_handler = None
         handlers: dict[Any, Callable[..., Any]] = {}
         for key, value in self.exception_handlers.items():
@@ -235,7 +243,7 @@ class Hasten(Starlette):
             self._server_errors(error_handler),
             *self._body_limit_middleware(handlers),
             *self.user_middleware,
-            Middleware(ExceptionLayer, handlers=handlers, debug=self.debug),
+            Middleware(exception_layer(), handlers=handlers, debug=self.debug),
         ]
         # The router's own stack (its ``app`` unless it has middleware): Router.__call__ only
         # forwards to it.
@@ -283,6 +291,9 @@ class Hasten(Starlette):
         stack = self.middleware_stack
         if stack is None:
             stack = self.middleware_stack = self.build_middleware_stack()
+        if self._through_starlette:  # replaced by an instrumentation: it sees the request
+            await Starlette.__call__(self, scope, receive, send)
+            return
         await stack(scope, receive, send)
 
     async def _telemetry_lifespan(self, scope: Scope, receive: Receive, send: Send) -> None:

@@ -7,7 +7,9 @@ cost of matching does not grow with the number of routes.
 
 from __future__ import annotations
 
+import functools
 import inspect
+import sys
 import warnings
 from collections.abc import Callable, Mapping, Sequence
 from enum import Enum, IntEnum
@@ -38,10 +40,11 @@ from ._plan.build import (
     should_embed,
 )
 from ._plan.calls import GEN, call_kind
-from ._plan.runner import handler_app, plan_handler, route_app
+from ._plan.runner import plan_handler, route_app
 from ._plan.typeinfo import is_subclass, stream_item_type
 from ._plan.websocket import websocket_app
 from ._routing import Matcher
+from ._routing import patch_points as _patch_points
 from ._routing.context import RouteContext, iter_route_contexts
 from ._routing.decorate import registering
 from ._routing.include import ROUTE_CLASSES, Include, check_prefix, check_prefix_format
@@ -58,16 +61,27 @@ from ._routing.options import (
     merge_options,
     with_defaults,
 )
+
+# FastAPI's request-path functions: re-exported here (their public path), where
+# instrumentations replace them.
+from ._routing.patch_points import get_request_handler as get_request_handler
+from ._routing.patch_points import get_websocket_app as get_websocket_app
+from ._routing.patch_points import request_response as request_response
+from ._routing.patch_points import run_endpoint_function as run_endpoint_function
+from ._routing.patch_points import serialize_response as serialize_response
+from ._routing.patch_points import websocket_session as websocket_session
 from ._routing.stale import graph_unchanged
 from ._routing.table import RouteTable
 from .datastructures import Default, DefaultPlaceholder
+from .dependencies._solving import remember_node
+from .dependencies.utils import solve_dependencies as solve_dependencies
 from .exceptions import InvalidDeclarationError
 from .sse import _PING_INTERVAL as _PING_INTERVAL
 from .sse import EventSourceResponse, ServerSentEvent
 from .telemetry._api import SCOPE_KEY as _TELEMETRY_KEY
 from .telemetry._api import route_selected as _route_selected
 from .types import DecoratedCallable, IncEx
-from .utils import generate_unique_id, is_body_allowed_for_status_code
+from .utils import create_model_field, generate_unique_id, is_body_allowed_for_status_code
 
 __all__ = [
     "APIRoute",
@@ -194,22 +208,68 @@ class APIRoute(routing.Route):
         self.response_model = self._response_model(response_model)
         self.response_adapter = response_adapter(self.response_model)
         self._build_plan()
-        if type(self).get_route_handler is APIRoute.get_route_handler:
-            return route_app(self.plan, self)
-        # a subclass wraps the handler (FastAPI's documented customization)
-        return handler_app(self.get_route_handler())
+        return self._route_app()
 
     def _build_plan(self) -> None:
         """Compile ``self.dependant`` (again after a library changed it: `graph_unchanged`)."""
         self.body_params_flat = flat_body_params(self.dependant)
         self.embed_body_fields = should_embed(self.body_params_flat)
         self.plan = build_plan(self)
+        _patch_points.remember(self.plan)
+        remember_node(self.plan.root, self.embed_body_fields, self.plan.body_kind == "form")
+
+    def _route_app(self) -> ASGIApp:
+        """The compiled runner; FastAPI's path when a patch point was replaced or wrapped.
+
+        A subclass that overrides ``get_route_handler`` (FastAPI's documented customization)
+        gets its handler run by ``request_response``, as in FastAPI.
+        """
+        self._through_patch_points = patched = patch_points_replaced()
+        if not patched and type(self).get_route_handler is APIRoute.get_route_handler:
+            return route_app(self.plan, self)
+        return request_response(self.get_route_handler())
 
     def get_route_handler(self) -> Callable[[Any], Any]:
         """The ``async (request) -> response`` function of this route; override to wrap it."""
-        if not graph_unchanged(self.plan.root, self.dependant):
-            self._build_plan()
-        return plan_handler(self.plan, self._overrides_of)
+        if not patch_points_replaced():
+            if not graph_unchanged(self.plan.root, self.dependant):
+                self._build_plan()
+            return plan_handler(self.plan, self._overrides_of)
+        return get_request_handler(
+            dependant=self.dependant,
+            body_field=getattr(self, "body_field", None),
+            status_code=self.status_code,
+            response_class=self.response_class,
+            response_field=self.response_field,
+            response_model_include=self.response_model_include,
+            response_model_exclude=self.response_model_exclude,
+            response_model_by_alias=self.response_model_by_alias,
+            response_model_exclude_unset=self.response_model_exclude_unset,
+            response_model_exclude_defaults=self.response_model_exclude_defaults,
+            response_model_exclude_none=self.response_model_exclude_none,
+            dependency_overrides_provider=self.dependency_overrides_provider,
+            embed_body_fields=self.embed_body_fields,
+            strict_content_type=self.strict_content_type,
+            stream_item_field=self.stream_item_field,
+            is_json_stream=self.is_json_stream,
+            form_limits=self.form_limits,
+        )
+
+    @functools.cached_property
+    def response_field(self) -> Any:
+        """FastAPI's ``ModelField`` of the response model (None without one)."""
+        if not self.response_model:
+            return None
+        name = "Response_" + self.unique_id
+        return create_model_field(name=name, type_=self.response_model, mode="serialization")
+
+    @functools.cached_property
+    def stream_item_field(self) -> Any:
+        """FastAPI's ``ModelField`` of a stream's item type (None without one)."""
+        if not self.stream_item_type:
+            return None
+        name = "StreamItem_" + self.unique_id
+        return create_model_field(name=name, type_=self.stream_item_type, mode="serialization")
 
     def _check_responses(self) -> None:
         self.response_fields: dict[int | str, Any] = {}
@@ -277,7 +337,19 @@ class APIWebSocketRoute(routing.WebSocketRoute):
                 self.dependencies,
                 self.path_format,
             )
-        self.app = websocket_app(self.dependant, self._overrides_of)
+        self.app = self._route_app()
+
+    def _route_app(self) -> ASGIApp:
+        """The compiled connection runner; FastAPI's path when a patch point was replaced."""
+        self._through_patch_points = patch_points_replaced()
+        if not self._through_patch_points:
+            return websocket_app(self.dependant, self._overrides_of)
+        handler = get_websocket_app(
+            dependant=self.dependant,
+            dependency_overrides_provider=self.dependency_overrides_provider,
+            embed_body_fields=False,
+        )
+        return websocket_session(handler)
 
     def _overrides_of(self, scope: Scope) -> Any:
         provider = self.dependency_overrides_provider or scope.get("app")
@@ -766,6 +838,31 @@ def _accepts(route_class: type) -> bool:
     return "max_body_size" in sig.parameters or any(
         p.kind is p.VAR_KEYWORD for p in sig.parameters.values()
     )
+
+
+# -- FastAPI's request-path functions (patch points) ------------------------------------------
+
+_PATCH_ORIGINALS = {name: globals()[name] for name in _patch_points.NAMES}
+_patch_points.API["module"] = sys.modules[__name__]
+
+
+def patch_points_replaced() -> bool:
+    """Whether an instrumentation replaced one of FastAPI's request-path functions here."""
+    return _patch_points.replaced(sys.modules[__name__], _PATCH_ORIGINALS)
+
+
+def refresh_patch_points(routes: Sequence[BaseRoute]) -> None:
+    """Rebuild the apps of routes built before a patch point was replaced (or restored).
+
+    Called when an application builds its middleware stack: instrumentations installed
+    between declaring the routes and serving the first request are honoured.
+    """
+    patched = patch_points_replaced()
+    for route in routes:
+        if isinstance(route, APIRoute) and route._through_patch_points != patched:
+            route.app = limit_body(route._route_app(), route.max_body_size)
+        elif isinstance(route, APIWebSocketRoute) and route._through_patch_points != patched:
+            route.app = route._route_app()
 
 
 # -- FastAPI 0.165 names libraries import (scripts/ecosystem census) ----------------------------

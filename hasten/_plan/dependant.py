@@ -25,7 +25,7 @@ def _in_order() -> Any:
     return field(default_factory=list)
 
 
-@dataclass(slots=True, eq=False)
+@dataclass(slots=True, eq=False, weakref_slot=True)
 class Dependant:
     """Where each parameter of ``call`` comes from; sub-dependencies in declaration order.
 

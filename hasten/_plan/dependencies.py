@@ -7,7 +7,7 @@ everything decided ahead of time: how to call, which validators run, the cache k
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from contextlib import asynccontextmanager, contextmanager
 from contextvars import copy_context
 from typing import Any, cast
@@ -472,6 +472,32 @@ async def _solve_and_call(node: Node, ctx: Context) -> Any:
     if node.cache_key not in cache:  # the first value computed for a key is the one kept
         cache[node.cache_key] = value
     return value
+
+
+async def solve_through(
+    node: Node, ctx: Context, inputs: Callable[[Node], Awaitable[dict[str, Any] | None]]
+) -> dict[str, Any]:
+    """:func:`solve`, with each sub-dependency's inputs from ``inputs`` (None: they had errors).
+
+    For a replaced ``fastapi.dependencies.utils.solve_dependencies``: FastAPI solves each
+    sub-dependency's inputs through that function, so the replacement sees every level.
+    Caching, calls and teardown stay the engine's.
+    """
+    values: dict[str, Any] = {}
+    cache = ctx.cache
+    for sub in node.subs:
+        kwargs = await inputs(sub)
+        if kwargs is None:
+            continue
+        if sub.use_cache and sub.cache_key in cache:
+            value = cache[sub.cache_key]
+        else:
+            value = await run_dependency(sub, kwargs, ctx)
+            cache.setdefault(sub.cache_key, value)
+        if sub.name is not None:
+            values[sub.name] = value
+    values.update(await solve(node.with_subs(()), ctx))  # its own parameters, body, specials
+    return values
 
 
 async def _batch_call(node: Node, ctx: Context) -> Any:

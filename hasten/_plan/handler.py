@@ -33,9 +33,11 @@ from .validate import Missing
 
 #: Where the engine finds the hooks that observe requests (telemetry installs its own):
 #: ``run`` replaces :func:`call_and_write`'s steps for an observed request, ``websocket`` a
-#: WebSocket route's for an observed connection, and ``failed`` hears of each validation
-#: failure. Read when a route is built, never per request.
-OBSERVER: dict[str, Any] = {"run": None, "failed": None, "websocket": None}
+#: WebSocket route's for an observed connection, ``failed`` hears of each validation
+#: failure, and ``operation(name, function)`` gives the context manager of an operation span
+#: (the patch-point path, ``patched.py``, takes FastAPI's steps inside them). Read when a
+#: route is built, never per request.
+OBSERVER: dict[str, Any] = {"run": None, "failed": None, "websocket": None, "operation": None}
 #: The scope key under which an observed request carries its observation state.
 OBSERVED_KEY = "fastapi.telemetry"
 

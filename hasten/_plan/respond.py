@@ -10,7 +10,7 @@ from typing import Any
 from pydantic import TypeAdapter, ValidationError
 from starlette.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response
 
-from .._starlette import JSONBytesResponse, text_responder
+from .._starlette import JSONBytesResponse, is_own, text_responder
 from ..datastructures import DefaultPlaceholder
 from ..encoders import jsonable_encoder
 from ..exceptions import EndpointContext, ResponseValidationError
@@ -83,16 +83,16 @@ def make_writer(opts: ResponseOptions) -> Writer:
     return _class_writer(cls)
 
 
-_STARLETTE_JSON = (JSONResponse.__init__, JSONResponse.render)
-
-
 def json_response_patched() -> bool:
     """Whether ``JSONResponse`` was patched (instrumentation, tests): then it builds responses.
 
     Endpoints without a response model answer through ``JSONResponse`` in FastAPI; Hasten
     encodes their JSON itself only while doing so cannot be told apart.
     """
-    return (JSONResponse.__init__, JSONResponse.render) != _STARLETTE_JSON
+    return not (
+        is_own(JSONResponse.render, "starlette.responses", "JSONResponse.render")
+        and is_own(JSONResponse.__init__, "starlette.responses", "JSONResponse.__init__")
+    )
 
 
 def _response_error(opts: ResponseOptions, exc: ValidationError, raw: Any) -> Exception:

@@ -61,8 +61,8 @@ _NOT_AWAITED = (
     " except Exception, and is not raising the exception again. Read more about it in the"
     " docs: https://fastapi.tiangolo.com/tutorial/dependencies/dependencies-with-yield/#dependencies-with-yield-and-except"
 )
-_REQUEST_STACK = "hasten.request_stack"
-_FUNCTION_STACK = "hasten.function_stack"
+_REQUEST_STACK = "fastapi_inner_astack"  # FastAPI's scope keys: libraries read them
+_FUNCTION_STACK = "fastapi_function_astack"
 
 
 # -- choosing, when a route is built -----------------------------------------------------------

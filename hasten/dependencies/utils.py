@@ -6,6 +6,7 @@ request path does not call them: routes run compiled plans (``hasten._plan``).
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -23,6 +24,9 @@ from .._plan.forms import (
     multipart_not_installed_error,
 )
 from .._plan.validate import Missing, ModelParamValidator, ParamsValidator
+from . import _solving
+from ._solving import SolvedDependency as SolvedDependency
+from ._solving import solve_dependencies as solve_dependencies
 from .models import Dependant
 
 __all__ = [
@@ -38,6 +42,8 @@ __all__ = [
     "multipart_not_installed_error",
     "request_body_to_args",
     "request_params_to_args",
+    "solve_dependencies",
+    "SolvedDependency",
 ]
 
 get_dependant = analysis.get_dependant
@@ -98,6 +104,9 @@ async def request_body_to_args(
         validator = EmbeddedBody(body_fields)
     await validator.run(body, values, errors)
     return values, errors
+
+
+_solving.UTILS["module"] = sys.modules[__name__]  # a replaced solve_dependencies is honoured
 
 
 # FastAPI 0.165 helpers libraries import (scripts/ecosystem census).

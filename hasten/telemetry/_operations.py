@@ -107,4 +107,6 @@ async def traced_websocket(
         await dependant.call(**values)
 
 
-_handler.OBSERVER.update(run=traced_run_plan, websocket=traced_websocket, failed=validation_failed)
+_handler.OBSERVER.update(
+    run=traced_run_plan, websocket=traced_websocket, failed=validation_failed, operation=operation
+)
