@@ -84,11 +84,42 @@ def expected(name: str, config: str) -> dict[str, Any]:
     return recorded
 
 
+def _summary(value: Any) -> str:
+    if isinstance(value, dict):
+        keys = ("type", "kind", "name", "resource", "transaction")
+        return "/".join(str(value[k]) for k in keys if k in value) or json.dumps(value)[:80]
+    if isinstance(value, list):
+        return "[" + ", ".join(_summary(v) for v in value) + "]"
+    return json.dumps(value)[:80]
+
+
+def differences(want: Any, got: Any, path: str = "") -> list[str]:
+    """Where ``got`` (Hasten) differs from ``want`` (FastAPI), one line per leaf."""
+    if isinstance(want, dict) and isinstance(got, dict):
+        out = []
+        for key in sorted(set(want) | set(got)):
+            if key not in got:
+                out.append(f"{path}.{key}: only on FastAPI: {json.dumps(want[key])[:200]}")
+            elif key not in want:
+                out.append(f"{path}.{key}: only on Hasten: {json.dumps(got[key])[:200]}")
+            else:
+                out += differences(want[key], got[key], f"{path}.{key}")
+        return out
+    if isinstance(want, list) and isinstance(got, list):
+        if len(want) == len(got):
+            pairs = enumerate(zip(want, got, strict=True))
+            return [d for i, (w, g) in pairs for d in differences(w, g, f"{path}[{i}]")]
+        return [f"{path}: FastAPI {_summary(want)}, Hasten {_summary(got)}"]
+    if want != got:
+        return [f"{path}: FastAPI {json.dumps(want)[:200]}, Hasten {json.dumps(got)[:200]}"]
+    return []
+
+
 @pytest.fixture
 def same_as_fastapi() -> Callable[..., None]:
     """``same_as_fastapi(name, config, mode[, recorded_config])``: run the probe on Hasten and
-    assert it observed what FastAPI's recording of ``recorded_config`` (default ``config``) has,
-    request by request (the failure names every request whose observation differs)."""
+    assert it observed what FastAPI's recording of ``recorded_config`` (default ``config``) has;
+    the failure lists, request by request, each observation that differs."""
 
     def check(name: str, config: str, mode: str, recorded_config: str | None = None) -> None:
         got = observe(name, config, mode)
@@ -96,13 +127,13 @@ def same_as_fastapi() -> Callable[..., None]:
             got = _as_fastapi_names(got)
         want = expected(name, recorded_config or config)
         assert [r["request"] for r in got["requests"]] == [r["request"] for r in want["requests"]]
-        differing = [
-            f"{w['request']} (status {w['status']} on FastAPI, {g['status']} on Hasten)"
-            for w, g in zip(want["requests"], got["requests"], strict=True)
-            if w != g
-        ]
-        if got["final"] != want["final"]:
-            differing.append("final observation")
-        assert got == want, f"{name}/{config}/{mode} differs from FastAPI on: {differing}"
+        lines = []
+        for w, g in zip(want["requests"], got["requests"], strict=True):
+            lines += [f"{w['request']} {d}" for d in differences(w, g)]
+        lines += [f"final {d}" for d in differences(want["final"], got["final"])]
+        report = "\n".join(lines[:40]) + (
+            f"\n... {len(lines) - 40} more" if len(lines) > 40 else ""
+        )
+        assert not lines, f"{name}/{config}/{mode} differs from FastAPI 0.165.0:\n{report}"
 
     return check
