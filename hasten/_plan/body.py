@@ -134,10 +134,13 @@ class SingleBody:
         if body is Missing:
             body = _absent(field, ("body",), values, errors)
             if body is Missing:
+                if field.name not in values:  # required and absent: None, as FastAPI's
+                    values[field.name] = None
                 return
         try:
             values[field.name] = self.adapter.validator.validate_python(body, from_attributes=True)
         except ValidationError as exc:
+            values[field.name] = None  # FastAPI's values keep the single body's name
             errors.extend(prefixed(exc.errors(include_url=False), ("body",)))
 
 
