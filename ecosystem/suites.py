@@ -17,7 +17,8 @@ tests. Per suite:
    hook that installs the ``fastapi`` -> ``hasten`` alias in every interpreter when
    ``HASTEN_FASTAPI_ALIAS=1`` (as ``scripts/compat`` does); a stub ``fastapi`` dist-info is on
    PYTHONPATH for the run only, for libraries that read the installed version. Mode *fastapi*
-   (``--baseline``): real FastAPI, the release in ``compat/FASTAPI_VERSION``.
+   (``--baseline``): real FastAPI with its ``standard`` extra, the release in
+   ``compat/FASTAPI_VERSION``.
 3. pytest runs from the unpacked sdist with the suite's paths and arguments, its deselections
    (each with a reason in the toml), a per-test timeout and a per-suite timeout; a small plugin
    records each test's outcome and the first line of its error.
@@ -59,7 +60,8 @@ ROOT = Path(__file__).resolve().parent.parent
 CONFIG = ROOT / "ecosystem" / "suites.toml"
 BASELINES = ROOT / "ecosystem" / "baselines.txt"
 FLOORS = ROOT / "ecosystem" / "floors.txt"
-CACHE = ROOT / ".ecosystem" / "suites"
+# HASTEN_ECOSYSTEM_CACHE moves the cache, as for the census (default: .ecosystem/ in the repo).
+CACHE = Path(os.environ.get("HASTEN_ECOSYSTEM_CACHE") or ROOT / ".ecosystem").resolve() / "suites"
 FASTAPI_VERSION = (ROOT / "compat" / "FASTAPI_VERSION").read_text().strip()
 VENV_LAYOUT = "3"  # bump when the venv recipe below changes: every venv is rebuilt
 SUITE_RATIO = 0.95
@@ -135,6 +137,10 @@ if os.environ.get("HASTEN_FASTAPI_ALIAS", "").strip().lower() in {"1", "true", "
 '''
 
 _print_lock = threading.Lock()
+
+
+def _rel(path: Path) -> str:
+    return str(path.relative_to(ROOT)) if path.is_relative_to(ROOT) else str(path)
 
 
 def log(msg: str) -> None:
@@ -293,7 +299,9 @@ def ensure_venv(suite: Suite, mode: str, rebuild: bool) -> Path:
     venv = CACHE / "venvs" / f"{suite.name}-{mode}"
     reqs = [f"{suite.install}=={suite.version}", *suite.requires, *COMMON_REQS]
     if mode == "fastapi":
-        reqs.append(f"fastapi=={FASTAPI_VERSION}")
+        # With its `standard` extra, as Hasten is installed with its own (both bring httpx2,
+        # which Starlette's TestClient then uses).
+        reqs.append(f"fastapi[standard]=={FASTAPI_VERSION}")
     inputs = "\n".join(
         [
             VENV_LAYOUT,
@@ -310,7 +318,7 @@ def ensure_venv(suite: Suite, mode: str, rebuild: bool) -> Path:
     logf = CACHE / "logs" / f"{suite.name}-{mode}-pip.log"
     logf.parent.mkdir(parents=True, exist_ok=True)
     logf.write_text("")
-    log(f"{suite.name}: creating the {mode} venv ({venv.relative_to(ROOT)})")
+    log(f"{suite.name}: creating the {mode} venv ({_rel(venv)})")
     shutil.rmtree(venv, ignore_errors=True)
     base = getattr(sys, "_base_executable", sys.executable)
     run([base, "-m", "venv", str(venv)], logf)
@@ -415,7 +423,7 @@ def run_suite(suite: Suite, mode: str, rebuild: bool, deadline: float) -> Result
                 os.killpg(proc.pid, signal.SIGKILL)
                 proc.wait()
     if proc.returncode not in (0, 1) and not res.note:
-        res.note = f"pytest exited with status {proc.returncode} (see {logf.relative_to(ROOT)})"
+        res.note = f"pytest exited with status {proc.returncode} (see {_rel(logf)})"
     count(res, results)
     res.seconds = time.monotonic() - t0
     return res
@@ -517,8 +525,8 @@ def update_floors(results: list[Result]) -> None:
     table = read_table(FLOORS)
     for res in results:
         old = int(table.get(res.suite, ["0"])[0])
+        table[res.suite] = [str(max(old, res.passed))]
         if res.passed > old:
-            table[res.suite] = [str(res.passed)]
             log(f"{res.suite}: floor raised from {old} to {res.passed}")
     header = (
         "# ecosystem/floors.txt: passed tests per suite through the alias, never to go down\n"
@@ -621,7 +629,7 @@ def judge(
         bad.append(f"overall {sum_p} passed is below 98% of the baselines' {sum_b}")
     for line in bad:
         log(f"FAIL: {line}")
-    log(f"report: {report.relative_to(ROOT)}; {elapsed:.0f}s")
+    log(f"report: {_rel(report)}; {elapsed:.0f}s")
     print(f"suites: {len(ordered)} suites, {sum_p} passed of {sum_n} ({pct:.1f}% of baseline)")
     return 1 if bad else 0
 
