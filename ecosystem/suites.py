@@ -380,6 +380,7 @@ def run_suite(suite: Suite, mode: str, rebuild: bool, deadline: float) -> Result
     results.unlink(missing_ok=True)
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTEST_", "HASTEN_"))}
     env.pop("VIRTUAL_ENV", None)
+    env.pop("CI", None)  # the same run locally and in CI (some suites skip tests under CI)
     env.update(
         {
             "HASTEN_ECO_RESULTS": str(results),
@@ -425,6 +426,11 @@ def run_suite(suite: Suite, mode: str, rebuild: bool, deadline: float) -> Result
     if proc.returncode not in (0, 1) and not res.note:
         res.note = f"pytest exited with status {proc.returncode} (see {_rel(logf)})"
     count(res, results)
+    if not res.total and proc.returncode not in (0, 1):
+        # Nothing ran (a conftest failed to import, a usage error): the log says why.
+        lines = logf.read_text(encoding="utf-8", errors="replace").splitlines()
+        errors = [ln[1:].strip() for ln in lines if ln.startswith("E ")] or lines[-1:]
+        res.failed["<session>"] = f"[session] {errors[-1][:300] if errors else '(no output)'}"
     res.seconds = time.monotonic() - t0
     return res
 
