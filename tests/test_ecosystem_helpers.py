@@ -9,6 +9,7 @@ answer as FastAPI's do.
 from __future__ import annotations
 
 import importlib.util
+import io
 import json
 import os
 import subprocess
@@ -16,10 +17,11 @@ import sys
 import textwrap
 from enum import Enum
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Union
 
 import pytest
-from pydantic import BaseModel, Field
+from pydantic import AliasChoices, BaseModel, ConfigDict, Field, Json
+from starlette.datastructures import FormData, Headers, QueryParams
 
 import hasten.openapi.docs
 from hasten import (
@@ -39,11 +41,19 @@ from hasten import (
 )
 from hasten._compat import get_definitions, get_flat_models_from_fields, get_model_name_map
 from hasten._compat import v2 as compat_v2
+from hasten._compat.v2 import Undefined
 from hasten.applications import get_swagger_ui_html
 from hasten.dependencies.models import Dependant
 from hasten.dependencies.utils import (
     _get_body_field,
     _get_flat_body_params,
+    _get_form_model,
+    _get_form_models,
+    _get_multidict_value,
+    _get_param_aliases,
+    _is_form_model_supplied,
+    _normalize_form_model,
+    get_cached_model_fields,
     get_dependant,
     get_flat_params,
     get_parameterless_sub_dependant,
@@ -555,3 +565,127 @@ def test_census_scanner_finds_every_kind_of_use() -> None:
     assert not census._is_library_file("fastapi/routing.py", wheel=True)  # a vendored copy
     assert not census._is_library_file("pkg-1.0/tests/test_app.py", wheel=False)
     assert not census._is_library_file("pkg-1.0/src/fastapi/x.py", wheel=False)
+
+
+# --- the form-model helpers cadwyn reads (values observed on FastAPI 0.165.0) ---
+
+
+class FormA(BaseModel):
+    name: str
+    tags: list[str] = []
+
+
+class FormB(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    size: int = Field(validation_alias=AliasChoices("size", "sz"))
+
+
+class FormC(BaseModel):
+    model_config = ConfigDict(populate_by_name=True)
+    user_id: int = Field(alias="userId")
+    sub: FormA | None = None
+
+
+def form_models_endpoint(
+    a: Annotated[FormA, Form()],
+    u: Annotated[Union[FormA, FormB, None], Form()] = None,  # noqa: UP007
+    x: Annotated[int, Form()] = 1,
+    j: Annotated[Json[FormA], Form()] = None,  # type: ignore[assignment]
+    q: Annotated[list[int], Query()] = [],  # noqa: B006
+    user_agent: Annotated[str | None, Header()] = None,
+    pid: Annotated[int, PathParam(alias="p")] = 0,
+) -> None: ...
+
+
+@pytest.fixture
+def form_dependant() -> Dependant:
+    return get_dependant(path="/{p}", call=form_models_endpoint)
+
+
+def test_get_form_models(form_dependant: Dependant) -> None:
+    found = {f.name: _get_form_models(f) for f in form_dependant.body_params}
+    assert found == {"a": [FormA], "u": [FormA, FormB], "x": [], "j": []}
+    assert [_get_form_model(f) for f in form_dependant.body_params] == [FormA, None, None, None]
+    # ModelFields (a model's own fields) are answered the same way
+    sub = get_cached_model_fields(FormC)[1]
+    assert _get_form_models(sub) == []
+
+
+def test_get_param_aliases(form_dependant: Dependant) -> None:
+    d = form_dependant
+    fields = [*d.query_params, *d.header_params, *d.path_params, *d.body_params[:3]]
+    assert [_get_param_aliases(f) for f in fields] == [
+        [("q", "q")],
+        [("user-agent", "user-agent")],
+        [("p", "p")],
+        [("a", "a")],
+        [("u", "u")],
+        [("x", "x")],
+    ]
+    b_size = get_cached_model_fields(FormB)[0]
+    assert _get_param_aliases(b_size) == [("size", "size"), ("sz", "sz")]
+    user_id, sub = get_cached_model_fields(FormC)
+    assert _get_param_aliases(user_id) == [("userId", "userId"), ("user_id", "user_id")]
+    assert _get_param_aliases(user_id, convert_underscores=True) == [
+        ("userId", "userId"),
+        ("user_id", "user-id"),
+    ]
+    assert _get_param_aliases(sub) == [("sub", "sub")]
+
+
+def test_get_cached_model_fields() -> None:
+    fields = get_cached_model_fields(FormC)
+    assert fields is get_cached_model_fields(FormC)
+    assert fields is compat_v2.get_cached_model_fields(FormC)
+    assert [(f.name, f.alias, f.config) for f in fields] == [
+        ("user_id", "userId", {"populate_by_name": True}),
+        ("sub", "sub", {"populate_by_name": True}),
+    ]
+    assert [(f.name, f.config) for f in get_cached_model_fields(FormB)] == [
+        ("size", {"extra": "forbid"})
+    ]
+
+
+def test_get_multidict_value(form_dependant: Dependant) -> None:
+    q, user_agent = form_dependant.query_params[0], form_dependant.header_params[0]
+    x = form_dependant.body_params[2]
+    name, tags = get_cached_model_fields(FormA)
+    empty = UploadFile(io.BytesIO(b""), filename="", size=0)
+    form = FormData([("name", ""), ("tags", "a"), ("tags", "b"), ("x", "3"), ("f", empty)])
+    assert _get_multidict_value(name, form, "name") is Undefined
+    assert _get_multidict_value(tags, form, "tags") == ["a", "b"]
+    assert _get_multidict_value(x, form, "x") == "3"
+    assert _get_multidict_value(x, form, "nope") is Undefined
+    assert _get_multidict_value(q, QueryParams("q=1&q=2"), "q") == ["1", "2"]
+    assert _get_multidict_value(q, QueryParams(""), "q") is Undefined
+    assert _get_multidict_value(q, {"q": "7"}, "q") == "7"
+    assert _get_multidict_value(user_agent, Headers({"user-agent": "t"}), "user-agent") == "t"
+    assert _get_multidict_value(tags, FormData([("tags", empty)]), "tags") is Undefined
+    assert _get_multidict_value(tags, {"tags": []}, "tags") is Undefined
+    assert _get_multidict_value(name, {"name": ""}, "name") == ""
+
+
+def test_is_form_model_supplied() -> None:
+    assert _is_form_model_supplied(FormA, FormData([("name", "")])) is True
+    assert _is_form_model_supplied(FormA, FormData([("other", "1")])) is False
+    assert _is_form_model_supplied(FormB, FormData([("other", "1")])) is True  # extra="forbid"
+    assert _is_form_model_supplied(FormB, FormData([])) is False
+    assert _is_form_model_supplied(FormB, FormData([("sz", "1")])) is True
+
+
+def test_normalize_form_model() -> None:
+    body = {"name": "n", "tags": "t", "extra": ["1", "2"], "z": None, "e": []}
+    assert _normalize_form_model(body, model=FormA) == {
+        "name": "n",
+        "tags": ["t"],
+        "extra": ["1", "2"],
+        "z": None,
+        "e": [],
+    }
+    assert _normalize_form_model({"name": ["a", "b"], "tags": ["x", "y"]}, model=FormA) == {
+        "name": "b",
+        "tags": ["x", "y"],
+    }
+    assert _normalize_form_model({"sz": "4", "size": ""}, model=FormB) == {"sz": "4"}
+    assert _normalize_form_model([1], model=FormA) == [1]
+    assert _normalize_form_model({"name": ""}, model=FormA) == {}

@@ -28,6 +28,7 @@ from hasten._compat.v2 import PydanticSchemaGenerationError as PydanticSchemaGen
 from hasten._compat.v2 import RequiredParam as RequiredParam
 from hasten._compat.v2 import Undefined as Undefined
 from hasten._compat.v2 import Url as Url
+from hasten._compat.v2 import get_cached_model_fields as get_cached_model_fields
 from hasten._compat.v2 import get_definitions as get_definitions
 from hasten._compat.v2 import get_flat_models_from_fields as get_flat_models_from_fields
 from hasten._compat.v2 import get_missing_field_error as get_missing_field_error

@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from enum import Enum
 from functools import cached_property
 from typing import Annotated, Any, Literal, Union, get_args, get_origin
+from weakref import WeakKeyDictionary
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 from pydantic import PydanticSchemaGenerationError as PydanticSchemaGenerationError
@@ -36,6 +37,7 @@ __all__ = [
     "Undefined",
     "Url",
     "get_definitions",
+    "get_cached_model_fields",
     "get_flat_models_from_fields",
     "get_missing_field_error",
     "get_model_name_map",
@@ -306,3 +308,30 @@ def get_definitions(
         if isinstance(description, str):
             schema["description"] = description.split("\f")[0]
     return mapping, dict(definitions)  # type: ignore[arg-type]
+
+
+# Each model's fields as ModelFields, the same objects on every call (FastAPI's helpers key
+# schemas by field), made again when ``model_rebuild`` replaces the model's fields.
+_MODEL_FIELDS: WeakKeyDictionary[type[BaseModel], tuple[Any, list[ModelField]]] = (
+    WeakKeyDictionary()
+)
+
+
+def get_cached_model_fields(model: type[BaseModel]) -> list[ModelField]:
+    """``model``'s fields as ``ModelField``s, in declaration order, each carrying the model's
+    config where it applies to that field (not for fields typed as a model, dict or dataclass).
+
+    The same list is returned for a model until its fields change.
+    """
+    from hasten._plan.fields import model_field_config
+
+    source = model.__pydantic_fields__
+    cached = _MODEL_FIELDS.get(model)
+    if cached is None or cached[0] is not source:
+        fields = [
+            ModelField(info, name, config=model_field_config(model, info))
+            for name, info in source.items()
+        ]
+        cached = (source, fields)
+        _MODEL_FIELDS[model] = cached
+    return cached[1]

@@ -1,7 +1,8 @@
 """FastAPI's semi-private ``fastapi.dependencies.utils`` helpers that libraries import.
 
 fastapi-pagination, titiler-core, cadwyn, litellm and langgraph-api take these from FastAPI to
-add dependencies to built routes and to document parameters. Each keeps FastAPI 0.165's
+add dependencies to built routes, to document parameters and (cadwyn) to hand form models'
+bodies back to FastAPI's handler. Each keeps FastAPI 0.165's
 signature and result, built on Hasten's analysis (``hasten._plan``). Hasten's request path
 does not call them.
 """
@@ -9,17 +10,20 @@ does not call them.
 from __future__ import annotations
 
 from typing import Any
-from weakref import WeakKeyDictionary
 
-from pydantic import BaseModel, create_model
+from pydantic import BaseModel, Json, create_model
+from starlette.datastructures import FormData, Headers, ImmutableMultiDict
 
 from .. import params
 from .._compat.shared import lenient_issubclass as lenient_issubclass
-from .._compat.v2 import ModelField
+from .._compat.v2 import get_cached_model_fields
+from .._plan import typeinfo
 from .._plan.analysis import get_dependant
+from .._plan.body import FormModelReader, form_value
 from .._plan.build import flat_body_params
 from .._plan.dependencies import cache_key
-from .._plan.fields import ParamField
+from .._plan.fields import ParamField, request_aliases
+from .._plan.validate import Missing, fetch
 from ..exceptions import InvalidDeclarationError
 from ..utils import create_model_field
 from .models import Dependant
@@ -27,6 +31,13 @@ from .models import Dependant
 __all__ = [
     "_get_body_field",
     "_get_flat_body_params",
+    "_get_form_model",
+    "_get_form_models",
+    "_get_multidict_value",
+    "_get_param_aliases",
+    "_is_form_model_supplied",
+    "_normalize_form_model",
+    "get_cached_model_fields",
     "get_flat_params",
     "get_parameterless_sub_dependant",
     "get_validation_alias",
@@ -62,27 +73,11 @@ def _param_model(field: Any) -> type[BaseModel] | None:
     return None
 
 
-# A parameter model's fields as ModelFields, the same objects on every call (FastAPI's helpers
-# key schemas by field), made again when ``model_rebuild`` replaces the model's fields.
-_MODEL_FIELDS: WeakKeyDictionary[type[BaseModel], tuple[Any, list[ModelField]]] = (
-    WeakKeyDictionary()
-)
-
-
-def _model_fields(model: type[BaseModel]) -> list[ModelField]:
-    source = model.__pydantic_fields__
-    cached = _MODEL_FIELDS.get(model)
-    if cached is None or cached[0] is not source:
-        cached = (source, [ModelField(info, name) for name, info in source.items()])
-        _MODEL_FIELDS[model] = cached
-    return cached[1]
-
-
 def _flatten(fields: list[Any]) -> list[Any]:
     flat: list[Any] = []
     for field in fields:
         model = _param_model(field)
-        flat += [field] if model is None else _model_fields(model)
+        flat += [field] if model is None else get_cached_model_fields(model)
     return flat
 
 
@@ -148,3 +143,78 @@ def _get_body_field(*, body_params: list[Any], name: str, embed_body_fields: boo
     model = create_model(f"Body_{name}", **definitions)
     marker = _body_marker(body_params, model)
     return create_model_field(name="body", type_=model, alias="body", field_info=marker)
+
+
+def _get_param_aliases(field: Any, *, convert_underscores: bool = False) -> list[tuple[str, str]]:
+    """A field's (validation alias, request key) pairs, in the order a request is searched.
+
+    Its validation alias (else alias) first, or each plain name of an ``AliasChoices``; the
+    field name too when its config validates by name (alone when not by alias).
+    ``convert_underscores`` turns the underscores of an unaliased header name into hyphens.
+    """
+    config = getattr(field, "config", None)
+    alias = get_validation_alias(field)
+    pairs = request_aliases(
+        field.name, field.field_info, alias, config, convert=convert_underscores
+    )
+    return list(pairs)
+
+
+def _is_json_field(field: Any) -> bool:
+    if isinstance(field, ParamField):
+        return field.json_field
+    return any(type(item) is Json for item in field.field_info.metadata)
+
+
+def _get_multidict_value(field: Any, values: Any, alias: str) -> Any:
+    """The raw value of ``field`` under ``alias`` in a request mapping, or ``Undefined``.
+
+    A list field takes every value of a multi-mapping (query, headers, form); in form data
+    empty strings and empty file inputs count as absent, and an empty list is absent too,
+    so that the default is applied when the field is validated.
+    """
+    sequence = typeinfo.is_sequence(field.field_info.annotation)
+    many = sequence and not _is_json_field(field)
+    if isinstance(values, FormData):
+        value = form_value(values, alias, many)
+    else:
+        value = fetch(values, alias, many, isinstance(values, (ImmutableMultiDict, Headers)))
+    if value is not Missing and sequence and len(value) == 0:
+        return Missing
+    return value
+
+
+def _get_form_models(field: Any) -> list[type[BaseModel]]:
+    """The model(s) a form parameter is read into from the whole form: its model type
+    (``Model`` or ``Model | None``), or each model of a union of models; else []."""
+    if isinstance(field, ParamField):
+        return list(field.form_models)
+    info = field.field_info
+    if not isinstance(info, params.Form) or getattr(info, "embed", False):
+        return []
+    if _is_json_field(field):
+        return []
+    return typeinfo.form_models(info.annotation)
+
+
+def _get_form_model(field: Any) -> type[BaseModel] | None:
+    """The single model a form parameter is read into, or None (also for a union of models)."""
+    models = _get_form_models(field)
+    return models[0] if len(models) == 1 else None
+
+
+def _is_form_model_supplied(model: type[BaseModel], received_body: FormData) -> bool:
+    """Whether a form holds anything for ``model`` (empty values count): one of its fields'
+    names, or any entry at all when the model allows or forbids extra fields.
+
+    An optional form model that is not supplied gets its default instead of being validated.
+    """
+    return FormModelReader(model).supplied(received_body)
+
+
+def _normalize_form_model(value: Any, *, model: type[BaseModel]) -> Any:
+    """A dict body read again as form data for ``model`` (each model of a union of form
+    models is validated from it this way): a list stands for repeated entries, a field takes
+    its first non-empty alias, empty strings leave the default; explicit None and empty lists
+    are kept. Anything but a dict comes back unchanged."""
+    return FormModelReader(model).normalize(value)

@@ -113,6 +113,13 @@ _solving.UTILS["module"] = sys.modules[__name__]  # a replaced solve_dependencie
 from ._ecosystem import (  # noqa: E402, F401
     _get_body_field,
     _get_flat_body_params,
+    _get_form_model,
+    _get_form_models,
+    _get_multidict_value,
+    _get_param_aliases,
+    _is_form_model_supplied,
+    _normalize_form_model,
+    get_cached_model_fields,
     get_flat_params,
     get_parameterless_sub_dependant,
     get_validation_alias,
