@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
+from starlette.routing import Match
 
 from hasten import APIRouter, Depends, FastAPI
 from hasten.openapi.utils import get_openapi
@@ -118,3 +121,60 @@ def test_include_cycles_are_rejected() -> None:
         bottom.include_router(top, prefix="/t")
     with pytest.raises(AssertionError, match="already includes this router"):
         middle.include_router(top, prefix="/t")
+
+
+def test_context_matches_does_not_call_an_overridden_matches() -> None:
+    # FastAPI 0.165 (observed with this app): the context of an included route computes its
+    # match from the effective path pattern and methods, never calling the route class's
+    # ``matches`` (0 calls); OpenTelemetry calls it before user middleware has run. During a
+    # request the override does run: FastAPI calls it on the declared route ("/success")
+    # twice, from its lazy two-pass dispatch through the included router; Hasten serves a
+    # copy and calls it once, on the copy ("/custom/success") — a known difference.
+    calls: list[str] = []
+
+    class CustomRoute(APIRoute):
+        def matches(self, scope: Any) -> Any:
+            calls.append(self.path)
+            assert scope.get("checked"), "the override ran before the middleware"
+            return super().matches(scope)
+
+    router = APIRouter(route_class=CustomRoute)
+
+    @router.get("/success")
+    def success() -> str:
+        return "ok"
+
+    @router.post("/items/{item_id}")
+    def create(item_id: int) -> int:
+        return item_id
+
+    app = FastAPI()
+    app.include_router(router, prefix="/custom")
+
+    def scope(path: str, method: str = "GET") -> dict[str, Any]:
+        return {"type": "http", "path": path, "root_path": "", "method": method, "app": app}
+
+    def match(path: str, method: str = "GET") -> list[tuple[str, str | None, Any]]:
+        found = []
+        for context in iter_route_contexts(app.routes):
+            result, child = context.matches(scope(path, method))
+            if result is not Match.NONE:
+                found.append((result.name, context.path, child.get("path_params")))
+        return found
+
+    assert match("/custom/success") == [("FULL", "/custom/success", {})]
+    assert match("/custom/success", "POST") == [("PARTIAL", "/custom/success", {})]
+    assert match("/custom/items/3", "POST") == [("FULL", "/custom/items/{item_id}", {"item_id": "3"})]
+    assert match("/success") == []
+    assert calls == []  # as FastAPI: the context never calls the override
+
+    @app.middleware("http")
+    async def check(request: Any, call_next: Any) -> Any:
+        request.scope["checked"] = True
+        return await call_next(request)
+
+    client = TestClient(app)
+    response = client.get("/custom/success")
+    assert response.status_code == 200
+    assert response.json() == "ok"
+    assert calls == ["/custom/success"]  # FastAPI: ["/success", "/success"] (see above)

@@ -13,7 +13,8 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar, overload
 
-from starlette.routing import BaseRoute
+from starlette.routing import BaseRoute, Match, Route
+from starlette.types import Scope
 
 __all__ = ["ORIGINAL_ATTR", "RouteContext", "effective_routes", "iter_route_contexts"]
 
@@ -62,6 +63,19 @@ class RouteContext:
     name = _Served[str]()
     methods = _Served[set[str]]()
     endpoint = _Served[Callable[..., Any]]()
+
+    def matches(self, scope: Scope) -> tuple[Match, Scope]:
+        """Whether ``scope`` is for the served route, as the app would match it.
+
+        For an included HTTP route this is Starlette's path-and-methods matching on the served
+        (prefixed) path; a ``matches`` overridden by the route class is not called, as in
+        FastAPI, whose context computes the match itself (the override runs when the app
+        dispatches a request). Other routes answer through their own ``matches``.
+        """
+        served = self.served
+        if isinstance(served, Route):
+            return Route.matches(served, scope)
+        return self.effective_route.matches(scope)
 
     def __getattr__(self, name: str) -> Any:
         if name in ("route", "served"):  # not set yet (copy/pickle): no recursion
