@@ -264,6 +264,18 @@ class APIRoute(routing.Route):
         return create_model_field(name=name, type_=self.response_model, mode="serialization")
 
     @functools.cached_property
+    def body_field(self) -> Any:
+        """FastAPI's ``ModelField`` of the whole request body (None without a body), for
+        libraries that read or copy it (cadwyn); Hasten validates each body parameter."""
+        from .dependencies._ecosystem import _get_body_field
+
+        return _get_body_field(
+            body_params=self.body_params_flat,
+            name=self.unique_id,
+            embed_body_fields=self.embed_body_fields,
+        )
+
+    @functools.cached_property
     def stream_item_field(self) -> Any:
         """FastAPI's ``ModelField`` of a stream's item type (None without one)."""
         if not self.stream_item_type:

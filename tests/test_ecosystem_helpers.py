@@ -62,6 +62,7 @@ from hasten.dependencies.utils import (
 )
 from hasten.openapi.utils import _get_openapi_dependency_data, _get_openapi_operation_parameters
 from hasten.routing import (
+    APIRoute,
     APIRouter,
     _EffectiveRouteContext,
     _IncludedRouter,
@@ -689,3 +690,40 @@ def test_normalize_form_model() -> None:
     assert _normalize_form_model({"sz": "4", "size": ""}, model=FormB) == {"sz": "4"}
     assert _normalize_form_model([1], model=FormA) == [1]
     assert _normalize_form_model({"name": ""}, model=FormA) == {}
+
+
+def test_route_body_field() -> None:
+    """``APIRoute.body_field`` as FastAPI sets it (cadwyn copies it between routes)."""
+    app = FastAPI()
+
+    @app.post("/one")
+    def one(item: Item) -> None: ...
+
+    @app.post("/two")
+    def two(item: Item, n: Annotated[int, Body()]) -> None: ...
+
+    @app.post("/form")
+    def form(a: Annotated[str, Form()]) -> None: ...
+
+    @app.get("/none")
+    def none() -> None: ...
+
+    seen = {}
+    for route in app.routes[-4:]:
+        assert isinstance(route, APIRoute)
+        f = route.body_field
+        assert f is route.body_field
+        seen[route.path] = None
+        if f is not None:
+            info = f.field_info
+            seen[route.path] = (f.name, f.alias, info.annotation.__name__, type(info).__name__)
+    assert seen == {
+        "/one": ("item", "item", "Item", "Body"),
+        "/two": ("body", "body", "Body_two_two_post", "Body"),
+        "/form": ("body", "body", "Body_form_form_post", "Form"),
+        "/none": None,
+    }
+    route = app.routes[-1]
+    assert isinstance(route, APIRoute)
+    route.body_field = "replaced"  # libraries assign it, as on FastAPI's routes
+    assert route.body_field == "replaced"
