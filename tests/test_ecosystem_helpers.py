@@ -727,3 +727,39 @@ def test_route_body_field() -> None:
     assert isinstance(route, APIRoute)
     route.body_field = "replaced"  # libraries assign it, as on FastAPI's routes
     assert route.body_field == "replaced"
+
+
+def _nullable_body(payload: Annotated[dict[str, int] | None, Body()] = {"default": 1}) -> None:  # noqa: B006
+    ...
+
+
+@pytest.mark.anyio
+async def test_solve_dependencies_body_none_is_json_null() -> None:
+    """``body=None`` is a JSON null body (validated), ``Undefined`` an omitted one (default),
+    as FastAPI 0.165's ``solve_dependencies`` takes them (cadwyn passes bodies it migrated)."""
+    from contextlib import AsyncExitStack
+
+    from starlette.requests import Request
+
+    from hasten.dependencies.utils import solve_dependencies
+
+    dep = get_dependant(path="/", call=_nullable_body)
+    seen = []
+    for body in (None, Undefined, {"a": 1}):
+        async with AsyncExitStack() as stack:
+            scope: dict[str, Any] = {"type": "http", "method": "POST", "path": "/", "headers": []}
+            scope["query_string"] = b""
+            scope["fastapi_inner_astack"] = scope["fastapi_function_astack"] = stack
+            solved = await solve_dependencies(
+                request=Request(scope),
+                dependant=dep,
+                body=body,
+                async_exit_stack=stack,
+                embed_body_fields=False,
+            )
+            seen.append((solved.values, solved.errors))
+    assert seen == [
+        ({"payload": None}, []),
+        ({"payload": {"default": 1}}, []),
+        ({"payload": {"a": 1}}, []),
+    ]

@@ -73,7 +73,7 @@ def patched_handler(
             solved = await api.solve_dependencies(
                 request=request,
                 dependant=dependant,
-                body=None if body is Missing else body,
+                body=body,  # Undefined (Missing) when there is none, None for a JSON null
                 dependency_overrides_provider=_provider(options, request),
                 async_exit_stack=request.scope.get(options.request_stack_key),
                 embed_body_fields=options.embed_body_fields,

@@ -90,9 +90,7 @@ async def solve_dependencies(
     prepared = node.variant_for(overrides) if overrides and node.subs else None
     if prepared is not None:
         node = prepared[0]
-    ctx = Context(
-        request, Missing if body is Undefined or body is None else body, overrides, prepared
-    )
+    ctx = Context(request, Missing if body is Undefined else body, overrides, prepared)
     scope = request.scope
     ctx.request_stack = scope.get(REQUEST_STACK_KEY, async_exit_stack)
     ctx.function_stack = scope.get(FUNCTION_STACK_KEY, async_exit_stack)
