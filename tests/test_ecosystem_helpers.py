@@ -763,3 +763,12 @@ async def test_solve_dependencies_body_none_is_json_null() -> None:
         ({"payload": {"default": 1}}, []),
         ({"payload": {"a": 1}}, []),
     ]
+
+
+def test_param_field_type_adapter(form_dependant: Dependant) -> None:
+    """A dependant's fields answer FastAPI's ``ModelField._type_adapter`` (cadwyn reads its
+    core schema to decide whether to restore a migrated body's aliases)."""
+    a = form_dependant.body_params[0]
+    assert a._type_adapter is a.adapter
+    assert a._type_adapter.core_schema["type"] in ("model", "definitions")
+    assert a._type_adapter.validate_python({"name": "n"}) == FormA(name="n")

@@ -76,6 +76,11 @@ class ParamField:
             self._adapter = TypeAdapter(self.annotation)
         return self._adapter
 
+    @property
+    def _type_adapter(self) -> TypeAdapter[Any]:
+        # FastAPI's ModelField spelling (libraries read its core schema: cadwyn).
+        return self.adapter
+
     def get_default(self) -> Any:
         """The default value, as a fresh copy."""
         if self.default_factory is not None:
