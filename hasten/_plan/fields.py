@@ -78,8 +78,12 @@ class ParamField:
 
     @property
     def _type_adapter(self) -> TypeAdapter[Any]:
-        # FastAPI's ModelField spelling (libraries read its core schema: cadwyn).
-        return self.adapter
+        """FastAPI's ``ModelField._type_adapter``: the declared type with its ``FieldInfo``
+        (default and schema options included), made on each read (libraries read its core
+        schema, cadwyn; never used on the request path)."""
+        from hasten._compat.v2 import _adapter
+
+        return _adapter(_Bare(self.field_info))
 
     def get_default(self) -> Any:
         """The default value, as a fresh copy."""
@@ -89,6 +93,15 @@ class ParamField:
 
     def __repr__(self) -> str:
         return f"ParamField({self.name!r}, {self.location}, alias={self.alias!r})"
+
+
+class _Bare:
+    """Just a ``field_info``, so ``_compat.v2._adapter`` builds FastAPI's field adapter."""
+
+    __slots__ = ("field_info",)
+
+    def __init__(self, field_info: FieldInfo) -> None:
+        self.field_info = field_info
 
 
 def _location_of(field_info: FieldInfo) -> str:
