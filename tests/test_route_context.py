@@ -164,7 +164,9 @@ def test_context_matches_does_not_call_an_overridden_matches() -> None:
 
     assert match("/custom/success") == [("FULL", "/custom/success", {})]
     assert match("/custom/success", "POST") == [("PARTIAL", "/custom/success", {})]
-    assert match("/custom/items/3", "POST") == [("FULL", "/custom/items/{item_id}", {"item_id": "3"})]
+    assert match("/custom/items/3", "POST") == [
+        ("FULL", "/custom/items/{item_id}", {"item_id": "3"})
+    ]
     assert match("/success") == []
     assert calls == []  # as FastAPI: the context never calls the override
 
