@@ -28,6 +28,7 @@ from pydantic_core.core_schema import (
 from typing_extensions import TypedDict, Unpack
 
 from hasten._compat.shared import lenient_issubclass, sequence_annotation_to_type, sequence_types
+from hasten._plan.fields import field_info_adapter, model_field_config
 from hasten.types import IncEx, UnionType
 
 __all__ = [
@@ -241,11 +242,7 @@ def _adapter(field: Any) -> TypeAdapter[Any]:
     adapter = getattr(field, "_type_adapter", None)
     if isinstance(adapter, TypeAdapter):
         return adapter
-    info = field.field_info
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # field-only metadata (alias) on an Annotated type
-        annotated: Any = Annotated[info.annotation, info]
-        return TypeAdapter(annotated)
+    return field_info_adapter(field.field_info)
 
 
 def _computed_in(annotation: Any, seen: set[Any]) -> bool:
@@ -323,8 +320,6 @@ def get_cached_model_fields(model: type[BaseModel]) -> list[ModelField]:
 
     The same list is returned for a model until its fields change.
     """
-    from hasten._plan.fields import model_field_config
-
     source = model.__pydantic_fields__
     cached = _MODEL_FIELDS.get(model)
     if cached is None or cached[0] is not source:

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import warnings
 from copy import deepcopy
 from dataclasses import is_dataclass
-from typing import Any
+from typing import Annotated, Any
 
 from pydantic import AliasChoices, AliasPath, BaseModel, TypeAdapter
 from pydantic.fields import FieldInfo
@@ -81,9 +82,7 @@ class ParamField:
         """FastAPI's ``ModelField._type_adapter``: the declared type with its ``FieldInfo``
         (default and schema options included), made on each read (libraries read its core
         schema, cadwyn; never used on the request path)."""
-        from hasten._compat.v2 import _adapter
-
-        return _adapter(_Bare(self.field_info))
+        return field_info_adapter(self.field_info)
 
     def get_default(self) -> Any:
         """The default value, as a fresh copy."""
@@ -95,13 +94,13 @@ class ParamField:
         return f"ParamField({self.name!r}, {self.location}, alias={self.alias!r})"
 
 
-class _Bare:
-    """Just a ``field_info``, so ``_compat.v2._adapter`` builds FastAPI's field adapter."""
-
-    __slots__ = ("field_info",)
-
-    def __init__(self, field_info: FieldInfo) -> None:
-        self.field_info = field_info
+def field_info_adapter(info: FieldInfo) -> TypeAdapter[Any]:
+    """A ``TypeAdapter`` of the declared type together with its ``FieldInfo`` (FastAPI's
+    field adapter: defaults and schema options included)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # field-only metadata (alias) on an Annotated type
+        annotated: Any = Annotated[info.annotation, info]
+        return TypeAdapter(annotated)
 
 
 def _location_of(field_info: FieldInfo) -> str:
