@@ -43,7 +43,8 @@ from .telemetry._api import route_selected
 
 if TYPE_CHECKING:
     from .params import Depends
-    from .routing import APIRouter
+
+APIRouter = Any  # hasten.routing.APIRouter: the router imports this module, not the reverse
 
 __all__ = [
     "Fallback",

@@ -30,7 +30,7 @@ from ._form_limits import validate_form_limits
 from ._frontend import resolve_check_dir
 from ._plan.build import refresh_writers
 from ._routing.decorate import registering
-from ._routing.options import AppRouteOptions, MethodOptions, keyword_checker
+from ._routing.options import AppRouteOptions, MethodOptions, keyword_checker, publish_signature
 from ._starlette import exception_layer, starlette_call_patched
 from .datastructures import Default, DefaultPlaceholder
 from .exception_handlers import (
@@ -628,9 +628,7 @@ _APP_SIGNATURES: dict[str, tuple[tuple[str, ...], str]] = {
     ),
 }
 for _name, (_leading, _kind) in _APP_SIGNATURES.items():
-    routing.publish_signature(
-        getattr(Hasten, _name), keyword_checker(f"Hasten.{_name}", _leading, _kind)
-    )
+    publish_signature(getattr(Hasten, _name), keyword_checker(f"Hasten.{_name}", _leading, _kind))
 
 
 def _renamed(function: Callable[_P, None], qualname: str) -> Callable[_P, None]:

@@ -32,7 +32,12 @@ from . import params
 from ._body_limit import check_max_body_size, first_limit, limit_body
 from ._form_limits import FormLimitsScope, combine, validate_form_limits
 from ._plan import stream as _stream
-from ._plan.analysis import declaring, get_dependant, typed_return_annotation
+from ._plan.analysis import (
+    declaring,
+    get_dependant,
+    typed_return_annotation,
+    with_route_dependencies,
+)
 from ._plan.build import (
     build_plan,
     flat_body_params,
@@ -47,11 +52,20 @@ from ._routing import Matcher
 from ._routing import patch_points as _patch_points
 from ._routing.context import RouteContext, iter_route_contexts
 from ._routing.decorate import registering
-from ._routing.include import ROUTE_CLASSES, Include, check_prefix, check_prefix_format
+from ._routing.include import (
+    ROUTE_CLASSES,
+    Include,
+    check_prefix,
+    check_prefix_format,
+    extra_route_kwargs,
+    includes,
+)
 from ._routing.lifespan import EventLifespan, as_lifespan, merge_lifespans
 from ._routing.low_priority import LowPriorityRoutes
 from ._routing.options import (
-    SIGNATURES,
+    ROUTE_KEPT,
+    ROUTER_KEPT,
+    ROUTER_SETTINGS,
     MethodOptions,
     RouteDeclaration,
     RouteOptions,
@@ -59,6 +73,7 @@ from ._routing.options import (
     WebSocketDeclaration,
     keyword_checker,
     merge_options,
+    publish_signature,
     with_defaults,
 )
 
@@ -105,39 +120,10 @@ def _ping_interval() -> float:
 _stream.PING_INTERVAL[0] = _ping_interval
 
 
-def _with_route_dependencies(
-    dependant: Any, dependencies: Sequence[params.Depends], path: str
-) -> Any:
-    for depends in reversed(dependencies):
-        if not callable(depends.dependency):
-            raise InvalidDeclarationError(
-                "A parameter-less dependency must have a callable dependency"
-            )
-        scopes = list(depends.scopes or []) if isinstance(depends, params.Security) else []
-        dependant.dependencies.insert(
-            0,
-            get_dependant(
-                path=path,
-                call=depends.dependency,
-                own_oauth_scopes=scopes,
-                scope=depends.scope,
-                use_cache=depends.use_cache,
-                concurrency=depends._concurrency,
-            ),
-        )
-    return dependant
-
-
 _CHECK_ROUTE = keyword_checker("APIRoute.__init__", ("self", "path", "endpoint"), "route")
 _CHECK_WEBSOCKET = keyword_checker(
     "APIWebSocketRoute.__init__", ("self", "path", "endpoint"), "websocket"
 )
-# The options APIRoute normalizes; it keeps the others as given.
-_NORMALIZED = {
-    "response_model", "status_code", "tags", "dependencies", "description", "responses",
-    "name", "methods", "form_limits",
-}  # fmt: skip
-_KEPT = tuple(name for name in SIGNATURES["route"] if name not in _NORMALIZED)
 
 
 class APIRoute(routing.Route):
@@ -173,7 +159,7 @@ class APIRoute(routing.Route):
         _CHECK_ROUTE(self, path, endpoint, **options)  # Python's TypeError for a wrong keyword
         declared = with_defaults("route", options)
         check_max_body_size(declared["max_body_size"])
-        for key in _KEPT:
+        for key in ROUTE_KEPT:
             setattr(self, key, declared[key])
         self.path, self.endpoint = path, endpoint
         self.form_limits = validate_form_limits(declared["form_limits"])
@@ -191,15 +177,14 @@ class APIRoute(routing.Route):
         doc = declared["description"] or inspect.cleandoc(endpoint.__doc__ or "")
         self.description = doc.split("\f")[0].strip()
         with declaring(self.methods, self.path, endpoint):  # errors name this route
-            app = self._compile(declared["response_model"])
-        self.app = limit_body(app, self.max_body_size)
+            self.app = self._compile(declared["response_model"])
 
     def _compile(self, response_model: Any) -> ASGIApp:
         """Analyse the endpoint, compile its plan, and return the route's ASGI app."""
         self._check_responses()
         if not callable(self.endpoint):
             raise InvalidDeclarationError("An endpoint must be a callable")
-        self.dependant = _with_route_dependencies(
+        self.dependant = with_route_dependencies(
             get_dependant(path=self.path_format, call=self.endpoint),
             self.dependencies,
             self.path_format,
@@ -219,15 +204,18 @@ class APIRoute(routing.Route):
         remember_node(self.plan.root, self.embed_body_fields, self.plan.body_kind == "form")
 
     def _route_app(self) -> ASGIApp:
-        """The compiled runner; FastAPI's path when a patch point was replaced or wrapped.
+        """The compiled runner (behind the body limit); FastAPI's path when a patch point was
+        replaced or wrapped.
 
         A subclass that overrides ``get_route_handler`` (FastAPI's documented customization)
         gets its handler run by ``request_response``, as in FastAPI.
         """
         self._through_patch_points = patched = patch_points_replaced()
         if not patched and type(self).get_route_handler is APIRoute.get_route_handler:
-            return route_app(self.plan, self)
-        return request_response(self.get_route_handler())
+            app = route_app(self.plan, self)
+        else:
+            app = request_response(self.get_route_handler())
+        return limit_body(app, self.max_body_size)
 
     def get_route_handler(self) -> Callable[[Any], Any]:
         """The ``async (request) -> response`` function of this route; override to wrap it."""
@@ -235,25 +223,7 @@ class APIRoute(routing.Route):
             if not graph_unchanged(self.plan.root, self.dependant):
                 self._build_plan()
             return plan_handler(self.plan, self._overrides_of)
-        return get_request_handler(
-            dependant=self.dependant,
-            body_field=getattr(self, "body_field", None),
-            status_code=self.status_code,
-            response_class=self.response_class,
-            response_field=self.response_field,
-            response_model_include=self.response_model_include,
-            response_model_exclude=self.response_model_exclude,
-            response_model_by_alias=self.response_model_by_alias,
-            response_model_exclude_unset=self.response_model_exclude_unset,
-            response_model_exclude_defaults=self.response_model_exclude_defaults,
-            response_model_exclude_none=self.response_model_exclude_none,
-            dependency_overrides_provider=self.dependency_overrides_provider,
-            embed_body_fields=self.embed_body_fields,
-            strict_content_type=self.strict_content_type,
-            stream_item_field=self.stream_item_field,
-            is_json_stream=self.is_json_stream,
-            form_limits=self.form_limits,
-        )
+        return get_request_handler(**_patch_points.handler_arguments(self))
 
     @functools.cached_property
     def response_field(self) -> Any:
@@ -344,7 +314,7 @@ class APIWebSocketRoute(routing.WebSocketRoute):
         name = declared["name"]
         self.name = get_name(endpoint) if name is None else name
         with declaring(("WEBSOCKET",), self.path, endpoint):
-            self.dependant = _with_route_dependencies(
+            self.dependant = with_route_dependencies(
                 get_dependant(path=self.path_format, call=endpoint),
                 self.dependencies,
                 self.path_format,
@@ -377,13 +347,6 @@ class APIWebSocketRoute(routing.WebSocketRoute):
 ROUTE_CLASSES.update(http=APIRoute, websocket=APIWebSocketRoute)  # for the route table
 
 
-_ROUTER_KEPT = (
-    "prefix", "deprecated", "include_in_schema", "dependency_overrides_provider", "route_class",
-    "default_response_class", "generate_unique_id_function", "strict_content_type",
-    "max_body_size",
-)  # fmt: skip
-
-
 class APIRouter(RouteTable, LowPriorityRoutes, routing.Router):
     """A group of path operations with shared prefix, tags, dependencies and responses.
 
@@ -391,7 +354,7 @@ class APIRouter(RouteTable, LowPriorityRoutes, routing.Router):
     be reordered, replaced or removed at any time, and requests follow the list's order.
     """
 
-    # Kept as given (set in ``__init__`` from ``_ROUTER_KEPT``).
+    # Kept as given (set in ``__init__`` from ``ROUTER_KEPT``).
     default_response_class: type[Response]
     deprecated: bool | None
     generate_unique_id_function: Callable[[APIRoute], str]
@@ -443,7 +406,7 @@ class APIRouter(RouteTable, LowPriorityRoutes, routing.Router):
         )
         check_prefix_format(prefix, f"APIRouter prefix={prefix!r}")
         given = locals()
-        for name in _ROUTER_KEPT:
+        for name in ROUTER_KEPT:
             setattr(self, name, given[name])
         self.tags: list[str | Enum] = tags or []
         self.dependencies = list(dependencies or [])
@@ -617,14 +580,14 @@ class APIRouter(RouteTable, LowPriorityRoutes, routing.Router):
         route_class = route_class_override or self.route_class
         kwargs = merge_options(self._route_settings(), options)
         kwargs["dependency_overrides_provider"] = self.dependency_overrides_provider
-        limits = _extra_route_kwargs(
+        limits = extra_route_kwargs(
             route_class, kwargs.pop("max_body_size", None), kwargs.pop("form_limits", None)
         )
         return route_class(self.prefix + path, endpoint=endpoint, **kwargs, **limits)
 
     def _route_settings(self) -> dict[str, Any]:
         """This router's settings for the routes declared on it (see ``merge_options``)."""
-        settings = {name: getattr(self, name) for name in _ROUTER_SETTINGS}
+        settings = {name: getattr(self, name) for name in ROUTER_SETTINGS}
         settings["response_class"] = self.default_response_class
         return settings
 
@@ -781,7 +744,7 @@ class APIRouter(RouteTable, LowPriorityRoutes, routing.Router):
                 "Did you mean to include a different router?",
                 route=where,
             )
-        if _includes(router, self):
+        if includes(router, self):
             raise InvalidDeclarationError(
                 "Cannot include an APIRouter instance that already includes this router. "
                 "Did you mean to include a different router?",
@@ -810,17 +773,6 @@ _METHOD_CHECKS = {
     method: keyword_checker(f"APIRouter.{method}", ("self", "path"), "method")
     for method in _HTTP_METHODS
 }
-# A router's settings that apply to the routes declared on it, as its attributes name them
-# (and ``default_response_class``, which is the routes' ``response_class``).
-_ROUTER_SETTINGS = (
-    "tags", "dependencies", "responses", "deprecated", "include_in_schema", "callbacks",
-    "generate_unique_id_function", "strict_content_type", "max_body_size",
-)  # fmt: skip
-
-
-def publish_signature(function: Any, checker: Callable[..., None]) -> None:
-    """Show ``checker``'s parameters (FastAPI's, with defaults) as ``function``'s signature."""
-    function.__signature__ = inspect.signature(checker)
 
 
 publish_signature(APIRoute.__init__, _CHECK_ROUTE)
@@ -831,50 +783,11 @@ for _method in _HTTP_METHODS:
     publish_signature(getattr(APIRouter, _method), _METHOD_CHECKS[_method])
 
 
-def _includes(router: APIRouter, target: APIRouter) -> bool:
-    """Whether ``router`` includes ``target``, directly or through included routers."""
-    return any(
-        include.router is target or _includes(include.router, target)
-        for include in router._inclusions
-    )
+# -- FastAPI's request-path functions (patch points, _routing/patch_points.py) ------------------
 
-
-def _extra_route_kwargs(route_class: type, max_body_size: Any, form_limits: Any) -> dict[str, Any]:
-    if route_class is APIRoute or issubclass(route_class, APIRoute) and _accepts(route_class):
-        return {"max_body_size": max_body_size, "form_limits": form_limits}
-    return {}
-
-
-def _accepts(route_class: type) -> bool:
-    sig = inspect.signature(route_class)
-    return "max_body_size" in sig.parameters or any(
-        p.kind is p.VAR_KEYWORD for p in sig.parameters.values()
-    )
-
-
-# -- FastAPI's request-path functions (patch points) ------------------------------------------
-
-_PATCH_ORIGINALS = {name: globals()[name] for name in _patch_points.NAMES}
-_patch_points.API["module"] = sys.modules[__name__]
-
-
-def patch_points_replaced() -> bool:
-    """Whether an instrumentation replaced one of FastAPI's request-path functions here."""
-    return _patch_points.replaced(sys.modules[__name__], _PATCH_ORIGINALS)
-
-
-def refresh_patch_points(routes: Sequence[BaseRoute]) -> None:
-    """Rebuild the apps of routes built before a patch point was replaced (or restored).
-
-    Called when an application builds its middleware stack: instrumentations installed
-    between declaring the routes and serving the first request are honoured.
-    """
-    patched = patch_points_replaced()
-    for route in routes:
-        if isinstance(route, APIRoute) and route._through_patch_points != patched:
-            route.app = limit_body(route._route_app(), route.max_body_size)
-        elif isinstance(route, APIWebSocketRoute) and route._through_patch_points != patched:
-            route.app = route._route_app()
+_patch_points.API["module"] = sys.modules[__name__]  # replacements are looked up here
+patch_points_replaced = _patch_points.replaced
+refresh_patch_points = _patch_points.refresh
 
 
 # -- FastAPI 0.165 names libraries import (scripts/ecosystem census) ----------------------------

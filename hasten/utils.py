@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 import warnings
-from typing import TYPE_CHECKING, Any, Literal
+from typing import Any, Literal
 
 from pydantic.fields import FieldInfo
 
@@ -13,8 +13,7 @@ from hasten._compat.v2 import ModelField, PydanticSchemaGenerationError, Undefin
 from hasten.datastructures import DefaultPlaceholder, DefaultType
 from hasten.exceptions import FastAPIDeprecationWarning, HastenError, PydanticV1NotSupportedError
 
-if TYPE_CHECKING:  # pragma: no cover
-    from hasten.routing import APIRoute
+APIRoute = Any  # hasten.routing.APIRoute (routing imports this module, not the reverse)
 
 __all__ = [
     "create_model_field",

@@ -1,7 +1,7 @@
 """Layers point one way: no import cycle inside ``hasten/`` (DESIGN.md §3).
 
-The graph is read from the source with ``ast``. Imports inside functions count too (a deferred
-import is how a cycle hides), except under ``if TYPE_CHECKING:``. ``from package import name``
+The graph is read from the source with ``ast``. Imports inside functions and under
+``if TYPE_CHECKING:`` count too (a deferred or type-only import is how a cycle hides). ``from package import name``
 is an edge to the submodule when ``name`` is one, else to the package.
 """
 
@@ -27,13 +27,10 @@ def _modules() -> dict[str, Path]:
 
 
 def _imports(tree: ast.AST) -> Iterator[ast.Import | ast.ImportFrom]:
-    """Every import statement, at any depth, outside ``if TYPE_CHECKING:`` blocks."""
+    """Every import statement, at any depth."""
     stack: list[ast.AST] = [tree]
     while stack:
         node = stack.pop()
-        if isinstance(node, ast.If) and "TYPE_CHECKING" in ast.unparse(node.test):
-            stack.extend(node.orelse)
-            continue
         if isinstance(node, ast.Import | ast.ImportFrom):
             yield node
         stack.extend(ast.iter_child_nodes(node))

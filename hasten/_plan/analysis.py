@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 import inspect
 import re
-from collections.abc import Callable, Collection, Iterator
+from collections.abc import Callable, Collection, Iterator, Sequence
 from contextlib import contextmanager
 from copy import copy
 from typing import Annotated, Any, ForwardRef, Literal, get_args, get_origin
@@ -408,3 +408,28 @@ def _add_special(dependant: Dependant, name: str, type_annotation: Any) -> None:
             setattr(dependant, attr, name)
             return
     dependant.security_scopes_param_name = name
+
+
+def with_route_dependencies(
+    dependant: Any, dependencies: Sequence[params.Depends], path: str
+) -> Any:
+    """``dependant`` with the route's ``dependencies=[...]`` first, as parameter-less
+    sub-dependencies (the order FastAPI solves them in)."""
+    for depends in reversed(dependencies):
+        if not callable(depends.dependency):
+            raise InvalidDeclarationError(
+                "A parameter-less dependency must have a callable dependency"
+            )
+        scopes = list(depends.scopes or []) if isinstance(depends, params.Security) else []
+        dependant.dependencies.insert(
+            0,
+            get_dependant(
+                path=path,
+                call=depends.dependency,
+                own_oauth_scopes=scopes,
+                scope=depends.scope,
+                use_cache=depends.use_cache,
+                concurrency=depends._concurrency,
+            ),
+        )
+    return dependant

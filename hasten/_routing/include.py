@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+import inspect
+from typing import Any
 
 from starlette import routing
 from starlette.routing import BaseRoute, Mount
@@ -13,8 +14,10 @@ from ..utils import get_value_or_default
 from .context import ORIGINAL_ATTR
 from .options import COPIED_ON_INCLUDE, MERGED, merge_options
 
-if TYPE_CHECKING:
-    from ..routing import APIRoute, APIRouter
+# ``hasten.routing``'s classes, named here only for readers: the router sits above this module
+# and is never imported by it (not even for type checking: layers point one way).
+APIRouter = Any
+APIRoute = Any
 
 
 def check_prefix_format(prefix: str, where: str) -> None:
@@ -115,11 +118,11 @@ class Include:
         return copied
 
     def _copy(self, route: BaseRoute) -> BaseRoute:
-        APIRoute, APIWebSocketRoute = ROUTE_CLASSES["http"], ROUTE_CLASSES["websocket"]
+        http_class, websocket_class = ROUTE_CLASSES["http"], ROUTE_CLASSES["websocket"]
         parent, prefix = self.parent, self.parent.prefix + self.prefix
-        if isinstance(route, APIRoute):
+        if isinstance(route, http_class):
             return self._copy_api_route(route)
-        if isinstance(route, APIWebSocketRoute):
+        if isinstance(route, websocket_class):
             return parent._make_api_websocket_route(
                 self.prefix + route.path,
                 route.endpoint,
@@ -187,3 +190,26 @@ class Include:
             response_model=getattr(route, "declared_response_model", route.response_model),
             **merge_options(level, declared),
         )
+
+
+def includes(router: APIRouter, target: APIRouter) -> bool:
+    """Whether ``router`` includes ``target``, directly or through included routers."""
+    return any(
+        include.router is target or includes(include.router, target)
+        for include in router._inclusions
+    )
+
+
+def extra_route_kwargs(route_class: type, max_body_size: Any, form_limits: Any) -> dict[str, Any]:
+    """The limits a route class can be given (``APIRoute`` and subclasses that accept them)."""
+    api_route = ROUTE_CLASSES["http"]
+    if route_class is api_route or issubclass(route_class, api_route) and _accepts(route_class):
+        return {"max_body_size": max_body_size, "form_limits": form_limits}
+    return {}
+
+
+def _accepts(route_class: type) -> bool:
+    sig = inspect.signature(route_class)
+    return "max_body_size" in sig.parameters or any(
+        p.kind is p.VAR_KEYWORD for p in sig.parameters.values()
+    )

@@ -15,6 +15,7 @@ the body-size limit is the innermost one set.
 from __future__ import annotations
 
 import functools
+import inspect
 from collections.abc import Callable, Mapping, Sequence
 from enum import Enum
 from typing import Any, cast
@@ -269,3 +270,30 @@ def merge_options(level: Mapping[str, Any], options: Mapping[str, Any]) -> dict[
         default, rule = MERGED[name]
         merged[name] = rule(value, options.get(name, default))
     return merged
+
+
+def publish_signature(function: Any, checker: Callable[..., None]) -> None:
+    """Show ``checker``'s parameters (FastAPI's, with defaults) as ``function``'s signature."""
+    function.__signature__ = inspect.signature(checker)
+
+
+# The options APIRoute normalizes; it keeps the others as given (ROUTE_KEPT).
+_ROUTE_NORMALIZED = {
+    "response_model", "status_code", "tags", "dependencies", "description", "responses",
+    "name", "methods", "form_limits",
+}  # fmt: skip
+ROUTE_KEPT = tuple(name for name in SIGNATURES["route"] if name not in _ROUTE_NORMALIZED)
+
+# The router settings APIRouter keeps as given.
+ROUTER_KEPT = (
+    "prefix", "deprecated", "include_in_schema", "dependency_overrides_provider", "route_class",
+    "default_response_class", "generate_unique_id_function", "strict_content_type",
+    "max_body_size",
+)  # fmt: skip
+
+# A router's settings that apply to the routes declared on it, as its attributes name them
+# (and ``default_response_class``, which is the routes' ``response_class``).
+ROUTER_SETTINGS = (
+    "tags", "dependencies", "responses", "deprecated", "include_in_schema", "callbacks",
+    "generate_unique_id_function", "strict_content_type", "max_body_size",
+)  # fmt: skip

@@ -11,7 +11,7 @@ replacements see every request as they would on FastAPI.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Coroutine
+from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from contextlib import AsyncExitStack
 from types import ModuleType
 from typing import Any
@@ -32,6 +32,7 @@ from .._plan.runner import handler_app
 from .._plan.websocket import websocket_failure
 from .._starlette import is_async_callable, wrap_app_handling_exceptions
 from ..datastructures import Default, DefaultPlaceholder
+from ..dependencies._solving import solve_dependencies
 from ..encoders import jsonable_encoder
 from ..exceptions import EndpointContext, ResponseValidationError
 from .include import ROUTE_CLASSES
@@ -60,9 +61,45 @@ def remember(plan: CompiledRoute) -> None:
     _COMPILED[plan.root.dependant] = plan
 
 
-def replaced(api: ModuleType, originals: dict[str, Any]) -> bool:
-    """Whether any of :data:`NAMES` on ``api`` is no longer Hasten's own function."""
-    return any(getattr(api, name, None) is not originals[name] for name in NAMES)
+def replaced() -> bool:
+    """Whether an instrumentation replaced one of :data:`NAMES` on ``hasten.routing``."""
+    api = API["module"]
+    return any(getattr(api, name, None) is not _ORIGINALS[name] for name in NAMES)
+
+
+def refresh(routes: Sequence[Any]) -> None:
+    """Rebuild the apps of routes built before a patch point was replaced (or restored).
+
+    Called when an application builds its middleware stack: instrumentations installed
+    between declaring the routes and serving the first request are honoured.
+    """
+    patched = replaced()
+    for route in routes:
+        if getattr(route, "_through_patch_points", patched) != patched:
+            route.app = route._route_app()
+
+
+def handler_arguments(route: Any) -> dict[str, Any]:
+    """What FastAPI's ``APIRoute.get_route_handler`` passes to ``get_request_handler``."""
+    return {
+        "dependant": route.dependant,
+        "body_field": getattr(route, "body_field", None),
+        "status_code": route.status_code,
+        "response_class": route.response_class,
+        "response_field": route.response_field,
+        "response_model_include": route.response_model_include,
+        "response_model_exclude": route.response_model_exclude,
+        "response_model_by_alias": route.response_model_by_alias,
+        "response_model_exclude_unset": route.response_model_exclude_unset,
+        "response_model_exclude_defaults": route.response_model_exclude_defaults,
+        "response_model_exclude_none": route.response_model_exclude_none,
+        "dependency_overrides_provider": route.dependency_overrides_provider,
+        "embed_body_fields": route.embed_body_fields,
+        "strict_content_type": route.strict_content_type,
+        "stream_item_field": route.stream_item_field,
+        "is_json_stream": route.is_json_stream,
+        "form_limits": route.form_limits,
+    }
 
 
 def request_response(
@@ -267,3 +304,16 @@ def get_websocket_app(
             await call(**solved.values)
 
     return app
+
+
+# Hasten's own functions, to tell a replacement from them (``solve_dependencies`` is the one
+# ``hasten.routing`` takes from ``hasten.dependencies.utils``).
+_ORIGINALS: dict[str, Any] = {
+    "get_request_handler": get_request_handler,
+    "get_websocket_app": get_websocket_app,
+    "request_response": request_response,
+    "websocket_session": websocket_session,
+    "solve_dependencies": solve_dependencies,
+    "run_endpoint_function": run_endpoint_function,
+    "serialize_response": serialize_response,
+}
