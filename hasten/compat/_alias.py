@@ -24,6 +24,11 @@ __spec__.parent``. The loader stashes the real spec in ``create_module`` and put
 The loader delegates ``get_code``/``get_source``/``get_filename``/``is_package`` to the target's
 loader, so ``python -m fastapi`` (runpy) and ``coverage run -m fastapi`` execute
 ``hasten/__main__.py``.
+
+``importlib.metadata`` answers for the alias too (`find_distributions`): with no real
+``fastapi`` distribution installed, ``version("fastapi")`` is `FASTAPI_VERSION`, so code that
+checks the installed FastAPI before patching it (OpenTelemetry's ``FastAPIInstrumentor``) finds
+the release Hasten matches. An installed ``fastapi`` distribution still answers for itself.
 """
 
 from __future__ import annotations
@@ -34,8 +39,10 @@ import importlib.abc
 import importlib.machinery
 import importlib.util
 import os
+import pathlib
+import re
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from types import CodeType, ModuleType
 from typing import Any
 
@@ -46,6 +53,7 @@ __all__ = [
     "FASTAPI_VERSION",
     "TARGET",
     "AliasFinder",
+    "alias_distribution",
     "AliasModule",
     "find_finder",
     "install",
@@ -228,12 +236,84 @@ class AliasFinder(importlib.abc.MetaPathFinder, importlib.abc.Loader):
     def is_package(self, fullname: str) -> bool:
         return self._target_spec(fullname).submodule_search_locations is not None
 
+    # -- importlib.metadata -------------------------------------------------------------------
+
+    def find_distributions(self, context: Any = None) -> Iterable[Any]:
+        """The alias's distribution for ``importlib.metadata`` (``DistributionFinder`` protocol).
+
+        Only for an alias that claims a version (``fastapi``: `FASTAPI_VERSION`), only for a
+        search by that name or by none, and only when no other finder knows a real one.
+        """
+        version = self.overrides.get("__version__")
+        name = getattr(context, "name", None)
+        if not isinstance(version, str) or (name is not None and _dist_key(name) != self.alias):
+            return ()
+        if _installed_elsewhere(self.alias, context):
+            return ()
+        return (alias_distribution(self.alias, version),)
+
 
 def _real_spec(spec: importlib.machinery.ModuleSpec) -> importlib.machinery.ModuleSpec:
     """Unwrap an alias spec (ours, possibly left on a module mid-import) to the target's."""
     while getattr(spec.loader, _MARKER, False) and spec.loader_state is not None:
         spec = spec.loader_state
     return spec
+
+
+def _dist_key(name: str) -> str:
+    """A distribution name as ``importlib.metadata`` compares them (PEP 503, ``_`` joined)."""
+    return re.sub(r"[-_.]+", "_", name).lower()
+
+
+def _installed_elsewhere(alias: str, context: Any) -> bool:
+    """Whether a finder other than the alias's finds a real ``alias`` distribution."""
+    import importlib.metadata
+
+    search = importlib.metadata.DistributionFinder.Context(
+        name=alias, path=getattr(context, "path", sys.path)
+    )
+    for finder in sys.meta_path:
+        find = getattr(finder, "find_distributions", None)
+        if find is None or _is_alias_finder(finder):
+            continue
+        if next(iter(find(search)), None) is not None:
+            return True
+    return False
+
+
+_DISTRIBUTIONS: dict[tuple[str, str], Any] = {}
+
+
+def alias_distribution(name: str, version: str) -> Any:
+    """An ``importlib.metadata.Distribution`` named ``name`` at ``version``, with no files."""
+    key = (name, version)
+    found = _DISTRIBUTIONS.get(key)
+    if found is None:
+        found = _DISTRIBUTIONS[key] = _distribution_class()(name, version)
+    return found
+
+
+def _distribution_class() -> type:
+    import importlib.metadata
+
+    class AliasDistribution(importlib.metadata.Distribution):
+        """The metadata of a package answered by the alias (name, version, its top level)."""
+
+        def __init__(self, name: str, version: str) -> None:
+            self._files = {
+                "METADATA": f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n"
+                f"Summary: {name} {version}, answered by {TARGET} (hasten.compat alias)\n",
+                "top_level.txt": f"{name}\n",
+                "INSTALLER": "hasten.compat\n",
+            }
+
+        def read_text(self, filename: str) -> str | None:
+            return self._files.get(filename)
+
+        def locate_file(self, path: Any) -> Any:
+            return pathlib.Path(os.path.dirname(os.path.abspath(__file__)), str(path))
+
+    return AliasDistribution
 
 
 def _is_alias_finder(obj: object) -> bool:
