@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import dataclasses
 import datetime
+import math
+import re
 from collections import defaultdict, deque
 from collections.abc import Callable
 from decimal import Decimal
@@ -330,3 +332,42 @@ def jsonable_encoder(
         sqlalchemy_safe,
     )
     return encoder.encode(obj, include_keys, exclude_keys)
+
+
+_NON_FINITE = {math.inf: "Infinity", -math.inf: "-Infinity"}
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _json_safe(data: Any) -> Any:
+    """``data`` with what strict JSON cannot carry replaced: a copy, for error bodies.
+
+    Non-finite floats become the strings ``"NaN"``, ``"Infinity"`` and ``"-Infinity"``; lone
+    surrogates (``"\\ud800"`` in a JSON string) become U+FFFD, as undecodable bytes in a URL
+    do; bytes are decoded with U+FFFD for what is not UTF-8. Containers are walked (tuples and
+    sets become lists); any other value is left to ``jsonable_encoder``.
+    """
+    if isinstance(data, str):
+        return _LONE_SURROGATE.sub("\ufffd", data)
+    if isinstance(data, float):
+        return data if math.isfinite(data) else _NON_FINITE.get(data, "NaN")
+    if isinstance(data, dict):
+        return {_json_safe(key): _json_safe(value) for key, value in data.items()}
+    if isinstance(data, list | tuple | set | frozenset):
+        return [_json_safe(value) for value in data]
+    if isinstance(data, bytes | bytearray):
+        return _LONE_SURROGATE.sub("\ufffd", bytes(data).decode("utf-8", "replace"))
+    return data
+
+
+def _null_non_finite(data: Any) -> Any:
+    """``data`` (as ``jsonable_encoder`` makes it) with non-finite floats as ``None``.
+
+    What Pydantic's JSON serializer does with them, for the responses written without it.
+    """
+    if isinstance(data, float):
+        return data if math.isfinite(data) else None
+    if isinstance(data, dict):
+        return {key: _null_non_finite(value) for key, value in data.items()}
+    if isinstance(data, list):
+        return [_null_non_finite(value) for value in data]
+    return data

@@ -12,7 +12,7 @@ from starlette.responses import HTMLResponse, JSONResponse, PlainTextResponse, R
 
 from .._starlette import JSONBytesResponse, is_own, text_responder
 from ..datastructures import DefaultPlaceholder
-from ..encoders import jsonable_encoder
+from ..encoders import _null_non_finite, jsonable_encoder
 from ..exceptions import EndpointContext, ResponseValidationError
 from .validate import prefixed
 
@@ -26,7 +26,18 @@ _encode = json.JSONEncoder(
 
 
 def _dumps(content: Any) -> bytes:
-    return _encode(content).encode("utf-8")
+    try:
+        return _encode(content).encode("utf-8")
+    except ValueError:  # NaN/Infinity, or a lone surrogate (UnicodeEncodeError)
+        return _dumps_strict(content)
+
+
+def _dumps_strict(content: Any) -> bytes:
+    """Strict JSON for what ``_encode`` refused, instead of a 500: non-finite floats as
+    ``null`` (what Pydantic writes for a response model), lone surrogates as ``\\udXXX``
+    escapes (ASCII output), so the client gets back exactly the string it sent."""
+    data = _null_non_finite(jsonable_encoder(content))
+    return json.dumps(data, ensure_ascii=True, separators=(",", ":")).encode("ascii")
 
 
 def default_response_args(status_code: int | None) -> dict[str, Any]:
@@ -109,7 +120,11 @@ def _model_json_writer(opts: ResponseOptions, adapter: Any, kw: dict[str, Any]) 
             value = validate(raw, from_attributes=True)
         except ValidationError as exc:
             raise _response_error(opts, exc, raw) from None
-        return JSONBytesResponse(to_json(value, **kw), **args)
+        try:
+            body = to_json(value, **kw)
+        except ValueError:  # a lone surrogate: Pydantic's JSON is UTF-8 only
+            body = _dumps_strict(adapter.serializer.to_python(value, mode="json", **kw))
+        return JSONBytesResponse(body, **args)
 
     return write
 
