@@ -10,7 +10,7 @@ import os
 import types
 import warnings
 from collections.abc import Callable, Sequence
-from typing import Any, ClassVar, Literal, ParamSpec, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar, Literal, ParamSpec, TypeVar
 
 from starlette.applications import Starlette
 from starlette.datastructures import State
@@ -23,6 +23,9 @@ from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import BaseRoute
 from starlette.types import ASGIApp, Lifespan, Receive, Scope, Send
 from typing_extensions import Unpack
+
+if TYPE_CHECKING:
+    from starlette.middleware import _MiddlewareFactory
 
 from . import routing
 from ._body_limit import app_body_limit, check_max_body_size
@@ -45,6 +48,7 @@ from .exceptions import (
     RequestValidationError,
     WebSocketRequestValidationError,
 )
+from .middleware.cors import check_cors_middleware
 from .params import Depends
 from .telemetry import _asgi as _telemetry
 from .telemetry import _operations as _operations  # installs the engine's observer hooks
@@ -84,6 +88,9 @@ class Hasten(Starlette):
     openapi_at_startup: ClassVar[bool] = True
     #: The class name Python's ``TypeError``s for a wrong argument show (``FastAPI`` there).
     _api_name: ClassVar[str] = "Hasten"
+    #: ``CORSMiddleware(allow_credentials=True)`` with any-origin access raises (False: a
+    #: warning is logged when the stack is built); see ``hasten.middleware.cors``.
+    refuse_unsafe_cors: ClassVar[bool] = True
 
     # Constructor arguments kept as given (set from ``_KEPT_AS_GIVEN`` in ``__init__``).
     contact: dict[str, str | Any] | None
@@ -201,6 +208,8 @@ class Hasten(Starlette):
             WebSocketRequestValidationError, websocket_request_validation_exception_handler
         )
         self.user_middleware: list[Middleware] = list(middleware or [])
+        if self.refuse_unsafe_cors:
+            check_cors_middleware(self.user_middleware, refuse=True)
         self.middleware_stack: ASGIApp | None = None
         self._through_starlette = False  # decided when the stack is built
         self.setup()
@@ -229,6 +238,7 @@ class Hasten(Starlette):
         a patched ``JSONResponse`` or FastAPI request-path function rebuilds the routes that
         need it, and a patched ``Starlette.__call__`` (Sentry) is called for every request.
         """
+        check_cors_middleware(self.user_middleware, refuse=self.refuse_unsafe_cors)
         refresh_writers(self.router.routes)
         routing.refresh_patch_points(self.router.routes)
         self._through_starlette = starlette_call_patched()
@@ -572,6 +582,14 @@ class Hasten(Starlette):
         """Run ``func`` at ``"startup"`` or ``"shutdown"``."""
         self.router.add_event_handler(event_type, func)
 
+    def add_middleware(
+        self, middleware_class: _MiddlewareFactory[_P], *args: _P.args, **kwargs: _P.kwargs
+    ) -> None:
+        """Add a middleware around the app (the last added runs first), as Starlette does."""
+        if self.refuse_unsafe_cors:
+            check_cors_middleware([Middleware(middleware_class, *args, **kwargs)], refuse=True)
+        super().add_middleware(middleware_class, *args, **kwargs)
+
     def middleware(self, middleware_type: str) -> Callable[[DecoratedCallable], DecoratedCallable]:
         """Decorator: ``@app.middleware("http")`` adds a ``BaseHTTPMiddleware`` dispatch."""
 
@@ -662,6 +680,7 @@ class FastAPI(Hasten):
     default_docs_assets: ClassVar[DocsAssets] = "cdn"
     openapi_at_startup: ClassVar[bool] = False
     _api_name: ClassVar[str] = "FastAPI"
+    refuse_unsafe_cors: ClassVar[bool] = False
 
     # Hasten's constructor, named ``FastAPI.__init__`` as FastAPI's own TypeErrors show it.
     __init__ = _renamed(Hasten.__init__, "FastAPI.__init__")
