@@ -10,6 +10,13 @@ the first (by name) application object in the module.
 An app written for FastAPI runs unchanged: when no ``fastapi`` package is installed, the
 command switches the ``fastapi`` → ``hasten`` alias on (`hasten.compat`) and says so in one line;
 a real ``fastapi`` is left alone unless ``--alias`` is given (``--no-alias`` never aliases).
+
+``dev`` and ``run`` serve with bounded timeouts and sizes (``server_limits``): an idle
+connection, before its first request too, is closed after ``--timeout-keep-alive`` (5 s); a
+request head must arrive within ``--timeout-request-head`` (10 s, else 408) and stay within
+``--max-request-head`` bytes (32 KiB, else 431); SIGTERM waits at most
+``--timeout-graceful-shutdown`` (30 s) for open requests; ``--limit-concurrency`` answers 503
+beyond N connections (off by default).
 """
 
 from __future__ import annotations
@@ -246,8 +253,30 @@ def _serve(args: argparse.Namespace, *, reload: bool) -> int:
         app_dir=target.app_dir,
         root_path=args.root_path,
         proxy_headers=args.proxy_headers,
+        **server_limits(args),
     )
     return 0
+
+
+def server_limits(args: argparse.Namespace) -> dict[str, Any]:
+    """Uvicorn's keyword arguments for the timeouts and limits of ``args`` (see ``--help``).
+
+    With httptools installed the server speaks through ``hasten._server``'s protocol, which
+    also bounds the time and size of a request head (uvicorn bounds them only with h11).
+    ``HASTEN_TIMEOUT_REQUEST_HEAD`` carries that timeout to the server's worker processes.
+    """
+    os.environ["HASTEN_TIMEOUT_REQUEST_HEAD"] = str(args.timeout_request_head)
+    http = "h11" if importlib.util.find_spec("httptools") is None else _GUARDED_PROTOCOL
+    return {
+        "http": http,
+        "timeout_keep_alive": args.timeout_keep_alive,
+        "h11_max_incomplete_event_size": args.max_request_head,
+        "limit_concurrency": args.limit_concurrency,
+        "timeout_graceful_shutdown": args.timeout_graceful_shutdown,
+    }
+
+
+_GUARDED_PROTOCOL = "hasten._server:GuardedHttpToolsProtocol"
 
 
 def _cmd_dev(args: argparse.Namespace) -> int:
@@ -322,6 +351,42 @@ def _add_server_args(parser: argparse.ArgumentParser, host: str) -> None:
     )
     parser.add_argument(
         "--dry-run", action="store_true", help="import the app and say what would be served"
+    )
+    limits = parser.add_argument_group("timeouts and limits (per worker process)")
+    limits.add_argument(
+        "--timeout-keep-alive",
+        type=int,
+        default=5,
+        metavar="SECONDS",
+        help="close a connection idle this long, before its first request too (default 5)",
+    )
+    limits.add_argument(
+        "--timeout-request-head",
+        type=float,
+        default=10.0,
+        metavar="SECONDS",
+        help="answer 408 and close when a request line and headers take longer (default 10)",
+    )
+    limits.add_argument(
+        "--max-request-head",
+        type=int,
+        default=32768,
+        metavar="BYTES",
+        help="answer 431 and close when a request line and headers are larger (default 32768)",
+    )
+    limits.add_argument(
+        "--limit-concurrency",
+        type=int,
+        default=None,
+        metavar="N",
+        help="answer 503 beyond N open connections and tasks (default: no limit)",
+    )
+    limits.add_argument(
+        "--timeout-graceful-shutdown",
+        type=int,
+        default=30,
+        metavar="SECONDS",
+        help="on SIGTERM, wait this long for open requests and streams (default 30)",
     )
 
 

@@ -171,6 +171,18 @@ def _ping_interval() -> float:
     return PING_INTERVAL[0]()
 
 
+#: What sending to a stream whose reader has closed raises (the client left).
+_READER_GONE = (anyio.BrokenResourceError, anyio.ClosedResourceError)
+
+
+async def _close_now(iterator: Any) -> None:
+    """Close an async generator now (its ``finally`` runs), even in a cancelled task."""
+    aclose = getattr(iterator, "aclose", None)
+    if aclose is not None:
+        with anyio.CancelScope(shield=True):
+            await aclose()
+
+
 @asynccontextmanager
 async def _event_pump(events: AsyncIterator[bytes]) -> AsyncIterator[Any]:
     """Encoded events, with a keep-alive comment whenever the generator is quiet too long.
@@ -178,16 +190,23 @@ async def _event_pump(events: AsyncIterator[bytes]) -> AsyncIterator[Any]:
     A producer task pulls the generator, so a timeout never interrupts the generator itself
     (sync generators run in the threadpool). The pump lives on the request's exit stack:
     when the response ends or the client goes away, the stack cancels it, which closes the
-    generator and runs its cleanup.
+    generator and runs its cleanup at once (not when garbage collected), and a client that
+    left is no error.
     """
     produced_send, produced = anyio.create_memory_object_stream[bytes](max_buffer_size=1)
     out_send, out = anyio.create_memory_object_stream[bytes](max_buffer_size=1)
     interval = _ping_interval()
 
     async def produce() -> None:
-        async with produced_send:
-            async for event in events:
-                await produced_send.send(event)
+        try:
+            async with produced_send:
+                async for event in events:
+                    try:
+                        await produced_send.send(event)
+                    except _READER_GONE:
+                        return
+        finally:  # also when cancelled while waiting to hand an event over
+            await _close_now(events)
 
     async def forward() -> None:
         async with out_send, produced:
@@ -197,7 +216,10 @@ async def _event_pump(events: AsyncIterator[bytes]) -> AsyncIterator[Any]:
                         event = await produced.receive()
                     except anyio.EndOfStream:
                         return
-                await out_send.send(KEEPALIVE_COMMENT if quiet.cancelled_caught else event)
+                try:
+                    await out_send.send(KEEPALIVE_COMMENT if quiet.cancelled_caught else event)
+                except _READER_GONE:  # the response stopped reading: the client left
+                    return
 
     async with anyio.create_task_group() as group:
         group.start_soon(produce)
