@@ -273,3 +273,16 @@ def app_body_limit(app: ASGIApp, max_body_size: int | None, handler: Any) -> Bod
     limited parent, the app then answers the parent's 413 with its own ``handler``.
     """
     return BodyLimit(app, max_body_size, handler)
+
+
+class AppBodyLimitMiddleware(BodyLimit):
+    """:func:`app_body_limit` under FastAPI's class name (``fastapi._body_limit``).
+
+    The app's stack uses it in FastAPI's layout (an instrumentation wraps each middleware and
+    names its spans after the class); it limits as ``app_body_limit`` does.
+    """
+
+    __slots__ = ()
+
+    def __init__(self, app: ASGIApp, max_body_size: int | None, handler: Any = None) -> None:
+        super().__init__(app, max_body_size, handler)

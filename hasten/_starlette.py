@@ -62,6 +62,7 @@ __all__ = [
     "is_async_callable",
     "JSONBytesResponse",
     "lookup_handler",
+    "middleware_patched",
     "text_responder",
     "wrap_app_handling_exceptions",
 ]
@@ -106,13 +107,17 @@ def is_own(function: Any, module: str, qualname: str) -> bool:
     )
 
 
+def middleware_patched() -> bool:
+    """Whether an instrumentation patched ``Middleware`` (Sentry wraps every middleware class
+    given to it, to name a span or a transaction after each layer)."""
+    return not is_own(Middleware.__init__, "starlette.middleware", "Middleware.__init__")
+
+
 def exception_layer() -> type[ExceptionMiddleware]:
     """The app's exception layer: :class:`ExceptionLayer`, or Starlette's own middleware when
     an instrumentation patched ``Middleware`` (Sentry wraps the handlers of exactly
     ``ExceptionMiddleware`` to capture handled server errors)."""
-    if is_own(Middleware.__init__, "starlette.middleware", "Middleware.__init__"):
-        return ExceptionLayer
-    return ExceptionMiddleware
+    return ExceptionMiddleware if middleware_patched() else ExceptionLayer
 
 
 def starlette_call_patched() -> bool:

@@ -18,6 +18,7 @@ from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.middleware.base import BaseHTTPMiddleware
 from starlette.middleware.errors import ServerErrorMiddleware
+from starlette.middleware.exceptions import ExceptionMiddleware
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import BaseRoute
@@ -28,13 +29,14 @@ if TYPE_CHECKING:
     from starlette.middleware import _MiddlewareFactory
 
 from . import routing
-from ._body_limit import app_body_limit, check_max_body_size
+from ._body_limit import AppBodyLimitMiddleware, app_body_limit, check_max_body_size
 from ._form_limits import validate_form_limits
 from ._frontend import resolve_check_dir
 from ._plan.build import refresh_writers
+from ._route_layout import user_layers
 from ._routing.decorate import registering
 from ._routing.options import AppRouteOptions, MethodOptions, keyword_checker, publish_signature
-from ._starlette import exception_layer, starlette_call_patched
+from ._starlette import ExceptionLayer, middleware_patched, starlette_call_patched
 from .datastructures import Default, DefaultPlaceholder
 from .exception_handlers import (
     http_exception_handler,
@@ -48,6 +50,7 @@ from .exceptions import (
     RequestValidationError,
     WebSocketRequestValidationError,
 )
+from .middleware.asyncexitstack import AsyncExitStackMiddleware
 from .middleware.cors import check_cors_middleware
 from .params import Depends
 from .telemetry import _asgi as _telemetry
@@ -236,7 +239,10 @@ class Hasten(Starlette):
 
         Also where replacements that instrumentations made are noticed (never per request):
         a patched ``JSONResponse`` or FastAPI request-path function rebuilds the routes that
-        need it, and a patched ``Starlette.__call__`` (Sentry) is called for every request.
+        need it, a patched ``Starlette.__call__`` (Sentry) is called for every request, a
+        patched ``Middleware`` gets FastAPI's layers (:meth:`_fastapi_layers`), and
+        OpenTelemetry's Starlette middleware is shown the routes in FastAPI's layout
+        (``hasten._route_layout``).
         """
         check_cors_middleware(self.user_middleware, refuse=self.refuse_unsafe_cors)
         refresh_writers(self.router.routes)
@@ -249,18 +255,38 @@ class Hasten(Starlette):
                 error_handler = value
             else:
                 handlers[key] = value
-        stack = [
-            self._server_errors(error_handler),
-            *self._body_limit_middleware(handlers),
-            *self.user_middleware,
-            Middleware(exception_layer(), handlers=handlers, debug=self.debug),
-        ]
+        if middleware_patched():
+            stack = self._fastapi_layers(error_handler, handlers)
+        else:
+            stack = [
+                self._server_errors(error_handler),
+                *self._body_limit_middleware(handlers),
+                *user_layers(self.user_middleware),
+                Middleware(ExceptionLayer, handlers=handlers, debug=self.debug),
+            ]
         # The router's own stack (its ``app`` unless it has middleware): Router.__call__ only
         # forwards to it.
         app: ASGIApp = getattr(self.router, "middleware_stack", self.router)
         for cls, args, kwargs in reversed(stack):
             app = cls(app, *args, **kwargs)
         return app
+
+    def _fastapi_layers(self, error_handler: Any, handlers: dict[Any, Any]) -> list[Middleware]:
+        """FastAPI's stack, layer for layer and by FastAPI's class names, built when an
+        instrumentation patched ``Middleware`` (Sentry wraps each layer in a span named after
+        its class, names endpoint-style transactions after the innermost one, and hooks
+        Starlette's own ``ExceptionMiddleware``): it observes what it observes on FastAPI."""
+        limit_handler = handlers.get(413) or handlers.get(HTTPException, http_exception_handler)
+        return [
+            Middleware(ServerErrorMiddleware, handler=error_handler, debug=self.debug),
+            Middleware(_telemetry.ExceptionTelemetryMiddleware),
+            Middleware(
+                AppBodyLimitMiddleware, max_body_size=self.max_body_size, handler=limit_handler
+            ),
+            *user_layers(self.user_middleware),
+            Middleware(ExceptionMiddleware, handlers=handlers, debug=self.debug),
+            Middleware(AsyncExitStackMiddleware),
+        ]
 
     def _server_errors(self, handler: Any) -> Middleware:
         if not self._telemetry_possible:

@@ -12,6 +12,14 @@ from typing import Any
 import pytest
 
 
-@pytest.mark.parametrize(("config", "mode"), [("instrument_app", "alias"), ("instrument", "alias")])
+@pytest.mark.parametrize(
+    ("config", "mode"),
+    [
+        ("instrument_app", "alias"),
+        ("instrument", "alias"),
+        ("starlette", "alias"),
+        ("starlette", "native"),
+    ],
+)
 def test_opentelemetry(same_as_fastapi: Any, config: str, mode: str) -> None:
     same_as_fastapi("opentelemetry", config, mode)

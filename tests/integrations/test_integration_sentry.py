@@ -16,7 +16,13 @@ import pytest
 
 @pytest.mark.parametrize(
     ("config", "mode"),
-    [("default", "alias"), ("starlette_only", "alias"), ("starlette_only", "native")],
+    [
+        ("default", "alias"),
+        ("failed_status", "alias"),
+        ("middleware_spans", "alias"),
+        ("starlette_only", "alias"),
+        ("starlette_only", "native"),
+    ],
 )
 def test_sentry(same_as_fastapi: Any, config: str, mode: str) -> None:
     same_as_fastapi("sentry", config, mode)
