@@ -227,7 +227,7 @@ def test_install_drops_stale_real_modules(tmp_path: Path) -> None:
 
 def test_install_from_env(tmp_path: Path) -> None:
     log = tmp_path / "leaks.log"
-    run_python(
+    out = run_python(
         """
         import os
         import hasten.compat as compat
@@ -237,13 +237,16 @@ def test_install_from_env(tmp_path: Path) -> None:
         # hasten (hasten-fastapi-alias.pth, tests/test_alias_env.py) would alias at start.
         os.environ["HASTEN_FASTAPI_ALIAS"] = "1"
         assert compat.install_from_env() is not None
+        import sys
         import fastapi.params
+        print(sum(1 for name in sys.modules if name.split(".")[0] == "fastapi"))
         """,
         tmp_path,
         env={"HASTEN_FASTAPI_ALIAS_LEAK_LOG": str(log)},
     )
     pid, _argv, count, found = log.read_text().rstrip("\n").split("\t")
-    assert int(pid) > 0 and int(count) == 2 and found == ""
+    # ``import fastapi`` also imports FastAPI's submodules (fastapi.params among them).
+    assert int(pid) > 0 and int(count) == int(out) > 2 and found == ""
 
 
 def test_pytest_plugin(tmp_path: Path) -> None:

@@ -15,11 +15,18 @@ FastAPI release Hasten is compatible with: third-party code branches on it), whi
 Submodules are aliased lazily, on first import: a submodule Hasten lacks fails exactly like a
 missing FastAPI submodule (``ModuleNotFoundError: No module named 'fastapi.xyz'``).
 
-One detail matters: ``importlib._bootstrap._init_module_attrs`` keeps an existing module's
-``__name__``/``__package__``/``__file__``/``__path__`` but always overwrites ``__spec__``. Left as
-is, function-level relative imports inside Hasten would raise ``ImportWarning: __package__ !=
-__spec__.parent``. The loader stashes the real spec in ``create_module`` and puts it back in
-``exec_module``.
+Import hooks see ``fastapi.<x>`` imported as on FastAPI. Instrumentations (ddtrace's
+``ModuleWatchdog``, New Relic's ``ImportHookFinder``) wrap the loader of a module they watch and,
+once it has executed, run their hooks keyed on ``module.__name__``. So the module that
+``create_module`` hands to the import system is an `ImportView`: named ``fastapi.<x>``, its own
+import attributes (``__spec__``, ``__loader__``, ``__file__``, …) kept apart, every other
+attribute read or set on ``hasten.<x>`` (a hook's ``setattr`` patches Hasten). ``exec_module``
+then puts the real module (``hasten.<x>``, or the `AliasModule` for ``fastapi``) in
+``sys.modules``, which is what the import statement returns. And ``import fastapi`` imports,
+through the import system, the submodules FastAPI's own ``import fastapi`` loads
+(`FASTAPI_IMPORTS`, those Hasten has already loaded), so a hook on ``fastapi.routing`` fires
+as it does on FastAPI. Hasten's own modules are never touched by the import machinery: their
+``__spec__`` stays theirs (function-level relative imports need it).
 
 The loader delegates ``get_code``/``get_source``/``get_filename``/``is_package`` to the target's
 loader, so ``python -m fastapi`` (runpy) and ``coverage run -m fastapi`` execute
@@ -42,6 +49,7 @@ import os
 import pathlib
 import re
 import sys
+import threading
 from collections.abc import Iterable, Sequence
 from types import CodeType, ModuleType
 from typing import Any
@@ -50,9 +58,12 @@ __all__ = [
     "ALIAS",
     "ENV_ALIAS",
     "ENV_LEAK_LOG",
+    "FASTAPI_IMPORTS",
     "FASTAPI_VERSION",
     "TARGET",
     "AliasFinder",
+    "AliasModule",
+    "ImportView",
     "alias_distribution",
     "AliasModule",
     "find_finder",
@@ -68,6 +79,18 @@ TARGET = "hasten"
 # The FastAPI release whose behaviour Hasten matches; ``fastapi.__version__`` under the alias.
 # compat/FASTAPI_VERSION (the release scripts/compat tests against) must say the same.
 FASTAPI_VERSION = "0.165.0"
+# What ``import fastapi`` loads on FastAPI 0.165.0, submodules in the order they finish
+# importing: under the alias, ``import fastapi`` imports these names too (see the docstring).
+FASTAPI_IMPORTS = (
+    "concurrency", "exceptions", "openapi", "types", "_compat.shared", "openapi.constants",
+    "_compat.v2", "_compat", "logger", "openapi.models", "datastructures", "params", "encoders",
+    "utils", "websockets", "exception_handlers", "_body_limit", "_form_limits", "dependencies",
+    "security.base", "security.api_key", "security.utils", "security.http", "param_functions",
+    "security.oauth2", "security.open_id_connect_url", "security", "dependencies.models",
+    "telemetry._api", "telemetry", "background", "dependencies.utils", "sse", "routing",
+    "middleware", "middleware.asyncexitstack", "openapi.docs", "responses", "openapi.utils",
+    "telemetry._asgi", "applications", "requests",
+)  # fmt: skip
 ENV_ALIAS = "HASTEN_FASTAPI_ALIAS"
 ENV_LEAK_LOG = "HASTEN_FASTAPI_ALIAS_LEAK_LOG"
 _TRUE = frozenset({"1", "true", "yes", "on"})
@@ -119,24 +142,79 @@ class AliasModule(ModuleType):
         return repr(object.__getattribute__(self, "_alias_target"))
 
 
+class ImportView(ModuleType):
+    """The module import hooks see while ``alias[.x]`` is imported (see the module docstring).
+
+    Named ``alias[.x]``; the attributes the import system and import hooks set on a module
+    while importing it (dunder names) are its own, ``overrides`` answer for themselves, and
+    every other attribute is read, set or deleted on ``target``.
+    """
+
+    def __init__(self, name: str, target: ModuleType, overrides: dict[str, Any]) -> None:
+        super().__init__(name, getattr(target, "__doc__", None))
+        object.__setattr__(self, "_alias_view_target", target)
+        object.__setattr__(self, "_alias_overrides", overrides)
+
+    def __getattribute__(self, name: str) -> Any:
+        overrides = object.__getattribute__(self, "_alias_overrides")
+        if name in overrides:
+            return overrides[name]
+        if name.startswith("_") and name in object.__getattribute__(self, "__dict__"):
+            return object.__getattribute__(self, name)
+        if name == "__class__":
+            return object.__getattribute__(self, name)
+        return getattr(object.__getattribute__(self, "_alias_view_target"), name)
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        overrides = object.__getattribute__(self, "_alias_overrides")
+        if name in overrides:
+            overrides[name] = value
+        elif name.startswith("__") and name.endswith("__"):
+            object.__setattr__(self, name, value)
+        else:
+            setattr(object.__getattribute__(self, "_alias_view_target"), name, value)
+
+    def __delattr__(self, name: str) -> None:
+        if name in object.__getattribute__(self, "__dict__"):
+            object.__delattr__(self, name)
+        else:
+            delattr(object.__getattribute__(self, "_alias_view_target"), name)
+
+    def __dir__(self) -> list[str]:
+        return dir(object.__getattribute__(self, "_alias_view_target"))
+
+    def __repr__(self) -> str:
+        target = object.__getattribute__(self, "_alias_view_target")
+        return f"<module {object.__getattribute__(self, '__name__')!r} (alias of {target!r})>"
+
+
 class AliasFinder(importlib.abc.MetaPathFinder, importlib.abc.Loader):
     """Meta path finder + loader that maps ``alias[.x]`` onto the modules of ``target[.x]``.
 
     ``overrides``: attributes the top-level alias module answers itself (default: for
     ``fastapi``, ``__version__`` is `FASTAPI_VERSION`); with none, the top-level alias is the
-    target module object itself, like every submodule.
+    target module object itself, like every submodule. ``submodules``: the ``alias.<x>`` names
+    imported with the top-level alias when ``target.<x>`` is loaded (default: for ``fastapi``,
+    `FASTAPI_IMPORTS`).
     """
 
     _hasten_alias_finder = True
 
     def __init__(
-        self, alias: str = ALIAS, target: str = TARGET, overrides: dict[str, Any] | None = None
+        self,
+        alias: str = ALIAS,
+        target: str = TARGET,
+        overrides: dict[str, Any] | None = None,
+        submodules: Sequence[str] | None = None,
     ) -> None:
         self.alias = alias
         self.target = target
         if overrides is None:
             overrides = {"__version__": FASTAPI_VERSION} if alias == ALIAS else {}
         self.overrides = overrides
+        if submodules is None:
+            submodules = FASTAPI_IMPORTS if alias == ALIAS else ()
+        self.submodules = tuple(submodules)
 
     def __repr__(self) -> str:
         return f"<AliasFinder {self.alias!r} -> {self.target!r}>"
@@ -175,9 +253,29 @@ class AliasFinder(importlib.abc.MetaPathFinder, importlib.abc.Loader):
         path: Sequence[str] | None = None,
         target: ModuleType | None = None,
     ) -> importlib.machinery.ModuleSpec | None:
-        tname = self.target_name(fullname)
-        if tname is None:
+        """The spec of ``alias[.x]``, loaded by this finder, offered to the import hooks behind
+        it first (see `_offer`); None for a name outside the alias or a missing submodule."""
+        if self.target_name(fullname) is None:
             return None
+        pending: dict[tuple[int, str], importlib.machinery.ModuleSpec] | None
+        pending = getattr(_PENDING, "specs", None)
+        if pending is None:
+            pending = _PENDING.specs = {}
+        key = (id(self), fullname)
+        if key in pending:  # asked back by an import hook this finder consults
+            return pending[key]
+        spec = self._own_spec(fullname)
+        if spec is None:
+            return None
+        pending[key] = spec
+        try:
+            self._offer(spec, path, target)
+        finally:
+            del pending[key]
+        return spec
+
+    def _own_spec(self, fullname: str) -> importlib.machinery.ModuleSpec | None:
+        tname = self._require_target(fullname)
         tspec = importlib.util.find_spec(tname)
         if tspec is None:
             if fullname == self.alias:
@@ -196,21 +294,63 @@ class AliasFinder(importlib.abc.MetaPathFinder, importlib.abc.Loader):
         spec.has_location = tspec.has_location
         return spec
 
+    def _offer(
+        self,
+        spec: importlib.machinery.ModuleSpec,
+        path: Sequence[str] | None,
+        target: ModuleType | None,
+    ) -> None:
+        """Let the finders between this one and ``PathFinder`` see the import of ``spec``.
+
+        Import hooks (New Relic's ``ImportHookFinder``, ddtrace's module watchdog) are finders
+        that ask the rest of ``sys.meta_path`` for a spec and wrap its loader; this finder,
+        first in ``sys.meta_path``, would otherwise answer before them. Each is asked for the
+        name; asked back, this finder answers ``spec``, which they wrap in place. What any
+        other finder answers (a real ``fastapi`` on a path) is ignored.
+        """
+        try:
+            after = sys.meta_path[sys.meta_path.index(self) + 1 :]
+        except ValueError:
+            return
+        for finder in after:
+            if finder is importlib.machinery.PathFinder:
+                break
+            find = getattr(finder, "find_spec", None)
+            if find is None:
+                continue
+            try:
+                find(spec.name, path, target)
+            except Exception:  # a finder that fails on the name never saw it before: skip it
+                continue
+
     # -- loader -------------------------------------------------------------------------------
 
     def create_module(self, spec: importlib.machinery.ModuleSpec) -> ModuleType:
         module = importlib.import_module(self._require_target(spec.name))
         real = getattr(module, "__spec__", None)
         spec.loader_state = _real_spec(real) if real is not None else None
-        if spec.name == self.alias and self.overrides:
-            return AliasModule(module, self.overrides)
-        return module
+        overrides = self.overrides if spec.name == self.alias else {}
+        return ImportView(spec.name, module, dict(overrides))
 
     def exec_module(self, module: ModuleType) -> None:
-        # importlib replaced the target's __spec__ with ours: put the real one back.
-        spec = getattr(module, "__spec__", None)
-        if spec is not None and spec.loader is self and spec.loader_state is not None:
-            module.__spec__ = spec.loader_state
+        """Put the real module in ``sys.modules`` in place of the view (the import returns
+        it); for the top-level alias, import the `submodules` through the import system."""
+        try:
+            target = object.__getattribute__(module, "_alias_view_target")
+        except AttributeError:  # not our view (a caller built the module itself)
+            spec = getattr(module, "__spec__", None)
+            if spec is not None and _is_alias_finder(spec.loader) and spec.loader_state:
+                module.__spec__ = spec.loader_state  # the target's own spec, not ours
+            return
+        name = object.__getattribute__(module, "__name__")
+        if name != self.alias:
+            sys.modules[name] = target
+            return
+        overrides = object.__getattribute__(module, "_alias_overrides")
+        sys.modules[name] = AliasModule(target, overrides) if overrides else target
+        for sub in self.submodules:
+            if f"{self.target}.{sub}" in sys.modules:
+                importlib.import_module(f"{name}.{sub}")
 
     def _delegate(self, fullname: str) -> tuple[Any, str]:
         tspec = self._target_spec(fullname)
@@ -282,6 +422,8 @@ def _installed_elsewhere(alias: str, context: Any) -> bool:
 
 
 _DISTRIBUTIONS: dict[tuple[str, str], Any] = {}
+# Per thread, per finder: the specs being offered to the import hooks (`AliasFinder._offer`).
+_PENDING = threading.local()
 
 
 def alias_distribution(name: str, version: str) -> Any:
