@@ -45,6 +45,7 @@ from starlette.datastructures import QueryParams
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.middleware import body_limit as _body_limit
+from starlette.middleware.errors import ServerErrorMiddleware
 from starlette.middleware.exceptions import ExceptionMiddleware
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
@@ -63,6 +64,7 @@ __all__ = [
     "JSONBytesResponse",
     "lookup_handler",
     "middleware_patched",
+    "stack_instrumented",
     "text_responder",
     "wrap_app_handling_exceptions",
 ]
@@ -111,6 +113,25 @@ def middleware_patched() -> bool:
     """Whether an instrumentation patched ``Middleware`` (Sentry wraps every middleware class
     given to it, to name a span or a transaction after each layer)."""
     return not is_own(Middleware.__init__, "starlette.middleware", "Middleware.__init__")
+
+
+def stack_instrumented() -> bool:
+    """Whether an instrumentation patched what FastAPI's middleware stack is made of:
+    ``Middleware`` (Sentry), or the ``__call__`` of Starlette's ``ServerErrorMiddleware`` or
+    ``ExceptionMiddleware`` (New Relic traces each layer by its function's name)."""
+    return (
+        middleware_patched()
+        or not is_own(
+            ServerErrorMiddleware.__call__,
+            "starlette.middleware.errors",
+            "ServerErrorMiddleware.__call__",
+        )
+        or not is_own(
+            ExceptionMiddleware.__call__,
+            "starlette.middleware.exceptions",
+            "ExceptionMiddleware.__call__",
+        )
+    )
 
 
 def exception_layer() -> type[ExceptionMiddleware]:

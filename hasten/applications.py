@@ -36,7 +36,7 @@ from ._plan.build import refresh_writers
 from ._route_layout import user_layers
 from ._routing.decorate import registering
 from ._routing.options import AppRouteOptions, MethodOptions, keyword_checker, publish_signature
-from ._starlette import ExceptionLayer, middleware_patched, starlette_call_patched
+from ._starlette import ExceptionLayer, stack_instrumented, starlette_call_patched
 from .datastructures import Default, DefaultPlaceholder
 from .exception_handlers import (
     http_exception_handler,
@@ -240,7 +240,8 @@ class Hasten(Starlette):
         Also where replacements that instrumentations made are noticed (never per request):
         a patched ``JSONResponse`` or FastAPI request-path function rebuilds the routes that
         need it, a patched ``Starlette.__call__`` (Sentry) is called for every request, a
-        patched ``Middleware`` gets FastAPI's layers (:meth:`_fastapi_layers`), and
+        patched ``Middleware`` or Starlette error layer gets FastAPI's layers
+        (:meth:`_fastapi_layers`), and
         OpenTelemetry's Starlette middleware is shown the routes in FastAPI's layout
         (``hasten._route_layout``).
         """
@@ -255,7 +256,7 @@ class Hasten(Starlette):
                 error_handler = value
             else:
                 handlers[key] = value
-        if middleware_patched():
+        if stack_instrumented():
             stack = self._fastapi_layers(error_handler, handlers)
         else:
             stack = [
@@ -264,18 +265,18 @@ class Hasten(Starlette):
                 *user_layers(self.user_middleware),
                 Middleware(ExceptionLayer, handlers=handlers, debug=self.debug),
             ]
-        # The router's own stack (its ``app`` unless it has middleware): Router.__call__ only
-        # forwards to it.
-        app: ASGIApp = getattr(self.router, "middleware_stack", self.router)
+        app: ASGIApp = routing.router_entry(self.router)
         for cls, args, kwargs in reversed(stack):
             app = cls(app, *args, **kwargs)
         return app
 
     def _fastapi_layers(self, error_handler: Any, handlers: dict[Any, Any]) -> list[Middleware]:
         """FastAPI's stack, layer for layer and by FastAPI's class names, built when an
-        instrumentation patched ``Middleware`` (Sentry wraps each layer in a span named after
-        its class, names endpoint-style transactions after the innermost one, and hooks
-        Starlette's own ``ExceptionMiddleware``): it observes what it observes on FastAPI."""
+        instrumentation patched what it is made of (Sentry wraps each layer given to
+        ``Middleware`` in a span named after its class, names endpoint-style transactions after
+        the innermost one and hooks Starlette's own ``ExceptionMiddleware``; New Relic traces
+        ``ServerErrorMiddleware`` and ``ExceptionMiddleware``): it observes what it observes on
+        FastAPI."""
         limit_handler = handlers.get(413) or handlers.get(HTTPException, http_exception_handler)
         return [
             Middleware(ServerErrorMiddleware, handler=error_handler, debug=self.debug),

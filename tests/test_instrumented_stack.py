@@ -1,7 +1,7 @@
 """What an instrumentation that reaches into the app's stack or routes sees (issue 13 §1).
 
-- With ``Middleware`` patched (Sentry's Starlette integration wraps every layer given to it),
-  the app builds FastAPI 0.165's stack, layer for layer and by FastAPI's class names, and
+- With ``Middleware`` patched (Sentry's Starlette integration wraps every layer given to it)
+  or Starlette's error layers traced (New Relic), the app builds FastAPI 0.165's stack, layer for layer and by FastAPI's class names, and
   answers exactly as its own stack does.
 - OpenTelemetry's Starlette middleware is shown ``app.routes`` in FastAPI's layout (one node
   per ``include_router`` call), so it names spans as on FastAPI.
@@ -9,6 +9,7 @@
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 import pytest
@@ -137,6 +138,26 @@ def test_fastapis_stack_when_middleware_is_patched(patched_middleware: list[type
     # ... and the innermost one has FastAPI's qualified name through the alias.
     assert AsyncExitStackMiddleware.__module__ == "hasten.middleware.asyncexitstack"
     assert AppBodyLimitMiddleware.__module__ == "hasten._body_limit"
+
+
+@pytest.mark.parametrize("layer", [ServerErrorMiddleware, ExceptionMiddleware])
+def test_fastapis_stack_when_a_starlette_error_layer_is_traced(
+    layer: type, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """As New Relic wraps them (a wrapper with ``__wrapped__``): each call is traced."""
+    original = layer.__call__  # type: ignore[operator]
+    calls: list[str] = []
+
+    @functools.wraps(original)
+    async def traced(self: Any, scope: Any, receive: Any, send: Any) -> None:
+        calls.append(type(self).__name__)
+        await original(self, scope, receive, send)
+
+    monkeypatch.setattr(layer, "__call__", traced)
+    app = _app()
+    assert _layers(app) == FASTAPI_LAYERS
+    assert TestClient(app).get("/ok").status_code == 200
+    assert calls == [layer.__name__]
 
 
 @pytest.mark.parametrize("cls", [FastAPI, Hasten])
