@@ -18,6 +18,7 @@ from __future__ import annotations
 import copy
 from collections.abc import Callable, Sequence
 from typing import Any
+from weakref import WeakKeyDictionary
 
 from starlette.middleware import Middleware
 from starlette.routing import BaseRoute, Match
@@ -69,10 +70,24 @@ class IncludedNode:
         return path
 
 
+# The app's layout, for the version of its route list it was made from.
+_LAYOUTS: WeakKeyDictionary[Any, tuple[int | None, list[Any]]] = WeakKeyDictionary()
+
+
 def fastapi_layout(app: Any) -> list[Any]:
     """``app.routes`` in FastAPI's layout: routes in place, each inclusion's copies folded
-    into one :class:`IncludedNode` where its first copy is."""
-    routes = app.routes
+    into one :class:`IncludedNode` where its first copy is (a new node per call: a node
+    holds what it last matched)."""
+    routes = app.routes  # (brought up to date with the included routers)
+    version = getattr(routes, "version", None)
+    known = _LAYOUTS.get(app)
+    if known is None or version is None or known[0] != version:
+        known = (version, _grouped(app, routes))
+        _LAYOUTS[app] = known
+    return [IncludedNode(entry) if isinstance(entry, list) else entry for entry in known[1]]
+
+
+def _grouped(app: Any, routes: Sequence[BaseRoute]) -> list[Any]:
     owner: dict[int, int] = {}
     for number, include in enumerate(getattr(app.router, "_inclusions", ())):
         for copy_id in include.copy_ids():
@@ -88,7 +103,7 @@ def fastapi_layout(app: Any) -> list[Any]:
         else:
             blocks[owned] = [route]
             layout.append(blocks[owned])
-    return [IncludedNode(entry) if isinstance(entry, list) else entry for entry in layout]
+    return layout
 
 
 class LayoutView:

@@ -231,6 +231,28 @@ def test_layout_folds_each_inclusion_into_one_node_where_it_was_declared() -> No
     assert shape == ["/first", ["/api/users/{uid}", "/api/users/"], "/between", ["/other"]]
 
 
+def test_layout_follows_routes_added_later() -> None:
+    app = _included_app()
+    fastapi_layout(app)
+    users = app.router._inclusions[0].router
+
+    @users.get("/{uid}/posts")
+    async def posts(uid: int) -> int:
+        return uid
+
+    @app.get("/last")
+    async def last() -> None:
+        return None
+
+    layout = fastapi_layout(app)
+    assert [r.path for r in layout[1].routes] == [
+        "/api/users/{uid}",
+        "/api/users/",
+        "/api/users/{uid}/posts",
+    ]
+    assert layout[-1].path == "/last"
+
+
 def test_included_node_matches_as_fastapis() -> None:
     app = _included_app()
     node = fastapi_layout(app)[1]
