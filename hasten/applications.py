@@ -265,7 +265,9 @@ class Hasten(Starlette):
                 *user_layers(self.user_middleware),
                 Middleware(ExceptionLayer, handlers=handlers, debug=self.debug),
             ]
-        app: ASGIApp = routing.router_entry(self.router)
+        # The router's own stack (its ``app`` unless it has middleware): Router.__call__ only
+        # forwards to it.
+        app: ASGIApp = getattr(self.router, "middleware_stack", self.router)
         for cls, args, kwargs in reversed(stack):
             app = cls(app, *args, **kwargs)
         return app
