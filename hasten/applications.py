@@ -265,9 +265,7 @@ class Hasten(Starlette):
                 *user_layers(self.user_middleware),
                 Middleware(ExceptionLayer, handlers=handlers, debug=self.debug),
             ]
-        # The router's own stack (its ``app`` unless it has middleware): Router.__call__ only
-        # forwards to it.
-        app: ASGIApp = getattr(self.router, "middleware_stack", self.router)
+        app: ASGIApp = routing.router_entry(self.router)
         for cls, args, kwargs in reversed(stack):
             app = cls(app, *args, **kwargs)
         return app

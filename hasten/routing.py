@@ -790,5 +790,14 @@ patch_points_replaced = _patch_points.replaced
 refresh_patch_points = _patch_points.refresh
 
 
+def router_entry(router: routing.Router) -> ASGIApp:
+    """What an app calls for its router: the router's own stack, which ``Router.__call__``
+    only forwards to, or the router itself when its class overrides ``__call__`` (cadwyn's
+    root router picks the routes of the requested API version there), as FastAPI calls it."""
+    if type(router).__call__ is routing.Router.__call__:
+        return getattr(router, "middleware_stack", router)  # type: ignore[no-any-return]
+    return router
+
+
 # -- FastAPI 0.165 names libraries import (scripts/ecosystem census) ----------------------------
 from ._routing.included import _EffectiveRouteContext, _IncludedRouter, _iter_routes_with_context  # noqa: E402, F401

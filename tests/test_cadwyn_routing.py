@@ -1,0 +1,68 @@
+"""What cadwyn (API versioning) relies on in FastAPI's routing, checked on Hasten.
+
+cadwyn serves its versioned routers from a root router whose class overrides ``__call__``,
+and rewrites the routes it copies per version after they were built. Each expected value
+below was observed on FastAPI 0.165.0 with the same code.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from starlette.types import Receive, Scope, Send
+
+from hasten import APIRouter, FastAPI
+from hasten.routing import router_entry
+from hasten.testclient import TestClient
+
+
+class _PickingRouter(APIRouter):
+    """A root router that serves one of two routers, chosen per request (as cadwyn's)."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.by_version: dict[str, APIRouter] = {}
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        headers = dict(scope.get("headers") or [])
+        chosen = self.by_version.get(headers.get(b"x-version", b"").decode())
+        routes = chosen.routes if chosen is not None else self.routes
+        for route in routes:
+            match, child = route.matches(scope)
+            if match.name == "FULL":
+                scope.update(child)
+                await route.handle(scope, receive, send)
+                return
+        await self.default(scope, receive, send)
+
+
+def test_router_class_overriding_call_is_called_by_the_app() -> None:
+    app = FastAPI()
+    root = _PickingRouter()
+    for version in ("1", "2"):
+        versioned = APIRouter()
+
+        def endpoint(version: str = version) -> dict[str, str]:
+            return {"version": version}
+
+        versioned.add_api_route("/which", endpoint)
+        root.by_version[version] = versioned
+        root.routes.extend(versioned.routes)  # every version's routes (first one first)
+    app.router = root
+    client = TestClient(app)
+    # FastAPI 0.165.0: {'version': '1'}, {'version': '2'}, {'version': '1'}
+    assert client.get("/which", headers={"x-version": "1"}).json() == {"version": "1"}
+    assert client.get("/which", headers={"x-version": "2"}).json() == {"version": "2"}
+    assert client.get("/which").json() == {"version": "1"}
+
+
+def test_plain_router_is_served_through_its_stack() -> None:
+    app = FastAPI()
+
+    @app.get("/ping")
+    def ping() -> str:
+        return "pong"
+
+    # No override: the app calls the router's own stack, as before.
+    assert router_entry(app.router) == app.router.middleware_stack
+    assert TestClient(app).get("/ping").json() == "pong"
