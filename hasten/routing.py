@@ -191,6 +191,7 @@ class APIRoute(routing.Route):
         )
         self.declared_response_model = response_model  # as given: included copies re-infer
         self.response_model = self._response_model(response_model)
+        self._compiled_response_model = self.response_model  # a library may assign another
         self.response_adapter = response_adapter(self.response_model)
         self._build_plan()
         return self._route_app()

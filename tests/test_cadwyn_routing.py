@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from pydantic import BaseModel
 from starlette.types import Receive, Scope, Send
 
 from hasten import APIRouter, FastAPI
@@ -66,3 +67,35 @@ def test_plain_router_is_served_through_its_stack() -> None:
     # No override: the app calls the router's own stack, as before.
     assert router_entry(app.router) == app.router.middleware_stack
     assert TestClient(app).get("/ping").json() == "pong"
+
+
+class _Head(BaseModel):
+    name: str
+    extra: int = 1
+
+
+class _Old(BaseModel):
+    name: str
+
+
+def test_included_route_takes_a_response_model_assigned_after_declaration() -> None:
+    router = APIRouter()
+
+    @router.get("/item", response_model=_Head)
+    def item() -> dict[str, Any]:
+        return {"name": "a", "extra": 2}
+
+    @router.get("/inferred")
+    def inferred() -> _Head:
+        return _Head(name="b", extra=3)
+
+    router.routes[0].response_model = _Old  # as cadwyn does for an older API version
+    app = FastAPI()
+    app.include_router(router, prefix="/v1")
+    client = TestClient(app)
+    # FastAPI 0.165.0: the inclusion serves and documents the assigned model; the other
+    # route keeps the model inferred from its return annotation.
+    assert client.get("/v1/item").json() == {"name": "a"}
+    assert client.get("/v1/inferred").json() == {"name": "b", "extra": 3}
+    schema = app.openapi()["paths"]["/v1/item"]["get"]["responses"]["200"]
+    assert schema["content"]["application/json"]["schema"] == {"$ref": "#/components/schemas/_Old"}

@@ -187,9 +187,19 @@ class Include:
             self.prefix + route.path,
             route.endpoint,
             route_class_override=type(route),
-            response_model=getattr(route, "declared_response_model", route.response_model),
+            response_model=_response_model(route),
             **merge_options(level, declared),
         )
+
+
+def _response_model(route: APIRoute) -> Any:
+    """The response model an included copy is declared with: the route's as it was given (the
+    copy infers it again), unless a library assigned ``route.response_model`` since (cadwyn
+    gives each API version its own models), which FastAPI's inclusion takes as it is."""
+    current = route.response_model
+    if current is getattr(route, "_compiled_response_model", current):
+        return getattr(route, "declared_response_model", current)
+    return current
 
 
 def includes(router: APIRouter, target: APIRouter) -> bool:
