@@ -23,6 +23,7 @@ from ipaddress import (
     IPv6Interface,
     IPv6Network,
 )
+from itertools import repeat
 from pathlib import Path, PurePath
 from re import Pattern
 from types import GeneratorType
@@ -207,10 +208,21 @@ class _Encoder:
         cls = type(obj)
         if cls in _PRIMITIVES:
             return obj
+        # Containers are walked in loops here, one frame per level (a comprehension or a
+        # helper call adds one), so deep input recurses no deeper than FastAPI's encoder.
         if cls is dict:
+            if include is None and exclude is None:  # encode_dict, inlined
+                encoded: dict[Any, Any] = {}
+                drop_sa, drop_none = self.sqlalchemy_safe, self.exclude_none
+                for key, value in obj.items():
+                    if drop_sa and isinstance(key, str) and key.startswith("_sa"):
+                        continue
+                    if not (drop_none and value is None):
+                        encoded[self.encode(key, None, None)] = self.encode(value, None, None)
+                return encoded
             return self.encode_dict(obj, include, exclude)
-        if cls is list or cls is tuple:
-            return [self.encode(item, include, exclude) for item in obj]
+        if cls is list or cls is tuple:  # map: no comprehension frame
+            return list(map(self.encode, obj, repeat(include), repeat(exclude)))
         if cls in _LEAF_TYPES:
             leaf_encoder = ENCODERS_BY_TYPE.get(cls)
             if leaf_encoder is not None:
@@ -338,22 +350,35 @@ _NON_FINITE = {math.inf: "Infinity", -math.inf: "-Infinity"}
 _LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
-def _json_safe(data: Any) -> Any:
+_SAFE_DEPTH = 100
+_TOO_DEEP = "..."
+
+
+def _json_safe(data: Any, depth: int = 0) -> Any:
     """``data`` with what strict JSON cannot carry replaced: a copy, for error bodies.
 
     Non-finite floats become the strings ``"NaN"``, ``"Infinity"`` and ``"-Infinity"``; lone
     surrogates (``"\\ud800"`` in a JSON string) become U+FFFD, as undecodable bytes in a URL
     do; bytes are decoded with U+FFFD for what is not UTF-8. Containers are walked (tuples and
-    sets become lists); any other value is left to ``jsonable_encoder``.
+    sets become lists) down to 100 levels; deeper ones become ``"..."``. Any other value is
+    left to ``jsonable_encoder``.
     """
     if isinstance(data, str):
         return _LONE_SURROGATE.sub("\ufffd", data)
     if isinstance(data, float):
         return data if math.isfinite(data) else _NON_FINITE.get(data, "NaN")
-    if isinstance(data, dict):
-        return {_json_safe(key): _json_safe(value) for key, value in data.items()}
-    if isinstance(data, list | tuple | set | frozenset):
-        return [_json_safe(value) for value in data]
+    if isinstance(data, dict | list | tuple | set | frozenset):
+        if depth >= _SAFE_DEPTH:
+            return _TOO_DEEP
+        if isinstance(data, dict):
+            out: dict[Any, Any] = {}
+            for key, value in data.items():
+                out[_json_safe(key, depth + 1)] = _json_safe(value, depth + 1)
+            return out
+        items = []
+        for value in data:
+            items.append(_json_safe(value, depth + 1))
+        return items
     if isinstance(data, bytes | bytearray):
         return _LONE_SURROGATE.sub("\ufffd", bytes(data).decode("utf-8", "replace"))
     return data

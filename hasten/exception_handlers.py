@@ -2,9 +2,9 @@
 errors → 422 with ``{"detail": [...]}``, WebSocket validation errors → close with 1008.
 
 An error body echoes what the client sent, which strict JSON cannot always carry (``NaN``,
-``1e400``, a lone surrogate ``"\\ud800"``): then the body is rendered again with those values
-made safe (``"NaN"``, ``"Infinity"``, U+FFFD; see ``encoders._json_safe``) instead of failing
-with a 500. Bodies that encode as they are cost nothing more.
+``1e400``, a lone surrogate ``"\\ud800"``, nesting deeper than the encoders recurse): then the
+body is rendered again with those values made safe (``"NaN"``, ``"Infinity"``, U+FFFD,
+``"..."`` below 100 levels; see ``encoders._json_safe``) instead of failing with a 500. Bodies that encode as they are cost nothing more.
 """
 
 from __future__ import annotations
@@ -48,7 +48,7 @@ def _error_response(detail: Any, status_code: int, headers: Any) -> JSONResponse
     try:
         content = {"detail": jsonable_encoder(detail)}
         return JSONResponse(content, status_code=status_code, headers=headers)
-    except ValueError:  # NaN/Infinity (ValueError), a lone surrogate (UnicodeEncodeError)
+    except (ValueError, RecursionError):  # NaN, a lone surrogate, input nested too deep
         content = {"detail": _json_safe(jsonable_encoder(_json_safe(detail)))}
         return JSONResponse(content, status_code=status_code, headers=headers)
 

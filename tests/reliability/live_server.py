@@ -128,21 +128,48 @@ def exchange(port: int, data: bytes, timeout: float = 5.0) -> bytes:
         return read_all(sock)
 
 
+def responses(raw: bytes) -> list[tuple[int, bytes]]:
+    """The HTTP/1.x responses in ``raw`` (status, body), in order, read by their framing
+    (``Content-Length`` or chunked; a response without either runs to the end)."""
+    found: list[tuple[int, bytes]] = []
+    rest = raw
+    while rest.startswith((b"HTTP/1.1 ", b"HTTP/1.0 ")):
+        head, sep, rest = rest.partition(b"\r\n\r\n")
+        lines = head.split(b"\r\n")
+        code = lines[0][9:12]
+        if not sep or not code.isdigit():
+            break
+        fields = dict(line.lower().split(b":", 1) for line in lines[1:] if b":" in line)
+        length = fields.get(b"content-length")
+        if int(code) in (100, 101, 204, 304):
+            body = b""
+        elif length is not None:
+            body, rest = rest[: int(length)], rest[int(length) :]
+        elif b"chunked" in fields.get(b"transfer-encoding", b""):
+            body, rest = _dechunk(rest)
+        else:
+            body, rest = rest, b""
+        found.append((int(code), body))
+    return found
+
+
+def _dechunk(data: bytes) -> tuple[bytes, bytes]:
+    body = b""
+    while True:
+        size_line, _, data = data.partition(b"\r\n")
+        size = int(size_line.split(b";")[0] or b"0", 16)
+        if size == 0:
+            return body, data.partition(b"\r\n")[2]
+        body, data = body + data[:size], data[size + 2 :]
+
+
 def statuses(raw: bytes) -> list[int]:
     """The status codes of the HTTP/1.x responses in ``raw``, in order."""
-    found = []
-    for line in raw.split(b"\r\n"):
-        if line.startswith((b"HTTP/1.1 ", b"HTTP/1.0 ")) and len(line) >= 12:
-            code = line[9:12]
-            if code.isdigit():
-                found.append(int(code))
-    return found
+    return [code for code, _ in responses(raw)]
 
 
 def http_get(port: int, path: str, timeout: float = 15.0) -> tuple[int, bytes]:
     """``GET path`` with ``Connection: close``; status and body."""
     request = f"GET {path} HTTP/1.1\r\nHost: probe\r\nConnection: close\r\n\r\n".encode()
-    raw = exchange(port, request, timeout)
-    head, _, body = raw.partition(b"\r\n\r\n")
-    codes = statuses(head)
-    return (codes[0] if codes else 0), body
+    answers = responses(exchange(port, request, timeout))
+    return answers[0] if answers else (0, b"")

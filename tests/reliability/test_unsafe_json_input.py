@@ -208,3 +208,25 @@ def test_json_safe_replaces_only_what_strict_json_cannot_carry() -> None:
     }
     assert _json_safe(b"ab\xffc") == "ab\ufffdc"
     assert _json_safe(True) is True
+
+
+@pytest.mark.parametrize("cls", APP_CLASSES)
+@pytest.mark.parametrize("depth", [500, 900])
+def test_deeply_nested_input_is_echoed_in_full(cls: type[FastAPI], depth: int) -> None:
+    """As FastAPI 0.165.0 answers: 422 with the whole input (the encoder recursed 2 frames
+    a level before, so 500 levels of objects or arrays were a 500 on Python 3.11)."""
+    client = _app(cls)
+    for raw in (b'{"a": ' * depth + b"1" + b"}" * depth, b"[" * depth + b"]" * depth):
+        response = client.post("/int", content=raw, headers={"content-type": "application/json"})
+        assert response.status_code == 422
+        assert response.json()["detail"][0]["input"] == json.loads(raw)
+
+
+def test_json_safe_cuts_nesting_below_100_levels() -> None:
+    deep: Any = 1
+    for _ in range(150):
+        deep = [deep]
+    cut = _json_safe(deep)
+    for _ in range(100):
+        cut = cut[0]
+    assert cut == "..."
