@@ -17,13 +17,22 @@ from sqlalchemy import select
 from hasten import Hasten
 from hasten.middleware.cors import CORSMiddleware
 
+from .credentials import (
+    InsecureConfiguration,
+    admin_password,
+    announce_admin,
+    check_settings,
+    resolve_jwt_secret,
+)
 from .db import create_engine, create_sessionmaker, run_migrations
 from .events import ChatRooms, EventBus
+from .logs import redact_uvicorn_logs
 from .metrics import MetricsMiddleware, MetricsStore
 from .models import User
-from .ratelimit import Limiter, MemoryLimiter, RedisLimiter
+from .ratelimit import Limiter, LoginLimiters, MemoryLimiter, RedisLimiter, parse_networks
 from .routers import auth, ops, orders, products, tasks, users
-from .security import hash_password, make_password_hash
+from .schemas import MULTIPART_OVERHEAD
+from .security import Passwords, make_password_hash
 from .settings import Settings
 from .tasks import make_email_sender
 
@@ -40,37 +49,62 @@ TAGS = [
 
 
 async def seed_admin(app: Hasten) -> None:
-    """Create the configured admin user unless it exists (safe to run on every start)."""
+    """Create the configured admin user unless it exists (safe to run on every start).
+
+    Without ``SHOP_ADMIN_PASSWORD`` (local SQLite only) its password is generated once and
+    kept beside the database file; it is printed when the user is created, its location on
+    every start.
+    """
     settings: Settings = app.state.settings
-    if not settings.admin_username or not settings.admin_password:
+    password = admin_password(settings)
+    if password is None or not settings.admin_username:
         return
+    passwords: Passwords = app.state.passwords
     async with app.state.write_sessionmaker() as session:
         found = await session.scalar(select(User).where(User.username == settings.admin_username))
-        if found is not None:
-            return
-        session.add(
-            User(
-                username=settings.admin_username,
-                email=settings.admin_email,
-                password_hash=await hash_password(app.state.password_hash, settings.admin_password),
-                role="admin",
+        if found is None:
+            session.add(
+                User(
+                    username=settings.admin_username,
+                    email=settings.admin_email,
+                    password_hash=await passwords.hash(password.value),
+                    role="admin",
+                )
             )
-        )
-        await session.commit()
-        logger.info("created admin user %r", settings.admin_username)
+            await session.commit()
+            logger.info("created admin user %r", settings.admin_username)
+    announce_admin(settings.admin_username, password, created=found is None)
 
 
-def _make_limiter(settings: Settings, redis: Redis | None) -> Limiter:
-    limit, window = settings.rate_limit_per_minute, settings.rate_limit_window_seconds
+def _make_limiter(
+    settings: Settings, redis: Redis | None, limit: int, window: float, name: str
+) -> Limiter:
     if redis is not None:
-        return RedisLimiter(redis, limit, window, settings.redis_prefix)
-    return MemoryLimiter(limit, window)
+        return RedisLimiter(redis, limit, window, f"{settings.redis_prefix}{name}")
+    return MemoryLimiter(limit, window, max_keys=settings.rate_limit_max_keys)
+
+
+def _make_limiters(app: Hasten, settings: Settings, redis: Redis | None) -> None:
+    state = app.state
+    state.limiter = _make_limiter(
+        settings, redis, settings.rate_limit_per_minute, settings.rate_limit_window_seconds, ""
+    )
+    window = settings.login_window_seconds
+    state.login_limiters = LoginLimiters(
+        per_username=_make_limiter(
+            settings, redis, settings.login_attempts_per_username, window, "login-user:"
+        ),
+        per_client=_make_limiter(
+            settings, redis, settings.login_attempts_per_client, window, "login-client:"
+        ),
+    )
 
 
 @asynccontextmanager
 async def lifespan(app: Hasten) -> AsyncIterator[None]:
     """Open the engine (migrated) and Redis; close both at shutdown."""
-    settings: Settings = app.state.settings
+    settings = app.state.settings = resolve_jwt_secret(app.state.settings)
+    redact_uvicorn_logs()
     engine = create_engine(settings)
     redis: Redis | None = None
     try:
@@ -82,7 +116,8 @@ async def lifespan(app: Hasten) -> AsyncIterator[None]:
             redis = Redis.from_url(settings.redis_url)
             await redis.ping()
         app.state.redis = redis
-        app.state.limiter = _make_limiter(settings, redis)
+        _make_limiters(app, settings, redis)
+        await app.state.passwords.prepare()
         app.state.email_sender = make_email_sender(settings, app.state.write_sessionmaker)
         await seed_admin(app)
         yield
@@ -95,6 +130,7 @@ async def lifespan(app: Hasten) -> AsyncIterator[None]:
 def create_app(settings: Settings | None = None) -> Hasten:
     """Build the application for ``settings`` (read from the environment by default)."""
     settings = settings or Settings()
+    check_settings(settings)
     app = Hasten(
         title=settings.app_name,
         version="1.0.0",
@@ -102,9 +138,14 @@ def create_app(settings: Settings | None = None) -> Hasten:
         "orders, background tasks, live updates, rate limiting and metrics.",
         openapi_tags=TAGS,
         lifespan=lifespan,
+        # Multipart uploads are the largest bodies (JSON endpoints have 64 KiB each).
+        max_body_size=settings.avatar_max_bytes + MULTIPART_OVERHEAD,
     )
     app.state.settings = settings
-    app.state.password_hash = make_password_hash(settings)
+    app.state.passwords = Passwords(
+        make_password_hash(settings), settings.password_hash_concurrency
+    )
+    app.state.trusted_proxies = parse_networks(settings.trusted_proxies)
     app.state.metrics = MetricsStore(settings.metrics_keep)
     app.state.events = EventBus()
     app.state.chat = ChatRooms()
@@ -129,4 +170,11 @@ def create_app(settings: Settings | None = None) -> Hasten:
     return app
 
 
-app = create_app()
+def _default_app() -> Hasten:
+    try:
+        return create_app()
+    except InsecureConfiguration as exc:  # one line, no traceback: what to set
+        raise SystemExit(f"shop: refusing to start: {exc}") from None
+
+
+app = _default_app()

@@ -13,9 +13,29 @@ from typing import Annotated, Generic, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from hasten import Query
+from hasten import Path, Query
 
 from .models import User
+
+INT32_MAX = 2**31 - 1
+"""The largest value of an ``Integer`` column on PostgreSQL (SQLite's hold up to 2**63 - 1).
+Every integer the API accepts is bounded by it (or less): beyond, 422, never a database error."""
+INT64_MAX = 2**63 - 1
+STOCK_MAX = 1_000_000_000
+"""The most stock a product may be given, leaving room below ``INT32_MAX`` for returned items."""
+MONEY_LIMIT = Decimal("100000000")
+"""Prices and costs are below this (``Numeric(10, 2)``)."""
+ORDER_TOTAL_LIMIT = Decimal("10000000000")
+"""An order's total is below this (``Numeric(12, 2)``)."""
+
+JSON_MAX_BYTES = 64 * 1024
+"""The body limit of the JSON (and small form) endpoints: a larger body is refused with 413
+before it is read, so it is never parsed before authentication and rate limiting run."""
+MULTIPART_OVERHEAD = 64 * 1024
+"""What a multipart request may carry besides its file (fields, boundaries, headers)."""
+
+Id = Annotated[int, Path(ge=1, le=INT32_MAX, description="A positive id (at most 2**31 - 1)")]
+"""A path id: bounded to the ``Integer`` primary keys."""
 
 SKU_PATTERN = re.compile(r"^[A-Z]{3}-\d{5}$")
 """A SKU is three capital letters, a dash and five digits, e.g. ``ABC-12345``."""
@@ -38,11 +58,21 @@ def _check_name(value: str) -> str:
 def _check_price(value: Decimal) -> Decimal:
     if value <= 0:
         raise ValueError("price must be positive")
+    return _check_money(value, "price")
+
+
+def _check_money(value: Decimal, field: str) -> Decimal:
+    if value < 0:
+        raise ValueError(f"{field} must not be negative")
     if value.as_tuple().exponent < -2:  # type: ignore[operator]
-        raise ValueError("price must have at most two decimal places")
-    if value >= Decimal("100000000"):
-        raise ValueError("price must be below 100000000")
+        raise ValueError(f"{field} must have at most two decimal places")
+    if value >= MONEY_LIMIT:
+        raise ValueError(f"{field} must be below {MONEY_LIMIT}")
     return value.quantize(Decimal("0.01"))  # "1e3" -> 1000.00, "4.5" -> 4.50
+
+
+def _check_cost(value: Decimal | None) -> Decimal | None:
+    return None if value is None else _check_money(value, "cost")
 
 
 def _check_sku(value: str) -> str:
@@ -66,12 +96,13 @@ class ProductCreate(BaseModel):
     name: str = Field(examples=["Espresso cup"])
     description: str = Field(examples=["A small porcelain cup for espresso."])
     price: Decimal = Field(examples=["4.50"])
-    stock: int = Field(default=0, ge=0)
+    stock: int = Field(default=0, ge=0, le=STOCK_MAX)
     cost: Decimal | None = None
     internal_notes: str | None = None
 
     _name = field_validator("name")(_check_name)
     _price = field_validator("price")(_check_price)
+    _cost = field_validator("cost")(_check_cost)
     _sku = field_validator("sku")(_check_sku)
     _description = field_validator("description")(_check_description)
 
@@ -82,9 +113,11 @@ class ProductUpdate(BaseModel):
     name: str | None = None
     description: str | None = None
     price: Decimal | None = None
-    stock: int | None = Field(default=None, ge=0)
+    stock: int | None = Field(default=None, ge=0, le=STOCK_MAX)
     cost: Decimal | None = None
     internal_notes: str | None = None
+
+    _cost = field_validator("cost")(_check_cost)
 
     @field_validator("name")
     @classmethod
@@ -137,7 +170,7 @@ class PaginationParams:
     def __init__(
         self,
         limit: Annotated[int, Query(ge=1, le=100, description="Page size")] = 20,
-        offset: Annotated[int, Query(ge=0, description="Items to skip")] = 0,
+        offset: Annotated[int, Query(ge=0, le=INT32_MAX, description="Items to skip")] = 0,
     ) -> None:
         self.limit = limit
         self.offset = offset
@@ -147,8 +180,8 @@ class ProductFilters(BaseModel):
     """Filters of ``GET /products`` (a query-parameter model)."""
 
     q: str | None = Field(default=None, max_length=100, description="Text in the name")
-    min_price: Decimal | None = Field(default=None, ge=0)
-    max_price: Decimal | None = Field(default=None, ge=0)
+    min_price: Decimal | None = Field(default=None, ge=0, lt=MONEY_LIMIT, decimal_places=2)
+    max_price: Decimal | None = Field(default=None, ge=0, lt=MONEY_LIMIT, decimal_places=2)
     in_stock: bool | None = None
 
     @model_validator(mode="after")
@@ -244,7 +277,7 @@ class TaskOut(BaseModel):
 
 
 class OrderLine(BaseModel):
-    product_id: int = Field(ge=1)
+    product_id: int = Field(ge=1, le=INT32_MAX)
     quantity: int = Field(ge=1, le=1000)
 
 

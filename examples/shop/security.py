@@ -6,12 +6,14 @@ The chain ``get_db → get_current_user → require_admin`` guards admin-only en
 
 from __future__ import annotations
 
+import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
 
 import anyio.to_thread
 import jwt
+from anyio import CapacityLimiter
 from pwdlib import PasswordHash
 from pwdlib.hashers.argon2 import Argon2Hasher
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -42,14 +44,55 @@ def make_password_hash(settings: Settings) -> PasswordHash:
     )
 
 
-async def hash_password(hasher: PasswordHash, password: str) -> str:
-    """Hash in a worker thread: argon2 is deliberately slow and must not block the loop."""
-    return await anyio.to_thread.run_sync(hasher.hash, password)
+class Passwords:
+    """Argon2 hashing off the event loop, at most ``concurrency`` computations at once.
+
+    Each computation takes ``argon2_memory_cost`` KiB, so the bound is also a memory bound:
+    requests beyond it wait for a slot (holding no argon2 memory) instead of each taking its
+    own. ``verify_unknown`` does the work of a real check for a user that does not exist, so
+    the time to answer does not tell which usernames are taken.
+    """
+
+    def __init__(self, hasher: PasswordHash, concurrency: int) -> None:
+        self.hasher = hasher
+        self.concurrency = concurrency
+        self._slots: CapacityLimiter | None = None
+        self._dummy_hash: str | None = None
+
+    @property
+    def slots(self) -> CapacityLimiter:
+        """The worker-thread tokens argon2 runs under (made in the event loop, on first use)."""
+        if self._slots is None:
+            self._slots = CapacityLimiter(self.concurrency)
+        return self._slots
+
+    async def prepare(self) -> None:
+        """Compute the hash ``verify_unknown`` checks against (once, at startup)."""
+        if self._dummy_hash is None:
+            self._dummy_hash = await self.hash(secrets.token_urlsafe(16))
+
+    async def hash(self, password: str) -> str:
+        """Hash ``password`` in a worker thread."""
+        return await anyio.to_thread.run_sync(self.hasher.hash, password, limiter=self.slots)
+
+    async def verify(self, password: str, password_hash: str) -> bool:
+        """Check ``password`` against a stored hash, in a worker thread."""
+        return await anyio.to_thread.run_sync(
+            self.hasher.verify, password, password_hash, limiter=self.slots
+        )
+
+    async def verify_unknown(self, password: str) -> bool:
+        """The same work as ``verify`` for a user that does not exist; always ``False``."""
+        await self.prepare()
+        assert self._dummy_hash is not None
+        await self.verify(password, self._dummy_hash)
+        return False
 
 
-async def verify_password(hasher: PasswordHash, password: str, password_hash: str) -> bool:
-    """Check ``password`` against a stored hash, in a worker thread."""
-    return await anyio.to_thread.run_sync(hasher.verify, password, password_hash)
+def _jwt_key(settings: Settings) -> str:
+    if not settings.jwt_secret:  # resolved at startup (examples/shop/credentials.py)
+        raise RuntimeError("the JWT secret is not resolved yet: is the app started?")
+    return settings.jwt_secret
 
 
 def create_access_token(settings: Settings, user: User, *, now: datetime | None = None) -> str:
@@ -63,7 +106,7 @@ def create_access_token(settings: Settings, user: User, *, now: datetime | None 
         "iat": issued,
         "exp": issued + timedelta(minutes=settings.jwt_expire_minutes),
     }
-    return jwt.encode(claims, settings.jwt_secret, algorithm=ALGORITHM)
+    return jwt.encode(claims, _jwt_key(settings), algorithm=ALGORITHM)
 
 
 def _unauthorized(detail: str = "Could not validate credentials") -> HTTPException:
@@ -79,7 +122,7 @@ def decode_token(settings: Settings, token: str) -> int:
     try:
         claims = jwt.decode(
             token,
-            settings.jwt_secret,
+            _jwt_key(settings),
             algorithms=[ALGORITHM],
             audience=settings.jwt_audience,
             issuer=settings.jwt_issuer,
@@ -98,10 +141,10 @@ def get_settings(request: Request) -> Settings:
     return settings
 
 
-def get_password_hash(request: Request) -> PasswordHash:
-    """The application's password hasher."""
-    hasher: PasswordHash = request.app.state.password_hash
-    return hasher
+def get_passwords(request: Request) -> Passwords:
+    """The application's password hashing (bounded, off the event loop)."""
+    passwords: Passwords = request.app.state.passwords
+    return passwords
 
 
 async def get_current_user(

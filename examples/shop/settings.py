@@ -41,7 +41,8 @@ class Settings(BaseSettings):
     avatar_max_bytes: int = 2 * 1024 * 1024
     avatar_size: int = 128
 
-    jwt_secret: str = "dev-only-secret-change-me-in-production-please"
+    jwt_secret: str | None = None
+    """At least 32 bytes. Unset: generated once beside a SQLite file, required otherwise."""
     jwt_issuer: str = "hasten-shop"
     jwt_audience: str = "hasten-shop-api"
     jwt_expire_minutes: int = 30
@@ -49,15 +50,26 @@ class Settings(BaseSettings):
     argon2_time_cost: int = 3
     argon2_memory_cost: int = 65536
     """Argon2 memory cost in KiB (tests lower both costs to run fast)."""
+    password_hash_concurrency: int = Field(default=2, ge=1)
+    """At most this many argon2 computations at once (each takes ``argon2_memory_cost``)."""
 
     rate_limit_per_minute: int = 100
     rate_limit_window_seconds: float = 60.0
+    rate_limit_max_keys: int = Field(default=100_000, ge=1)
+    """The in-memory limiter forgets its least recently seen client beyond this many."""
+    trusted_proxies: list[str] = []
+    """Addresses or networks of reverse proxies whose ``X-Forwarded-For`` is believed."""
+
+    login_attempts_per_username: int = 10
+    login_attempts_per_client: int = 30
+    login_window_seconds: float = 300.0
 
     cors_origins: list[str] = ["http://localhost:3000", "http://127.0.0.1:3000"]
 
     admin_username: str | None = None
     admin_email: str = "admin@shop.example"
     admin_password: str | None = None
+    """At least 12 characters. Unset: generated once beside a SQLite file, required otherwise."""
 
     mail_from: str = "shop@shop.example"
     smtp_host: str | None = None

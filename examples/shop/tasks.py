@@ -12,6 +12,7 @@ import hashlib
 import io
 import smtplib
 import uuid
+import warnings
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from email.message import EmailMessage
@@ -108,6 +109,14 @@ def welcome_email(user: User) -> Email:
 
 # --- avatars ------------------------------------------------------------------------------
 
+AVATAR_MAX_SIDE = 4096
+"""Uploaded images wider or taller than this are refused before being decoded."""
+AVATAR_MAX_PIXELS = AVATAR_MAX_SIDE * AVATAR_MAX_SIDE
+"""At most 16.8 megapixels (about 50 MiB decoded as RGB): Pillow's own limit, made an error."""
+Image.MAX_IMAGE_PIXELS = AVATAR_MAX_PIXELS
+# Pillow only warns between MAX_IMAGE_PIXELS and twice that, and decodes anyway: refuse.
+warnings.simplefilter("error", Image.DecompressionBombWarning)
+
 ALLOWED_IMAGE_TYPES = {"image/png": "PNG", "image/jpeg": "JPEG", "image/webp": "WEBP"}
 _MAGIC = {"PNG": (b"\x89PNG\r\n\x1a\n",), "JPEG": (b"\xff\xd8\xff",), "WEBP": (b"RIFF",)}
 
@@ -121,13 +130,49 @@ class InvalidImage(ValueError):
     """The upload passed the type checks but cannot be decoded."""
 
 
-def make_thumbnail(data: bytes, size: int) -> bytes:
-    """Decode an uploaded image and return a square ``size``×``size`` PNG thumbnail."""
+class ImageTooLarge(ValueError):
+    """The image's header declares more pixels than ``AVATAR_MAX_SIDE`` allows."""
+
+
+_BOMB = (Image.DecompressionBombError, Image.DecompressionBombWarning)
+
+
+def image_size(data: bytes) -> tuple[int, int] | None:
+    """Width and height read from the image's header (nothing is decoded: ``Image.open`` is
+    lazy); ``None`` when the header cannot be read. Raises ``ImageTooLarge`` past the caps."""
     try:
         with Image.open(io.BytesIO(data)) as image:
+            width, height = image.size
+    except _BOMB:  # Pillow's own check, at AVATAR_MAX_PIXELS
+        raise ImageTooLarge(_TOO_LARGE) from None
+    except (OSError, ValueError, SyntaxError):
+        return None
+    _check_size(width, height)
+    return width, height
+
+
+_TOO_LARGE = f"the image is too large: at most {AVATAR_MAX_SIDE}x{AVATAR_MAX_SIDE} pixels"
+
+
+def _check_size(width: int, height: int) -> None:
+    if width > AVATAR_MAX_SIDE or height > AVATAR_MAX_SIDE:
+        raise ImageTooLarge(f"{_TOO_LARGE} (it has {width}x{height})")
+
+
+def make_thumbnail(data: bytes, size: int) -> bytes:
+    """Decode an uploaded image and return a square ``size``×``size`` PNG thumbnail.
+
+    The dimensions are checked from the header before anything is decoded."""
+    try:
+        with Image.open(io.BytesIO(data)) as image:
+            _check_size(*image.size)
             image.load()
             thumb = ImageOps.fit(image.convert("RGB"), (size, size))
-    except (OSError, ValueError, Image.DecompressionBombError) as exc:
+    except ImageTooLarge:
+        raise
+    except _BOMB:
+        raise ImageTooLarge(_TOO_LARGE) from None
+    except (OSError, ValueError) as exc:
         raise InvalidImage(f"cannot decode the image ({exc})") from exc
     out = io.BytesIO()
     thumb.save(out, format="PNG")

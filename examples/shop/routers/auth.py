@@ -4,18 +4,17 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from pwdlib import PasswordHash
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from hasten import APIRouter, Depends, HTTPException, status
+from hasten import APIRouter, Depends, HTTPException, Request, status
 from hasten.security import OAuth2PasswordRequestForm
 
 from ..db import get_read_db
 from ..models import User
-from ..ratelimit import rate_limit
-from ..schemas import Token
-from ..security import create_access_token, get_password_hash, get_settings, verify_password
+from ..ratelimit import LoginLimiters, rate_limit
+from ..schemas import JSON_MAX_BYTES, Token
+from ..security import Passwords, create_access_token, get_passwords, get_settings
 from ..settings import Settings
 
 router = APIRouter(prefix="/auth", tags=["auth"], dependencies=[Depends(rate_limit)])
@@ -24,20 +23,35 @@ router = APIRouter(prefix="/auth", tags=["auth"], dependencies=[Depends(rate_lim
 @router.post(
     "/token",
     response_model=Token,
-    responses={401: {"description": "Wrong username or password"}},
+    responses={
+        401: {"description": "Wrong username or password"},
+        413: {"description": "Body too large"},
+        429: {"description": "Too many attempts (per client, per username): see Retry-After"},
+    },
     summary="Log in (OAuth2 password flow)",
+    max_body_size=JSON_MAX_BYTES,
 )
 async def login(
+    request: Request,
     form: Annotated[OAuth2PasswordRequestForm, Depends()],
     db: Annotated[AsyncSession, Depends(get_read_db)],
     settings: Annotated[Settings, Depends(get_settings)],
-    hasher: Annotated[PasswordHash, Depends(get_password_hash)],
+    passwords: Annotated[Passwords, Depends(get_passwords)],
 ) -> Token:
-    """Exchange a username (or e-mail) and password for a bearer token."""
+    """Exchange a username (or e-mail) and password for a bearer token.
+
+    A username that does not exist costs the same hash work as a wrong password, so the
+    answer's timing does not tell which usernames exist."""
+    limiters: LoginLimiters = request.app.state.login_limiters
+    await limiters.check(request, form.username)
     user = await db.scalar(
         select(User).where((User.username == form.username) | (User.email == form.username))
     )
-    if user is None or not await verify_password(hasher, form.password, user.password_hash):
+    if user is None:
+        valid = await passwords.verify_unknown(form.password)
+    else:
+        valid = await passwords.verify(form.password, user.password_hash)
+    if user is None or not valid:
         raise HTTPException(
             status.HTTP_401_UNAUTHORIZED,
             detail="Incorrect username or password",

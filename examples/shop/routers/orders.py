@@ -2,7 +2,10 @@
 
 Stock is taken with one conditional ``UPDATE … SET stock = stock - :n WHERE … stock >= :n``
 per line, inside the order's transaction: of two orders racing for the last item, exactly one
-updates a row; the other sees no row updated and answers 409.
+updates a row; the other sees no row updated and answers 409. Cancelling is the same kind of
+state change, ``UPDATE orders SET status = 'cancelled' WHERE id = :id AND status = 'placed'``:
+of concurrent cancels of one order exactly one updates the row (and returns its stock); the
+others wait for its row lock, then see no row updated and answer 409.
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ from typing import Annotated, Any
 
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm.attributes import set_committed_value
 
 from hasten import (
     APIRouter,
@@ -25,13 +29,22 @@ from hasten import (
     WebSocketDisconnect,
     status,
 )
+from hasten.exceptions import RequestValidationError
 from hasten.sse import EventSourceResponse, ServerSentEvent
 
 from ..db import get_db
 from ..events import ChatRooms, EventBus
 from ..models import Order, OrderItem, Product
 from ..ratelimit import rate_limit
-from ..schemas import OrderCreate, OrderOut
+from ..schemas import (
+    INT32_MAX,
+    INT64_MAX,
+    JSON_MAX_BYTES,
+    ORDER_TOTAL_LIMIT,
+    Id,
+    OrderCreate,
+    OrderOut,
+)
 from ..security import CurrentUser, Principal, get_principal, load_principal
 
 router = APIRouter(
@@ -87,8 +100,13 @@ async def _take_stock(db: AsyncSession, product_id: int, quantity: int) -> Decim
     "",
     response_model=OrderOut,
     status_code=status.HTTP_201_CREATED,
-    responses={404: {"description": "Unknown product"}, 409: {"description": "Out of stock"}},
+    responses={
+        404: {"description": "Unknown product"},
+        409: {"description": "Out of stock"},
+        413: {"description": "Body too large"},
+    },
     summary="Place an order",
+    max_body_size=JSON_MAX_BYTES,
 )
 async def place_order(data: OrderCreate, user: CurrentUser, db: Db, request: Request) -> Order:
     """Take the stock of every line and record the order, all in one transaction."""
@@ -100,6 +118,11 @@ async def place_order(data: OrderCreate, user: CurrentUser, db: Db, request: Req
             OrderItem(product_id=line.product_id, quantity=line.quantity, unit_price=price)
         )
     total = sum((item.unit_price * item.quantity for item in items), Decimal("0"))
+    if total >= ORDER_TOTAL_LIMIT:
+        await db.rollback()
+        message = f"the order's total ({total}) must be below {ORDER_TOTAL_LIMIT}"
+        error = {"type": "value_error", "loc": ("body", "items"), "msg": message, "input": None}
+        raise RequestValidationError([error])
     order = Order(user_id=user.id, status="placed", total=total, items=items)
     db.add(order)
     await db.commit()
@@ -135,7 +158,7 @@ async def list_orders(
 async def order_events(
     request: Request,
     principal: Annotated[Principal, Depends(get_principal)],
-    last_event_id: Annotated[int | None, Header()] = None,
+    last_event_id: Annotated[int | None, Header(ge=0, le=INT64_MAX)] = None,
 ) -> AsyncIterator[ServerSentEvent]:
     """``order.created`` and ``order.cancelled`` events of my orders (staff: all), in order.
     Reconnect with ``Last-Event-ID`` to receive what was missed."""
@@ -152,7 +175,7 @@ async def order_events(
     responses={404: {"description": "Order not found"}},
     summary="Get an order",
 )
-async def get_order(order_id: int, user: CurrentUser, db: Db) -> Order:
+async def get_order(order_id: Id, user: CurrentUser, db: Db) -> Order:
     return await _visible_order(db, order_id, user.id, user.role)
 
 
@@ -162,19 +185,33 @@ async def get_order(order_id: int, user: CurrentUser, db: Db) -> Order:
     responses={404: {"description": "Order not found"}, 409: {"description": "Not placed"}},
     summary="Cancel an order (stock goes back)",
 )
-async def cancel_order(order_id: int, user: CurrentUser, db: Db, request: Request) -> Order:
+async def cancel_order(order_id: Id, user: CurrentUser, db: Db, request: Request) -> Order:
     order = await _visible_order(db, order_id, user.id, user.role)
-    if order.status != "placed":
+    cancelled = await db.execute(
+        update(Order)
+        .where(Order.id == order.id, Order.status == "placed")
+        .values(status="cancelled")
+        .execution_options(synchronize_session=False)
+    )
+    if cancelled.rowcount != 1:  # type: ignore[attr-defined]
+        await db.rollback()
+        await db.refresh(order)
         raise HTTPException(status.HTTP_409_CONFLICT, detail=f"Order is already {order.status}")
     for item in order.items:
-        await db.execute(
+        restored = await db.execute(
             update(Product)
-            .where(Product.id == item.product_id)
+            .where(Product.id == item.product_id, Product.stock <= INT32_MAX - item.quantity)
             .values(stock=Product.stock + item.quantity)
             .execution_options(synchronize_session=False)
         )
-    order.status = "cancelled"
+        if restored.rowcount != 1:  # type: ignore[attr-defined]
+            await db.rollback()
+            raise HTTPException(
+                status.HTTP_409_CONFLICT,
+                detail=f"The stock of product {item.product_id} cannot take its items back",
+            )
     await db.commit()
+    set_committed_value(order, "status", "cancelled")
     events: EventBus = request.app.state.events
     events.publish("order.cancelled", order.id, order.user_id, _event_data(order))
     return order
@@ -183,7 +220,7 @@ async def cancel_order(order_id: int, user: CurrentUser, db: Db, request: Reques
 @chat_router.websocket("/{order_id}/chat")
 async def order_chat(
     websocket: WebSocket,
-    order_id: int,
+    order_id: Id,
     token: Annotated[str, Query()] = "",
 ) -> None:
     """A chat room per order for its customer and the staff: every message goes to all."""

@@ -15,6 +15,8 @@ from ..db import get_db
 from ..models import Product, User, utcnow
 from ..ratelimit import rate_limit
 from ..schemas import (
+    JSON_MAX_BYTES,
+    Id,
     Page,
     PaginationParams,
     ProductCreate,
@@ -78,7 +80,7 @@ async def list_products(
 
 
 @router.get("/{product_id}", response_model=ProductOut, summary="Get a product")
-async def get_product(product_id: int, db: Db) -> Product:
+async def get_product(product_id: Id, db: Db) -> Product:
     return await _get_live(db, product_id)
 
 
@@ -86,8 +88,9 @@ async def get_product(product_id: int, db: Db) -> Product:
     "",
     response_model=ProductOut,
     status_code=status.HTTP_201_CREATED,
-    responses={409: {"description": "SKU already used"}},
+    responses={409: {"description": "SKU already used"}, 413: {"description": "Body too large"}},
     summary="Create a product (staff or admin)",
+    max_body_size=JSON_MAX_BYTES,
 )
 async def create_product(
     data: ProductCreate,
@@ -106,9 +109,15 @@ async def create_product(
     return product
 
 
-@router.patch("/{product_id}", response_model=ProductOut, summary="Update a product")
+@router.patch(
+    "/{product_id}",
+    response_model=ProductOut,
+    responses={413: {"description": "Body too large"}},
+    summary="Update a product",
+    max_body_size=JSON_MAX_BYTES,
+)
 async def update_product(
-    product_id: int,
+    product_id: Id,
     data: ProductUpdate,
     db: Db,
     _user: Annotated[User, Depends(staff_or_admin)],
@@ -126,7 +135,7 @@ async def update_product(
     summary="Delete a product (admin)",
 )
 async def delete_product(
-    product_id: int,
+    product_id: Id,
     db: Db,
     _admin: Annotated[User, Depends(require_admin)],
 ) -> Response:

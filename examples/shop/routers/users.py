@@ -6,9 +6,9 @@ from functools import partial
 from typing import Annotated
 
 import anyio.to_thread
-from pwdlib import PasswordHash
 from pydantic import EmailStr
 from sqlalchemy import func, or_, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hasten import (
@@ -22,13 +22,16 @@ from hasten import (
     UploadFile,
     status,
 )
+from hasten.exceptions import RequestValidationError
 from hasten.responses import FileResponse
 
 from ..db import get_db
 from ..models import OutboxEmail, User
 from ..ratelimit import rate_limit
 from ..schemas import (
+    JSON_MAX_BYTES,
     EmailOut,
+    Id,
     Page,
     PaginationParams,
     RegisterOut,
@@ -36,15 +39,17 @@ from ..schemas import (
     TaskAccepted,
     UserOut,
 )
-from ..security import CurrentUser, RoleChecker, get_password_hash, get_settings, hash_password
+from ..security import CurrentUser, Passwords, RoleChecker, get_passwords, get_settings
 from ..settings import Settings
 from ..tasks import (
     ALLOWED_IMAGE_TYPES,
     EmailSender,
+    ImageTooLarge,
     Step,
     create_task,
     default_avatar,
     get_email_sender,
+    image_size,
     make_thumbnail,
     run_task,
     sniff_matches,
@@ -62,7 +67,9 @@ USERNAME_PATTERN = r"^[a-zA-Z0-9_.-]{3,32}$"
 
 
 async def read_avatar(upload: UploadFile | None, settings: Settings) -> bytes | None:
-    """The uploaded image's bytes: 415 for a type that is not an image, 413 when too large."""
+    """The uploaded image's bytes: 415 for a type that is not an image, 413 when too large,
+    422 when its header declares more than ``AVATAR_MAX_SIDE`` pixels a side (checked before
+    anything is decoded)."""
     if upload is None:
         return None
     content_type = (upload.content_type or "").split(";")[0].strip().lower()
@@ -83,6 +90,11 @@ async def read_avatar(upload: UploadFile | None, settings: Settings) -> bytes | 
             status.HTTP_415_UNSUPPORTED_MEDIA_TYPE,
             detail=f"Avatar content is not {content_type}",
         )
+    try:
+        image_size(data)
+    except ImageTooLarge as exc:
+        error = {"type": "value_error", "loc": ("body", "avatar"), "msg": str(exc), "input": None}
+        raise RequestValidationError([error]) from None
     return data
 
 
@@ -110,7 +122,7 @@ async def _thumbnail(image: bytes, size: int) -> bytes:
     status_code=status.HTTP_201_CREATED,
     responses={
         409: {"description": "Username or e-mail taken"},
-        413: {"description": "Avatar too large"},
+        413: {"description": "Avatar (or the whole request) too large"},
         415: {"description": "Avatar is not a PNG, JPEG or WebP image"},
     },
     summary="Sign up",
@@ -122,7 +134,7 @@ async def register(
     password: Annotated[str, Form(min_length=8, max_length=128)],
     db: Db,
     settings: AppSettings,
-    hasher: Annotated[PasswordHash, Depends(get_password_hash)],
+    passwords: Annotated[Passwords, Depends(get_passwords)],
     background: BackgroundTasks,
     sender: Annotated[EmailSender, Depends(get_email_sender)],
     avatar: Annotated[UploadFile | None, File(description="PNG, JPEG or WebP")] = None,
@@ -132,7 +144,7 @@ async def register(
     follow them with ``GET /tasks/{task_id}``."""
     image = await read_avatar(avatar, settings)
     # Hash before the first query: the (slow) hash never runs inside the transaction.
-    password_hash = await hash_password(hasher, password)
+    password_hash = await passwords.hash(password)
     taken = await db.scalar(
         select(func.count())
         .select_from(User)
@@ -147,7 +159,13 @@ async def register(
         role="customer",
     )
     db.add(user)
-    await db.flush()
+    try:
+        await db.flush()  # a concurrent registration of the same name or e-mail fails here
+    except IntegrityError:
+        await db.rollback()
+        raise HTTPException(
+            status.HTTP_409_CONFLICT, detail="Username or e-mail already taken"
+        ) from None
     task_id = await create_task(db, "registration", ["welcome_email", "avatar"], user.id)
     await db.commit()
 
@@ -206,7 +224,7 @@ async def upload_avatar(
     responses={200: {"content": {"image/png": {}}}, 404: {"description": "No avatar"}},
     summary="A user's avatar (PNG)",
 )
-async def get_avatar(user_id: int, db: Db, settings: AppSettings) -> FileResponse:
+async def get_avatar(user_id: Id, db: Db, settings: AppSettings) -> FileResponse:
     user = await db.get(User, user_id)
     if user is None or user.avatar_path is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, detail="Avatar not found")
@@ -231,16 +249,33 @@ async def list_users(
     )
 
 
-@router.patch("/{user_id}/role", response_model=UserOut, summary="Change a role (admin)")
+@router.patch(
+    "/{user_id}/role",
+    response_model=UserOut,
+    responses={
+        404: {"description": "No such user"},
+        409: {"description": "The last admin"},
+        413: {"description": "Body too large"},
+    },
+    summary="Change a role (admin)",
+    max_body_size=JSON_MAX_BYTES,
+)
 async def set_role(
-    user_id: int,
+    user_id: Id,
     data: RoleUpdate,
     db: Db,
     _admin: Annotated[User, Depends(admins_only)],
 ) -> UserOut:
+    """Change a user's role; the last admin cannot be demoted (409)."""
     user = await db.get(User, user_id)
     if user is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, detail="User not found")
+    if user.role == "admin" and data.role != "admin":
+        # Lock the admins' rows (PostgreSQL; SQLite writers are serialised already), so two
+        # admins demoting each other at once cannot both succeed.
+        admins = await db.scalars(select(User.id).where(User.role == "admin").with_for_update())
+        if len(list(admins)) <= 1:
+            raise HTTPException(status.HTTP_409_CONFLICT, detail="Cannot demote the last admin")
     user.role = data.role
     await db.commit()
     return UserOut.from_user(user)
