@@ -314,10 +314,12 @@ class FormBody:
     run in declaration order, so errors come out in FastAPI's order.
     """
 
-    __slots__ = ("parts",)
+    __slots__ = ("parts", "fields", "mapping")
     is_form = True
 
     def __init__(self, fields: Sequence[ParamField]) -> None:
+        self.fields = tuple(fields)
+        self.mapping: EmbeddedBody | None = None  # made when first needed (see ``run``)
         parts: list[Any] = []
         plain: list[ParamField] = []
         for field in (*fields, None):
@@ -333,9 +335,19 @@ class FormBody:
 
     async def run(self, form: Any, values: dict[str, Any], errors: list[Any]) -> None:
         if not isinstance(form, FormData):
+            if form is not Missing:  # a body given to ``solve_dependencies`` (cadwyn's dict)
+                await self._run_mapping(form, values, errors)
+                return
             form = FormData()
         for part in self.parts:
             await part.run(form, values, errors)
+
+    async def _run_mapping(self, body: Any, values: dict[str, Any], errors: list[Any]) -> None:
+        """A body that is not form data, as FastAPI validates one: each field (form models
+        too) under its aliases in the mapping, as embedded JSON fields are."""
+        if self.mapping is None:
+            self.mapping = EmbeddedBody(self.fields)
+        await self.mapping.run(body, values, errors)
 
 
 class FormFields:

@@ -1,0 +1,75 @@
+"""FastAPI's dependency helpers as cadwyn calls them, checked on Hasten.
+
+cadwyn migrates a request body to the newest API version and solves the newest route's
+dependant with it through ``solve_dependencies(body=...)``: a form route then gets a plain
+mapping, not form data. Each expected value below was observed on FastAPI 0.165.0 with the
+same calls.
+"""
+
+from __future__ import annotations
+
+from contextlib import AsyncExitStack
+from typing import Annotated, Any
+
+import pytest
+from pydantic import BaseModel, Field
+from starlette.requests import Request
+
+from hasten import Form
+from hasten.dependencies.utils import get_dependant, solve_dependencies
+
+
+class _Inner(BaseModel):
+    value: int = Field(alias="x", validation_alias="v")
+
+
+async def _form_model(body: Annotated[_Inner | None, Form()] = None) -> Any:
+    return body
+
+
+async def _form_fields(
+    name: Annotated[str, Form()],
+    tags: Annotated[list[str], Form()] = [],  # noqa: B006
+) -> Any:
+    return name
+
+
+async def _solve(call: Any, body: Any, embed: bool) -> tuple[dict[str, Any], list[Any]]:
+    dependant = get_dependant(path="/", call=call)
+    async with AsyncExitStack() as stack:
+        scope = {
+            "type": "http", "method": "POST", "path": "/", "headers": [], "query_string": b"",
+            "fastapi_inner_astack": stack, "fastapi_function_astack": stack,
+        }  # fmt: skip
+        solved = await solve_dependencies(
+            request=Request(scope),
+            dependant=dependant,
+            body=body,
+            async_exit_stack=stack,
+            embed_body_fields=embed,
+        )
+    return solved.values, [(e["type"], e["loc"]) for e in solved.errors]
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize(
+    ("call", "embed", "body", "values", "errors"),
+    [
+        (_form_model, False, {"body": {"v": "2"}}, {"body": _Inner(v=2)}, []),
+        (_form_model, False, {"v": "2"}, {"body": None}, []),
+        (_form_model, False, None, {}, [("missing", ("body", "body"))]),
+        (_form_model, False, [1], {}, [("missing", ("body", "body"))]),
+        (_form_fields, True, {"name": "n", "tags": ["a", "b"]}, {"name": "n", "tags": ["a", "b"]}, []),
+        (
+            _form_fields, True, {"tags": "a"}, {},
+            [("missing", ("body", "name")), ("list_type", ("body", "tags"))],
+        ),
+        (_form_fields, True, {}, {"tags": []}, [("missing", ("body", "name"))]),
+    ],
+)  # fmt: skip
+async def test_form_dependant_solved_with_a_mapping_body(
+    call: Any, embed: bool, body: Any, values: dict[str, Any], errors: list[Any]
+) -> None:
+    # FastAPI 0.165.0 looks each form field (a form model too) up under its aliases in the
+    # mapping, as it does embedded JSON fields.
+    assert await _solve(call, body, embed) == (values, errors)
