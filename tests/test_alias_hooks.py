@@ -148,3 +148,25 @@ def test_a_hook_registered_after_import_finds_the_module(tmp_path: Path) -> None
         tmp_path,
     )
     assert out.split() == ["patch_routing.<locals>.serialize_response"]
+
+
+def test_a_module_built_from_the_alias_spec_acts_on_hasten(tmp_path: Path) -> None:
+    # Lazy importers build the module from the spec themselves and keep it.
+    out = run_python(
+        """
+        import importlib.util
+        import hasten.compat
+        import hasten.params
+        hasten.compat.install()
+        spec = importlib.util.find_spec("fastapi.params")
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        assert sys.modules["fastapi.params"] is hasten.params
+        assert module.Depends is hasten.params.Depends and module.__name__ == "fastapi.params"
+        module.MARK = 1
+        sys.modules["fastapi.params"] = module  # what a lazy importer does
+        print(hasten.params.MARK, hasten.compat.leaks())
+        """,
+        tmp_path,
+    )
+    assert out.split() == ["1", "[]"]

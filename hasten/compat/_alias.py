@@ -471,6 +471,10 @@ def find_finder(alias: str = ALIAS) -> AliasFinder | None:
 
 
 def _is_target_module(module: object, target: str) -> bool:
+    try:  # an ImportView a caller kept (module_from_spec + exec_module) stands for its target
+        module = object.__getattribute__(module, "_alias_view_target")
+    except AttributeError:
+        pass
     name = getattr(module, "__name__", None)
     return isinstance(name, str) and (name == target or name.startswith(target + "."))
 
