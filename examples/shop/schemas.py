@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from datetime import datetime
 from decimal import Decimal
-from typing import Annotated, Generic, Literal, TypeVar
+from typing import Annotated, Any, Generic, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -36,6 +36,20 @@ MULTIPART_OVERHEAD = 64 * 1024
 
 Id = Annotated[int, Path(ge=1, le=INT32_MAX, description="A positive id (at most 2**31 - 1)")]
 """A path id: bounded to the ``Integer`` primary keys."""
+
+_STATUSES: dict[int, str] = {
+    400: "The body could not be parsed",
+    401: "Not authenticated",
+    403: "Not allowed for this role",
+    413: "Body too large",
+    429: "Too many requests: retry after Retry-After seconds",
+}
+
+
+def documented(*codes: int) -> dict[int | str, dict[str, Any]]:
+    """``responses=`` entries for the shop's common refusals (so OpenAPI lists them)."""
+    return {code: {"description": _STATUSES[code]} for code in codes}
+
 
 SKU_PATTERN = re.compile(r"^[A-Z]{3}-\d{5}$")
 """A SKU is three capital letters, a dash and five digits, e.g. ``ABC-12345``."""

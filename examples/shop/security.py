@@ -23,6 +23,7 @@ from hasten.security import OAuth2PasswordBearer
 
 from .db import get_db
 from .models import User
+from .schemas import INT32_MAX
 from .settings import Settings
 
 ALGORITHM = "HS256"
@@ -128,11 +129,14 @@ def decode_token(settings: Settings, token: str) -> int:
             issuer=settings.jwt_issuer,
             options={"require": ["exp", "iat", "sub", "aud", "iss"]},
         )
-        return int(claims["sub"])
+        user_id = int(claims["sub"])
     except jwt.ExpiredSignatureError:
         raise _unauthorized("Token has expired") from None
     except (jwt.InvalidTokenError, ValueError):
         raise _unauthorized() from None
+    if not 1 <= user_id <= INT32_MAX:  # no such id: never hand it to the database
+        raise _unauthorized()
+    return user_id
 
 
 def get_settings(request: Request) -> Settings:

@@ -324,3 +324,21 @@ def _any_admin(shop: Shop, client: TestClient) -> dict[str, str]:
         if client.get("/users/me", headers=headers).json()["role"] == "admin":
             return headers
     raise AssertionError("no admin left")
+
+
+@pytest.mark.parametrize("subject", [str(INT32_MAX + 1), str(INT64_MAX + 1), "0", "-5"])
+def test_token_subject_beyond_the_id_column_is_401(
+    client: TestClient, app: Hasten, subject: str
+) -> None:
+    """A validly signed token whose subject no ``Integer`` id can hold: 401, not a database
+    overflow (500 above 2**63 - 1 on SQLite)."""
+    from examples.shop.security import create_access_token
+
+    class Someone:
+        id = subject
+        role = "admin"
+
+    token = create_access_token(app.state.settings, Someone())  # type: ignore[arg-type]
+    response = client.get("/users/me", headers={"Authorization": f"Bearer {token}"})
+    assert response.status_code == 401
+    assert response.json() == {"detail": "Could not validate credentials"}

@@ -13,19 +13,21 @@ from hasten.security import OAuth2PasswordRequestForm
 from ..db import get_read_db
 from ..models import User
 from ..ratelimit import LoginLimiters, rate_limit
-from ..schemas import JSON_MAX_BYTES, Token
+from ..schemas import JSON_MAX_BYTES, Token, documented
 from ..security import Passwords, create_access_token, get_passwords, get_settings
 from ..settings import Settings
 
-router = APIRouter(prefix="/auth", tags=["auth"], dependencies=[Depends(rate_limit)])
+router = APIRouter(
+    prefix="/auth", tags=["auth"], dependencies=[Depends(rate_limit)], responses=documented(429)
+)
 
 
 @router.post(
     "/token",
     response_model=Token,
     responses={
+        **documented(400, 413),
         401: {"description": "Wrong username or password"},
-        413: {"description": "Body too large"},
         429: {"description": "Too many attempts (per client, per username): see Retry-After"},
     },
     summary="Log in (OAuth2 password flow)",

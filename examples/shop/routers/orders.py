@@ -44,6 +44,7 @@ from ..schemas import (
     Id,
     OrderCreate,
     OrderOut,
+    documented,
 )
 from ..security import CurrentUser, Principal, get_principal, load_principal
 
@@ -51,7 +52,7 @@ router = APIRouter(
     prefix="/orders",
     tags=["orders"],
     dependencies=[Depends(rate_limit)],
-    responses={401: {"description": "Not authenticated"}},
+    responses=documented(401, 429),
 )
 chat_router = APIRouter(prefix="/orders", tags=["orders"])
 """The WebSocket chat: authenticated by a ``?token=`` query parameter (browsers cannot send
@@ -101,9 +102,9 @@ async def _take_stock(db: AsyncSession, product_id: int, quantity: int) -> Decim
     response_model=OrderOut,
     status_code=status.HTTP_201_CREATED,
     responses={
+        **documented(400, 413),
         404: {"description": "Unknown product"},
         409: {"description": "Out of stock"},
-        413: {"description": "Body too large"},
     },
     summary="Place an order",
     max_body_size=JSON_MAX_BYTES,

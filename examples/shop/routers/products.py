@@ -23,6 +23,7 @@ from ..schemas import (
     ProductFilters,
     ProductOut,
     ProductUpdate,
+    documented,
 )
 from ..security import RoleChecker, require_admin
 
@@ -30,7 +31,7 @@ router = APIRouter(
     prefix="/products",
     tags=["products"],
     dependencies=[Depends(rate_limit)],
-    responses={404: {"description": "Product not found"}},
+    responses={404: {"description": "Product not found"}, **documented(429)},
 )
 
 Db = Annotated[AsyncSession, Depends(get_db)]
@@ -88,7 +89,7 @@ async def get_product(product_id: Id, db: Db) -> Product:
     "",
     response_model=ProductOut,
     status_code=status.HTTP_201_CREATED,
-    responses={409: {"description": "SKU already used"}, 413: {"description": "Body too large"}},
+    responses={409: {"description": "SKU already used"}, **documented(400, 401, 403, 413)},
     summary="Create a product (staff or admin)",
     max_body_size=JSON_MAX_BYTES,
 )
@@ -112,7 +113,7 @@ async def create_product(
 @router.patch(
     "/{product_id}",
     response_model=ProductOut,
-    responses={413: {"description": "Body too large"}},
+    responses=documented(400, 401, 403, 413),
     summary="Update a product",
     max_body_size=JSON_MAX_BYTES,
 )
@@ -132,6 +133,7 @@ async def update_product(
 @router.delete(
     "/{product_id}",
     status_code=status.HTTP_204_NO_CONTENT,
+    responses=documented(401, 403),
     summary="Delete a product (admin)",
 )
 async def delete_product(

@@ -11,10 +11,12 @@ from hasten import APIRouter, Depends, HTTPException, status
 from ..db import get_db
 from ..models import Task
 from ..ratelimit import rate_limit
-from ..schemas import TaskOut, TaskStepOut
+from ..schemas import TaskOut, TaskStepOut, documented
 from ..tasks import overall_status
 
-router = APIRouter(prefix="/tasks", tags=["tasks"], dependencies=[Depends(rate_limit)])
+router = APIRouter(
+    prefix="/tasks", tags=["tasks"], dependencies=[Depends(rate_limit)], responses=documented(429)
+)
 
 
 @router.get(

@@ -38,6 +38,7 @@ from ..schemas import (
     RoleUpdate,
     TaskAccepted,
     UserOut,
+    documented,
 )
 from ..security import CurrentUser, Passwords, RoleChecker, get_passwords, get_settings
 from ..settings import Settings
@@ -57,7 +58,9 @@ from ..tasks import (
     welcome_email,
 )
 
-router = APIRouter(prefix="/users", tags=["users"], dependencies=[Depends(rate_limit)])
+router = APIRouter(
+    prefix="/users", tags=["users"], dependencies=[Depends(rate_limit)], responses=documented(429)
+)
 
 Db = Annotated[AsyncSession, Depends(get_db)]
 AppSettings = Annotated[Settings, Depends(get_settings)]
@@ -121,6 +124,7 @@ async def _thumbnail(image: bytes, size: int) -> bytes:
     response_model=RegisterOut,
     status_code=status.HTTP_201_CREATED,
     responses={
+        **documented(400),
         409: {"description": "Username or e-mail taken"},
         413: {"description": "Avatar (or the whole request) too large"},
         415: {"description": "Avatar is not a PNG, JPEG or WebP image"},
@@ -177,12 +181,17 @@ async def register(
     return RegisterOut(user=UserOut.from_user(user), task_id=task_id)
 
 
-@router.get("/me", response_model=UserOut, summary="The current user")
+@router.get("/me", response_model=UserOut, responses=documented(401), summary="The current user")
 async def me(user: CurrentUser) -> UserOut:
     return UserOut.from_user(user)
 
 
-@router.get("/me/emails", response_model=list[EmailOut], summary="E-mails sent to me")
+@router.get(
+    "/me/emails",
+    response_model=list[EmailOut],
+    responses=documented(401),
+    summary="E-mails sent to me",
+)
 async def my_emails(user: CurrentUser, db: Db) -> list[OutboxEmail]:
     """Messages the default (outbox) sender stored for the current user."""
     rows = await db.scalars(
@@ -195,7 +204,7 @@ async def my_emails(user: CurrentUser, db: Db) -> list[OutboxEmail]:
     "/me/avatar",
     response_model=TaskAccepted,
     status_code=status.HTTP_202_ACCEPTED,
-    responses={413: {"description": "Too large"}, 415: {"description": "Not an image"}},
+    responses={**documented(400, 401, 413), 415: {"description": "Not an image"}},
     summary="Replace my avatar",
 )
 async def upload_avatar(
@@ -231,7 +240,9 @@ async def get_avatar(user_id: Id, db: Db, settings: AppSettings) -> FileResponse
     return FileResponse(settings.media_dir / "avatars" / user.avatar_path, media_type="image/png")
 
 
-@router.get("", response_model=Page[UserOut], summary="List users (admin)")
+@router.get(
+    "", response_model=Page[UserOut], responses=documented(401, 403), summary="List users (admin)"
+)
 async def list_users(
     db: Db,
     pagination: Annotated[PaginationParams, Depends()],
@@ -253,9 +264,9 @@ async def list_users(
     "/{user_id}/role",
     response_model=UserOut,
     responses={
+        **documented(400, 401, 403, 413),
         404: {"description": "No such user"},
         409: {"description": "The last admin"},
-        413: {"description": "Body too large"},
     },
     summary="Change a role (admin)",
     max_body_size=JSON_MAX_BYTES,
