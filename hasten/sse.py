@@ -10,7 +10,8 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from pydantic import AfterValidator, BaseModel, Field, model_validator
-from starlette.responses import StreamingResponse
+
+from ._streaming import StreamingResponse
 
 __all__ = [
     "KEEPALIVE_COMMENT",

@@ -14,10 +14,10 @@ from typing import Any
 
 import anyio
 from pydantic import TypeAdapter, ValidationError
-from starlette.concurrency import iterate_in_threadpool
 from starlette.responses import Response, StreamingResponse
 
 from .. import sse as _sse_module
+from .._streaming import iterate_closing
 from ..encoders import jsonable_encoder
 from ..exceptions import EndpointContext, ResponseValidationError
 from ..sse import KEEPALIVE_COMMENT, ServerSentEvent, format_sse_event
@@ -96,7 +96,7 @@ async def _async_items(gen: Any) -> AsyncGenerator[Any, None]:
 
 
 def _items(gen: Any, is_async: bool) -> AsyncIterator[Any]:
-    return _async_items(gen) if is_async else iterate_in_threadpool(gen)
+    return _async_items(gen) if is_async else iterate_closing(gen)
 
 
 def jsonl_writer(serialize: Callable[[Any], bytes], is_async: bool) -> StreamWriter:
@@ -124,8 +124,12 @@ def jsonl_writer(serialize: Callable[[Any], bytes], is_async: bool) -> StreamWri
             except ResponseValidationError as exc:
                 _at_request(exc, request)
                 raise
+            finally:
+                gen.close()  # also when closed early: the endpoint's finally runs now
 
-        return StreamingResponse(sync_lines(), media_type="application/jsonl", **args)
+        return StreamingResponse(
+            iterate_closing(sync_lines()), media_type="application/jsonl", **args
+        )
 
     return write
 
@@ -266,6 +270,6 @@ def raw_writer(cls: Any, is_async: bool) -> StreamWriter:
     """An explicit ``response_class`` (e.g. ``StreamingResponse``) gets the chunks as they are."""
 
     async def write(gen: Any, args: dict[str, Any], ctx: Any) -> Response:
-        return cls(content=_async_items(gen) if is_async else gen, **args)  # type: ignore[no-any-return]
+        return cls(content=_async_items(gen) if is_async else iterate_closing(gen), **args)  # type: ignore[no-any-return]
 
     return write

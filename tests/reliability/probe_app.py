@@ -190,6 +190,18 @@ async def lines(session: Session) -> AsyncIterator[dict[str, Any]]:
         STATE.close("lines")
 
 
+@router.get("/sync-sse", response_class=EventSourceResponse)
+def sync_sse() -> Iterator[ServerSentEvent]:
+    STATE.open("sync-sse")
+    try:
+        index = 0
+        while True:
+            yield ServerSentEvent(data={"n": index, "pad": "w" * 8192})
+            index += 1
+    finally:
+        STATE.close("sync-sse")
+
+
 @router.get("/sse", response_class=EventSourceResponse)
 async def sse(session: Session) -> AsyncIterator[ServerSentEvent]:
     """Fast, large events: a client that stops reading fills every buffer."""

@@ -4,7 +4,8 @@ One real ``hasten run`` process serves the probe app (``probe_app.py``); raw-soc
 disconnect before the body, during it, after it (while a background task's request is being
 answered), in the middle of an upload, of a ``StreamingResponse``, of a ``yield`` (JSON Lines)
 stream, of a fast Server-Sent Events stream whose client stopped reading, of an idle SSE
-subscription, and of a WebSocket; each as a clean close (FIN) and as a reset (RST). It proves:
+subscription, of a WebSocket, and of a sync generator's SSE stream (iterated in the threadpool); each as a
+clean close (FIN) and as a reset (RST). It proves:
 
 * the endpoint's cleanup (generator ``finally``, ``yield`` dependency teardown) runs at once:
   the test waits (on an event in the server, ``GET /wait``, at most 10 s) for every stream and
@@ -169,6 +170,8 @@ SCENARIOS: list[Scenario] = [
     ("mid-sse-subscription", lambda how, port: subscribe_then_leave("/subscribe", how, port), "subscribe"),
     ("mid-stream-not-reading", lambda how, port: stop_reading_then_leave("/stream", how, port), "stream"),
     ("mid-websocket", websocket_then_leave, "ws"),
+    ("mid-sync-sse", lambda how, port: stream_then_leave("/sync-sse", how, port), "sync-sse"),
+    ("mid-sync-sse-not-reading", lambda how, port: stop_reading_then_leave("/sync-sse", how, port), "sync-sse"),
 ]  # fmt: skip
 
 # Scenarios whose endpoint has the ``yield`` dependency (its teardown is counted too).
@@ -185,8 +188,8 @@ WITH_DEPENDENCY = {
 
 
 def test_scenario_table_counts() -> None:
-    """Eleven ways of leaving, each as FIN and RST: 22 disconnect scenarios."""
-    assert len(SCENARIOS) * 2 == 22
+    """Thirteen ways of leaving, each as FIN and RST: 26 disconnect scenarios."""
+    assert len(SCENARIOS) * 2 == 26
 
 
 @pytest.mark.parametrize("how", ["fin", "rst"])
@@ -209,7 +212,15 @@ def test_client_that_leaves_leaves_nothing_behind(
     after = json.loads(body)
     opened = {k: after["opened"].get(k, 0) - before["opened"].get(k, 0) for k in after["opened"]}
     closed = {k: after["closed"].get(k, 0) - before["closed"].get(k, 0) for k in after["closed"]}
-    for counter in ("stream", "lines", "sse", "subscribe", "ws", "dependency"):
+    for counter in (
+        "stream",
+        "lines",
+        "sse",
+        "subscribe",
+        "ws",
+        "dependency",
+        "sync-sse",
+    ):
         assert opened.get(counter, 0) == closed.get(counter, 0), (name, opened, closed)
     assert after["subscribers"] == 0
     assert after["tasks"] <= before["tasks"], (before, after)
