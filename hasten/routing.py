@@ -45,6 +45,7 @@ from ._plan.build import (
     should_embed,
 )
 from ._plan.calls import GEN, call_kind
+from ._plan.dependant import Dependant
 from ._plan.runner import plan_handler, route_app
 from ._plan.typeinfo import is_subclass, stream_item_type
 from ._plan.websocket import websocket_app
@@ -195,6 +196,21 @@ class APIRoute(routing.Route):
         self.response_adapter = response_adapter(self.response_model)
         self._build_plan()
         return self._route_app()
+
+    @property
+    def dependant(self) -> Dependant:
+        """The endpoint's dependency graph (FastAPI's ``Dependant``), as compiled."""
+        return self._dependant
+
+    @dependant.setter
+    def dependant(self, dependant: Dependant) -> None:
+        # A library that gives a built route another graph (cadwyn re-derives it per API
+        # version) changes what FastAPI documents: the body parameters follow it here. The
+        # route's app stays as built, as FastAPI's does, until ``get_route_handler()``.
+        self._dependant = dependant
+        if "body_params_flat" in self.__dict__:
+            self.body_params_flat = flat_body_params(dependant)
+            self.embed_body_fields = should_embed(self.body_params_flat)
 
     def _build_plan(self) -> None:
         """Compile ``self.dependant`` (again after a library changed it: `graph_unchanged`)."""

@@ -13,7 +13,8 @@ from pydantic import BaseModel
 from starlette.types import Receive, Scope, Send
 
 from hasten import APIRouter, FastAPI
-from hasten.routing import router_entry
+from hasten.openapi.utils import get_openapi
+from hasten.routing import APIRoute, request_response, router_entry
 from hasten.testclient import TestClient
 
 
@@ -99,3 +100,38 @@ def test_included_route_takes_a_response_model_assigned_after_declaration() -> N
     assert client.get("/v1/inferred").json() == {"name": "b", "extra": 3}
     schema = app.openapi()["paths"]["/v1/item"]["get"]["responses"]["200"]
     assert schema["content"]["application/json"]["schema"] == {"$ref": "#/components/schemas/_Old"}
+
+
+class _Fee(BaseModel):
+    name: str
+    fee: float
+
+
+def _new_body(body: _Fee) -> None: ...
+
+
+def _old_body(body: _Old) -> None: ...
+
+
+def test_dependant_assigned_to_a_built_route() -> None:
+    # cadwyn re-derives a route's dependant per API version from a fresh APIRoute.
+    route = APIRoute("/sub", _new_body, methods=["POST"])
+    remade = APIRoute("/sub", _old_body, methods=["POST"])
+    route.dependant = remade.dependant
+    route.body_field = remade.body_field
+    doc = get_openapi(title="t", version="1", routes=[route])
+    body = doc["paths"]["/sub"]["post"]["requestBody"]["content"]["application/json"]
+    # FastAPI 0.165.0 documents the new body; the app stays as built until the handler is
+    # asked for again.
+    assert body["schema"] == {"$ref": "#/components/schemas/_Old"}
+    assert sorted(doc["components"]["schemas"]) == [
+        "HTTPValidationError",
+        "ValidationError",
+        "_Old",
+    ]
+    app = FastAPI()
+    app.router.routes.append(route)
+    client = TestClient(app)
+    assert client.post("/sub", json={"name": "a"}).status_code == 422
+    route.app = request_response(route.get_route_handler())
+    assert client.post("/sub", json={"name": "a"}).status_code == 200
