@@ -82,6 +82,12 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
 
     def _time_out(self, answer: bytes) -> None:
         self._head_timer = None
+        cycle = self.cycle
+        if cycle is not None and not cycle.response_complete:
+            # A pipelined head waits while the previous answer (a long stream, say) is sent:
+            # its time starts again rather than cutting that answer off.
+            self._arm(self._head_timeout, answer)
+            return
         if not self.transport.is_closing():
             if answer:
                 self.transport.write(answer)
