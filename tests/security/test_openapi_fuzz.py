@@ -40,22 +40,6 @@ CHECKS = [
     _openapi_checks.response_schema_conformance,
 ]
 METHODS = ("GET", "PUT", "POST", "PATCH", "DELETE", "OPTIONS", "TRACE")
-# Operations that document fewer statuses than they answer, until the shop declares them
-# (examples/shop/routers/*: responses= for 400 "error parsing the body", 401, 403). A gap seen
-# here is reported as xfail, anything else fails; 5xx and schema violations always fail.
-PENDING_DOCS: dict[str, set[int]] = {
-    "POST /products": {400, 401, 403},
-    "PATCH /products/{product_id}": {400, 401, 403},
-    "DELETE /products/{product_id}": {401, 403},
-    "GET /users/me": {401},
-    "GET /users/me/emails": {401},
-    "PUT /users/me/avatar": {400, 401},
-    "GET /users": {401, 403},
-    "PATCH /users/{user_id}/role": {400, 401, 403},
-    "POST /users/register": {400},
-    "POST /auth/token": {400},
-    "POST /orders": {400},
-}
 
 
 class Shop:
@@ -182,12 +166,7 @@ def test_operation(shop: Shop, label: str) -> None:
     assert out.cases > 0
     assert not [s for s in out.statuses if s >= 500], out.statuses
     assert out.other == [], "\n\n".join(out.other[:3])
-    if out.undocumented:
-        pending = PENDING_DOCS.get(label, set())
-        assert out.undocumented <= pending, (
-            f"{label} answers undocumented {sorted(out.undocumented)}"
-        )
-        pytest.xfail(f"{label}: the shop does not document {sorted(out.undocumented)} yet")
+    assert out.undocumented == set(), f"{label} answers undocumented {sorted(out.undocumented)}"
 
 
 def _declared_for(document: dict[str, Any], url: str) -> set[str]:
