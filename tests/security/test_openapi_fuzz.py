@@ -88,7 +88,12 @@ def _labels() -> list[str]:
     from examples.shop.main import create_app
     from examples.shop.settings import Settings
 
-    settings = Settings(_env_file=None, jwt_secret=secrets.token_urlsafe(64), redis_url=None)  # type: ignore[call-arg]
+    settings = Settings(  # type: ignore[call-arg]
+        _env_file=None,
+        database_url="sqlite+aiosqlite:///:memory:",  # never opened: no lifespan runs here
+        jwt_secret=secrets.token_urlsafe(64),
+        redis_url=None,
+    )
     document = create_app(settings).openapi()
     return [f"{m.upper()} {p}" for p, item in document["paths"].items() for m in item]
 
