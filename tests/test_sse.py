@@ -88,3 +88,79 @@ def test_format_field_order_and_empty_event() -> None:
     assert format_sse_event() == b"\n"
     assert format_sse_event(retry=0) == b"retry: 0\n\n"
     assert format_sse_event(data_str="é") == "data: é\n\n".encode()
+
+
+# -- a client that leaves (issue 14, finding 11) ------------------------------------------------
+
+
+def _scope() -> dict[str, Any]:
+    return {
+        "type": "http",
+        "asgi": {"version": "3.0", "spec_version": "2.3"},
+        "http_version": "1.1",
+        "method": "GET",
+        "scheme": "http",
+        "path": "/sse",
+        "raw_path": b"/sse",
+        "root_path": "",
+        "query_string": b"",
+        "headers": [(b"host", b"test")],
+        "client": ("127.0.0.1", 1),
+        "server": ("test", 80),
+    }
+
+
+@pytest.mark.parametrize("sync", [False, True], ids=["async-generator", "sync-generator"])
+@pytest.mark.parametrize("anyio_backend", ["asyncio"])
+@pytest.mark.anyio
+async def test_client_leaving_a_full_stream_closes_the_generator_at_once(
+    sync: bool, anyio_backend: str
+) -> None:
+    """The socket is full (a send never completes), then the client disconnects: the app
+    returns without an error and the endpoint's ``finally`` has already run (before the fix
+    the generator stayed suspended, its ``finally`` left to garbage collection)."""
+    import anyio
+
+    from hasten import FastAPI
+
+    closed: list[str] = []
+    app = FastAPI()
+
+    if sync:
+
+        @app.get("/sse", response_class=EventSourceResponse)
+        def endpoint_sync() -> Any:
+            try:
+                while True:
+                    yield ServerSentEvent(data="x" * 1000)
+            finally:
+                closed.append("closed")
+
+    else:
+
+        @app.get("/sse", response_class=EventSourceResponse)
+        async def endpoint_async() -> Any:
+            try:
+                while True:
+                    yield ServerSentEvent(data="x" * 1000)
+            finally:
+                closed.append("closed")
+
+    full = anyio.Event()
+    sent = 0
+
+    async def send(message: dict[str, Any]) -> None:
+        nonlocal sent
+        if message["type"] == "http.response.body":
+            sent += 1
+            if sent == 3:
+                full.set()
+                await anyio.sleep_forever()  # the client stopped reading
+
+    async def receive() -> dict[str, Any]:
+        await full.wait()
+        return {"type": "http.disconnect"}
+
+    with anyio.fail_after(10):
+        await app(_scope(), receive, send)
+    assert closed == ["closed"]
