@@ -117,7 +117,7 @@ async def lifespan(app: Hasten) -> AsyncIterator[None]:
             await redis.ping()
         app.state.redis = redis
         _make_limiters(app, settings, redis)
-        await app.state.passwords.prepare()
+        await app.state.passwords.start()
         app.state.email_sender = make_email_sender(settings, app.state.write_sessionmaker)
         await seed_admin(app)
         yield

@@ -67,10 +67,15 @@ class Passwords:
             self._slots = CapacityLimiter(self.concurrency)
         return self._slots
 
-    async def prepare(self) -> None:
-        """Compute the hash ``verify_unknown`` checks against (once, at startup)."""
+    async def start(self) -> None:
+        """At startup: fresh slots for this event loop, and the dummy hash computed."""
+        self._slots = None
+        await self._dummy()
+
+    async def _dummy(self) -> str:
         if self._dummy_hash is None:
             self._dummy_hash = await self.hash(secrets.token_urlsafe(16))
+        return self._dummy_hash
 
     async def hash(self, password: str) -> str:
         """Hash ``password`` in a worker thread."""
@@ -84,9 +89,7 @@ class Passwords:
 
     async def verify_unknown(self, password: str) -> bool:
         """The same work as ``verify`` for a user that does not exist; always ``False``."""
-        await self.prepare()
-        assert self._dummy_hash is not None
-        await self.verify(password, self._dummy_hash)
+        await self.verify(password, await self._dummy())
         return False
 
 
