@@ -382,17 +382,3 @@ def _json_safe(data: Any, depth: int = 0) -> Any:
     if isinstance(data, bytes | bytearray):
         return _LONE_SURROGATE.sub("\ufffd", bytes(data).decode("utf-8", "replace"))
     return data
-
-
-def _null_non_finite(data: Any) -> Any:
-    """``data`` (as ``jsonable_encoder`` makes it) with non-finite floats as ``None``.
-
-    What Pydantic's JSON serializer does with them, for the responses written without it.
-    """
-    if isinstance(data, float):
-        return data if math.isfinite(data) else None
-    if isinstance(data, dict):
-        return {key: _null_non_finite(value) for key, value in data.items()}
-    if isinstance(data, list):
-        return [_null_non_finite(value) for value in data]
-    return data

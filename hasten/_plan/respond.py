@@ -12,7 +12,7 @@ from starlette.responses import HTMLResponse, JSONResponse, PlainTextResponse, R
 
 from .._starlette import JSONBytesResponse, is_own, text_responder
 from ..datastructures import DefaultPlaceholder
-from ..encoders import _null_non_finite, jsonable_encoder
+from ..encoders import jsonable_encoder
 from ..exceptions import EndpointContext, ResponseValidationError
 from .validate import prefixed
 
@@ -28,16 +28,15 @@ _encode = json.JSONEncoder(
 def _dumps(content: Any) -> bytes:
     try:
         return _encode(content).encode("utf-8")
-    except ValueError:  # NaN/Infinity, or a lone surrogate (UnicodeEncodeError)
-        return _dumps_strict(content)
+    except UnicodeEncodeError:  # a lone surrogate: escaped, not a 500
+        return _dumps_ascii(content)
 
 
-def _dumps_strict(content: Any) -> bytes:
-    """Strict JSON for what ``_encode`` refused, instead of a 500: non-finite floats as
-    ``null`` (what Pydantic writes for a response model), lone surrogates as ``\\udXXX``
-    escapes (ASCII output), so the client gets back exactly the string it sent."""
-    data = _null_non_finite(jsonable_encoder(content))
-    return json.dumps(data, ensure_ascii=True, separators=(",", ":")).encode("ascii")
+def _dumps_ascii(content: Any) -> bytes:
+    """Strict JSON in ASCII: lone surrogates as ``\\udXXX`` escapes, so the client gets back
+    exactly the string it sent (UTF-8 cannot carry them). NaN is still refused, as FastAPI."""
+    data = jsonable_encoder(content)
+    return json.dumps(data, ensure_ascii=True, allow_nan=False, separators=(",", ":")).encode()
 
 
 def default_response_args(status_code: int | None) -> dict[str, Any]:
@@ -123,7 +122,7 @@ def _model_json_writer(opts: ResponseOptions, adapter: Any, kw: dict[str, Any]) 
         try:
             body = to_json(value, **kw)
         except ValueError:  # a lone surrogate: Pydantic's JSON is UTF-8 only
-            body = _dumps_strict(adapter.serializer.to_python(value, mode="json", **kw))
+            body = _dumps_ascii(adapter.serializer.to_python(value, mode="json", **kw))
         return JSONBytesResponse(body, **args)
 
     return write

@@ -11,10 +11,11 @@ it (500). This proves, for both ``Hasten`` and ``FastAPI`` classes, that:
   in an ``int`` field);
 * a ``RequestValidationError`` or ``HTTPException`` raised by user code with such values
   answers its status with the values made safe;
-* such a body that does validate and is echoed in the response answers 200: non-finite floats
-  as ``null`` (what Pydantic writes for a response model), lone surrogates as ``\\ud800``
-  escapes (the exact string the client sent), with and without a response model;
-* every body answered is strict JSON (``json.loads`` without NaN, UTF-8 decodable).
+* such a body that does validate and is echoed in the response: lone surrogates come back as
+  ``\\ud800`` escapes (the exact string the client sent; FastAPI answers 500), with and without
+  a response model; non-finite floats as ``null`` through a response model and as a 500
+  without one, both as in FastAPI;
+* every JSON body answered is strict JSON (``json.loads`` without NaN, UTF-8 decodable).
 """
 
 from __future__ import annotations
@@ -165,14 +166,18 @@ def test_user_raised_http_exception_with_unsafe_detail_keeps_its_status(
 
 
 @pytest.mark.parametrize("cls", APP_CLASSES)
-@pytest.mark.parametrize("path", ["/echo-float", "/echo-float-model"])
 @pytest.mark.parametrize("raw", [b'{"x": NaN}', b'{"x": 1e400}', b'{"x": -Infinity}'])
-def test_non_finite_floats_echoed_in_a_response_are_null(
-    cls: type[FastAPI], path: str, raw: bytes
-) -> None:
-    response = _app(cls).post(path, content=raw, headers={"content-type": "application/json"})
+def test_non_finite_floats_echoed_in_a_response(cls: type[FastAPI], raw: bytes) -> None:
+    """Through a response model: ``null`` (Pydantic's JSON). Without one: a server error,
+    as in FastAPI 0.165.0 (``scripts/diff`` compares it); the body is never invalid JSON."""
+    client = _app(cls)
+    headers = {"content-type": "application/json"}
+    response = client.post("/echo-float-model", content=raw, headers=headers)
     assert response.status_code == 200
     assert _strict(response.content) == {"x": None}
+    response = client.post("/echo-float", content=raw, headers=headers)
+    assert response.status_code == 500
+    assert b"NaN" not in response.content and b"Infinity" not in response.content
 
 
 @pytest.mark.parametrize("cls", APP_CLASSES)
