@@ -60,17 +60,24 @@ def path_param_names(path: str) -> set[str]:
 
 
 def _eval(annotation: Any, globalns: dict[str, Any]) -> Any:
+    """A string annotation evaluated in ``globalns``; one naming what is not there (imported
+    only under ``TYPE_CHECKING``) stays a ``ForwardRef``, as FastAPI leaves it."""
     if isinstance(annotation, str):
         ref = ForwardRef(annotation)
-        try:  # 3.12+ take type_params (and 3.13 warns when it is left out)
-            annotation = ref._evaluate(
-                globalns, globalns, type_params=(), recursive_guard=frozenset()
-            )  # type: ignore[call-arg]
-        except TypeError:  # Python 3.11: no type_params parameter
-            annotation = ref._evaluate(globalns, globalns, recursive_guard=frozenset())  # type: ignore[call-arg]
+        try:
+            annotation = _evaluate(ref, globalns)
+        except NameError:
+            return ref
         if annotation is type(None):
             return None
     return annotation
+
+
+def _evaluate(ref: ForwardRef, globalns: dict[str, Any]) -> Any:
+    try:  # 3.12+ take type_params (and 3.13 warns when it is left out)
+        return ref._evaluate(globalns, globalns, type_params=(), recursive_guard=frozenset())  # type: ignore[call-arg]
+    except TypeError:  # Python 3.11: no type_params parameter
+        return ref._evaluate(globalns, globalns, recursive_guard=frozenset())  # type: ignore[call-arg]
 
 
 def _signature(call: Callable[..., Any]) -> inspect.Signature:

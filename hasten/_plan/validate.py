@@ -7,7 +7,7 @@ Errors come out in FastAPI's shape: ``loc`` starts with the location and the req
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Any
+from typing import Any, ForwardRef
 
 from pydantic import TypeAdapter, ValidationError
 from typing_extensions import TypedDict
@@ -160,16 +160,26 @@ def location_validators(
     plain: list[ParamField] = []
     for field in (*fields, None):
         if field is not None and (field.group_model is None or field.json_field):
-            plain.append(field)
-            continue
+            if not isinstance(field.type_annotation, ForwardRef):
+                plain.append(field)
+                continue
         if plain and location == "header" and RawHeadersValidator.fits(plain):
             out.append(("scope", RawHeadersValidator(location, plain)))  # no Headers object
         elif plain:
             out.append((source, ParamsValidator(location, plain)))
         plain = []
         if field is not None:
-            out.append((source, ModelParamValidator(field)))
+            out.append((source, _alone(location, field)))
     return out
+
+
+def _alone(location: str, field: ParamField) -> Any:
+    """The validator of a parameter validated on its own: a parameter model, or one whose
+    annotation names what was not defined (FastAPI validates each parameter alone: the others
+    validate, and that one only fails once a request gives it a value)."""
+    if isinstance(field.type_annotation, ForwardRef):
+        return ParamsValidator(location, [field])
+    return ModelParamValidator(field)
 
 
 class ParamsValidator:

@@ -146,6 +146,12 @@ class SchemaField:
         return self.adapter.core_schema
 
     @property
+    def field_info(self) -> FieldInfo:
+        """The ``FieldInfo`` (FastAPI's ``ModelField`` spelling: cadwyn's changelog reads the
+        ``field_info.annotation`` of ``get_fields_from_routes``)."""
+        return self.info
+
+    @property
     def default_alias(self) -> str:
         """The name used for the default title: the alias of the field's mode, else its name."""
         info = self.info
