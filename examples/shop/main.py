@@ -145,7 +145,10 @@ def create_app(settings: Settings | None = None) -> Hasten:
     app.state.passwords = Passwords(
         make_password_hash(settings), settings.password_hash_concurrency
     )
-    app.state.trusted_proxies = parse_networks(settings.trusted_proxies)
+    try:
+        app.state.trusted_proxies = parse_networks(settings.trusted_proxies)
+    except ValueError as exc:
+        raise InsecureConfiguration(f"SHOP_TRUSTED_PROXIES: {exc}") from None
     app.state.metrics = MetricsStore(settings.metrics_keep)
     app.state.events = EventBus()
     app.state.chat = ChatRooms()

@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import json
 import logging
-import socket
-import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -18,8 +16,7 @@ from typing import Any
 
 import httpx
 import pytest
-import uvicorn
-from shop_support import ADMIN, Shop
+from shop_support import ADMIN, Shop, served
 from websockets.exceptions import InvalidStatus
 from websockets.sync.client import connect
 
@@ -145,8 +142,8 @@ def test_bodies_within_the_limits_are_served(shop: Shop, client: TestClient) -> 
 
 
 @pytest.fixture
-def served(tmp_path: Path) -> Iterator[str]:
-    """The shop served by a real uvicorn on 127.0.0.1 (free port); its base URL."""
+def shop_server(tmp_path: Path) -> Iterator[str]:
+    """The shop served by a real uvicorn on 127.0.0.1 (free port); its ``host:port``."""
     settings = Settings(
         _env_file=None,  # type: ignore[call-arg]
         database_url=f"sqlite+aiosqlite:///{tmp_path / 'shop.db'}",
@@ -157,35 +154,19 @@ def served(tmp_path: Path) -> Iterator[str]:
         admin_username=ADMIN[0],
         admin_password=ADMIN[1],
     )
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    config = uvicorn.Config(
-        create_app(settings), log_config=None, lifespan="on", ws="websockets-sansio"
-    )
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 15
-    while not server.started:
-        assert time.monotonic() < deadline, "uvicorn did not start"
-        time.sleep(0.02)
-    try:
-        yield f"127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(10)
-        sock.close()
+    with served(create_app(settings)) as where:
+        yield where
 
 
 def test_query_string_tokens_never_reach_the_logs(
-    served: str, caplog: pytest.LogCaptureFixture
+    shop_server: str, caplog: pytest.LogCaptureFixture
 ) -> None:
     """The attack: the WebSocket chat takes its bearer token as ``?token=``; uvicorn's log
     printed it. Now every ``token=``/``access_token=`` value is ``[redacted]`` in the access
     and WebSocket log lines (accepted and refused connections alike)."""
     caplog.set_level(logging.INFO, logger="uvicorn.access")
     caplog.set_level(logging.INFO, logger="uvicorn.error")
+    served = shop_server
     with httpx.Client(base_url=f"http://{served}") as http:
         login = http.post("/auth/token", data={"username": ADMIN[0], "password": ADMIN[1]})
         token = login.json()["access_token"]

@@ -13,6 +13,7 @@ from typing import Any
 
 import httpx
 import pytest
+from shop_support import served
 
 from examples.shop import ratelimit
 from examples.shop.main import create_app
@@ -88,6 +89,30 @@ def test_forwarded_for_from_a_trusted_proxy_names_the_client(
 )
 def test_client_address(peer: str, forwarded: list[str], expected: str) -> None:
     assert client_address(peer, forwarded, parse_networks(["10.0.0.0/8"])) == expected
+
+
+def test_rotating_forwarded_for_through_a_real_server_is_limited(make_settings: Any) -> None:
+    """The attack as it was run: uvicorn on 127.0.0.1, guesses from 127.0.0.1 each with a new
+    ``X-Forwarded-For``. Served as ./scripts/serve serves it (``--no-proxy-headers``), the
+    shop sees the real peer: 429 after the limit."""
+    app = create_app(make_settings(rate_limit_per_minute=3))
+    with served(app, proxy_headers=False) as where, httpx.Client() as http:
+        statuses = [
+            http.post(
+                f"http://{where}/auth/token",
+                data={"username": "admin", "password": f"guess-{n}"},
+                headers={"X-Forwarded-For": f"203.0.113.{n}"},
+            ).status_code
+            for n in range(5)
+        ]
+    assert statuses == [401, 401, 401, 429, 429]
+
+
+def test_a_malformed_trusted_proxy_is_refused_at_startup(make_settings: Any) -> None:
+    from examples.shop.credentials import InsecureConfiguration
+
+    with pytest.raises(InsecureConfiguration, match="SHOP_TRUSTED_PROXIES: .*not-a-network"):
+        create_app(make_settings(trusted_proxies=["10.0.0.1", "not-a-network"]))
 
 
 def test_serve_script_turns_off_uvicorn_proxy_header_rewriting() -> None:
