@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import pytest
 from security_support import raw_request
+from starlette.websockets import WebSocketDisconnect
 
-from hasten import FastAPI, Hasten
+from hasten import FastAPI, Hasten, WebSocket
 from hasten.middleware.trustedhost import TrustedHostMiddleware
 from hasten.testclient import TestClient
 
@@ -107,11 +108,10 @@ def test_websocket_from_a_foreign_host_is_refused() -> None:
     app = Hasten()
 
     @app.websocket("/ws")
-    async def ws(websocket: object) -> None:  # pragma: no cover - must not run
+    async def ws(websocket: WebSocket) -> None:  # pragma: no cover - must not run
         raise AssertionError("the endpoint ran for a foreign host")
 
     app.add_middleware(TrustedHostMiddleware, allowed_hosts=ALLOWED)
-    from starlette.websockets import WebSocketDisconnect
 
     with TestClient(app, base_url="http://evil.example") as client:
         with pytest.raises(WebSocketDisconnect):
