@@ -11,7 +11,8 @@ tampered payloads (role, subject) and signatures, a subject that is not a user i
 ``jku``/``jwk`` header injection, garbage and truncated tokens, and tokens in the wrong
 scheme or place (Basic, Token, no scheme, a tab, a cookie, the query string). A validly signed
 token whose ``role`` claim says admin for a customer is refused by admin endpoints (403: the
-role is read from the database), and a token of a deleted user is refused (401).
+role is read from the database), and a token of a deleted user is refused (401). The event feed (SSE) and the order chat (WebSocket,
+token in the query) refuse every attack as well.
 """
 
 from __future__ import annotations
@@ -24,10 +25,12 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import quote
 
 import pytest
 from shop_support import ADMIN, Shop
 from sqlalchemy import delete
+from starlette.websockets import WebSocketDisconnect
 
 from hasten.testclient import TestClient
 
@@ -232,6 +235,32 @@ def test_every_attack_is_refused(shop: Shop, shop_settings: Any) -> None:
         headers = {"Authorization": f"Bearer {token}".encode()}  # bytes: non-ASCII as sent
         for path in ("/users/me", "/users"):
             _assert_refused(client.get(path, headers=headers), f"{name} on {path}")
+
+
+def test_every_attack_is_refused_by_the_streams(shop: Shop, shop_settings: Any) -> None:
+    """The SSE feed (401) and the order chat (closed 1008 before accepting) refuse them too:
+    both resolve the token on their own path (no database session held open)."""
+    ctx = _ctx(shop, shop_settings)
+    client = shop.client
+    product = shop.product(shop.admin(), sku="CUP-00077")
+    placed = client.post(
+        "/orders",
+        json={"items": [{"product_id": product["id"], "quantity": 1}]},
+        headers={"Authorization": f"Bearer {ctx.token}"},
+    )
+    assert placed.status_code == 201, placed.text
+    chat = f"/orders/{placed.json()['id']}/chat"
+    # The real token is let into the chat: the refusals below are the tokens'.
+    with client.websocket_connect(f"{chat}?token={quote(ctx.token)}") as ws:
+        assert ws.receive_json() == {"type": "join", "user": "mallory"}
+    for name, make in ATTACKS.items():
+        token = make(ctx)
+        feed = client.get("/orders/events", headers={"Authorization": f"Bearer {token}".encode()})
+        _assert_refused(feed, f"{name} on the event feed")
+        with pytest.raises(WebSocketDisconnect) as closed:
+            with client.websocket_connect(f"{chat}?token={quote(token)}") as ws:
+                ws.receive_text()
+        assert closed.value.code == 1008, name
 
 
 WRONG_PLACES: dict[str, Callable[[str], dict[str, Any]]] = {
