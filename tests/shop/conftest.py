@@ -115,6 +115,8 @@ def make_settings(database: Database, tmp_path: Path) -> Any:
             "argon2_time_cost": 1,
             "argon2_memory_cost": 1024,
             "rate_limit_per_minute": 100_000,
+            "login_attempts_per_username": 100_000,  # test_shop_login.py sets its own limits
+            "login_attempts_per_client": 100_000,
             "admin_username": ADMIN[0],
             "admin_password": ADMIN[1],
             "smtp_host": None,
