@@ -342,3 +342,36 @@ def test_token_subject_beyond_the_id_column_is_401(
     response = client.get("/users/me", headers={"Authorization": f"Bearer {token}"})
     assert response.status_code == 401
     assert response.json() == {"detail": "Could not validate credentials"}
+
+
+def test_cancel_that_would_overflow_the_stock_column_is_409(
+    shop: Shop, client: TestClient, app: Hasten
+) -> None:
+    """Stock given back by a cancel never overflows ``products.stock`` (``Integer``): if it
+    would, the cancel is refused with 409 and nothing changes (no database error)."""
+    from sqlalchemy import update
+
+    from examples.shop.models import Product
+
+    admin = shop.admin()
+    product = shop.product(admin, stock=10)
+    order = client.post(
+        "/orders", json={"items": [{"product_id": product["id"], "quantity": 5}]}, headers=admin
+    ).json()
+
+    async def fill_up() -> None:
+        async with app.state.write_sessionmaker() as session:
+            await session.execute(
+                update(Product).where(Product.id == product["id"]).values(stock=INT32_MAX - 2)
+            )
+            await session.commit()
+
+    assert client.portal is not None
+    client.portal.call(fill_up)
+    response = client.post(f"/orders/{order['id']}/cancel", headers=admin)
+    assert response.status_code == 409
+    assert response.json() == {
+        "detail": f"The stock of product {product['id']} cannot take its items back"
+    }
+    assert client.get(f"/orders/{order['id']}", headers=admin).json()["status"] == "placed"
+    assert client.get(f"/products/{product['id']}").json()["stock"] == INT32_MAX - 2

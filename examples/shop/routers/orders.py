@@ -198,18 +198,18 @@ async def cancel_order(order_id: Id, user: CurrentUser, db: Db, request: Request
         await db.rollback()
         await db.refresh(order)
         raise HTTPException(status.HTTP_409_CONFLICT, detail=f"Order is already {order.status}")
-    for item in order.items:
+    for product_id, quantity in [(item.product_id, item.quantity) for item in order.items]:
         restored = await db.execute(
             update(Product)
-            .where(Product.id == item.product_id, Product.stock <= INT32_MAX - item.quantity)
-            .values(stock=Product.stock + item.quantity)
+            .where(Product.id == product_id, Product.stock <= INT32_MAX - quantity)
+            .values(stock=Product.stock + quantity)
             .execution_options(synchronize_session=False)
         )
-        if restored.rowcount != 1:  # type: ignore[attr-defined]
+        if restored.rowcount != 1:  # type: ignore[attr-defined]  # it would overflow the column
             await db.rollback()
             raise HTTPException(
                 status.HTTP_409_CONFLICT,
-                detail=f"The stock of product {item.product_id} cannot take its items back",
+                detail=f"The stock of product {product_id} cannot take its items back",
             )
     await db.commit()
     set_committed_value(order, "status", "cancelled")
