@@ -8,6 +8,8 @@ same calls.
 
 from __future__ import annotations
 
+import copy
+import dataclasses
 from contextlib import AsyncExitStack
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -15,8 +17,8 @@ import pytest
 from pydantic import BaseModel, Field
 from starlette.requests import Request
 
-from hasten import Depends, FastAPI, Form
-from hasten.dependencies.utils import get_dependant, solve_dependencies
+from hasten import Depends, FastAPI, Form, Query
+from hasten.dependencies.utils import get_dependant, request_params_to_args, solve_dependencies
 from hasten.testclient import TestClient
 
 if TYPE_CHECKING:
@@ -114,3 +116,49 @@ def test_dependencies_with_annotations_for_type_checkers_only() -> None:
         assert client.get(path, params={"limit": "5"}).json() == 5
         assert client.get(path, params={"limit": "five"}).status_code == 422
     assert client.get("/parameter", params={"limit": "5", "price": "1"}).status_code == 500
+
+
+class _Other(BaseModel):
+    other: str
+
+
+async def _renamable(
+    text: Annotated[_Other, Form()], q: Annotated[int, Query(alias="qq")] = 0
+) -> None: ...
+
+
+def _renamed(field: Any, alias: str) -> Any:
+    """A copy of ``field`` looked up under another alias (as cadwyn makes one)."""
+    info = copy.copy(field.field_info)
+    info.alias = alias
+    info.validation_alias = None
+    field = copy.copy(field)
+    field.field_info = info
+    return field
+
+
+@pytest.mark.anyio
+async def test_copied_field_given_another_field_info() -> None:
+    dependant = get_dependant(path="/", call=_renamable)
+    renamed = dataclasses.replace(
+        dependant, body_params=[_renamed(dependant.body_params[0], "key")]
+    )
+    # FastAPI 0.165.0: a field's aliases follow its field_info; the original keeps its own.
+    assert (renamed.body_params[0].alias, dependant.body_params[0].alias) == ("key", "text")
+    body = {"key": {"other": "a"}, "text": {"other": "b"}}
+    async with AsyncExitStack() as stack:
+        scope = {
+            "type": "http", "method": "POST", "path": "/", "headers": [], "query_string": b"",
+            "fastapi_inner_astack": stack, "fastapi_function_astack": stack,
+        }  # fmt: skip
+        for solving, expected in ((renamed, "a"), (dependant, "b")):
+            solved = await solve_dependencies(
+                request=Request(scope),
+                dependant=solving,
+                body=body,
+                async_exit_stack=stack,
+                embed_body_fields=False,
+            )
+            assert (solved.values, solved.errors) == ({"q": 0, "text": _Other(other=expected)}, [])
+    query = _renamed(dependant.query_params[0], "other_q")
+    assert request_params_to_args([query], {"qq": "1", "other_q": "2"}) == ({"q": 2}, [])

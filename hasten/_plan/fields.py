@@ -25,7 +25,7 @@ class ParamField:
     """
 
     __slots__ = (
-        "name", "alias", "field_info", "location", "keys", "annotation", "type_annotation",
+        "name", "alias", "_field_info", "location", "keys", "annotation", "type_annotation",
         "sequence", "group_model", "form_models", "is_file", "read_bytes", "read_bytes_seq",
         "default", "default_factory", "validate_default", "required", "json_field",
         "_adapter",
@@ -35,14 +35,27 @@ class ParamField:
         self, name: str, field_info: FieldInfo, type_annotation: Any, annotation: Any
     ) -> None:
         self.name = name
-        self.field_info = field_info
         self.type_annotation = type_annotation
         self.annotation = annotation
+        self.sequence = typeinfo.is_sequence(type_annotation) and not _is_json(annotation)
+        self.json_field = _is_json(annotation)
+        self.field_info = field_info
+        self._adapter: TypeAdapter[Any] | None = None
+
+    @property
+    def field_info(self) -> FieldInfo:
+        """The parameter's marker (``Query()``, ``Body()``, ...) with its options."""
+        return self._field_info
+
+    @field_info.setter
+    def field_info(self, field_info: FieldInfo) -> None:
+        # What comes from the marker follows it: FastAPI's ModelField reads its ``field_info``
+        # each time, and cadwyn gives a copied field another one (an alias to look it up by).
+        self._field_info = field_info
+        type_annotation, name = self.type_annotation, self.name
         self.location = _location_of(field_info)
         self.alias: str = field_info.alias or name
         self.keys = _request_keys(self, field_info)
-        self.sequence = typeinfo.is_sequence(type_annotation) and not _is_json(annotation)
-        self.json_field = _is_json(annotation)
         self.group_model: type[BaseModel] | None = None
         if isinstance(field_info, params.Param):
             self.group_model = typeinfo.model_type(type_annotation)
@@ -55,7 +68,6 @@ class ParamField:
         self.required = (default is Undefined or default is ...) and self.default_factory is None
         self.default = Undefined if default is ... else default
         self.validate_default = bool(field_info.validate_default)
-        self._adapter: TypeAdapter[Any] | None = None
 
     # FastAPI's ModelField spelling, used by code written against it.
     @property
