@@ -24,7 +24,8 @@ from starlette.middleware.cors import CORSMiddleware as CORSMiddleware
 from ..exceptions import HastenError
 from ..logger import logger
 
-__all__ = ["CORSMiddleware", "UnsafeCORSConfigurationError", "check_cors_middleware"]
+# As FastAPI's module: ``import *`` gives the middleware only (the check is imported by name).
+__all__ = ["CORSMiddleware"]
 
 # Origins no configuration names on purpose: a pattern that matches them matches any site.
 _PROBE_ORIGINS = ("https://hasten-cors-probe.invalid", "http://a.b.c.hasten-probe.invalid:1")
