@@ -7,6 +7,7 @@ cost of matching does not grow with the number of routes.
 
 from __future__ import annotations
 
+import copy
 import functools
 import inspect
 import sys
@@ -51,7 +52,7 @@ from ._plan.typeinfo import is_subclass, stream_item_type
 from ._plan.websocket import websocket_app
 from ._routing import Matcher
 from ._routing import patch_points as _patch_points
-from ._routing.context import RouteContext, iter_route_contexts
+from ._routing.context import ORIGINAL_ATTR, RouteContext, iter_route_contexts
 from ._routing.decorate import registering
 from ._routing.include import (
     ROUTE_CLASSES,
@@ -311,9 +312,32 @@ class APIRoute(routing.Route):
             provider = scope.get("app")
         return getattr(provider, "dependency_overrides", None)
 
+    def __deepcopy__(self, memo: dict[int, Any]) -> APIRoute:
+        """A deep copy of the declaration (cadwyn copies routes per API version); what was
+        compiled from it is shared, as FastAPI's copies share its handler: the copy compiles
+        again when its graph changes (``get_route_handler``)."""
+        cls = type(self)
+        copied = cls.__new__(cls)
+        memo[id(self)] = copied
+        for key, value in vars(self).items():
+            if key in _COMPILED_ATTRS:
+                copied.__dict__[key] = value
+            elif key != "_hasten_openapi":  # the document's fields are made for the copy
+                copied.__dict__[key] = copy.deepcopy(value, memo)
+        return copied
+
     @property
     def _embed_body_fields(self) -> bool:
         return self.embed_body_fields
+
+
+#: What an ``APIRoute`` compiled from its declaration (shared by its deep copies).
+_COMPILED_ATTRS = frozenset(
+    {
+        "plan", "response_adapter", "body_params_flat", "_compiled_response_model", "app",
+        ORIGINAL_ATTR,  # the declared route an included copy stands for
+    }
+)  # fmt: skip
 
 
 class APIWebSocketRoute(routing.WebSocketRoute):

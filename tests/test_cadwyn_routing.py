@@ -7,13 +7,18 @@ below was observed on FastAPI 0.165.0 with the same code.
 
 from __future__ import annotations
 
+import copy
+import sys
 from typing import Any
 
+from annotated_types import Ge
 from pydantic import BaseModel
+from pydantic.fields import FieldInfo
 from starlette.types import Receive, Scope, Send
 
-from hasten import APIRouter, FastAPI
+from hasten import APIRouter, Depends, FastAPI
 from hasten.openapi.utils import get_openapi
+from hasten.params import Query
 from hasten.routing import APIRoute, request_response, router_entry
 from hasten.testclient import TestClient
 
@@ -135,3 +140,53 @@ def test_dependant_assigned_to_a_built_route() -> None:
     assert client.post("/sub", json={"name": "a"}).status_code == 422
     route.app = request_response(route.get_route_handler())
     assert client.post("/sub", json={"name": "a"}).status_code == 200
+
+
+class _HoldsModule:
+    """A dependency holding what cannot be deep-copied (a module)."""
+
+    def __init__(self) -> None:
+        self.module = sys
+
+    def __call__(self, q: int = 0) -> int:
+        return q
+
+
+def test_deep_copy_of_a_route_shares_its_dependant_when_told_to() -> None:
+    holder = _HoldsModule()
+
+    def endpoint(value: int = Depends(holder)) -> int:
+        return value
+
+    route = APIRoute("/x", endpoint, tags=["a"])
+    # cadwyn deep-copies routes per API version, its memo keeping the dependant.
+    copied = copy.deepcopy(route, {id(route.dependant): route.dependant})
+    assert copied is not route and copied.dependant is route.dependant
+    assert copied.tags == ["a"] and copied.tags is not route.tags
+    app = FastAPI()
+    app.router.routes.append(copied)
+    # FastAPI 0.165.0: the copy serves as the route does.
+    assert TestClient(app).get("/x", params={"q": 3}).json() == 3
+
+
+class _QueryWithOwnCopy(Query):  # type: ignore[misc]
+    def __copy__(self) -> _QueryWithOwnCopy:
+        copied = type(self).__new__(type(self))
+        copied.__dict__.update(self.__dict__)
+        for name in FieldInfo.__slots__:
+            setattr(copied, name, getattr(self, name))
+        copied.metadata = [Ge(10)]
+        return copied
+
+
+def test_marker_given_as_default_is_not_copied_with_its_own_copy() -> None:
+    app = FastAPI()
+
+    @app.get("/test")
+    def route(x: int = _QueryWithOwnCopy(ge=0)) -> int:
+        return x
+
+    # FastAPI 0.165.0 uses the marker itself: its ``__copy__`` does not apply.
+    assert TestClient(app).get("/test", params={"x": 5}).json() == 5
+    (param,) = app.openapi()["paths"]["/test"]["get"]["parameters"]
+    assert param["schema"]["minimum"] == 0

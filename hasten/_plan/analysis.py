@@ -224,8 +224,23 @@ def _marker_from_default(name: str, marker: Any, value: Any) -> Any:
             )
         if not isinstance(value, (params.Param, params.Body)):
             value = params.Query(value.default)
-        return copy(value)
+        return _plain_copy(value)
     return marker
+
+
+def _plain_copy(info: FieldInfo) -> FieldInfo:
+    """A shallow copy of a marker given as a default, made without its class's ``__copy__``
+    (FastAPI uses the marker itself: a ``__copy__`` of a subclass must not change it)."""
+    cls = type(info)
+    copied = cls.__new__(cls)
+    for klass in cls.__mro__:
+        names = getattr(klass, "__slots__", ())
+        for name in (names,) if isinstance(names, str) else names:
+            if name not in ("__dict__", "__weakref__") and hasattr(info, name):
+                setattr(copied, name, getattr(info, name))
+    if hasattr(info, "__dict__"):
+        copied.__dict__.update(info.__dict__)
+    return copied
 
 
 def _make_field(
