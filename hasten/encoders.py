@@ -23,7 +23,6 @@ from ipaddress import (
     IPv6Interface,
     IPv6Network,
 )
-from itertools import repeat
 from pathlib import Path, PurePath
 from re import Pattern
 from types import GeneratorType
@@ -215,14 +214,18 @@ class _Encoder:
                 encoded: dict[Any, Any] = {}
                 drop_sa, drop_none = self.sqlalchemy_safe, self.exclude_none
                 for key, value in obj.items():
-                    if drop_sa and isinstance(key, str) and key.startswith("_sa"):
+                    if (drop_none and value is None) or (
+                        drop_sa and isinstance(key, str) and key.startswith("_sa")
+                    ):
                         continue
-                    if not (drop_none and value is None):
-                        encoded[self.encode(key, None, None)] = self.encode(value, None, None)
+                    encoded[self.encode(key, None, None)] = self.encode(value, None, None)
                 return encoded
             return self.encode_dict(obj, include, exclude)
-        if cls is list or cls is tuple:  # map: no comprehension frame
-            return list(map(self.encode, obj, repeat(include), repeat(exclude)))
+        if cls is list or cls is tuple:
+            items: list[Any] = []
+            for item in obj:
+                items.append(self.encode(item, include, exclude))
+            return items
         if cls in _LEAF_TYPES:
             leaf_encoder = ENCODERS_BY_TYPE.get(cls)
             if leaf_encoder is not None:
