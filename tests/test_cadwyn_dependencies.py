@@ -162,3 +162,26 @@ async def test_copied_field_given_another_field_info() -> None:
             assert (solved.values, solved.errors) == ({"q": 0, "text": _Other(other=expected)}, [])
     query = _renamed(dependant.query_params[0], "other_q")
     assert request_params_to_args([query], {"qq": "1", "other_q": "2"}) == ({"q": 2}, [])
+
+
+def test_route_level_dependencies_are_cached_whatever_their_use_cache() -> None:
+    calls: list[int] = []
+
+    def counted() -> None:
+        calls.append(1)
+
+    app = FastAPI()
+
+    @app.get(
+        "/a",
+        dependencies=[Depends(counted, use_cache=False), Depends(counted, use_cache=False)],
+    )
+    def endpoint(value: Any = Depends(counted, use_cache=False)) -> int:
+        return len(calls)
+
+    # FastAPI 0.165.0 builds route-level dependencies without their use_cache (its
+    # get_parameterless_sub_dependant does not pass it on): the two run once, the parameter's
+    # uncached one once more.
+    assert TestClient(app).get("/a").json() == 2
+    route = app.routes[-1]
+    assert [d.use_cache for d in route.dependant.dependencies] == [True, True, False]

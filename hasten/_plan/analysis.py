@@ -436,7 +436,10 @@ def with_route_dependencies(
     dependant: Any, dependencies: Sequence[params.Depends], path: str
 ) -> Any:
     """``dependant`` with the route's ``dependencies=[...]`` first, as parameter-less
-    sub-dependencies (the order FastAPI solves them in)."""
+    sub-dependencies (the order FastAPI solves them in).
+
+    As in FastAPI 0.165, they are cached whatever their ``use_cache``: FastAPI builds them
+    with ``get_parameterless_sub_dependant``, which does not pass it on."""
     for depends in reversed(dependencies):
         if not callable(depends.dependency):
             raise InvalidDeclarationError(
@@ -450,7 +453,6 @@ def with_route_dependencies(
                 call=depends.dependency,
                 own_oauth_scopes=scopes,
                 scope=depends.scope,
-                use_cache=depends.use_cache,
                 concurrency=depends._concurrency,
             ),
         )
