@@ -314,12 +314,15 @@ class FormBody:
     run in declaration order, so errors come out in FastAPI's order.
     """
 
-    __slots__ = ("parts", "fields", "mapping")
+    __slots__ = ("parts", "fields", "mapping", "whole")
     is_form = True
 
-    def __init__(self, fields: Sequence[ParamField]) -> None:
+    def __init__(self, fields: Sequence[ParamField], whole: bool = False) -> None:
         self.fields = tuple(fields)
-        self.mapping: EmbeddedBody | None = None  # made when first needed (see ``run``)
+        self.mapping: EmbeddedBody | SingleBody | None = None  # made when first needed
+        # One body parameter that is not a form field, not embedded (a ``Body()`` of a
+        # dependency override on a form route): FastAPI gives it every form entry as one value.
+        self.whole = whole
         parts: list[Any] = []
         plain: list[ParamField] = []
         for field in (*fields, None):
@@ -339,6 +342,9 @@ class FormBody:
                 await self._run_mapping(form, values, errors)
                 return
             form = FormData()
+        if self.whole:
+            await self._run_whole(form, values, errors)
+            return
         for part in self.parts:
             await part.run(form, values, errors)
 
@@ -346,8 +352,22 @@ class FormBody:
         """A body that is not form data, as FastAPI validates one: each field (form models
         too) under its aliases in the mapping, as embedded JSON fields are."""
         if self.mapping is None:
-            self.mapping = EmbeddedBody(self.fields)
+            whole = self.whole
+            self.mapping = SingleBody(self.fields[0]) if whole else EmbeddedBody(self.fields)
         await self.mapping.run(body, values, errors)
+
+    async def _run_whole(self, form: FormData, values: dict[str, Any], errors: list[Any]) -> None:
+        """The one parameter's value: its own entry (under the first alias the form has) and
+        every other entry of the form, as one mapping."""
+        field = self.fields[0]
+        data: dict[str, Any] = {}
+        for alias, _ in field.keys:
+            value = form_value(form, alias, field.sequence)
+            if value is not Missing:
+                data[alias] = await _as_bytes(field, value)
+                break
+        data.update(grouped_extras(form, [alias for alias, _ in field.keys]))
+        await self._run_mapping(data, values, errors)
 
 
 class FormFields:

@@ -19,6 +19,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 
+from .. import params
 from ..background import BackgroundTasks
 from ..concurrency import contextmanager_in_threadpool
 from .body import EmbeddedBody, FormBody, Prevalidated, SingleBody
@@ -299,10 +300,17 @@ def _body_validator(dependant: Dependant, embed: bool, is_form: bool) -> Any:
     if not fields:
         return None
     if is_form:
-        return FormBody(fields)
+        return FormBody(fields, whole=len(fields) == 1 and not embed and _not_embedded(fields[0]))
     if len(fields) == 1 and not embed:
         return SingleBody(fields[0])
     return EmbeddedBody(fields)
+
+
+def _not_embedded(field: Any) -> bool:
+    """Whether a lone body parameter is the whole body by FastAPI's rule (neither a form
+    field nor ``embed=True``)."""
+    info = field.field_info
+    return not isinstance(info, params.Form) and not getattr(info, "embed", None)
 
 
 _SKIP: Any = object()
