@@ -8,7 +8,7 @@ import http
 import pytest
 from pydantic import BaseModel
 
-from hasten import FastAPI, Hasten, HTTPException, Request
+from hasten import Depends, FastAPI, Hasten, HTTPException, Request, WebSocket
 from hasten.problems import PROBLEM_MEDIA_TYPE, Problem, install
 from hasten.responses import JSONResponse
 from hasten.security import HTTPBearer
@@ -37,7 +37,7 @@ def _app(cls: type[Hasten], *, problems: bool = True, **options: object) -> Hast
         return item
 
     @app.get("/private")
-    async def private(token: object = __import__("hasten").Depends(bearer)) -> dict[str, str]:
+    async def private(token: object = Depends(bearer)) -> dict[str, str]:
         return {"ok": "yes"}
 
     @app.get("/credit")
@@ -257,7 +257,7 @@ def test_websocket_errors_keep_fastapis_behaviour(cls: type[Hasten]) -> None:
     app = _app(cls)
 
     @app.websocket("/ws/{n}")
-    async def ws(websocket: __import__("hasten").WebSocket, n: int) -> None:
+    async def ws(websocket: WebSocket, n: int) -> None:
         await websocket.accept()
         await websocket.send_json({"n": n})
         await websocket.close()
