@@ -1,0 +1,149 @@
+"""The per-process backend: one ordered dict per limiter, idle keys expired in O(1) amortised.
+
+Each key's state is a small list whose last item is the time it stops mattering (its counts
+have all left the window, or its bucket is full again). Keys are kept in the order they were
+last hit, so the idle ones gather at the front: a check looks at the front only when the
+earliest known expiry has passed, forgets what has expired there, and stops at the first live
+key. A key is forgotten once; no check scans every key. Beyond ``max_keys`` the least recently
+hit key is forgotten, so memory is bounded whatever the number of clients.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import OrderedDict
+from collections.abc import Callable
+
+from ._policies import Policy, SlidingWindow, TokenBucket, window_wait
+
+#: (allowed, remaining, seconds): seconds until the quota resets when allowed, until a retry
+#: can succeed when refused.
+Outcome = tuple[bool, int, float]
+
+
+class MemoryBackend:
+    """Keeps limits in this process's memory (each worker process counts on its own).
+
+    ``max_keys`` bounds the keys kept per limiter; ``clock`` (monotonic seconds) can be
+    replaced in tests.
+    """
+
+    def __init__(
+        self, *, max_keys: int = 100_000, clock: Callable[[], float] = time.monotonic
+    ) -> None:
+        if max_keys < 1:
+            raise ValueError("max_keys must be at least 1")
+        self.max_keys = max_keys
+        self.clock = clock
+
+    def store(self, policy: Policy, name: str) -> _WindowStore | _BucketStore:
+        """A fresh store for one limiter (``name`` is unused: each store has its own keys)."""
+        if isinstance(policy, SlidingWindow):
+            return _WindowStore(policy, self.max_keys, self.clock)
+        return _BucketStore(policy, self.max_keys, self.clock)
+
+
+class _Store:
+    __slots__ = ("_clock", "_entries", "_max_keys", "_sweep_at")
+
+    def __init__(self, max_keys: int, clock: Callable[[], float]) -> None:
+        self._entries: OrderedDict[str, list[float]] = OrderedDict()
+        self._max_keys = max_keys
+        self._clock = clock
+        self._sweep_at = float("-inf")
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def _sweep(self, now: float) -> None:
+        """Forget the expired keys at the front; remember when the first live one expires."""
+        entries = self._entries
+        while entries:
+            first = entries[next(iter(entries))]
+            if first[-1] > now:
+                self._sweep_at = first[-1]
+                return
+            entries.popitem(last=False)
+        self._sweep_at = float("inf")
+
+    def _insert(self, key: str, entry: list[float]) -> None:
+        entries = self._entries
+        entries[key] = entry
+        if len(entries) == 1:
+            self._sweep_at = entry[-1]
+        elif len(entries) > self._max_keys:
+            entries.popitem(last=False)
+
+
+class _WindowStore(_Store):
+    """Sliding-window counter: ``[start, previous, current, expires]`` per key."""
+
+    __slots__ = ("_limit", "_window")
+
+    def __init__(self, policy: SlidingWindow, max_keys: int, clock: Callable[[], float]) -> None:
+        super().__init__(max_keys, clock)
+        self._limit = policy.limit
+        self._window = policy.window
+
+    def hit(self, key: str, cost: int = 1) -> Outcome:
+        now = self._clock()
+        if now >= self._sweep_at:
+            self._sweep(now)
+        limit, window = self._limit, self._window
+        entry = self._entries.get(key)
+        if entry is None:
+            if cost > limit:
+                return False, limit, window
+            self._insert(key, [now, 0, cost, now + 2 * window])
+            return True, limit - cost, window
+        self._entries.move_to_end(key)
+        start, prev, curr, _ = entry
+        elapsed = now - start
+        if elapsed >= window:
+            if elapsed < 2 * window:
+                start, prev, curr, elapsed = start + window, curr, 0, elapsed - window
+            else:
+                start, prev, curr, elapsed = now, 0, 0, 0.0
+            entry[:] = start, prev, curr, start + 2 * window
+        used = int(prev * (window - elapsed) / window) + int(curr)
+        if used + cost <= limit:
+            entry[2] = curr + cost
+            return True, limit - used - cost, window - elapsed
+        if cost > limit:
+            return False, max(0, limit - used), window
+        wait = window_wait(limit, window, int(prev), int(curr), elapsed, cost)
+        return False, max(0, limit - used), wait
+
+
+class _BucketStore(_Store):
+    """Token bucket: ``[tokens, updated, full_at]`` per key."""
+
+    __slots__ = ("_capacity", "_rate")
+
+    def __init__(self, policy: TokenBucket, max_keys: int, clock: Callable[[], float]) -> None:
+        super().__init__(max_keys, clock)
+        self._capacity = policy.capacity
+        self._rate = policy.rate
+
+    def hit(self, key: str, cost: int = 1) -> Outcome:
+        now = self._clock()
+        if now >= self._sweep_at:
+            self._sweep(now)
+        capacity, rate = self._capacity, self._rate
+        entry = self._entries.get(key)
+        if entry is None:
+            tokens = float(capacity)
+        else:
+            self._entries.move_to_end(key)
+            tokens = min(capacity, entry[0] + max(0.0, now - entry[1]) * rate)
+        if tokens >= cost:
+            tokens -= cost
+            refill = (capacity - tokens) / rate
+            if entry is None:
+                self._insert(key, [tokens, now, now + refill])
+            else:
+                entry[:] = tokens, now, now + refill
+            return True, int(tokens), refill
+        if cost > capacity:
+            return False, int(tokens), capacity / rate
+        return False, int(tokens), (cost - tokens) / rate

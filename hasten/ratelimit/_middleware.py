@@ -1,0 +1,139 @@
+"""``RateLimitMiddleware``: one limit for every HTTP request of the app (pure ASGI)."""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from typing import Any
+
+from starlette.concurrency import run_in_threadpool
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from ..exception_handlers import http_exception_handler
+from ..exceptions import HTTPException
+from ..requests import Request
+from ._keys import KeyFunc, by_user
+from ._limiter import Backend, Decision, Limiter, OnError
+from ._policies import Policy, reset_seconds
+
+_RATELIMIT = b"ratelimit"
+_POLICY = b"ratelimit-policy"
+
+
+class RateLimitMiddleware:
+    """Limits every HTTP request before routing: ``app.add_middleware(RateLimitMiddleware,
+    policy=SlidingWindow(1000, 60))``, or ``limiter=Limiter(...)``.
+
+    The arguments are ``Limiter``'s (``key`` must be a function of the request: dependencies,
+    and so ``by_user``, are not solved yet), plus ``exclude``: paths that are never limited
+    (health checks, say). A refusal is an ``HTTPException(429)`` rendered by the app's own
+    handler for it (so a problem-details handler applies); WebSocket and lifespan scopes
+    pass through.
+    """
+
+    def __init__(
+        self,
+        app: ASGIApp,
+        policy: Policy | None = None,
+        *,
+        limiter: Limiter | None = None,
+        key: KeyFunc | None = None,
+        backend: Backend | None = None,
+        name: str = "default",
+        on_backend_error: OnError = "allow",
+        headers: bool = True,
+        detail: str | None = None,
+        exclude: Collection[str] = (),
+    ) -> None:
+        if (policy is None) == (limiter is None):
+            raise TypeError("RateLimitMiddleware takes a policy or a limiter (one of them)")
+        if limiter is None:
+            assert policy is not None
+            limiter = Limiter(
+                policy,
+                key=key,
+                backend=backend,
+                name=name,
+                on_backend_error=on_backend_error,
+                headers=headers,
+                detail=detail,
+            )
+        if isinstance(limiter.key, by_user):
+            raise TypeError("by_user needs dependencies: use RateLimit(...) on routes instead")
+        self.app = app
+        self.limiter = limiter
+        self.exclude = frozenset(exclude)
+        self._scope_key = getattr(limiter.key, "from_scope", None)
+        store = limiter._store
+        self._sync_hit: Any = store.hit if limiter._sync else None
+        self._cost = limiter.cost
+        self._send_headers = limiter.send_headers
+        self._prefix = f'"{limiter.name}";r='.encode()
+        self._policy = limiter.policy_header.encode()
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or (self.exclude and scope["path"] in self.exclude):
+            await self.app(scope, receive, send)
+            return
+        scope_key = self._scope_key
+        key = scope_key(scope) if scope_key is not None else await self._request_key(scope)
+        if key is None:
+            await self.app(scope, receive, send)
+            return
+        sync_hit = self._sync_hit
+        if sync_hit is not None:
+            allowed, remaining, seconds = sync_hit(key, self._cost)
+            available = True
+        else:
+            allowed, remaining, seconds, available = await self.limiter.hit(key)
+        if not allowed:
+            decision = Decision(allowed, remaining, seconds, available)
+            await self._refuse(scope, receive, send, decision)
+            return
+        if not (self._send_headers and available):
+            await self.app(scope, receive, send)
+            return
+        extra = (
+            (_RATELIMIT, b"%s%d;t=%d" % (self._prefix, remaining, reset_seconds(seconds))),
+            (_POLICY, self._policy),
+        )
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                message["headers"] = [*message.get("headers", ()), *extra]
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
+
+    async def _request_key(self, scope: Scope) -> str | None:
+        return await self.limiter.key_for(Request(scope))
+
+    async def _refuse(self, scope: Scope, receive: Receive, send: Send, decision: Decision) -> None:
+        """Answer the refusal with the app's handler for it (FastAPI's by default)."""
+        exc = self.limiter.refusal(decision)
+        handler = _handler_for(scope.get("app"), exc)
+        request = Request(scope, receive)
+        if _is_async(handler):
+            response = await handler(request, exc)
+        else:
+            response = await run_in_threadpool(handler, request, exc)
+        await response(scope, receive, send)
+
+
+def _handler_for(app: Any, exc: HTTPException) -> Any:
+    handlers = getattr(app, "exception_handlers", None) or {}
+    handler = handlers.get(exc.status_code)
+    if handler is not None:
+        return handler
+    for cls in type(exc).__mro__:
+        handler = handlers.get(cls)
+        if handler is not None:
+            return handler
+    return http_exception_handler
+
+
+def _is_async(handler: Any) -> bool:
+    import inspect
+
+    return inspect.iscoroutinefunction(handler) or inspect.iscoroutinefunction(
+        getattr(handler, "__call__", None)  # noqa: B004
+    )
