@@ -162,7 +162,7 @@ class RedisBackend:
             raise BackendUnavailable(str(exc)) from exc
         if self._down:
             self._down = False
-            logger.warning("rate limiting: Redis answers again; limits are enforced")
+            logger.info("rate limiting: Redis answers again; limits are enforced")
         return bool(allowed), int(remaining), float(seconds)
 
     def _went_down(self, exc: BaseException) -> None:
