@@ -22,14 +22,25 @@ in ``livesum`` mode), so any worker answers for all of them.
 
 from __future__ import annotations
 
+import math
 import os
+import threading
 import time
 import weakref
-from collections.abc import Sequence
+from bisect import bisect_left
+from collections.abc import Callable, Sequence
+from itertools import accumulate
 from typing import Any
 
 from prometheus_client import REGISTRY, CollectorRegistry, Counter, Gauge, Histogram
 from prometheus_client.exposition import choose_encoder
+from prometheus_client.metrics_core import (
+    CounterMetricFamily,
+    GaugeMetricFamily,
+    HistogramMetricFamily,
+    Metric,
+)
+from prometheus_client.utils import floatToGoString
 from starlette.routing import Mount
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -43,6 +54,10 @@ __all__ = [
 
 _METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "TRACE"})
 _LABELS = ("method", "route", "status")
+_REQUESTS_HELP = "HTTP requests by method, route template and status code."
+_DURATION_HELP = "HTTP request latency in seconds by method, route template and status code."
+_ACTIVE_HELP = "HTTP requests being answered."
+_clock = time.perf_counter
 _BY_REGISTRY: weakref.WeakKeyDictionary[CollectorRegistry, dict[str, HTTPMetrics]] = (
     weakref.WeakKeyDictionary()
 )
@@ -54,7 +69,14 @@ def multiprocess_mode() -> bool:
 
 
 class HTTPMetrics:
-    """The HTTP collectors of one registry (made once: see :meth:`for_registry`)."""
+    """The HTTP series of one registry (made once per registry: see :meth:`for_registry`).
+
+    In one process the values live in plain Python numbers under one lock and are turned into
+    metric families when the registry is collected (a request costs a dict lookup and a few
+    additions, not prometheus-client's per-metric locks). In multiprocess mode they are
+    prometheus-client's own ``Counter``, ``Histogram`` and ``Gauge`` (``livesum``), whose
+    values are the files the multiprocess collector sums.
+    """
 
     def __init__(
         self,
@@ -65,31 +87,24 @@ class HTTPMetrics:
         unmatched_route: str = "<unmatched>",
     ) -> None:
         self.unmatched_route = unmatched_route
-        histogram_options: dict[str, Any] = {"buckets": tuple(buckets)} if buckets else {}
-        self.requests = Counter(
-            "http_requests_total",
-            "HTTP requests by method, route template and status code.",
-            _LABELS,
-            namespace=namespace,
-            registry=registry,
-        )
-        self.duration = Histogram(
-            "http_request_duration_seconds",
-            "HTTP request latency in seconds by method, route template and status code.",
-            _LABELS,
-            namespace=namespace,
-            registry=registry,
-            **histogram_options,
-        )
-        self.in_progress = Gauge(
-            "http_requests_in_progress",
-            "HTTP requests being answered.",
-            namespace=namespace,
-            registry=registry,
-            multiprocess_mode="livesum",
-        )
-        # (method, route, status) -> (counter increment, histogram observe), made on first use.
-        self._series: dict[tuple[str, str, int], tuple[Any, Any]] = {}
+        self._prefix = f"{namespace}_" if namespace else ""
+        bounds = sorted(float(b) for b in (buckets or Histogram.DEFAULT_BUCKETS))
+        if bounds[-1] != math.inf:
+            bounds.append(math.inf)
+        self._bounds = tuple(bounds)
+        self._lock = threading.Lock()
+        # (method, route, status) -> [count, sum, bucket 0, bucket 1, ...] (not cumulative)
+        self._series: dict[tuple[str, str, int], list[float]] = {}
+        self._active = 0
+        self._files: _FileSeries | None = None
+        #: Called when a request starts and ends (the in-progress gauge).
+        self.enter: Callable[[], None] = self._enter_local
+        self.leave: Callable[[], None] = self._leave_local
+        if multiprocess_mode():
+            self._files = _FileSeries(registry, namespace, self._bounds)
+            self.enter, self.leave = self._files.in_progress.inc, self._files.in_progress.dec
+        elif registry is not None:
+            registry.register(self)
 
     @classmethod
     def for_registry(
@@ -99,17 +114,80 @@ class HTTPMetrics:
         namespace: str = "",
         buckets: Sequence[float] | None = None,
     ) -> HTTPMetrics:
-        """The collectors of ``registry`` (prometheus-client's default one if ``None``),
-        created on the first call and shared by every later one (a middleware stack built
-        again does not register them twice)."""
+        """The series of ``registry`` (prometheus-client's default one if ``None``), created
+        on the first call and shared by every later one (a middleware stack built again does
+        not register them twice)."""
         registry = REGISTRY if registry is None else registry
         known = _BY_REGISTRY.setdefault(registry, {})
         if namespace not in known:
             known[namespace] = cls(registry, namespace=namespace, buckets=buckets)
         return known[namespace]
 
+    def _enter_local(self) -> None:
+        self._active += 1
+
+    def _leave_local(self) -> None:
+        self._active -= 1
+
     def record(self, method: str, route: str, status: int, seconds: float) -> None:
         """Count one answered request and observe its latency."""
+        if self._files is not None:
+            self._files.record(method, route, status, seconds)
+            return
+        key = (method, route, status)
+        with self._lock:
+            series = self._series.get(key)
+            if series is None:
+                series = self._series[key] = [0.0] * (len(self._bounds) + 2)
+            series[0] += 1
+            series[1] += seconds
+            series[2 + bisect_left(self._bounds, seconds)] += 1
+
+    # The collector protocol (single-process mode).
+
+    def describe(self) -> list[Metric]:
+        return self._families(values=False)
+
+    def collect(self) -> list[Metric]:
+        return self._families(values=True)
+
+    def _families(self, values: bool) -> list[Metric]:
+        prefix = self._prefix
+        requests = CounterMetricFamily(prefix + "http_requests", _REQUESTS_HELP, labels=_LABELS)
+        duration = HistogramMetricFamily(
+            prefix + "http_request_duration_seconds", _DURATION_HELP, labels=_LABELS
+        )
+        active = GaugeMetricFamily(prefix + "http_requests_in_progress", _ACTIVE_HELP)
+        if values:
+            with self._lock:
+                snapshot = [(key, list(series)) for key, series in self._series.items()]
+                active.add_metric([], self._active)
+            labels = [floatToGoString(bound) for bound in self._bounds]
+            for (method, route, status), series in snapshot:
+                names = [method, route, str(status)]
+                requests.add_metric(names, series[0])
+                cumulative = list(accumulate(series[2:]))
+                duration.add_metric(names, list(zip(labels, cumulative, strict=True)), series[1])
+        return [requests, duration, active]
+
+
+class _FileSeries:
+    """Multiprocess mode: prometheus-client's metrics, their values in per-process files."""
+
+    def __init__(
+        self, registry: CollectorRegistry | None, namespace: str, bounds: tuple[float, ...]
+    ) -> None:
+        options: dict[str, Any] = {"namespace": namespace, "registry": registry}
+        self.requests = Counter("http_requests_total", _REQUESTS_HELP, _LABELS, **options)
+        self.duration = Histogram(
+            "http_request_duration_seconds", _DURATION_HELP, _LABELS, buckets=bounds, **options
+        )
+        self.in_progress = Gauge(
+            "http_requests_in_progress", _ACTIVE_HELP, multiprocess_mode="livesum", **options
+        )
+        self._series: dict[tuple[str, str, int], tuple[Any, Any]] = {}
+
+    def record(self, method: str, route: str, status: int, seconds: float) -> None:
         key = (method, route, status)
         series = self._series.get(key)
         if series is None:
@@ -150,8 +228,6 @@ class PrometheusMiddleware:
         self.metrics = metrics or HTTPMetrics.for_registry(
             registry, namespace=namespace, buckets=buckets
         )
-        self._record = self.metrics.record
-        self._in_progress = self.metrics.in_progress
         self._unmatched = self.metrics.unmatched_route
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -167,21 +243,23 @@ class PrometheusMiddleware:
             await send(message)
 
         root_path = scope.get("root_path", "")
-        gauge = self._in_progress
-        gauge.inc()
-        started = time.perf_counter()
+        metrics = self.metrics
+        metrics.enter()
+        started = _clock()
         try:
             await self.app(scope, receive, send_status)
         finally:
-            elapsed = time.perf_counter() - started
-            gauge.dec()
+            elapsed = _clock() - started
+            metrics.leave()
             method = scope["method"]
-            self._record(
-                method if method in _METHODS else "OTHER",
-                _route_template(scope, root_path, self._unmatched),
-                status,
-                elapsed,
-            )
+            route = scope.get("route")
+            if route is None:
+                template = self._unmatched
+            elif scope.get("root_path", "") == root_path and type(route) is not Mount:
+                template = getattr(route, "path_format", None) or self._unmatched
+            else:
+                template = _route_template(scope, root_path, self._unmatched)
+            metrics.record(method if method in _METHODS else "OTHER", template, status, elapsed)
 
 
 class MetricsEndpoint:
