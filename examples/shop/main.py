@@ -27,7 +27,6 @@ from .credentials import (
 from .db import create_engine, create_sessionmaker, run_migrations
 from .events import ChatRooms, EventBus
 from .logs import redact_uvicorn_logs
-from .metrics import MetricsMiddleware, MetricsStore
 from .models import User
 from .ratelimit import Limiter, LoginLimiters, MemoryLimiter, RedisLimiter, parse_networks
 from .routers import auth, ops, orders, products, tasks, users
@@ -149,7 +148,6 @@ def create_app(settings: Settings | None = None) -> Hasten:
         app.state.trusted_proxies = parse_networks(settings.trusted_proxies)
     except ValueError as exc:
         raise InsecureConfiguration(f"SHOP_TRUSTED_PROXIES: {exc}") from None
-    app.state.metrics = MetricsStore(settings.metrics_keep)
     app.state.events = EventBus()
     app.state.chat = ChatRooms()
     for router in (
@@ -159,7 +157,6 @@ def create_app(settings: Settings | None = None) -> Hasten:
         orders.router,
         orders.chat_router,
         tasks.router,
-        ops.router,
     ):
         app.include_router(router)
     if settings.cors_origins:
@@ -169,7 +166,7 @@ def create_app(settings: Settings | None = None) -> Hasten:
             allow_methods=["*"],
             allow_headers=["*"],
         )
-    app.add_middleware(MetricsMiddleware, store=app.state.metrics)
+    ops.install(app)  # /health, /ready, /metrics and the metrics middleware
     return app
 
 

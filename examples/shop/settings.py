@@ -77,5 +77,3 @@ class Settings(BaseSettings):
     smtp_username: str | None = None
     smtp_password: str | None = None
     smtp_starttls: bool = True
-
-    metrics_keep: int = 100

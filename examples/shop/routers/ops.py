@@ -1,57 +1,27 @@
-"""Operations: liveness, readiness, request metrics (JSON and Prometheus)."""
+"""Operations: liveness, readiness and Prometheus metrics, from Hasten's own parts.
+
+``/health`` and ``/ready`` (the database answers ``SELECT 1`` in time) are
+``hasten.health.health_routes``; requests are counted and timed by
+``hasten.metrics.PrometheusMiddleware`` into a registry owned by the app (not the
+process-global one), labelled by route template, and exposed at ``/metrics``.
+"""
 
 from __future__ import annotations
 
-from typing import Any
+from prometheus_client import CollectorRegistry
 
-from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
-from sqlalchemy import text
-from sqlalchemy.ext.asyncio import AsyncEngine
-
-from hasten import APIRouter, Request, Response
-from hasten.responses import JSONResponse
-
-from ..metrics import MetricsStore
-
-router = APIRouter(tags=["ops"])
+from hasten import Hasten
+from hasten.health import database_check, health_routes
+from hasten.metrics import PrometheusMiddleware, metrics_route
 
 
-@router.get("/health", summary="Liveness")
-async def health() -> dict[str, str]:
-    """The process is up and serving."""
-    return {"status": "ok"}
+def install(app: Hasten) -> None:
+    """Add the ops routes and the metrics middleware (outermost when added last)."""
 
+    async def database() -> None:  # the engine of the moment (tests replace it)
+        await database_check(app.state.engine)()
 
-@router.get(
-    "/ready",
-    summary="Readiness (the database answers)",
-    responses={503: {"description": "Database unreachable"}},
-)
-async def ready(request: Request) -> JSONResponse:
-    engine: AsyncEngine = request.app.state.engine
-    try:
-        async with engine.connect() as connection:
-            await connection.execute(text("SELECT 1"))
-    except Exception as exc:  # any driver error means "not ready"
-        return JSONResponse(
-            {"status": "unavailable", "database": f"{type(exc).__name__}"}, status_code=503
-        )
-    return JSONResponse({"status": "ready", "database": "ok"})
-
-
-@router.get("/metrics", summary="The last requests (JSON)")
-async def metrics(request: Request) -> list[dict[str, Any]]:
-    """Method, path, status code and duration of the last 100 requests, oldest first."""
-    store: MetricsStore = request.app.state.metrics
-    return list(store.entries)
-
-
-@router.get(
-    "/metrics/prometheus",
-    summary="Prometheus metrics",
-    response_class=Response,
-    responses={200: {"content": {CONTENT_TYPE_LATEST: {}}}},
-)
-async def prometheus(request: Request) -> Response:
-    store: MetricsStore = request.app.state.metrics
-    return Response(generate_latest(store.registry), media_type=CONTENT_TYPE_LATEST)
+    app.state.health = health_routes(app, {"database": database}, timeout=5.0, tags=["ops"])
+    app.state.metrics_registry = CollectorRegistry()
+    metrics_route(app, "/metrics", registry=app.state.metrics_registry)
+    app.add_middleware(PrometheusMiddleware, registry=app.state.metrics_registry)
