@@ -137,8 +137,8 @@ class RedisBackend:
                 await self._session(conn)
             except _FAILURES as exc:
                 logger.warning("%r lost its connection (%s); reconnecting", self._broadcast, exc)
-                self._broadcast._connection_lost(exc)
                 self._fail_waiters(ConnectionLost(f"lost the connection: {_describe(exc)}"))
+                self._broadcast._connection_lost(exc)
                 self._reset()
             reconnected = await self._reconnect()
             if reconnected is None:
@@ -255,10 +255,11 @@ class RedisBackend:
             waiters = self._waiters.get(channel)
             if waiters and waiter in waiters:
                 waiters.remove(waiter)
+                if not waiters:
+                    del self._waiters[channel]
 
     def unwatch(self, channel: str) -> None:
         self._desired.discard(channel)
-        self._waiters.pop(channel, None)
         self._wake.set()
 
     def _fail_waiters(self, error: BaseException) -> None:
