@@ -84,6 +84,8 @@ def make_writer(opts: ResponseOptions) -> Writer:
     cls = opts.response_class.value if default_class else opts.response_class
     adapter = opts.adapter
     if adapter is not None:
+        if not adapter.pydantic_complete:  # names a type not defined yet (a ForwardRef)
+            return _deferred_writer(opts, adapter)
         dump_kwargs = dump_options(opts)
         if default_class:
             return _model_json_writer(opts, adapter, dump_kwargs)
@@ -91,6 +93,22 @@ def make_writer(opts: ResponseOptions) -> Writer:
     if cls is JSONResponse and not json_response_patched():
         return _plain_json_writer()
     return _class_writer(cls)
+
+
+def _deferred_writer(opts: ResponseOptions, adapter: Any) -> Writer:
+    """The writer of a response model that is not fully defined when the route is declared
+    (an annotation imported for type checkers only): made on a request, as FastAPI's field
+    is used then; the model's ``TypeAdapter`` raises Pydantic's error while it stays
+    undefined."""
+    made: list[Writer] = []
+
+    def write(raw: Any, args: dict[str, Any]) -> Response:
+        if not made:
+            adapter.rebuild()  # Pydantic's "not fully defined" error while it still is not
+            made.append(make_writer(opts))
+        return made[0](raw, args)
+
+    return write
 
 
 def json_response_patched() -> bool:

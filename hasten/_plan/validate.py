@@ -120,7 +120,9 @@ def validate_named(
 ) -> None:
     """One validation call for ``collected`` = (values by name, aliases used, missing names)."""
     data, aliases, missing = collected
-    if not data and not missing:
+    if not data:  # nothing to validate (FastAPI reports a missing value without validating)
+        if missing:
+            errors.extend(ordered_errors(fields, aliases, missing, (), prefix))
         return
     try:
         validated = adapter.validator.validate_python(data, from_attributes=True)
