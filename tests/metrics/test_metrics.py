@@ -204,3 +204,36 @@ def test_default_registry_endpoint() -> None:
     asyncio.run(endpoint(scope, receive, send))  # type: ignore[arg-type]
     assert sent[0]["status"] == 200
     assert b"python_info" in sent[1]["body"]  # type: ignore[operator]
+
+
+def test_series_read_as_prometheus_clients_own_metrics_would() -> None:
+    """The one-process series expose what prometheus-client's Counter and Histogram expose
+    for the same observations (buckets cumulative, sum, count, +Inf)."""
+    from prometheus_client import Counter, Histogram
+
+    ours, theirs = CollectorRegistry(), CollectorRegistry()
+    metrics = HTTPMetrics(ours, buckets=(0.01, 0.1, 1.0))
+    counter = Counter("http_requests_total", "x", ["method", "route", "status"], registry=theirs)
+    histogram = Histogram(
+        "http_request_duration_seconds",
+        "x",
+        ["method", "route", "status"],
+        buckets=(0.01, 0.1, 1.0),
+        registry=theirs,
+    )
+    for seconds, status in [(0.003, 200), (0.01, 200), (0.05, 200), (2.5, 200), (0.2, 500)]:
+        metrics.record("GET", "/a/{b}", status, seconds)
+        counter.labels("GET", "/a/{b}", str(status)).inc()
+        histogram.labels("GET", "/a/{b}", str(status)).observe(seconds)
+
+    def values(registry: CollectorRegistry) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
+        return {
+            (s.name, tuple(sorted(s.labels.items()))): s.value
+            for family in registry.collect()
+            for s in family.samples
+            if not s.name.endswith("_created") and s.name != "http_requests_in_progress"
+        }
+
+    assert values(ours) == values(theirs)
+    bucket = ("le", "0.01"), ("method", "GET"), ("route", "/a/{b}"), ("status", "200")
+    assert values(ours)[("http_request_duration_seconds_bucket", bucket)] == 2.0  # le is <=
