@@ -16,6 +16,7 @@ from sqlalchemy import select
 
 from hasten import Hasten
 from hasten.middleware.cors import CORSMiddleware
+from hasten.ratelimit import parse_networks
 
 from .credentials import (
     InsecureConfiguration,
@@ -28,7 +29,7 @@ from .db import create_engine, create_sessionmaker, run_migrations
 from .events import ChatRooms, EventBus
 from .logs import redact_uvicorn_logs
 from .models import User
-from .ratelimit import Limiter, LoginLimiters, MemoryLimiter, RedisLimiter, parse_networks
+from .ratelimit import make_limiters
 from .routers import auth, ops, orders, products, tasks, users
 from .schemas import MULTIPART_OVERHEAD
 from .security import Passwords, make_password_hash
@@ -75,30 +76,6 @@ async def seed_admin(app: Hasten) -> None:
     announce_admin(settings.admin_username, password, created=found is None)
 
 
-def _make_limiter(
-    settings: Settings, redis: Redis | None, limit: int, window: float, name: str
-) -> Limiter:
-    if redis is not None:
-        return RedisLimiter(redis, limit, window, f"{settings.redis_prefix}{name}")
-    return MemoryLimiter(limit, window, max_keys=settings.rate_limit_max_keys)
-
-
-def _make_limiters(app: Hasten, settings: Settings, redis: Redis | None) -> None:
-    state = app.state
-    state.limiter = _make_limiter(
-        settings, redis, settings.rate_limit_per_minute, settings.rate_limit_window_seconds, ""
-    )
-    window = settings.login_window_seconds
-    state.login_limiters = LoginLimiters(
-        per_username=_make_limiter(
-            settings, redis, settings.login_attempts_per_username, window, "login-user:"
-        ),
-        per_client=_make_limiter(
-            settings, redis, settings.login_attempts_per_client, window, "login-client:"
-        ),
-    )
-
-
 @asynccontextmanager
 async def lifespan(app: Hasten) -> AsyncIterator[None]:
     """Open the engine (migrated) and Redis; close both at shutdown."""
@@ -115,7 +92,7 @@ async def lifespan(app: Hasten) -> AsyncIterator[None]:
             redis = Redis.from_url(settings.redis_url)
             await redis.ping()
         app.state.redis = redis
-        _make_limiters(app, settings, redis)
+        app.state.limiter, app.state.login_limiters = make_limiters(settings, redis)
         await app.state.passwords.start()
         app.state.email_sender = make_email_sender(settings, app.state.write_sessionmaker)
         await seed_admin(app)

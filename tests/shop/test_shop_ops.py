@@ -18,9 +18,9 @@ from sqlalchemy.ext.asyncio import create_async_engine
 
 from examples.shop.main import create_app
 from examples.shop.models import Base
-from examples.shop.ratelimit import MemoryLimiter, RedisLimiter
 from examples.shop.settings import Settings
 from hasten import Hasten
+from hasten.ratelimit import MemoryBackend, RedisBackend
 from hasten.testclient import TestClient
 
 
@@ -154,8 +154,8 @@ def test_rate_limit_429_with_retry_after(
 ) -> None:
     app = create_app(make_settings(rate_limit_per_minute=3, **limiter_backend))
     with TestClient(app) as client:
-        expected = RedisLimiter if limiter_backend["redis_url"] else MemoryLimiter
-        assert isinstance(app.state.limiter, expected)
+        expected = RedisBackend if limiter_backend["redis_url"] else MemoryBackend
+        assert isinstance(app.state.limiter.backend, expected)
         assert [client.get("/products").status_code for _ in range(3)] == [200, 200, 200]
         refused = client.get("/products")
         assert refused.status_code == 429
