@@ -13,6 +13,7 @@ from __future__ import annotations
 import time
 from collections import OrderedDict
 from collections.abc import Callable
+from typing import Any
 
 from ._policies import Policy, SlidingWindow, TokenBucket, window_wait
 
@@ -47,7 +48,7 @@ class _Store:
     __slots__ = ("_clock", "_entries", "_max_keys", "_sweep_at")
 
     def __init__(self, max_keys: int, clock: Callable[[], float]) -> None:
-        self._entries: OrderedDict[str, list[float]] = OrderedDict()
+        self._entries: OrderedDict[str, list[Any]] = OrderedDict()
         self._max_keys = max_keys
         self._clock = clock
         self._sweep_at = float("-inf")
@@ -66,7 +67,7 @@ class _Store:
             entries.popitem(last=False)
         self._sweep_at = float("inf")
 
-    def _insert(self, key: str, entry: list[float]) -> None:
+    def _insert(self, key: str, entry: list[Any]) -> None:
         entries = self._entries
         entries[key] = entry
         if len(entries) == 1:
@@ -90,13 +91,14 @@ class _WindowStore(_Store):
         if now >= self._sweep_at:
             self._sweep(now)
         limit, window = self._limit, self._window
-        entry = self._entries.get(key)
+        entries = self._entries
+        entry = entries.get(key)
         if entry is None:
             if cost > limit:
                 return False, limit, window
             self._insert(key, [now, 0, cost, now + 2 * window])
             return True, limit - cost, window
-        self._entries.move_to_end(key)
+        entries.move_to_end(key)
         start, prev, curr, _ = entry
         elapsed = now - start
         if elapsed >= window:
@@ -105,7 +107,7 @@ class _WindowStore(_Store):
             else:
                 start, prev, curr, elapsed = now, 0, 0, 0.0
             entry[:] = start, prev, curr, start + 2 * window
-        used = int(prev * (window - elapsed) / window) + int(curr)
+        used = int(prev * (window - elapsed) / window) + curr if prev else curr
         if used + cost <= limit:
             entry[2] = curr + cost
             return True, limit - used - cost, window - elapsed

@@ -11,9 +11,9 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from ..exception_handlers import http_exception_handler
 from ..exceptions import HTTPException
 from ..requests import Request
-from ._keys import KeyFunc, by_user
+from ._keys import KeyFunc, by_client, by_user
 from ._limiter import Backend, Decision, Limiter, OnError
-from ._policies import Policy, reset_seconds
+from ._policies import Policy
 
 _RATELIMIT = b"ratelimit"
 _POLICY = b"ratelimit-policy"
@@ -63,6 +63,8 @@ class RateLimitMiddleware:
         self.limiter = limiter
         self.exclude = frozenset(exclude)
         self._scope_key = getattr(limiter.key, "from_scope", None)
+        # The default key (the direct peer's address) is read inline: no call per request.
+        self._peer_key = type(limiter.key) is by_client and not limiter.key.trusted_proxies
         store = limiter._store
         self._sync_hit: Any = store.hit if limiter._sync else None
         self._cost = limiter.cost
@@ -74,8 +76,12 @@ class RateLimitMiddleware:
         if scope["type"] != "http" or (self.exclude and scope["path"] in self.exclude):
             await self.app(scope, receive, send)
             return
-        scope_key = self._scope_key
-        key = scope_key(scope) if scope_key is not None else await self._request_key(scope)
+        if self._peer_key:
+            client = scope.get("client")
+            key = client[0] if client else "unknown"
+        else:
+            scope_key = self._scope_key
+            key = scope_key(scope) if scope_key is not None else await self._request_key(scope)
         if key is None:
             await self.app(scope, receive, send)
             return
@@ -92,8 +98,11 @@ class RateLimitMiddleware:
         if not (self._send_headers and available):
             await self.app(scope, receive, send)
             return
+        reset = int(seconds)  # whole seconds, rounded up (reset_seconds, inlined)
+        if seconds - reset > 1e-9:
+            reset += 1
         extra = (
-            (_RATELIMIT, b"%s%d;t=%d" % (self._prefix, remaining, reset_seconds(seconds))),
+            (_RATELIMIT, b"%s%d;t=%d" % (self._prefix, remaining, reset)),
             (_POLICY, self._policy),
         )
 
