@@ -78,7 +78,19 @@ class Problem(StarletteHTTPException):
         self._detail_given = detail is not None
 
 
+# RFC 9110's names where older Pythons' http.HTTPStatus still has RFC 7231's: the same title
+# whichever Python serves.
+_RFC_9110_TITLES = {
+    413: "Content Too Large",
+    414: "URI Too Long",
+    416: "Range Not Satisfiable",
+    422: "Unprocessable Content",
+}
+
+
 def _reason(status: int) -> str | None:
+    if status in _RFC_9110_TITLES:
+        return _RFC_9110_TITLES[status]
     try:
         return http.HTTPStatus(status).phrase
     except ValueError:

@@ -3,8 +3,6 @@ OpenAPI, and FastAPI's format left as the default, on both application classes."
 
 from __future__ import annotations
 
-import http
-
 import pytest
 from pydantic import BaseModel
 
@@ -126,7 +124,7 @@ def test_422_keeps_fastapis_error_list(cls: type[Hasten]) -> None:
     body = response.json()
     assert body == {
         "type": "about:blank",
-        "title": http.HTTPStatus(422).phrase,  # the phrase of the running Python
+        "title": "Unprocessable Content",  # RFC 9110, whichever Python
         "status": 422,
         "detail": "The request is not valid.",
         "instance": "/items",
@@ -319,3 +317,36 @@ def test_a_handler_for_starlettes_exception_registered_before_is_kept() -> None:
     app = Hasten(exception_handlers={StarletteHTTPException: mine})
     install(app)
     assert TestClient(app).get("/nowhere").json() == {"mine": 404}
+
+
+def test_body_too_large_is_a_problem() -> None:
+    app = Hasten(max_body_size=10)
+
+    @app.post("/echo")
+    async def echo(item: Item) -> Item:
+        return item
+
+    install(app)
+    response = TestClient(app).post("/echo", json={"name": "x" * 50, "price": 1})
+    assert response.status_code == 413
+    assert response.headers["content-type"] == PROBLEM_MEDIA_TYPE
+    body = response.json()
+    assert (body["status"], body["title"], body["instance"]) == (413, "Content Too Large", "/echo")
+
+
+def test_a_bare_problem_has_the_reason_phrase_and_no_detail() -> None:
+    app = Hasten()
+
+    @app.get("/teapot")
+    async def teapot() -> None:
+        raise Problem(418, instance="/teapots/7")
+
+    install(app)
+    response = TestClient(app).get("/teapot")
+    assert response.status_code == 418
+    assert response.json() == {
+        "type": "about:blank",
+        "title": "I'm a Teapot",
+        "status": 418,
+        "instance": "/teapots/7",
+    }
