@@ -321,6 +321,17 @@ def _cmd_openapi(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_worker(args: argparse.Namespace) -> int:
+    try:
+        from .taskqueue._worker import serve
+    except ImportError as exc:
+        raise CLIError(f'The worker needs Dramatiq: pip install "hasten[queue]" ({exc})') from exc
+    try:
+        return serve(args.queue, threads=args.threads)
+    except (ImportError, ValueError) as exc:
+        raise CLIError(f"hasten worker: {exc}") from exc
+
+
 def _add_app_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "app",
@@ -423,6 +434,11 @@ def build_parser() -> argparse.ArgumentParser:
     _add_app_args(openapi)
     openapi.add_argument("--indent", type=int, default=2)
     openapi.set_defaults(handler=_cmd_openapi)
+
+    worker = commands.add_parser("worker", help="run a task queue's tasks (hasten.taskqueue)")
+    worker.add_argument("queue", metavar="MODULE:QUEUE", help="the TaskQueue to consume")
+    worker.add_argument("--threads", type=int, default=8, help="worker threads (default 8)")
+    worker.set_defaults(handler=_cmd_worker)
     return parser
 
 
