@@ -132,19 +132,25 @@ class _BucketStore(_Store):
         if now >= self._sweep_at:
             self._sweep(now)
         capacity, rate = self._capacity, self._rate
-        entry = self._entries.get(key)
+        entries = self._entries
+        entry = entries.get(key)
         if entry is None:
             tokens = float(capacity)
         else:
-            self._entries.move_to_end(key)
-            tokens = min(capacity, entry[0] + max(0.0, now - entry[1]) * rate)
+            entries.move_to_end(key)
+            elapsed = now - entry[1]
+            tokens = entry[0] + elapsed * rate if elapsed > 0 else entry[0]
+            if tokens > capacity:
+                tokens = float(capacity)
         if tokens >= cost:
             tokens -= cost
             refill = (capacity - tokens) / rate
             if entry is None:
                 self._insert(key, [tokens, now, now + refill])
             else:
-                entry[:] = tokens, now, now + refill
+                entry[0] = tokens
+                entry[1] = now
+                entry[2] = now + refill
             return True, int(tokens), refill
         if cost > capacity:
             return False, int(tokens), capacity / rate

@@ -1,0 +1,220 @@
+"""What the app-wide memory rate limiter costs on the plaintext endpoint.
+
+    .venv/bin/python -m bench.ratelimit_cost [--rounds 7] [--requests 30000] [--wire]
+
+The app is bench/apps/hasten_app.py (``GET /plaintext``), as section A of the benchmark runs
+it. Modes:
+
+  off      the app as it is
+  noop     + a pure ASGI middleware that does nothing (what any one layer costs)
+  memory   + ``RateLimitMiddleware(policy=SlidingWindow(10**9, 60))``: the default memory
+           backend, keys by client address, ``RateLimit``/``RateLimit-Policy`` on every
+           answer (a limit nobody reaches: every request is counted and allowed)
+  quiet    ``memory`` with ``headers=False`` (headers on refusals only)
+  bucket   ``memory`` with ``TokenBucket(10**9, 10**6)``
+
+In-process (default): each (mode, round) runs in a fresh interpreter that builds the app,
+warms it up and times ``--requests`` sequential ASGI calls (no server, no sockets) from 10,000
+rotating client addresses (10,000 keys in the table), in CPU time of the process
+(``time.process_time``: on a shared machine, wall time mostly measures the neighbours). ``--wire``: each (mode, round) starts a
+uvicorn process (1 worker, httptools, no access log) and runs ``wrk`` against it
+(``--wire-seconds``, 1 thread, 32 connections); the figure is requests per CPU second of the
+server process (its user + system time from /proc, around the timed run), which a busy machine
+disturbs far less than wall-clock req/s. Modes are interleaved round by round; the medians are
+reported with their ratio to ``off``.
+
+The machine these numbers come from may be shared and noisy: compare ratios, not absolutes.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import re
+import socket
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+MODES = ("off", "noop", "memory", "quiet", "bucket")
+CLIENTS = 10_000
+
+
+def make_app(mode: str) -> Any:
+    """The benchmark app, with the limiter of ``mode`` added app-wide."""
+    from bench.apps.hasten_app import app
+    from hasten.ratelimit import RateLimitMiddleware, SlidingWindow, TokenBucket
+
+    if mode == "noop":
+        app.add_middleware(_Noop)
+    elif mode == "memory":
+        app.add_middleware(RateLimitMiddleware, policy=SlidingWindow(10**9, 60))
+    elif mode == "quiet":
+        app.add_middleware(RateLimitMiddleware, policy=SlidingWindow(10**9, 60), headers=False)
+    elif mode == "bucket":
+        app.add_middleware(RateLimitMiddleware, policy=TokenBucket(10**9, 10**6))
+    elif mode != "off":
+        raise SystemExit(f"unknown mode {mode}")
+    return app
+
+
+class _Noop:
+    """A pure ASGI middleware that only passes the call on."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        await self.app(scope, receive, send)
+
+
+def _scope(client: int) -> dict[str, Any]:
+    return {
+        "type": "http",
+        "asgi": {"version": "3.0", "spec_version": "2.3"},
+        "http_version": "1.1",
+        "method": "GET",
+        "scheme": "http",
+        "path": "/plaintext",
+        "raw_path": b"/plaintext",
+        "root_path": "",
+        "query_string": b"",
+        "headers": [(b"host", b"bench"), (b"accept", b"*/*")],
+        "client": (f"10.{client >> 16 & 255}.{client >> 8 & 255}.{client & 255}", 50000),
+        "server": ("bench", 80),
+    }
+
+
+async def _run(app: Any, count: int, mode: str) -> float:
+    seen: list[Any] = []
+
+    async def receive() -> dict[str, Any]:
+        return {"type": "http.request", "body": b"", "more_body": False}
+
+    async def send(message: dict[str, Any]) -> None:
+        if message["type"] == "http.response.start":
+            seen.append(message)
+
+    for n in range(CLIENTS):  # warm-up: every client key is in the table
+        await app(_scope(n), receive, send)
+    start = seen[-1]
+    headers = dict(start["headers"])
+    if start["status"] != 200 or (mode in ("memory", "bucket")) != (b"ratelimit" in headers):
+        raise SystemExit(f"unexpected answer in mode {mode}: {start}")
+    seen.clear()
+    started = time.process_time()
+    for i in range(count):
+        await app(_scope(i % CLIENTS), receive, send)
+        if len(seen) > 1000:
+            seen.clear()
+    rate = count / (time.process_time() - started)
+    if any(message["status"] != 200 for message in seen):
+        raise SystemExit("a request was refused: the limit must not be reached")
+    return rate
+
+
+def _child(mode: str, count: int) -> None:
+    rate = asyncio.run(_run(make_app(mode), count, mode))
+    print(json.dumps({"mode": mode, "rps": rate}))
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process so far (Linux /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _wire(mode: str, seconds: float) -> float:
+    """Requests per CPU second of a uvicorn serving the app in ``mode``, under wrk."""
+    port = _free_port()
+    env = {**os.environ, "BENCH_RATELIMIT_MODE": mode}
+    server = subprocess.Popen(
+        [sys.executable, "-m", "uvicorn", "bench.ratelimit_cost:served_app", "--factory",
+         "--port", str(port), "--http", "httptools", "--no-access-log", "--log-level", "warning"],
+        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    try:
+        deadline = time.monotonic() + 20
+        while True:
+            try:
+                with socket.create_connection(("127.0.0.1", port), timeout=1):
+                    break
+            except OSError:
+                if time.monotonic() > deadline or server.poll() is not None:
+                    raise SystemExit(f"uvicorn did not start for mode {mode}") from None
+                time.sleep(0.05)
+        url = f"http://127.0.0.1:{port}/plaintext"
+        subprocess.run(["wrk", "-t1", "-c32", "-d1s", url], capture_output=True, check=True)
+        cpu = _cpu_seconds(server.pid)
+        out = subprocess.run(
+            ["wrk", "-t1", "-c32", f"-d{seconds:g}s", url],
+            capture_output=True, text=True, check=True,
+        ).stdout  # fmt: skip
+        if "Non-2xx" in out:
+            raise SystemExit(f"non-2xx answers in mode {mode}:\n{out}")
+        cpu = _cpu_seconds(server.pid) - cpu
+        match = re.search(r"(\d+) requests in", out)
+        if match is None:
+            raise SystemExit(f"no request count in wrk's output:\n{out}")
+        return int(match.group(1)) / cpu
+    finally:
+        server.terminate()
+        server.wait(10)
+
+
+def served_app() -> Any:
+    """The app uvicorn serves in ``--wire`` runs (mode from ``BENCH_RATELIMIT_MODE``)."""
+    return make_app(os.environ["BENCH_RATELIMIT_MODE"])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--rounds", type=int, default=7)
+    parser.add_argument("--requests", type=int, default=30000)
+    parser.add_argument("--modes", default=",".join(MODES))
+    parser.add_argument("--wire", action="store_true", help="uvicorn + wrk instead of in-process")
+    parser.add_argument("--wire-seconds", type=float, default=5.0)
+    parser.add_argument("--child", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        _child(args.child, args.requests)
+        return
+    modes = args.modes.split(",")
+    results: dict[str, list[float]] = {mode: [] for mode in modes}
+    for round_no in range(args.rounds):
+        for mode in modes:
+            if args.wire:
+                results[mode].append(_wire(mode, args.wire_seconds))
+                continue
+            out = subprocess.run(
+                [sys.executable, "-m", "bench.ratelimit_cost", "--child", mode,
+                 "--requests", str(args.requests)],
+                capture_output=True, text=True, check=True,
+            )  # fmt: skip
+            results[mode].append(json.loads(out.stdout.strip().splitlines()[-1])["rps"])
+        done = ", ".join(f"{m} {results[m][-1]:,.0f}" for m in modes)
+        print(f"round {round_no + 1}/{args.rounds}: {done} req/s", flush=True)
+    base = statistics.median(results[modes[0]])
+    where = "uvicorn + wrk, requests per server CPU second" if args.wire else "in-process"
+    print(f"\nmedian req/s over {args.rounds} rounds ({where}), GET /plaintext")
+    for mode in modes:
+        median = statistics.median(results[mode])
+        spread = f"{min(results[mode]):,.0f}..{max(results[mode]):,.0f}"
+        print(
+            f"  {mode:8s} {median:10,.0f}   ratio to {modes[0]}: {median / base:.3f}   ({spread})"
+        )
+
+
+if __name__ == "__main__":
+    main()
