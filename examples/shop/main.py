@@ -26,7 +26,7 @@ from .credentials import (
     resolve_jwt_secret,
 )
 from .db import create_engine, create_sessionmaker, run_migrations
-from .events import ChatRooms, EventBus
+from .events import broadcast_url, live_updates
 from .logs import redact_uvicorn_logs
 from .models import User
 from .ratelimit import make_limiters
@@ -96,7 +96,10 @@ async def lifespan(app: Hasten) -> AsyncIterator[None]:
         await app.state.passwords.start()
         app.state.email_sender = make_email_sender(settings, app.state.write_sessionmaker)
         await seed_admin(app)
-        yield
+        url = broadcast_url(settings.redis_url, settings.broadcast_url)
+        async with live_updates(url, settings.redis_prefix) as (events, chat):
+            app.state.events, app.state.chat = events, chat
+            yield
     finally:
         if redis is not None:
             await redis.aclose()
@@ -125,8 +128,6 @@ def create_app(settings: Settings | None = None) -> Hasten:
         app.state.trusted_proxies = parse_networks(settings.trusted_proxies)
     except ValueError as exc:
         raise InsecureConfiguration(f"SHOP_TRUSTED_PROXIES: {exc}") from None
-    app.state.events = EventBus()
-    app.state.chat = ChatRooms()
     for router in (
         products.router,
         users.router,

@@ -36,6 +36,9 @@ class Settings(BaseSettings):
         default=None, validation_alias=AliasChoices("SHOP_REDIS_URL", "REDIS_URL")
     )
     redis_prefix: str = "shop:"
+    broadcast_url: str | None = None
+    """Where live updates (order events, chat) go: ``memory://`` (one process) or a Redis
+    URL; unset, the shop's Redis if configured, else memory."""
 
     media_dir: Path = VAR_DIR / "media"
     avatar_max_bytes: int = 2 * 1024 * 1024

@@ -3,14 +3,20 @@
 from __future__ import annotations
 
 import json
+import os
 import time
+import uuid
+from collections.abc import Iterator
 from typing import Any
 
 import anyio
 import httpx
 import pytest
+import redis
+from conftest import REDIS_URL, redis_reachable
 from shop_support import Shop
 
+from examples.shop.main import create_app
 from hasten import Hasten, WebSocketDisconnect
 from hasten.testclient import TestClient
 
@@ -170,6 +176,36 @@ def test_two_concurrent_orders_for_the_last_item(
     assert _stock(client, product["id"]) == 0
 
 
+# --- Live updates: on the memory broadcast and on Redis ---------------------------------
+
+
+@pytest.fixture(params=["memory", "redis"])
+def live_app(request: pytest.FixtureRequest, make_settings: Any) -> Iterator[Hasten]:
+    """The shop with its broadcast on memory, or on Redis (a unique channel and key prefix)."""
+    if request.param == "memory":
+        yield create_app(make_settings(broadcast_url="memory://"))
+        return
+    if not redis_reachable():
+        pytest.skip(f"Redis is not reachable at {REDIS_URL}")
+    prefix = f"shop-test:{os.getpid()}:{uuid.uuid4().hex}:"
+    try:
+        yield create_app(make_settings(broadcast_url=REDIS_URL, redis_prefix=prefix))
+    finally:
+        client = redis.Redis.from_url(REDIS_URL)
+        try:
+            keys = list(client.scan_iter(match=f"{prefix}*"))
+            if keys:
+                client.delete(*keys)
+        finally:
+            client.close()
+
+
+@pytest.fixture
+def live_client(live_app: Hasten) -> Iterator[TestClient]:
+    with TestClient(live_app) as client:
+        yield client
+
+
 # --- Server-Sent Events -------------------------------------------------------------------
 
 
@@ -239,7 +275,8 @@ def _wait_for_subscribers(app: Hasten, count: int) -> None:
         time.sleep(0.01)
 
 
-def test_sse_events_arrive_in_order(shop: Shop, client: TestClient, app: Hasten) -> None:
+def test_sse_events_arrive_in_order(live_client: TestClient, live_app: Hasten) -> None:
+    client, app, shop = live_client, live_app, Shop(live_client)
     admin = shop.admin()
     product = shop.product(admin, stock=10)
     alice = shop.user("alice")
@@ -282,7 +319,8 @@ def test_sse_needs_a_token(client: TestClient) -> None:
 # --- WebSocket chat -----------------------------------------------------------------------
 
 
-def test_chat_broadcast_reaches_every_member(shop: Shop, client: TestClient) -> None:
+def test_chat_broadcast_reaches_every_member(live_client: TestClient) -> None:
+    client, shop = live_client, Shop(live_client)
     admin = shop.admin()
     product = shop.product(admin)
     alice = shop.user("alice")

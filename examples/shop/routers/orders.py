@@ -11,9 +11,11 @@ others wait for its row lock, then see no row updated and answer 409.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from contextlib import suppress
 from decimal import Decimal
 from typing import Annotated, Any
 
+import anyio
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.attributes import set_committed_value
@@ -29,6 +31,7 @@ from hasten import (
     WebSocketDisconnect,
     status,
 )
+from hasten.broadcast import BroadcastError, Subscription
 from hasten.exceptions import RequestValidationError
 from hasten.sse import EventSourceResponse, ServerSentEvent
 
@@ -128,7 +131,7 @@ async def place_order(data: OrderCreate, user: CurrentUser, db: Db, request: Req
     db.add(order)
     await db.commit()
     events: EventBus = request.app.state.events
-    events.publish("order.created", order.id, order.user_id, _event_data(order))
+    await events.publish("order.created", order.id, order.user_id, _event_data(order))
     return order
 
 
@@ -162,12 +165,16 @@ async def order_events(
     last_event_id: Annotated[int | None, Header(ge=0, le=INT64_MAX)] = None,
 ) -> AsyncIterator[ServerSentEvent]:
     """``order.created`` and ``order.cancelled`` events of my orders (staff: all), in order.
-    Reconnect with ``Last-Event-ID`` to receive what was missed."""
+    Reconnect with ``Last-Event-ID`` to receive what was missed (the stream ends, asking
+    the client to come back, when the broadcast is down or the client fell behind)."""
     bus: EventBus = request.app.state.events
-    async with bus.subscribe(after=last_event_id) as stream:
-        async for event in stream:
-            if principal.is_staff or event.user_id == principal.id:
-                yield ServerSentEvent(data=event.data, event=event.type, id=str(event.id))
+    try:
+        async with bus.subscribe(after=last_event_id) as stream:
+            async for event in stream:
+                if principal.is_staff or event.user_id == principal.id:
+                    yield ServerSentEvent(data=event.data, event=event.type, id=str(event.id))
+    except BroadcastError as exc:
+        yield ServerSentEvent(comment=f"interrupted ({type(exc).__name__})", retry=1000)
 
 
 @router.get(
@@ -214,7 +221,7 @@ async def cancel_order(order_id: Id, user: CurrentUser, db: Db, request: Request
     await db.commit()
     set_committed_value(order, "status", "cancelled")
     events: EventBus = request.app.state.events
-    events.publish("order.cancelled", order.id, order.user_id, _event_data(order))
+    await events.publish("order.cancelled", order.id, order.user_id, _event_data(order))
     return order
 
 
@@ -238,13 +245,34 @@ async def order_chat(
         await websocket.close(code=status.WS_1008_POLICY_VIOLATION, reason="Order not found")
         return
     rooms: ChatRooms = state.chat
-    await rooms.join(order_id, websocket, principal.username)
+    await websocket.accept()
     try:
-        while True:
-            text = await websocket.receive_text()
-            message = {"type": "message", "user": principal.username, "text": text}
-            await rooms.broadcast(order_id, message)
-    except WebSocketDisconnect:
-        pass  # the client left
-    finally:
-        await rooms.leave(order_id, websocket)
+        async with (
+            rooms.join(order_id, principal.username) as room,
+            anyio.create_task_group() as group,
+        ):
+            group.start_soon(_relay, room, websocket, group.cancel_scope)
+            try:
+                while True:
+                    text = await websocket.receive_text()
+                    message = {"type": "message", "user": principal.username, "text": text}
+                    await rooms.say(order_id, message)
+            except WebSocketDisconnect:
+                pass  # the client left
+            group.cancel_scope.cancel()
+    except* BroadcastError:  # the broadcast is down: the client should come back later
+        with suppress(Exception):
+            await websocket.close(code=status.WS_1013_TRY_AGAIN_LATER)
+
+
+async def _relay(room: Subscription, websocket: WebSocket, scope: anyio.CancelScope) -> None:
+    """The room's messages to this member; a broken room or socket ends the chat."""
+    try:
+        async for message in room:
+            await websocket.send_text(message.text)
+    except BroadcastError:  # lost the broadcast, or fell too far behind: reconnect
+        with suppress(Exception):
+            await websocket.close(code=status.WS_1012_SERVICE_RESTART)
+    except Exception:  # a closed socket: the receiving side sees it too
+        pass
+    scope.cancel()
