@@ -115,9 +115,10 @@ class RedisBackend:
             **pool.connection_kwargs,
             "retry": Retry(NoBackoff(), 0),
             "protocol": 2,  # pub/sub messages as plain replies, not RESP3 pushes
-            "maint_notifications_config": None,  # RESP3 only
-            "maint_notifications_pool_handler": None,
         }
+        for resp3_only in ("maint_notifications_config", "maint_notifications_pool_handler"):
+            if resp3_only in kwargs:  # redis-py >= 7
+                kwargs[resp3_only] = None
         conn: AbstractConnection = pool.connection_class(**kwargs)
         try:
             async with asyncio.timeout(self._timeout):
