@@ -8,8 +8,7 @@ from typing import Annotated, Any, Literal, NamedTuple
 from starlette.requests import HTTPConnection
 
 from .. import params
-from ..exceptions import HTTPException
-from ..requests import Request
+from ..exceptions import HTTPException, WebSocketException
 from ..responses import Response
 from ._keys import KeyFunc, by_client, by_user
 from ._memory import MemoryBackend, _Store
@@ -135,7 +134,8 @@ class Limiter:
         """Check a request: raise the refusal, or set the headers on ``response``.
 
         ``key`` overrides the key function (a username, say). ``None`` when the key function
-        leaves the request unlimited.
+        leaves the request unlimited. A refused WebSocket connection is closed with 1013
+        ("try again later") instead.
         """
         if key is None:
             key = await self.key_for(connection)
@@ -143,6 +143,8 @@ class Limiter:
                 return None
         decision = await self.hit(key, cost)
         if not decision.allowed:
+            if connection.scope["type"] == "websocket":  # closed before it is accepted
+                raise WebSocketException(1013, detail or self.detail)  # "try again later"
             raise self.refusal(decision, detail)
         if response is not None and self.send_headers and decision.available:
             response.headers.update(self.headers(decision))
@@ -152,7 +154,7 @@ class Limiter:
         limiter = self
         user_key = self.key if isinstance(self.key, by_user) else None
         parameters = [
-            inspect.Parameter("request", inspect.Parameter.KEYWORD_ONLY, annotation=Request),
+            inspect.Parameter("request", inspect.Parameter.KEYWORD_ONLY, annotation=HTTPConnection),
             inspect.Parameter("response", inspect.Parameter.KEYWORD_ONLY, annotation=Response),
         ]
         rate_limit: Any

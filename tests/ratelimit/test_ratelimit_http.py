@@ -13,7 +13,7 @@ import httpx
 import pytest
 from conftest import Clock
 
-from hasten import APIRouter, Depends, FastAPI, HTTPException, Request
+from hasten import APIRouter, Depends, FastAPI, HTTPException, Request, WebSocket
 from hasten.ratelimit import (
     Limiter,
     MemoryBackend,
@@ -27,6 +27,7 @@ from hasten.ratelimit import (
 )
 from hasten.responses import JSONResponse
 from hasten.testclient import TestClient
+from hasten.websockets import WebSocketDisconnect
 
 
 def _get(app: Any, path: str, peer: str = "127.0.0.1", **headers: str) -> httpx.Response:
@@ -281,3 +282,52 @@ def test_limiter_enforce_for_hand_made_keys() -> None:
     refused = client.post("/login?username=ANN")
     assert (refused.status_code, refused.json()) == (429, {"detail": "Too many attempts"})
     assert refused.headers["ratelimit-policy"] == '"login";q=1;w=300'
+
+
+def test_app_dependency_limits_every_route_and_websockets_pass_the_middleware(
+    clock: Clock,
+) -> None:
+    """``FastAPI(dependencies=[RateLimit(...)])`` limits every route together (a WebSocket
+    route too: refused connections are closed with 1013); the middleware leaves WebSocket
+    connections alone."""
+    backend = MemoryBackend(clock=clock)
+    app = FastAPI(dependencies=[RateLimit(SlidingWindow(2, 60), backend=backend, name="app")])
+
+    @app.get("/a")
+    async def a() -> str:
+        return "a"
+
+    @app.get("/b")
+    async def b() -> str:
+        return "b"
+
+    app.add_middleware(RateLimitMiddleware, policy=SlidingWindow(1, 60), name="mw", exclude={"/"})
+
+    @app.websocket("/ws")
+    async def ws(websocket: WebSocket) -> None:
+        await websocket.accept()
+        await websocket.send_text("hi")
+        await websocket.close()
+
+    client = TestClient(app)
+    statuses = [client.get(p, headers={"x": str(n)}).status_code for n, p in enumerate("abab")]
+    assert statuses == [200, 429, 429, 429]  # the middleware's 1 per minute comes first
+    other = FastAPI(dependencies=[RateLimit(SlidingWindow(2, 60), backend=backend, name="o")])
+
+    @other.get("/a")
+    async def oa() -> str:
+        return "a"
+
+    @other.get("/b")
+    async def ob() -> str:
+        return "b"
+
+    other_client = TestClient(other)
+    assert [other_client.get(p).status_code for p in "/a /b /a".split()] == [200, 200, 429]
+    with client.websocket_connect("/ws", headers={"x-peer": "ws"}) as socket:
+        assert socket.receive_text() == "hi"
+    # The app dependency's quota (2) is spent by /a and that connection: refused, 1013.
+    with pytest.raises(WebSocketDisconnect) as refused:
+        with client.websocket_connect("/ws"):
+            pass
+    assert refused.value.code == 1013
