@@ -40,6 +40,12 @@ class Settings(BaseSettings):
     """Where live updates (order events, chat) go: ``memory://`` (one process) or a Redis
     URL; unset, the shop's Redis if configured, else memory."""
 
+    task_broker_url: str | None = None
+    """``amqp://user:password@host:5672/``: registration and avatar work goes to the task queue
+    (Dramatiq on RabbitMQ; ``hasten worker examples.shop.tasks:queue`` runs it; statuses of the
+    queue in ``redis_url``, which is then required). Unset: it runs in the server process."""
+    task_queue_name: str = "shop"
+
     media_dir: Path = VAR_DIR / "media"
     avatar_max_bytes: int = 2 * 1024 * 1024
     avatar_size: int = 128

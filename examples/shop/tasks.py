@@ -2,7 +2,8 @@
 
 A task is a row in ``tasks`` with ordered steps in ``task_steps``; ``run_task`` executes the
 steps after the response was sent, each with its own short database session, and records
-``running``/``done``/``failed`` (with the error) as it goes. The sessionmakers given to this
+``running``/``done``/``failed`` (with the error) as it goes. With ``SHOP_TASK_BROKER_URL`` set,
+a worker process runs them instead (`user_work`, on ``hasten.taskqueue``). The sessionmakers given to this
 module are writers (``create_sessionmaker(engine, writer=True)``).
 """
 
@@ -25,6 +26,7 @@ from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from hasten import Request
+from hasten.taskqueue import TaskQueue
 
 from .models import OutboxEmail, Task, TaskStep, User, utcnow
 from .settings import Settings
@@ -260,3 +262,98 @@ def overall_status(statuses: Sequence[str]) -> str:
     if all(s == "pending" for s in statuses):
         return "pending"
     return "running"
+
+
+# --- on the task queue (when SHOP_TASK_BROKER_URL is set) ---------------------------------
+#
+# The steps above run in the server process after the response by default. With a broker
+# configured, the endpoints send one message per task to Dramatiq (hasten.taskqueue) and a
+# worker process (``hasten worker examples.shop.tasks:queue``) runs the same steps with its own
+# database engine and e-mail sender, built from the same settings. The steps' statuses stay in
+# the database, so ``GET /tasks/{id}`` answers the same from every server process; the queue's
+# own record (attempts, retries, a lost worker) is kept in Redis.
+
+
+def make_queue(settings: Settings) -> TaskQueue:
+    """The shop's queue: on the broker when ``task_broker_url`` is set, in-process otherwise."""
+    if settings.task_broker_url and not settings.redis_url:
+        raise ValueError("SHOP_TASK_BROKER_URL needs SHOP_REDIS_URL (the task statuses)")
+    return TaskQueue(
+        settings.task_broker_url,
+        store_url=settings.redis_url if settings.task_broker_url else None,
+        queue_name=settings.task_queue_name,
+        key_prefix=f"{settings.redis_prefix}task:",
+    )
+
+
+queue = make_queue(Settings())
+"""Configured from the environment, as the worker process reads it."""
+
+
+def queue_for(settings: Settings) -> TaskQueue | None:
+    """The queue when ``settings`` send work to a broker, None when it runs in-process."""
+    if not settings.task_broker_url:
+        return None
+    if queue.broker_url != settings.task_broker_url:
+        raise RuntimeError(
+            "the app's task_broker_url differs from SHOP_TASK_BROKER_URL in the environment, "
+            "which examples.shop.tasks.queue (and the worker) use"
+        )
+    return queue
+
+
+def upload_path(settings: Settings, task_id: str) -> Path:
+    """Where an uploaded avatar waits for the worker (the media directory is shared)."""
+    return settings.media_dir / "uploads" / task_id
+
+
+class _WorkerState:
+    """The worker process's engine and sender, made on its first task (on its event loop)."""
+
+    sessionmaker: async_sessionmaker[AsyncSession] | None = None
+    sender: EmailSender | None = None
+
+
+async def _worker_resources(
+    settings: Settings,
+) -> tuple[async_sessionmaker[AsyncSession], EmailSender]:
+    from .db import create_engine, create_sessionmaker
+
+    if _WorkerState.sessionmaker is None or _WorkerState.sender is None:
+        sessionmaker = create_sessionmaker(create_engine(settings), writer=True)
+        _WorkerState.sessionmaker = sessionmaker
+        _WorkerState.sender = make_email_sender(settings, sessionmaker)
+    return _WorkerState.sessionmaker, _WorkerState.sender
+
+
+@queue.task(name="shop.user_work", retries=3, min_backoff=0.5, max_backoff=30.0)
+async def user_work(task_id: str, user_id: int, welcome: bool) -> str:
+    """Run a registration's (``welcome``) or an avatar upload's steps in the worker."""
+    settings = Settings()
+    sessionmaker, sender = await _worker_resources(settings)
+    async with sessionmaker() as session:
+        user = await session.get(User, user_id)
+        task = await session.get(Task, task_id)
+    if user is None or task is None:  # sent before the request's commit: retried
+        raise LookupError(f"task {task_id} or user {user_id} is not committed yet")
+    upload = upload_path(settings, task_id)
+    image = await anyio.to_thread.run_sync(upload.read_bytes) if upload.exists() else None
+    steps: list[Step] = []
+    if welcome:
+
+        async def send_welcome() -> None:
+            await sender.send(welcome_email(user))
+
+        steps.append(("welcome_email", send_welcome))
+
+    async def avatar() -> None:
+        if image is None:
+            png = default_avatar(user.username, settings.avatar_size)
+        else:
+            png = await anyio.to_thread.run_sync(make_thumbnail, image, settings.avatar_size)
+        await store_avatar(sessionmaker, settings.media_dir, user.id, png)
+
+    steps.append(("avatar", avatar))
+    await run_task(sessionmaker, task_id, steps)
+    upload.unlink(missing_ok=True)
+    return task_id

@@ -52,9 +52,12 @@ from ..tasks import (
     get_email_sender,
     image_size,
     make_thumbnail,
+    queue_for,
     run_task,
     sniff_matches,
     store_avatar,
+    upload_path,
+    user_work,
     welcome_email,
 )
 
@@ -119,6 +122,31 @@ async def _thumbnail(image: bytes, size: int) -> bytes:
     return await anyio.to_thread.run_sync(partial(make_thumbnail, image, size))
 
 
+async def _send_to_queue(
+    db: AsyncSession,
+    settings: Settings,
+    task_id: str,
+    user_id: int,
+    image: bytes | None,
+    *,
+    welcome: bool,
+) -> None:
+    """Send the task's work to the queue, then commit: when the broker is unreachable the
+    request fails with 503 and nothing (user, task, upload) is left behind. The worker retries
+    until it sees the commit."""
+    upload = upload_path(settings, task_id)
+    if image is not None:
+        upload.parent.mkdir(parents=True, exist_ok=True)
+        await anyio.to_thread.run_sync(upload.write_bytes, image)
+    try:
+        await user_work.enqueue(task_id, user_id, welcome)
+    except Exception:
+        upload.unlink(missing_ok=True)
+        await db.rollback()
+        raise
+    await db.commit()
+
+
 @router.post(
     "/register",
     response_model=RegisterOut,
@@ -171,6 +199,9 @@ async def register(
             status.HTTP_409_CONFLICT, detail="Username or e-mail already taken"
         ) from None
     task_id = await create_task(db, "registration", ["welcome_email", "avatar"], user.id)
+    if queue_for(settings) is not None:
+        await _send_to_queue(db, settings, task_id, user.id, image, welcome=True)
+        return RegisterOut(user=UserOut.from_user(user), task_id=task_id)
     await db.commit()
 
     async def send_welcome() -> None:
@@ -217,6 +248,9 @@ async def upload_avatar(
 ) -> TaskAccepted:
     image = await read_avatar(avatar, settings)
     task_id = await create_task(db, "avatar", ["avatar"], user.id)
+    if queue_for(settings) is not None:
+        await _send_to_queue(db, settings, task_id, user.id, image, welcome=False)
+        return TaskAccepted(task_id=task_id)
     await db.commit()
     background.add_task(
         run_task,
