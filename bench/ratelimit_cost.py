@@ -11,7 +11,7 @@ it. Modes:
            backend, keys by client address, ``RateLimit``/``RateLimit-Policy`` on every
            answer (a limit nobody reaches: every request is counted and allowed)
   quiet    ``memory`` with ``headers=False`` (headers on refusals only)
-  bucket   ``memory`` with ``TokenBucket(10**9, 10**6)``
+  bucket   ``memory`` with ``TokenBucket(10**9, 1.0)``
 
 In-process (default): each (mode, round) runs in a fresh interpreter that builds the app,
 warms it up and times ``--requests`` sequential ASGI calls (no server, no sockets) from 10,000
@@ -57,7 +57,7 @@ def make_app(mode: str) -> Any:
     elif mode == "quiet":
         app.add_middleware(RateLimitMiddleware, policy=SlidingWindow(10**9, 60), headers=False)
     elif mode == "bucket":
-        app.add_middleware(RateLimitMiddleware, policy=TokenBucket(10**9, 10**6))
+        app.add_middleware(RateLimitMiddleware, policy=TokenBucket(10**9, 1.0))
     elif mode != "off":
         raise SystemExit(f"unknown mode {mode}")
     return app
