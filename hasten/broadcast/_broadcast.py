@@ -123,11 +123,6 @@ class Broadcast:
         async with self:
             yield
 
-    async def resource(self) -> AsyncIterator[Broadcast]:
-        """Connect, yield this broadcast, disconnect: a generator dependency or resource."""
-        async with self:
-            yield self
-
     def __call__(self) -> Broadcast:
         """``Depends(broadcast)`` injects it (and ``dependency_overrides[broadcast]`` replaces it)."""
         return self
