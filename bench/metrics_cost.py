@@ -140,9 +140,12 @@ def _wire(mode: str, seconds: float, tmp: Path) -> dict[str, float]:
         cpu = _cpu_seconds(proc.pid)
         result = run_wrk(port, req, seconds, wrk_cpu, tmp)
         cpu = _cpu_seconds(proc.pid) - cpu
-        if result["errors"]:
-            raise RuntimeError(f"wrk saw {result['errors']} errors")
-        return {"rps": float(result["rps"]), "cpu_us": cpu / result["requests"] * 1e6}
+        # wrk's errors (timeouts of a starved server on a busy machine) are reported, not fatal.
+        return {
+            "rps": float(result["rps"]),
+            "cpu_us": cpu / result["requests"] * 1e6,
+            "errors": result["errors"],
+        }
     finally:
         proc.terminate()
         proc.wait(timeout=15)
@@ -185,6 +188,11 @@ def main() -> None:
                 runs[(kind, mode)].append(json.loads(out.stdout.strip().splitlines()[-1]))
             shown = ", ".join(
                 f"{m} {runs[(kind, m)][-1]['rps']:,.0f} req/s {runs[(kind, m)][-1]['cpu_us']:.1f} us"
+                + (
+                    f" ({int(runs[(kind, m)][-1]['errors'])} wrk errors)"
+                    if runs[(kind, m)][-1].get("errors")
+                    else ""
+                )
                 for m in MODES
             )
             print(f"round {round_no + 1}/{args.rounds} {kind}: {shown}", flush=True)
