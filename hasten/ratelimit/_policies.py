@@ -42,7 +42,7 @@ class SlidingWindow:
         return self.window
 
     def describe(self) -> str:
-        return f"{self.limit} requests per {self.window:g} seconds"
+        return f"{_requests(self.limit)} per {self.window:g} seconds"
 
 
 @dataclass(frozen=True)
@@ -72,10 +72,14 @@ class TokenBucket:
         return self.capacity / self.rate
 
     def describe(self) -> str:
-        return f"{self.capacity} requests, refilled at {self.rate:g} per second"
+        return f"{_requests(self.capacity)}, refilled at {self.rate:g} per second"
 
 
 Policy = SlidingWindow | TokenBucket
+
+
+def _requests(count: int) -> str:
+    return "1 request" if count == 1 else f"{count} requests"
 
 
 #: Added to a sliding window's wait: at the computed instant itself the rounded share is still

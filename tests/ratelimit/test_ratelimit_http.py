@@ -331,3 +331,36 @@ def test_app_dependency_limits_every_route_and_websockets_pass_the_middleware(
         with client.websocket_connect("/ws"):
             pass
     assert refused.value.code == 1013
+
+
+@pytest.mark.parametrize("where", ["dependency", "middleware"])
+def test_problem_details_render_the_refusal(where: str, clock: Clock) -> None:
+    """With ``hasten.problems`` installed, a refusal is a problem object (RFC 9457) with the
+    rate-limit headers kept, from the dependency and from the middleware alike."""
+    from hasten import problems
+
+    app = FastAPI()
+    limiter = Limiter(SlidingWindow(1, 60), backend=MemoryBackend(clock=clock))
+    deps = [Depends(limiter.dependency)] if where == "dependency" else []
+
+    @app.get("/p", dependencies=deps)
+    async def p() -> str:
+        return "p"
+
+    if where == "middleware":
+        app.add_middleware(RateLimitMiddleware, limiter=limiter)
+    problems.install(app)
+    client = TestClient(app)
+    assert client.get("/p").status_code == 200
+    refused = client.get("/p")
+    assert refused.status_code == 429
+    assert refused.headers["content-type"] == "application/problem+json"
+    assert refused.json() == {
+        "type": "about:blank",
+        "title": "Too Many Requests",
+        "status": 429,
+        "detail": "Rate limit exceeded: 1 request per 60 seconds",
+        "instance": "/p",
+    }
+    assert refused.headers["retry-after"] == "61"
+    assert refused.headers["ratelimit-policy"] == '"default";q=1;w=60'
