@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
-if TYPE_CHECKING:
-    from ._broadcast import Broadcast
+from ._hub import Hub
 
 
 class MemoryBackend:
     """``memory://``: no I/O, no task; subscribers of other processes see nothing."""
 
-    def __init__(self, broadcast: Broadcast) -> None:
+    def __init__(self, broadcast: Hub) -> None:
         self._broadcast = broadcast
 
     @property

@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from redis.asyncio import Redis
 from redis.asyncio.connection import AbstractConnection
@@ -20,9 +20,7 @@ from redis.backoff import ExponentialBackoff, NoBackoff
 from redis.exceptions import RedisError
 
 from ._errors import BroadcastUnavailable, ConnectionLost
-
-if TYPE_CHECKING:
-    from ._broadcast import Broadcast
+from ._hub import Hub
 
 logger = logging.getLogger("hasten.broadcast")
 
@@ -34,7 +32,7 @@ class RedisBackend:
 
     def __init__(
         self,
-        broadcast: Broadcast,
+        broadcast: Hub,
         url: str,
         *,
         timeout: float,

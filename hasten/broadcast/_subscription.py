@@ -4,13 +4,11 @@ from __future__ import annotations
 
 import asyncio
 from collections import deque
-from typing import TYPE_CHECKING, Literal
+from typing import Literal
 
 from ._errors import SlowConsumer
+from ._hub import Hub
 from ._message import Message
-
-if TYPE_CHECKING:
-    from ._broadcast import Broadcast
 
 Overflow = Literal["disconnect", "drop_oldest"]
 """What a full subscriber queue does with one more message: end the subscription with
@@ -40,9 +38,7 @@ class Subscription:
         "overflow",
     )
 
-    def __init__(
-        self, broadcast: Broadcast, channel: str, max_queue: int, overflow: Overflow
-    ) -> None:
+    def __init__(self, broadcast: Hub, channel: str, max_queue: int, overflow: Overflow) -> None:
         if max_queue < 1:
             raise ValueError("max_queue must be at least 1")
         if overflow not in ("disconnect", "drop_oldest"):

@@ -8,7 +8,7 @@ from decimal import Decimal
 
 import pytest
 import redis
-from conftest import eventually, numsub
+from broadcast_support import eventually, numsub
 from pydantic import BaseModel
 
 from hasten.broadcast import (
@@ -106,7 +106,7 @@ async def test_a_message_published_before_subscribing_is_not_received(
 
 
 async def test_two_broadcasts_on_one_redis_reach_each_other(prefix: str) -> None:
-    from conftest import REDIS_URL, need_redis
+    from broadcast_support import REDIS_URL, need_redis
 
     need_redis()
     channel = prefix + "shared"

@@ -12,7 +12,7 @@ import socket
 from collections.abc import AsyncIterator
 
 import pytest
-from conftest import Proxy, eventually
+from broadcast_support import Proxy, eventually
 
 from hasten.broadcast import Broadcast, BroadcastUnavailable, ConnectionLost
 

@@ -20,7 +20,7 @@ from pathlib import Path
 import httpx
 import pytest
 import redis
-from conftest import REDIS_URL, need_redis, numsub
+from broadcast_support import REDIS_URL, need_redis, numsub
 from websockets.sync.client import connect
 
 HERE = Path(__file__).resolve().parent

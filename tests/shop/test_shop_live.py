@@ -23,11 +23,24 @@ from typing import Any
 import httpx
 import pytest
 import redis
-from conftest import REDIS_URL, redis_reachable
 from shop_support import ADMIN, Shop
 from websockets.sync.client import connect
 
 ROOT = Path(__file__).resolve().parents[2]
+
+# The shop's test Redis (as in conftest.py, which a plain import could confuse with another
+# folder's conftest when the whole suite runs in one process).
+REDIS_URL = os.environ.get("SHOP_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+
+
+def redis_reachable() -> bool:
+    client = redis.Redis.from_url(REDIS_URL, socket_connect_timeout=2)
+    try:
+        return bool(client.ping())
+    except redis.RedisError:
+        return False
+    finally:
+        client.close()
 
 
 def _free_port() -> int:

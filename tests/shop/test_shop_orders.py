@@ -13,12 +13,25 @@ import anyio
 import httpx
 import pytest
 import redis
-from conftest import REDIS_URL, redis_reachable
 from shop_support import Shop
 
 from examples.shop.main import create_app
 from hasten import Hasten, WebSocketDisconnect
 from hasten.testclient import TestClient
+
+# The shop's test Redis (as in conftest.py, which a plain import could confuse with another
+# folder's conftest when the whole suite runs in one process).
+REDIS_URL = os.environ.get("SHOP_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+
+
+def redis_reachable() -> bool:
+    client = redis.Redis.from_url(REDIS_URL, socket_connect_timeout=2)
+    try:
+        return bool(client.ping())
+    except redis.RedisError:
+        return False
+    finally:
+        client.close()
 
 
 def _order(client: TestClient, headers: dict[str, str], *lines: tuple[int, int]) -> Any:
