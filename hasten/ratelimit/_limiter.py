@@ -71,9 +71,6 @@ class Limiter:
         self._quoted = f'"{name}"'
         self.policy_header = f"{self._quoted};q={policy.quota};w={reset_seconds(policy.period)}"
         """The ``RateLimit-Policy`` value (draft-ietf-httpapi-ratelimit-headers-09)."""
-        self._key_is_async = inspect.iscoroutinefunction(
-            self.key if inspect.isfunction(self.key) else getattr(self.key, "__call__", None)  # noqa: B004
-        )
         self.dependency = self._make_dependency()
         """A dependency that enforces the limit (what ``RateLimit(...)`` wraps in ``Depends``)."""
 
