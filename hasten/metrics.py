@@ -32,7 +32,13 @@ from collections.abc import Callable, Sequence
 from itertools import accumulate
 from typing import Any
 
-from prometheus_client import REGISTRY, CollectorRegistry, Counter, Gauge, Histogram
+from prometheus_client import (
+    REGISTRY,
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+)
 from prometheus_client.exposition import choose_encoder
 from prometheus_client.metrics_core import (
     CounterMetricFamily,
@@ -41,6 +47,8 @@ from prometheus_client.metrics_core import (
     Metric,
 )
 from prometheus_client.utils import floatToGoString
+from starlette.requests import Request
+from starlette.responses import Response
 from starlette.routing import Mount
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -58,6 +66,7 @@ _REQUESTS_HELP = "HTTP requests by method, route template and status code."
 _DURATION_HELP = "HTTP request latency in seconds by method, route template and status code."
 _ACTIVE_HELP = "HTTP requests being answered."
 _clock = time.perf_counter
+_TEXT_FORMAT = choose_encoder("")[1]  # what a scrape without an Accept header gets
 _BY_REGISTRY: weakref.WeakKeyDictionary[CollectorRegistry, dict[str, HTTPMetrics]] = (
     weakref.WeakKeyDictionary()
 )
@@ -279,14 +288,18 @@ class MetricsEndpoint:
         multiprocess.MultiProcessCollector(registry)
         return registry
 
+    def render(self, accept: str = "") -> tuple[bytes, str]:
+        """The exposition and its content type, chosen by the ``Accept`` header's value."""
+        encoder, content_type = choose_encoder(accept)
+        return encoder(self._collect()), content_type
+
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         accept = ""
         for name, value in scope.get("headers", ()):
             if name == b"accept":
                 accept = value.decode("latin-1")
                 break
-        encoder, content_type = choose_encoder(accept)
-        output = encoder(self._collect())
+        output, content_type = self.render(accept)
         headers = [
             (b"content-type", content_type.encode("latin-1")),
             (b"content-length", str(len(output)).encode("latin-1")),
@@ -302,8 +315,29 @@ def metrics_route(
     *,
     registry: CollectorRegistry | None = None,
     include_in_schema: bool = False,
+    tags: Sequence[str] | None = None,
 ) -> MetricsEndpoint:
-    """Serve the metrics at ``path`` (GET and HEAD) on ``app`` (an application or router)."""
+    """Serve the metrics at ``path`` on ``app`` (an application or router).
+
+    By default a plain route (GET and HEAD) that the OpenAPI document does not show; with
+    ``include_in_schema`` a path operation (GET, under ``tags``) documented as the text format.
+    """
     endpoint = MetricsEndpoint(registry)
-    app.add_route(path, endpoint, methods=["GET"], include_in_schema=include_in_schema)
+    if not include_in_schema:
+        app.add_route(path, endpoint, methods=["GET"], include_in_schema=False)
+        return endpoint
+
+    async def metrics(request: Request) -> Response:
+        output, content_type = endpoint.render(request.headers.get("accept", ""))
+        return Response(output, headers={"content-type": content_type})
+
+    app.add_api_route(
+        path,
+        metrics,
+        methods=["GET"],
+        tags=list(tags) if tags else None,
+        summary="Prometheus metrics",
+        response_class=Response,
+        responses={200: {"description": "The exposition", "content": {_TEXT_FORMAT: {}}}},
+    )
     return endpoint

@@ -237,3 +237,30 @@ def test_series_read_as_prometheus_clients_own_metrics_would() -> None:
     assert values(ours) == values(theirs)
     bucket = ("le", "0.01"), ("method", "GET"), ("route", "/a/{b}"), ("status", "200")
     assert values(ours)[("http_request_duration_seconds_bucket", bucket)] == 2.0  # le is <=
+
+
+def test_metrics_route_as_a_documented_path_operation() -> None:
+    registry = CollectorRegistry()
+    router = APIRouter()
+    metrics_route(router, "/prometheus", registry=registry, include_in_schema=True, tags=["ops"])
+    app = Hasten()
+    app.add_middleware(PrometheusMiddleware, registry=registry)
+    app.include_router(router, prefix="/ops")
+    client = TestClient(app)
+    client.get("/ops/prometheus")
+    response = client.get("/ops/prometheus")
+    assert response.headers["content-type"].startswith("text/plain; version=")
+    parsed = samples(response.text)
+    assert requests_total(parsed, "GET", "/ops/prometheus", 200) == 1.0
+    response = client.get("/ops/prometheus", headers={"accept": "application/openmetrics-text"})
+    assert response.headers["content-type"] == OPENMETRICS
+    operation = client.get("/openapi.json").json()["paths"]["/ops/prometheus"]["get"]
+    assert operation["tags"] == ["ops"]
+    documented = list(operation["responses"]["200"]["content"])
+    assert documented == [client.get("/ops/prometheus").headers["content-type"]]
+
+
+def test_a_plain_metrics_route_is_not_in_the_document() -> None:
+    app = Hasten()
+    metrics_route(app, registry=CollectorRegistry())
+    assert "/metrics" not in TestClient(app).get("/openapi.json").json()["paths"]

@@ -23,5 +23,7 @@ def install(app: Hasten) -> None:
 
     app.state.health = health_routes(app, {"database": database}, timeout=5.0, tags=["ops"])
     app.state.metrics_registry = CollectorRegistry()
-    metrics_route(app, "/metrics", registry=app.state.metrics_registry)
+    metrics_route(
+        app, "/metrics", registry=app.state.metrics_registry, include_in_schema=True, tags=["ops"]
+    )
     app.add_middleware(PrometheusMiddleware, registry=app.state.metrics_registry)
