@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     from starlette.middleware import _MiddlewareFactory
 
 from . import routing
+from ._app_scope import run_lifespan as run_app_scope_lifespan
 from ._body_limit import AppBodyLimitMiddleware, app_body_limit, check_max_body_size
 from ._form_limits import validate_form_limits
 from ._frontend import resolve_check_dir
@@ -310,7 +311,7 @@ class Hasten(Starlette):
         if scope["type"] == "lifespan":
             if self.openapi_at_startup and self.openapi_url:
                 send = self._openapi_on_startup(send)
-            await self._telemetry_lifespan(scope, receive, send)
+            await run_app_scope_lifespan(self, self._telemetry_lifespan, scope, receive, send)
             return
         if self._telemetry_possible and _TELEMETRY_KEY not in scope:
             # No provider configured yet (the common case) is known from a few dict lookups;

@@ -142,10 +142,14 @@ def Depends(
     dependency: Callable[..., Any] | None = None,
     *,
     use_cache: bool = True,
-    scope: Literal["function", "request"] | None = None,
+    scope: Literal["function", "request", "app"] | None = None,
     max_concurrency: int | None = None,
 ) -> Any:
-    """Declare a dependency; its return value (or ``yield`` value) is passed in."""
+    """Declare a dependency; its return value (or ``yield`` value) is passed in.
+
+    ``scope="app"`` (a Hasten extension) makes it once per application, at startup, and
+    closes it at shutdown (see docs/dependencies-app-scope.md).
+    """
     return params.Depends(
         dependency=dependency, use_cache=use_cache, scope=scope, max_concurrency=max_concurrency
     )

@@ -258,7 +258,7 @@ class Depends:
 
     dependency: Callable[..., Any] | None = None
     use_cache: bool = True
-    scope: Literal["function", "request"] | None = None
+    scope: Literal["function", "request", "app"] | None = None
     max_concurrency: int | None = field(default=None, kw_only=True)
     _concurrency: _DependencyConcurrency | None = field(default=None, repr=False, kw_only=True)
 

@@ -359,7 +359,7 @@ def get_dependant(
     path: str,
     name: str | None = None,
     use_cache: bool = True,
-    scope: Literal["function", "request"] | None = None,
+    scope: Literal["function", "request", "app"] | None = None,
     own_oauth_scopes: list[str] | None = None,
     parent_oauth_scopes: list[str] | None = None,
     concurrency: Any = None,
@@ -395,7 +395,35 @@ def get_dependant(
             dependant.body_params.append(details.field)
         else:
             getattr(dependant, f"{details.field.location}_params").append(details.field)
+    if scope == "app":
+        _check_app_scoped(dependant)
     return dependant
+
+
+def _check_app_scoped(dependant: Dependant) -> None:
+    """An app-scoped factory runs once per app: refuse request data and per-request inputs."""
+    fields = [
+        *dependant.path_params, *dependant.query_params, *dependant.header_params,
+        *dependant.cookie_params, *dependant.body_params,
+    ]  # fmt: skip
+    specials = [getattr(dependant, attr) for _, attr in _SPECIAL_ATTRS]
+    specials.append(dependant.security_scopes_param_name)
+    what = next((f"the request parameter {f.name!r}" for f in fields), None)
+    what = what or next((f"the request object parameter {n!r}" for n in specials if n), None)
+    for sub in dependant.dependencies:
+        if what is None and sub.scope != "app":
+            what = (
+                f"the dependency {sub.name!r} of scope {sub.scope or 'request'!r}"
+                ' (declare it with Depends(..., scope="app"))'
+            )
+    if what is not None:
+        name = getattr(dependant.call, "__name__", repr(dependant.call))
+        exc = InvalidDeclarationError(
+            f'The app-scoped dependency "{name}" cannot use {what}: it is created once'
+            " per application, not per request."
+        )
+        exc.in_call(dependant.call)
+        raise exc
 
 
 def _sub_dependant(parent: Dependant, name: str, depends: params.Depends) -> Dependant:

@@ -65,8 +65,9 @@ class Dependant:
     """Whether one request reuses the value (``Depends(use_cache=...)``)."""
     path: str | None = None
     """The route's path (``/items/{id}``)."""
-    scope: Literal["function", "request"] | None = None
-    """When a ``yield`` dependency's exit code runs (``Depends(scope=...)``)."""
+    scope: Literal["function", "request", "app"] | None = None
+    """When a ``yield`` dependency's exit code runs (``Depends(scope=...)``); ``"app"``: made
+    once per application (a Hasten extension)."""
     concurrency: _DependencyConcurrency | None = None
     """How a plain ``def`` is run (``Depends(concurrency=...)``)."""
 

@@ -122,7 +122,9 @@ class Node:
         self.name = dependant.name
         self.kind = call_kind(dependant.call)
         self.embed, self.is_form = embed, is_form
-        self.subs = tuple(Node(d, embed, is_form) for d in dependant.dependencies)
+        # An app-scoped dependency's inputs are solved once, by its app (``APP_SCOPED``).
+        subs = () if dependant.scope == "app" else dependant.dependencies
+        self.subs = tuple(Node(d, embed, is_form) for d in subs)
         self.validators = _validators(dependant)
         self.body = _body_validator(dependant, embed, is_form)
         self.specials = _specials(dependant)
@@ -161,6 +163,10 @@ class Node:
         hit_solves = self.volatile and self.use_cache
         self.lookup_key: Any = _NEVER if hit_solves or not self.use_cache else self.cache_key
         self.step: Any = _cached_volatile if hit_solves else self.base_step
+        if self.scope == "app":  # a value made once per app: looked up, nothing to solve
+            self.needs_stack = self.batchable = self.volatile = False
+            self.lookup_key = self.cache_key
+            self.step = self.base_step = _app_scoped
 
     def override(self, call: Any) -> Node:
         """A node for ``call`` standing in for this one (``dependency_overrides``).
@@ -514,6 +520,17 @@ async def _batch_call(node: Node, ctx: Context) -> Any:
 
 
 _FAILED: Any = object()
+
+#: ``async (node, ctx) -> value`` of a ``Depends(scope="app")`` dependency, installed by
+#: ``hasten._app_scope`` (the app keeps the values; the engine does not know applications).
+APP_SCOPED: Any = None
+
+
+async def _app_scoped(node: Node, ctx: Context) -> Any:
+    """The step of an app-scoped node: its app's value, cached for the request."""
+    value = await APP_SCOPED(node, ctx)
+    ctx.cache.setdefault(node.cache_key, value)
+    return value
 
 
 def _live(sub: Node, ctx: Context) -> Node:
