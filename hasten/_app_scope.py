@@ -32,7 +32,7 @@ from ._plan.analysis import get_dependant
 from ._plan.calls import ASYNC, ASYNC_GEN, GEN, call_kind
 from ._plan.dependant import Dependant
 from .concurrency import contextmanager_in_threadpool
-from .exceptions import HastenError
+from .exceptions import DependencyScopeError
 
 __all__ = ["AppScopeError", "AppResources", "resources_of"]
 
@@ -41,8 +41,9 @@ logger = logging.getLogger("hasten.app_scope")
 _ATTR = "_hasten_app_resources"
 
 
-class AppScopeError(HastenError):
-    """An app-scoped dependency cannot be created (a cycle between factories)."""
+class AppScopeError(DependencyScopeError):
+    """An app-scoped dependency cannot be made: a cycle between factories, or a generator
+    factory used in an application whose lifespan has not started."""
 
 
 def _name(call: Any) -> str:
@@ -185,17 +186,27 @@ def resources_of(app: Any) -> AppResources:
     return found
 
 
-async def _lookup(node: Any, ctx: Any) -> Any:
-    """The engine's hook: the value of an app-scoped node for this request's app."""
-    resources = resources_of(ctx.request.scope.get("app"))
-    value = resources.values.get(node.call, _MISSING)
-    if value is _MISSING:
-        value = await resources.value(node.dependant, ctx.overrides)
-    return value
+class _Hook:
+    """What the engine calls for an app-scoped node (``hasten._plan.dependencies.APP_SCOPED``)."""
+
+    missing: Any = object()
+
+    @staticmethod
+    def get(node: Any, ctx: Any) -> Any:
+        """The value for this request's app, or ``missing`` (no call to the factory here)."""
+        try:  # attribute and item look-ups only: no call on the way to a made value
+            return ctx.request.scope["app"]._hasten_app_resources.values[node.call]
+        except (KeyError, AttributeError):
+            return _Hook.missing
+
+    @staticmethod
+    async def make(node: Any, ctx: Any) -> Any:
+        """Make the value on first use (no lifespan, or an override set after startup)."""
+        resources = resources_of(ctx.request.scope.get("app"))
+        return await resources.value(node.dependant, ctx.overrides)
 
 
-_MISSING: Any = object()
-_engine.APP_SCOPED = _lookup
+_engine.APP_SCOPED = _Hook()
 
 
 async def run_lifespan(

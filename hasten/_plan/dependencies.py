@@ -521,15 +521,21 @@ async def _batch_call(node: Node, ctx: Context) -> Any:
 
 _FAILED: Any = object()
 
-#: ``async (node, ctx) -> value`` of a ``Depends(scope="app")`` dependency, installed by
-#: ``hasten._app_scope`` (the app keeps the values; the engine does not know applications).
+#: The values of ``Depends(scope="app")`` dependencies, installed by ``hasten._app_scope``
+#: (the app keeps them; the engine does not know applications): ``get(node, ctx)`` → the
+#: value or ``missing``; ``async make(node, ctx)`` → the value made on first use.
 APP_SCOPED: Any = None
 
 
 async def _app_scoped(node: Node, ctx: Context) -> Any:
     """The step of an app-scoped node: its app's value, cached for the request."""
-    value = await APP_SCOPED(node, ctx)
-    ctx.cache.setdefault(node.cache_key, value)
+    hook = APP_SCOPED
+    value = hook.get(node, ctx)
+    if value is hook.missing:
+        value = await hook.make(node, ctx)
+    cache = ctx.cache
+    if node.cache_key not in cache:
+        cache[node.cache_key] = value
     return value
 
 
