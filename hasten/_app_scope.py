@@ -55,8 +55,7 @@ class AppResources:
 
     def __init__(self) -> None:
         self.values: dict[Callable[..., Any], Any] = {}
-        self._order: list[Callable[..., Any]] = []  # creation order (teardown: reversed)
-        self._exits: list[tuple[Callable[..., Any], Any]] = []
+        self._exits: list[tuple[Callable[..., Any], Any]] = []  # made in this order
         self._pending: dict[Callable[..., Any], anyio.Event] = {}
         self.started = False  # between the lifespan's startup and its shutdown
 
@@ -89,7 +88,6 @@ class AppResources:
             del self._pending[call]
             event.set()
         self.values[call] = value
-        self._order.append(call)
         return value
 
     async def _create(self, call: Any, kwargs: dict[str, Any]) -> Any:
@@ -124,7 +122,6 @@ class AppResources:
         exits, self._exits = self._exits, []
         self.started = False
         self.values.clear()
-        self._order.clear()
         errors: list[Exception] = []
         for call, cm in reversed(exits):
             try:

@@ -464,3 +464,26 @@ def test_an_override_reading_request_data_is_refused_at_startup() -> None:
     with pytest.raises(InvalidDeclarationError, match='app-scoped dependency "fake" cannot use'):
         with TestClient(app):
             pass
+
+
+def test_a_request_error_does_not_reach_the_factory() -> None:
+    seen: list[str] = []
+
+    async def resource() -> AsyncIterator[str]:
+        try:
+            yield "r"
+        except Exception as exc:  # a request-scoped yield dependency would see it here
+            seen.append(f"caught {exc}")
+            raise
+        seen.append("closed")
+
+    app = FastAPI()
+
+    @app.get("/")
+    def fail(r: Annotated[str, Depends(resource, scope="app")]) -> str:
+        raise ValueError("endpoint failed")
+
+    with TestClient(app, raise_server_exceptions=False) as http:
+        assert http.get("/").status_code == 500
+        assert seen == []
+    assert seen == ["closed"]
