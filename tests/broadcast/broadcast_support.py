@@ -63,16 +63,17 @@ class Proxy:
         self.port = self._server.sockets[0].getsockname()[1]
 
     async def stop(self) -> None:
-        if self._server is not None:
-            self._server.close()
-            await self._server.wait_closed()
-            self._server = None
-        for writer in list(self._writers):
+        server, self._server = self._server, None
+        if server is not None:
+            server.close()  # no new connections
+        for writer in list(self._writers):  # (3.12's wait_closed waits for these)
             writer.close()
         for task in list(self._tasks):
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
         self._writers.clear()
+        if server is not None:
+            await server.wait_closed()
 
     async def _accept(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         try:
