@@ -196,11 +196,12 @@ def _declared_for(document: dict[str, Any], url: str) -> set[str]:
 def test_undeclared_methods_answer_405(shop: Shop) -> None:
     from hasten.testclient import TestClient
 
-    checked = 0
+    checked: dict[str, int] = {}
     with TestClient(shop.app) as client:
         for path in shop.document["paths"]:
             url = re.sub(r"\{[^}]+\}", "1", path)
             declared = _declared_for(shop.document, url)
+            checked[path] = 0
             for method in METHODS:
                 if method in declared:
                     continue
@@ -210,8 +211,9 @@ def test_undeclared_methods_answer_405(shop: Shop) -> None:
                 assert response.json() == {"detail": "Method Not Allowed"}, where
                 allow = {m.strip() for m in response.headers["allow"].split(",")}
                 assert allow and allow <= declared, (where, allow, declared)
-                checked += 1
-    assert checked >= 100
+                checked[path] += 1
+    # Every documented path had undeclared methods to try (none declares all of METHODS).
+    assert len(checked) >= 10 and all(checked.values()), checked
 
 
 @pytest.mark.xfail(
