@@ -8,8 +8,13 @@ from __future__ import annotations
 from typing import Any
 
 import httpx
+import pytest
 import redis
 from tq_support import Env, dead_letters, free_port, wait_until
+
+# Process start-ups take seconds, much longer on a loaded machine: the deadlines inside are
+# generous bounds, and so is the test timeout.
+pytestmark = pytest.mark.timeout(150)
 
 
 def _status(url: str, task_id: str) -> dict[str, Any]:
@@ -19,7 +24,7 @@ def _status(url: str, task_id: str) -> dict[str, Any]:
     return body
 
 
-def _wait_state(url: str, task_id: str, state: str, timeout: float = 15) -> dict[str, Any]:
+def _wait_state(url: str, task_id: str, state: str, timeout: float = 20) -> dict[str, Any]:
     seen: list[str] = []
 
     def reached() -> dict[str, Any] | None:
@@ -126,9 +131,9 @@ def test_failing_task_is_retried_then_dead_lettered(env: Env) -> None:
     server_a, server_b = env.start(servers=2)
     task_id = _send(server_a, "always_fails", "f1")["id"]
     dead = _wait_state(server_b, task_id, "dead")
-    assert dead["attempts"] == 2 and dead["max_retries"] == 1
-    assert dead["error"] == "RuntimeError: boom f1"
-    assert _states(dead) == ["queued", "running", "retrying", "running", "dead"]
+    assert dead["attempts"] == 2 and dead["max_retries"] == 1, dead
+    assert dead["error"] == "RuntimeError: boom f1", dead
+    assert _states(dead) == ["queued", "running", "retrying", "running", "dead"], dead
     assert _starts(env, "f1") == 2
     wait_until(lambda: dead_letters(env) == 1, timeout=10, what="the dead letter")
 

@@ -23,6 +23,11 @@ from tq_support import AMQP_URL, REDIS_URL, _drain, _reachable, free_port, wait_
 ROOT = Path(__file__).resolve().parents[2]
 
 
+# Process start-ups take seconds, much longer on a loaded machine: the deadlines inside are
+# generous bounds, and so is the test timeout.
+pytestmark = pytest.mark.timeout(150)
+
+
 class Shop:
     def __init__(self, tmp: Path) -> None:
         run = uuid.uuid4().hex[:12]
@@ -71,9 +76,9 @@ class Shop:
                 except httpx.HTTPError:
                     return False
 
-            wait_until(up, timeout=30, what=f"the shop on {url}")
+            wait_until(up, timeout=40, what=f"the shop on {url}")
         if worker:
-            wait_until(lambda: any("ready" in line for line in lines), timeout=20, what="worker")
+            wait_until(lambda: any("ready" in line for line in lines), timeout=40, what="worker")
         return urls
 
     def stop(self) -> None:

@@ -43,15 +43,19 @@ def free_port() -> int:
         return port
 
 
-def wait_until(check: Callable[[], Any], *, timeout: float, what: str) -> Any:
-    """Poll ``check`` until it returns something truthy; fail after ``timeout`` seconds."""
+def wait_until(
+    check: Callable[[], Any], *, timeout: float, what: str, log: list[str] | None = None
+) -> Any:
+    """Poll ``check`` until it returns something truthy; fail after ``timeout`` seconds (with
+    the output of the process waited for, when ``log`` collects it)."""
     deadline = time.monotonic() + timeout
     while True:
         value = check()
         if value:
             return value
         if time.monotonic() > deadline:
-            pytest.fail(f"timed out after {timeout} s waiting for {what}")
+            output = "".join(log or [])[-4000:]
+            pytest.fail(f"timed out after {timeout} s waiting for {what}\n{output}")
         time.sleep(0.05)
 
 
@@ -63,6 +67,7 @@ class Env:
     store_url: str = REDIS_URL
     procs: list[subprocess.Popen[str]] = field(default_factory=list)
     last_worker: Any = None
+    logs: dict[int, list[str]] = field(default_factory=dict)
 
     def environ(self, **overrides: str) -> dict[str, str]:
         env = dict(os.environ)
@@ -72,6 +77,7 @@ class Env:
             TQ_QUEUE=self.queue,
             TQ_PREFIX=self.prefix,
             PYTHONPATH=os.pathsep.join([str(HERE), str(ROOT)]),
+            PYTHONFAULTHANDLER="1",  # a process stuck at start shows where (SIGABRT below)
         )
         env.update(overrides)
         return env
@@ -82,11 +88,14 @@ class Env:
             [sys.executable, "-m", "uvicorn", "tq_app:app", "--port", str(port)],
             cwd=HERE,
             env=self.environ(**overrides),
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
             text=True,
         )
         self.procs.append(proc)
+        lines: list[str] = []
+        threading.Thread(target=_drain, args=(proc, lines), daemon=True).start()
+        self.logs[proc.pid] = lines
         return proc, f"http://127.0.0.1:{port}"
 
     def _launch_worker(self) -> Callable[[], bool]:
@@ -119,20 +128,26 @@ class Env:
 
             def up(proc: subprocess.Popen[str] = proc, url: str = url) -> bool:
                 if proc.poll() is not None:
-                    pytest.fail(f"the server on {url} exited ({proc.returncode})")
+                    log = "".join(self.logs[proc.pid])
+                    pytest.fail(f"the server on {url} exited ({proc.returncode}):\n{log}")
                 try:
                     return httpx.get(f"{url}/tasks/none", timeout=1).status_code == 404
                 except httpx.HTTPError:
                     return False
 
-            wait_until(up, timeout=20, what=f"the server on {url} to answer")
+            try:
+                wait_until(up, timeout=40, what=f"the server on {url} to answer")
+            except BaseException:
+                _abort(proc)
+                print(f"output of the server on {url}:\n" + "".join(self.logs[proc.pid]))
+                raise
         if worker_ready is not None:
-            wait_until(worker_ready, timeout=20, what="the worker to start")
+            wait_until(worker_ready, timeout=40, what="the worker to start")
         return [url for _, url in launched]
 
     def worker(self) -> subprocess.Popen[str]:
         """Start ``hasten worker tq_app:queue``; returns once it says it is ready."""
-        wait_until(self._launch_worker(), timeout=20, what="the worker to start")
+        wait_until(self._launch_worker(), timeout=40, what="the worker to start")
         return self.last_worker
 
     def stop_all(self) -> None:
@@ -150,6 +165,17 @@ class Env:
                 if stream is not None:
                     stream.close()
         self.procs.clear()
+
+
+def _abort(proc: subprocess.Popen[str]) -> None:
+    """SIGABRT: faulthandler writes every thread's stack to the (drained) output."""
+    if proc.poll() is None:
+        proc.send_signal(signal.SIGABRT)
+        try:
+            proc.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        time.sleep(0.2)  # let the drain thread read the last lines
 
 
 def _drain(proc: subprocess.Popen[str], lines: list[str]) -> None:
