@@ -98,6 +98,8 @@ def test_killed_worker_is_lost_then_retried_and_succeeds(env: Env) -> None:
     first = env.last_worker
     task_id = _send(server_a, "gated", "k1")["id"]
     _wait_state(server_b, task_id, "running")
+    # "running" is written just before the function is called: wait until it has begun.
+    wait_until(lambda: _starts(env, "k1") == 1, timeout=20, what="the task to begin")
     first.kill()  # SIGKILL mid-task: no chance to ack or to write anything
     first.wait(timeout=10)
     lost = _wait_state(server_b, task_id, "lost")  # the heartbeat went stale
@@ -117,6 +119,8 @@ def test_killed_worker_without_retries_goes_to_the_dead_letter_queue(env: Env) -
     first = env.last_worker
     task_id = _send(server_a, "gated_once", "k2")["id"]
     _wait_state(server_b, task_id, "running")
+    # "running" is written just before the function is called: wait until it has begun.
+    wait_until(lambda: _starts(env, "k2") == 1, timeout=20, what="the task to begin")
     first.kill()
     first.wait(timeout=10)
     _wait_state(server_b, task_id, "lost")
