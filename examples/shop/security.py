@@ -100,7 +100,8 @@ def _jwt_key(settings: Settings) -> str:
 
 
 def create_access_token(settings: Settings, user: User, *, now: datetime | None = None) -> str:
-    """A signed JWT for ``user``: subject, role, issuer, audience, issued-at and expiry."""
+    """A signed JWT for ``user``: subject, account stamp, role, issuer, audience, issued-at and
+    expiry."""
     issued = now or datetime.now(UTC)
     claims: dict[str, Any] = {
         "sub": str(user.id),
@@ -110,6 +111,9 @@ def create_access_token(settings: Settings, user: User, *, now: datetime | None 
         "iat": issued,
         "exp": issued + timedelta(minutes=settings.jwt_expire_minutes),
     }
+    stamp = account_stamp(user)
+    if stamp is not None:
+        claims[ACCOUNT_CLAIM] = stamp
     return jwt.encode(claims, _jwt_key(settings), algorithm=ALGORITHM)
 
 
@@ -121,8 +125,31 @@ def _unauthorized(detail: str = "Could not validate credentials") -> HTTPExcepti
     )
 
 
+# A token names its user by id, and an id can come back: SQLite gives a deleted last row's id to
+# the next insert. The account claim (the account's creation time, in microseconds) is what a
+# later account with the same id cannot share. Tokens without it (only ones signed before the
+# claim existed) are checked by id alone.
+ACCOUNT_CLAIM = "acc"
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def account_stamp(user: Any) -> int | None:
+    """The account's creation time in microseconds since the epoch (``None`` if unknown)."""
+    created = getattr(user, "created_at", None)
+    if not isinstance(created, datetime):
+        return None
+    if created.tzinfo is None:
+        created = created.replace(tzinfo=UTC)
+    return (created - _EPOCH) // timedelta(microseconds=1)
+
+
 def decode_token(settings: Settings, token: str) -> int:
     """The user id in a valid token; raises 401 for a bad signature, expiry, audience, issuer."""
+    return _decode(settings, token)[0]
+
+
+def _decode(settings: Settings, token: str) -> tuple[int, Any]:
+    """The user id and account stamp in a valid token (401 otherwise)."""
     try:
         claims = jwt.decode(
             token,
@@ -139,7 +166,14 @@ def decode_token(settings: Settings, token: str) -> int:
         raise _unauthorized() from None
     if not 1 <= user_id <= INT32_MAX:  # no such id: never hand it to the database
         raise _unauthorized()
-    return user_id
+    return user_id, claims.get(ACCOUNT_CLAIM)
+
+
+def _same_account(user: User | None, stamp: Any) -> User:
+    """``user`` if it exists and is the account the token was issued for (401 otherwise)."""
+    if user is None or (stamp is not None and stamp != account_stamp(user)):
+        raise _unauthorized()
+    return user
 
 
 def get_settings(request: Request) -> Settings:
@@ -160,10 +194,8 @@ async def get_current_user(
     settings: Annotated[Settings, Depends(get_settings)],
 ) -> User:
     """The user named by the bearer token (401 when missing, invalid or the user is gone)."""
-    user = await db.get(User, decode_token(settings, token))
-    if user is None:
-        raise _unauthorized()
-    return user
+    user_id, stamp = _decode(settings, token)
+    return _same_account(await db.get(User, user_id), stamp)
 
 
 CurrentUser = Annotated[User, Depends(get_current_user)]
@@ -207,11 +239,9 @@ class Principal:
 
 async def load_principal(app_state: Any, token: str) -> Principal:
     """Resolve a token with a short session of its own (closed before returning)."""
-    user_id = decode_token(app_state.settings, token)
+    user_id, stamp = _decode(app_state.settings, token)
     async with app_state.sessionmaker() as session:
-        user = await session.get(User, user_id)
-        if user is None:
-            raise _unauthorized()
+        user = _same_account(await session.get(User, user_id), stamp)
         return Principal(user.id, user.username, user.role)
 
 

@@ -348,16 +348,11 @@ def test_token_of_a_deleted_user_is_refused(shop: Shop, shop_settings: Any, shop
         _assert_refused(client.get(path, headers=headers), f"deleted user on {path}")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="users.id is INTEGER PRIMARY KEY without AUTOINCREMENT: SQLite gives a deleted last "
-    "user's id to the next registration, and a token names its user by id only, so the deleted "
-    "user's token signs in as the newcomer (fix in examples/shop: sqlite_autoincrement=True on "
-    "users, or a claim the new user cannot share, e.g. the account's creation time)",
-)
 def test_token_of_a_deleted_user_does_not_sign_in_as_the_next_one(
     shop: Shop, shop_settings: Any, shop_app: Any
 ) -> None:
+    """SQLite gives a deleted last user's id to the next registration; the token's account claim
+    (the account's creation time) is what the newcomer cannot share, so the stale token is 401."""
     from examples.shop.models import Task, User
 
     ctx = _ctx(shop, shop_settings)
