@@ -429,3 +429,15 @@ def test_replace_avatar_errors(shop: Shop, client: TestClient) -> None:
     missing = client.put("/users/me/avatar", headers=headers)
     assert missing.status_code == 422
     assert missing.json()["detail"][0]["loc"] == ["body", "avatar"]
+
+
+def test_me_is_not_a_user_id(shop: Shop, client: TestClient) -> None:
+    """``/users/{user_id:int}/...``: ``/users/me/avatar`` is its own path (PUT only), so GET
+    there is 405 naming PUT, not a 422 about ``user_id`` (schemathesis found the 422); the
+    OpenAPI document keeps FastAPI's ``/users/{user_id}/avatar``."""
+    response = client.get("/users/me/avatar")
+    assert response.status_code == 405
+    assert response.headers["allow"] == "PUT"
+    assert response.json() == {"detail": "Method Not Allowed"}
+    paths = client.get("/openapi.json").json()["paths"]
+    assert "/users/{user_id}/avatar" in paths and "/users/{user_id}/role" in paths

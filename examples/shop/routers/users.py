@@ -262,7 +262,7 @@ async def upload_avatar(
 
 
 @router.get(
-    "/{user_id}/avatar",
+    "/{user_id:int}/avatar",
     response_class=FileResponse,
     responses={200: {"content": {"image/png": {}}}, 404: {"description": "No avatar"}},
     summary="A user's avatar (PNG)",
@@ -295,7 +295,7 @@ async def list_users(
 
 
 @router.patch(
-    "/{user_id}/role",
+    "/{user_id:int}/role",
     response_model=UserOut,
     responses={
         **documented(400, 401, 403, 413),
