@@ -95,6 +95,8 @@ class Hasten(Starlette):
     #: ``CORSMiddleware(allow_credentials=True)`` with any-origin access raises (False: a
     #: warning is logged when the stack is built); see ``hasten.middleware.cors``.
     refuse_unsafe_cors: ClassVar[bool] = True
+    # A 405 names every method the path declares, not only the first matching route's (RFC 9110).
+    full_allow_header: ClassVar[bool] = True
 
     # Constructor arguments kept as given (set from ``_KEPT_AS_GIVEN`` in ``__init__``).
     contact: dict[str, str | Any] | None
@@ -709,6 +711,7 @@ class FastAPI(Hasten):
     openapi_at_startup: ClassVar[bool] = False
     _api_name: ClassVar[str] = "FastAPI"
     refuse_unsafe_cors: ClassVar[bool] = False
+    full_allow_header: ClassVar[bool] = False
 
     # Hasten's constructor, named ``FastAPI.__init__`` as FastAPI's own TypeErrors show it.
     __init__ = _renamed(Hasten.__init__, "FastAPI.__init__")

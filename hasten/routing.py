@@ -52,6 +52,7 @@ from ._plan.typeinfo import is_subclass, stream_item_type
 from ._plan.websocket import websocket_app
 from ._routing import Matcher
 from ._routing import patch_points as _patch_points
+from ._routing.allow import handle_naming_every_method
 from ._routing.context import ORIGINAL_ATTR, RouteContext, iter_route_contexts
 from ._routing.decorate import registering
 from ._routing.include import (
@@ -553,6 +554,13 @@ class APIRouter(RouteTable, LowPriorityRoutes, routing.Router):
                 _route_selected(
                     scope, getattr(route, "path_format", None), isinstance(route, Mount)
                 )
+            if route is partial:  # on its way to a 405: Hasten names every matching route's
+                candidates = matcher.candidates(path)
+                known_routes = matcher.routes
+                await handle_naming_every_method(
+                    route, scope, receive, send, known_routes, candidates
+                )
+                return
             await route.handle(scope, receive, send)
             return
         await self._unmatched(scope, receive, send)

@@ -132,7 +132,7 @@ def _route_path(scope: dict[str, Any]) -> str:
 def reference(app: Hasten, scope: dict[str, Any]) -> tuple[Any, ...]:
     """What Starlette's Router rules answer, asking each route's ``matches`` in order."""
     routes = app.router.routes
-    partial = None
+    partial: set[str] | None = None
     for route in routes:
         match, child = route.matches(scope)
         if match is Match.FULL:
@@ -140,10 +140,13 @@ def reference(app: Hasten, scope: dict[str, Any]) -> tuple[Any, ...]:
                 return reference(route.app, {**scope, **child})  # type: ignore[arg-type]
             params = sorted(child.get("path_params", {}).items())
             return ("route", _ident(route), repr(params))
-        if match is Match.PARTIAL and partial is None:
-            partial = route
+        if match is Match.PARTIAL:
+            partial = partial or set()
+            partial |= set(route.methods)  # type: ignore[attr-defined]
     if partial is not None:
-        return ("405", frozenset(partial.methods))  # type: ignore[attr-defined]
+        # Hasten's 405 names the methods of every route whose path matched (FastAPI's and
+        # Starlette's name the first one's: tests/test_allow_header.py).
+        return ("405", frozenset(partial))
     route_path = _route_path(scope)
     if route_path != "/":
         other = dict(scope)
