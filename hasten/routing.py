@@ -17,16 +17,16 @@ from enum import Enum, IntEnum
 from typing import Any, TypeVar
 
 from starlette import routing
-from starlette._utils import get_route_path
+from starlette._utils import get_route_path as get_route_path  # FastAPI's module has these
 from starlette.concurrency import run_in_threadpool
-from starlette.datastructures import URL
-from starlette.exceptions import HTTPException as StarletteHTTPException
-from starlette.responses import JSONResponse, PlainTextResponse, RedirectResponse, Response
+from starlette.datastructures import URL as URL
+from starlette.responses import JSONResponse, Response
+from starlette.responses import PlainTextResponse as PlainTextResponse
+from starlette.responses import RedirectResponse as RedirectResponse
 from starlette.routing import BaseRoute, Match, Mount, compile_path, get_name
 from starlette.routing import Route as Route
 from starlette.routing import WebSocketRoute as WebSocketRoute
-from starlette.types import ASGIApp, Lifespan, Receive, Scope, Send
-from starlette.websockets import WebSocketClose
+from starlette.types import ASGIApp, Lifespan, Scope
 from typing_extensions import Unpack
 
 from . import params
@@ -50,9 +50,8 @@ from ._plan.dependant import Dependant
 from ._plan.runner import plan_handler, route_app
 from ._plan.typeinfo import is_subclass, stream_item_type
 from ._plan.websocket import websocket_app
-from ._routing import Matcher
+from ._router_dispatch import RouterDispatch
 from ._routing import patch_points as _patch_points
-from ._routing.allow import handle_naming_every_method
 from ._routing.context import ORIGINAL_ATTR, RouteContext, iter_route_contexts
 from ._routing.decorate import registering
 from ._routing.include import (
@@ -96,8 +95,6 @@ from .dependencies.utils import solve_dependencies as solve_dependencies
 from .exceptions import InvalidDeclarationError
 from .sse import _PING_INTERVAL as _PING_INTERVAL
 from .sse import EventSourceResponse, ServerSentEvent
-from .telemetry._api import SCOPE_KEY as _TELEMETRY_KEY
-from .telemetry._api import route_selected as _route_selected
 from .types import DecoratedCallable, IncEx
 from .utils import create_model_field, generate_unique_id, is_body_allowed_for_status_code
 
@@ -389,7 +386,7 @@ class APIWebSocketRoute(routing.WebSocketRoute):
 ROUTE_CLASSES.update(http=APIRoute, websocket=APIWebSocketRoute)  # for the route table
 
 
-class APIRouter(RouteTable, LowPriorityRoutes, routing.Router):
+class APIRouter(RouteTable, LowPriorityRoutes, RouterDispatch, routing.Router):
     """A group of path operations with shared prefix, tags, dependencies and responses.
 
     ``routes`` is a list that notices its changes (see ``hasten._routing.table``): routes may
@@ -499,98 +496,6 @@ class APIRouter(RouteTable, LowPriorityRoutes, routing.Router):
         )
 
         return registering(self.add_event_handler, event_type)
-
-    # --- matching -----------------------------------------------------------------------------
-
-    def _match(
-        self, scope: Scope, path: str | None = None, matcher: Matcher | None = None
-    ) -> tuple[Any, Scope | None, Any, Scope | None]:
-        if path is None:
-            path = get_route_path(scope)
-        if matcher is None:
-            matcher = self._current_matcher()
-        routes = matcher.routes
-        partial = partial_scope = None
-        for index in matcher.candidates(path):
-            route = routes[index]
-            match, child = route.matches(scope)
-            if match is Match.FULL:
-                return route, child, None, None
-            if match is Match.PARTIAL and partial is None:
-                partial, partial_scope = route, child
-        return None, None, partial, partial_scope
-
-    async def app(self, scope: Scope, receive: Receive, send: Send) -> None:
-        """Find the route for ``scope`` and hand the request to it."""
-        if "router" not in scope:
-            scope["router"] = self
-        if scope["type"] == "lifespan":
-            await self.lifespan(scope, receive, send)
-            return
-        path = get_route_path(scope)
-        routes: Any = self.routes
-        matcher = self._matcher
-        if not self._flattened or matcher.version != routes.version:  # routes changed
-            matcher = self._current_matcher()
-        if scope["type"] == "http":  # a static path won outright: no generic matching
-            known = matcher.direct
-            direct = known[path] if path in known else matcher.direct_route(path)
-            if direct is not None and scope["method"] in direct.methods:
-                scope["route"] = direct
-                scope["endpoint"] = direct.endpoint
-                outer = scope["path_params"] if "path_params" in scope else None
-                scope["path_params"] = dict(outer) if outer else {}
-                if _TELEMETRY_KEY in scope:
-                    _route_selected(scope, direct.path_format, False)
-                await direct.app(scope, receive, send)
-                return
-        route, child, partial, partial_scope = self._match(scope, path, matcher)
-        if route is None and partial is not None:
-            route, child = partial, partial_scope
-        if route is not None:
-            scope["route"] = route
-            scope.update(child or {})
-            if _TELEMETRY_KEY in scope:  # a traced request: name its route
-                _route_selected(
-                    scope, getattr(route, "path_format", None), isinstance(route, Mount)
-                )
-            if route is partial:  # on its way to a 405: Hasten names every matching route's
-                candidates = matcher.candidates(path)
-                known_routes = matcher.routes
-                await handle_naming_every_method(
-                    route, scope, receive, send, known_routes, candidates
-                )
-                return
-            await route.handle(scope, receive, send)
-            return
-        await self._unmatched(scope, receive, send)
-
-    async def _unmatched(self, scope: Scope, receive: Receive, send: Send) -> None:
-        """No route matched: redirect to the other form of the path (slash) or the default."""
-        if not await self._redirect_slashes(scope, receive, send):
-            await self.default(scope, receive, send)
-
-    async def _redirect_slashes(self, scope: Scope, receive: Receive, send: Send) -> bool:
-        path = get_route_path(scope)
-        if scope["type"] != "http" or not self.redirect_slashes or path == "/":
-            return False
-        other = dict(scope)
-        other["path"] = scope["path"].rstrip("/") if path.endswith("/") else scope["path"] + "/"
-        route, _, partial, _ = self._match(other)
-        if route is None and partial is None:
-            return False
-        if _TELEMETRY_KEY in scope:
-            _route_selected(scope, getattr(route or partial, "path_format", None), False)
-        await RedirectResponse(url=str(URL(scope=other)))(scope, receive, send)
-        return True
-
-    async def not_found(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "websocket":
-            await WebSocketClose()(scope, receive, send)
-            return
-        if "app" in scope:
-            raise StarletteHTTPException(status_code=404)
-        await PlainTextResponse("Not Found", status_code=404)(scope, receive, send)
 
     # --- declaring routes ---------------------------------------------------------------------
 
