@@ -37,6 +37,7 @@ from ._plan.build import refresh_writers
 from ._route_layout import user_layers
 from ._routing.decorate import registering
 from ._routing.options import AppRouteOptions, MethodOptions, keyword_checker, publish_signature
+from ._rsgi import RSGIApp
 from ._starlette import ExceptionLayer, stack_instrumented, starlette_call_patched
 from .datastructures import Default, DefaultPlaceholder
 from .exception_handlers import (
@@ -69,7 +70,7 @@ DocsAssets = Literal["bundled", "cdn"]
 __all__ = ["AppType", "FastAPI", "Hasten"]
 
 
-class Hasten(Starlette):
+class Hasten(Starlette, RSGIApp):
     """A typed HTTP API application (FastAPI-compatible constructor and decorators).
 
     Production defaults: request bodies are limited to ``default_max_body_size`` (16 MiB;

@@ -1,4 +1,4 @@
-"""The ``hasten`` command: ``dev`` / ``run`` an app with uvicorn, list its ``routes``.
+"""The ``hasten`` command: ``dev`` / ``run`` an app with Granian or uvicorn, list its ``routes``.
 
 ``APP`` is an import string (``examples.demo:app``), a file (``main.py`` or ``main.py:app``)
 or a module (``examples.demo``), imported from the current directory. Without ``APP``, the
@@ -11,7 +11,9 @@ An app written for FastAPI runs unchanged: when no ``fastapi`` package is instal
 command switches the ``fastapi`` → ``hasten`` alias on (`hasten.compat`) and says so in one line;
 a real ``fastapi`` is left alone unless ``--alias`` is given (``--no-alias`` never aliases).
 
-``dev`` and ``run`` serve with bounded timeouts and sizes (``server_limits``): an idle
+``dev`` and ``run`` serve with Granian's RSGI interface when Granian is installed (``dev
+--reload`` with uvicorn), else with uvicorn; ``--server granian|uvicorn`` chooses. They serve
+with bounded timeouts and sizes (``server_limits``; on Granian ``hasten._rsgi.server``): an idle
 connection, before its first request too, is closed after ``--timeout-keep-alive`` (5 s); a
 request head must arrive within ``--timeout-request-head`` (10 s, else 408) and stay within
 ``--max-request-head`` bytes (32 KiB, else 431); SIGTERM waits at most
@@ -223,6 +225,27 @@ def _load(args: argparse.Namespace, verb: str) -> tuple[Any, AppTarget, str | No
     return app, target, reason if used else None
 
 
+def choose_server(requested: str, *, reload: bool) -> str:
+    """The server ``--server`` names: ``"granian"`` or ``"uvicorn"``.
+
+    ``auto`` is Granian (its RSGI interface) when it is installed, else uvicorn; with
+    ``--reload`` (``hasten dev``'s default) it is uvicorn when installed, whose reloader needs
+    no extra package. A named server that is not installed is a ``CLIError``.
+    """
+    installed = {name: importlib.util.find_spec(name) is not None for name in _SERVERS}
+    if requested == "auto":
+        order = ("uvicorn", "granian") if reload else ("granian", "uvicorn")
+        requested = next((name for name in order if installed[name]), order[0])
+    if not installed.get(requested, False):
+        raise CLIError(
+            f'Serving with {requested} needs it installed: pip install "hasten[standard]"'
+        )
+    return requested
+
+
+_SERVERS = ("granian", "uvicorn")
+
+
 def _serve(args: argparse.Namespace, *, reload: bool) -> int:
     _, target, alias_reason = _load(args, "serving")
     workers = None if reload else getattr(args, "workers", None)
@@ -235,15 +258,17 @@ def _serve(args: argparse.Namespace, *, reload: bool) -> int:
                 "server processes may fail to import fastapi",
                 file=sys.stderr,
             )
-    where = f"{target.import_string} on http://{args.host}:{args.port}"
+    server = choose_server(args.server, reload=reload)
+    where = f"{target.import_string} on http://{args.host}:{args.port} with {server}"
     if args.dry_run:
         print(f"Would serve {where} (dry run: server not started)")
         return 0
-    try:
-        import uvicorn
-    except ImportError as exc:
-        raise CLIError('Serving needs uvicorn: pip install "hasten[standard]"') from exc
     print(f"Serving {where}")
+    if server == "granian":
+        _serve_granian(args, target, reload=reload, workers=workers)
+        return 0
+    import uvicorn
+
     uvicorn.run(
         target.import_string,
         host=args.host,
@@ -256,6 +281,30 @@ def _serve(args: argparse.Namespace, *, reload: bool) -> int:
         **server_limits(args),
     )
     return 0
+
+
+def _serve_granian(
+    args: argparse.Namespace, target: AppTarget, *, reload: bool, workers: int | None
+) -> None:
+    from ._rsgi.server import GranianRun, serve_granian
+
+    serve_granian(
+        GranianRun(
+            target=target.import_string,
+            app_dir=target.app_dir,
+            host=args.host,
+            port=args.port,
+            workers=workers or 1,
+            reload=reload,
+            root_path=args.root_path,
+            proxy_headers=args.proxy_headers,
+            timeout_keep_alive=args.timeout_keep_alive,
+            timeout_request_head=args.timeout_request_head,
+            max_request_head=args.max_request_head,
+            limit_concurrency=args.limit_concurrency,
+            timeout_graceful_shutdown=args.timeout_graceful_shutdown,
+        )
+    )
 
 
 def server_limits(args: argparse.Namespace) -> dict[str, Any]:
@@ -353,6 +402,13 @@ def _add_app_args(parser: argparse.ArgumentParser) -> None:
 def _add_server_args(parser: argparse.ArgumentParser, host: str) -> None:
     parser.add_argument("--host", default=host, help=f"bind address (default {host})")
     parser.add_argument("--port", type=int, default=8000, help="port (default 8000)")
+    parser.add_argument(
+        "--server",
+        choices=("auto", *_SERVERS),
+        default="auto",
+        help="granian (its RSGI interface) or uvicorn (default auto: granian when installed, "
+        "uvicorn with --reload)",
+    )
     parser.add_argument("--root-path", default="", help="ASGI root_path behind a proxy")
     parser.add_argument(
         "--proxy-headers",
@@ -423,7 +479,9 @@ def build_parser() -> argparse.ArgumentParser:
     run = commands.add_parser("run", help="serve for production")
     _add_app_args(run)
     _add_server_args(run, "0.0.0.0")
-    run.add_argument("--workers", type=int, default=None, help="worker processes")
+    run.add_argument(
+        "--workers", type=int, default=None, help="worker processes (granian and uvicorn)"
+    )
     run.set_defaults(handler=_cmd_run)
 
     routes = commands.add_parser("routes", help="list the routes: methods, path, name")

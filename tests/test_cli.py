@@ -121,9 +121,10 @@ def test_openapi_command(project: Path, capsys: pytest.CaptureFixture[str]) -> N
 def test_dev_and_run_start_uvicorn(project: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     calls: list[tuple[str, dict[str, Any]]] = []
     monkeypatch.setattr(uvicorn, "run", lambda app, **kw: calls.append((app, kw)))
-    assert cli._run(["dev", "pkg/web.py", "--port", "9000"]) == 0
-    assert cli._run(["run", "pkg.web:app", "--workers", "2", "--host", "127.0.0.2"]) == 0
-    assert cli._run(["dev", "pkg.web", "--no-reload", "--root-path", "/x"]) == 0
+    assert cli._run(["dev", "pkg/web.py", "--port", "9000"]) == 0  # reload: uvicorn
+    run = ["run", "pkg.web:app", "--workers", "2", "--host", "127.0.0.2", "--server", "uvicorn"]
+    assert cli._run(run) == 0
+    assert cli._run(["dev", "pkg.web", "--no-reload", "--root-path", "/x", "--server=uvicorn"]) == 0
     (dev_app, dev), (run_app, run), (_, no_reload) = calls
     assert dev_app == run_app == "pkg.web:app"
     assert (dev["host"], dev["port"], dev["reload"], dev["workers"]) == (
@@ -282,7 +283,7 @@ def test_script_dev_discovers_main_py(fastapi_project: Path) -> None:
     result = _hasten(fastapi_project, "dev", "--dry-run", "--port", "8123")
     assert result.returncode == 0, result.stdout + result.stderr
     assert result.stdout.strip() == (
-        "Would serve main:app on http://127.0.0.1:8123 (dry run: server not started)"
+        "Would serve main:app on http://127.0.0.1:8123 with uvicorn (dry run: server not started)"
     )
     assert ALIAS_NOTE in result.stderr
     (fastapi_project / "main.py").rename(fastapi_project / "app.py")

@@ -1,6 +1,6 @@
 """A real server process for the reliability tests: ``hasten run`` on a free port.
 
-``LiveServer.start`` runs ``python -m hasten run APP`` (so the settings ``hasten run``
+``LiveServer.start`` runs ``python -m hasten run APP --server uvicorn`` (so the settings ``hasten run``
 passes to uvicorn are the ones tested) with short timeouts, waits until it answers, and
 keeps its output in a file; ``rss()``/``fds()`` read its memory and open files from /proc;
 ``stop()`` sends SIGTERM and waits. Raw-socket helpers send bytes and read what comes back.
@@ -44,7 +44,8 @@ class LiveServer:
     ) -> LiveServer:
         port = free_port()
         log = log_path.open("wb")
-        command = [sys.executable, "-m", "hasten", "run", app, "--host", "127.0.0.1"]
+        command = [sys.executable, "-m", "hasten", "run", app, "--server", "uvicorn"]
+        command += ["--host", "127.0.0.1"]
         command += ["--port", str(port), *TEST_OPTIONS, *options]
         environment = {**os.environ, "PYTHONPATH": f"{ROOT}:{cwd}", **(env or {})}
         process = subprocess.Popen(

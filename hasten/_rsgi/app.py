@@ -1,0 +1,108 @@
+"""RSGI entry points: the ``RSGIApp`` mixin of Hasten apps, and ``RSGIServed`` for any ASGI app.
+
+``granian --interface rsgi module:app`` calls ``app.__rsgi__(scope, protocol)`` for each
+request or WebSocket, and ``__rsgi_init__``/``__rsgi_del__`` (with the worker's event loop)
+around serving. Each call runs the app's own ASGI stack (middleware, exception handlers,
+routes) with the scope and the ``receive``/``send`` pair of ``hasten._rsgi.scope``/``http``/
+``websocket``; the hooks run the app's lifespan (``hasten._rsgi.lifespan``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import sys
+from typing import Any, cast
+
+from starlette.types import ASGIApp
+
+from .http import HTTPCycle
+from .lifespan import STARTUP_FAILED_EXIT, Lifespan, LifespanFailed
+from .scope import http_scope, websocket_scope
+from .websocket import WebSocketCycle
+
+__all__ = ["RSGIApp", "RSGIServed", "serve_rsgi"]
+
+logger = logging.getLogger("hasten.rsgi")
+
+_NO_STATE: dict[str, Any] = {}
+
+
+async def serve_rsgi(
+    app: ASGIApp, scope: Any, protocol: Any, state: dict[str, Any], root_path: str = ""
+) -> None:
+    """Serve one RSGI request or WebSocket ``scope`` with the ASGI ``app``."""
+    if scope.proto == "http":
+        cycle = HTTPCycle(protocol, scope)
+        await app(http_scope(scope, state, root_path), cycle.receive, cycle.send)
+        return
+    socket = WebSocketCycle(protocol)
+    try:
+        await app(websocket_scope(scope, state, root_path), socket.receive, socket.send)
+    except BaseException:
+        socket.finish(failed=True)
+        raise
+    socket.finish(failed=False)
+
+
+def _start(app: ASGIApp, loop: asyncio.AbstractEventLoop) -> Lifespan:
+    lifespan = Lifespan(app)
+    try:
+        lifespan.startup(loop)
+    except LifespanFailed as exc:
+        logger.error("Application startup failed. Exiting.\n%s", exc)
+        sys.exit(STARTUP_FAILED_EXIT)
+    return lifespan
+
+
+class RSGIApp:
+    """Mixin of ``Hasten``/``FastAPI``: the RSGI interface (see the module docstring)."""
+
+    _rsgi_lifespan: Lifespan | None = None
+
+    async def __rsgi__(self, scope: Any, protocol: Any) -> None:
+        """Serve one RSGI request or WebSocket."""
+        lifespan = self._rsgi_lifespan
+        state = _NO_STATE if lifespan is None else lifespan.state
+        await serve_rsgi(cast(ASGIApp, self), scope, protocol, state)
+
+    def __rsgi_init__(self, loop: asyncio.AbstractEventLoop) -> None:
+        """Granian worker start: run the app's lifespan startup on ``loop``."""
+        self._rsgi_lifespan = _start(cast(ASGIApp, self), loop)
+
+    def __rsgi_del__(self, loop: asyncio.AbstractEventLoop) -> None:
+        """Granian worker stop: run the app's lifespan shutdown on ``loop``."""
+        lifespan = self._rsgi_lifespan
+        if lifespan is not None:
+            self._rsgi_lifespan = None
+            lifespan.shutdown(loop)
+
+
+class RSGIServed:
+    """Any ASGI app (``Hasten`` or not) served over RSGI, as ``hasten run`` serves it.
+
+    ``app`` is what requests run through (the app, or the app inside a proxy-headers layer);
+    ``root_path`` is the ASGI ``root_path`` of every request, prefixed to its ``path`` as
+    uvicorn does.
+    """
+
+    def __init__(self, app: ASGIApp, root_path: str = "") -> None:
+        self.app = app
+        self.root_path = root_path
+        self.lifespan: Lifespan | None = None
+
+    async def __rsgi__(self, scope: Any, protocol: Any) -> None:
+        """Serve one RSGI request or WebSocket."""
+        lifespan = self.lifespan
+        state = _NO_STATE if lifespan is None else lifespan.state
+        await serve_rsgi(self.app, scope, protocol, state, self.root_path)
+
+    def __rsgi_init__(self, loop: asyncio.AbstractEventLoop) -> None:
+        """Granian worker start: run the app's lifespan startup on ``loop``."""
+        self.lifespan = _start(self.app, loop)
+
+    def __rsgi_del__(self, loop: asyncio.AbstractEventLoop) -> None:
+        """Granian worker stop: run the app's lifespan shutdown on ``loop``."""
+        lifespan, self.lifespan = self.lifespan, None
+        if lifespan is not None:
+            lifespan.shutdown(loop)

@@ -1,0 +1,187 @@
+"""One HTTP request over RSGI: the ASGI ``receive``/``send`` pair of an RSGI HTTP protocol.
+
+``HTTPCycle`` is a small slotted object; its bound methods are the ``receive`` and ``send`` the
+app's ASGI stack is called with. What goes over the wire is what an ASGI server would send:
+
+* **Responses.** ``http.response.start`` is kept (its headers converted to ``str`` once); a
+  body message without ``more_body`` that follows it goes out with the start in one
+  ``response_bytes`` call. A body with ``more_body`` opens a ``response_stream`` and each chunk
+  is one ``send_bytes``. ``http.response.pathsend`` (advertised in the scope's extensions, so
+  Starlette's ``FileResponse`` uses it) becomes ``response_file``: Granian sends the file.
+  As with uvicorn, body chunks sent after the client went away are dropped silently.
+* **Request bodies.** A body with a ``Content-Length`` up to ``ONE_READ_LIMIT`` bytes is read
+  with one ``await protocol()`` and handed over as a single ``http.request``; any other body
+  (larger, chunked, or HTTP/2 without a length) arrives chunk by chunk as Granian reads it, so
+  a body size limit stops reading it early. Once the body is read, ``receive`` waits for the
+  client to go away (``http.disconnect``), or answers it at once when the response is done.
+  A body the app did not read is settled before the response goes out (``_unread_body``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Any
+
+from starlette.types import Message
+
+__all__ = ["DRAIN_LIMIT", "ONE_READ_LIMIT", "HTTPCycle"]
+
+ONE_READ_LIMIT = 1024 * 1024
+"""Bodies declared at most this large are read with one call, larger ones as a stream."""
+DRAIN_LIMIT = 64 * 1024
+"""An unread request body up to this size is read and dropped before the response is sent."""
+
+_DISCONNECT: Message = {"type": "http.disconnect"}
+_START = "http.response.start"
+_BODY = "http.response.body"
+_PATHSEND = "http.response.pathsend"
+
+# What the request body reader has done so far (HTTPCycle.reading).
+_UNREAD, _STREAMING, _READ = 0, 1, 2
+
+
+class HTTPCycle:
+    """The ASGI ``receive``/``send`` of one RSGI HTTP request (see the module docstring)."""
+
+    __slots__ = (
+        "protocol", "rsgi", "status", "headers", "stream", "done", "gone", "reading", "chunks"
+    )  # fmt: skip
+
+    def __init__(self, protocol: Any, rsgi: Any) -> None:
+        self.protocol = protocol
+        self.rsgi = rsgi  # the RSGI scope (its headers are read for the body's length only)
+        self.status: int | None = None  # of the http.response.start not yet sent
+        self.headers: list[tuple[str, str]] = []
+        self.stream: Any = None  # the RSGI stream transport, once a body is streamed
+        self.done = False  # the response is complete (or the client went away)
+        self.gone = False  # the client went away while the body was streamed
+        self.reading = _UNREAD
+        self.chunks: AsyncIterator[bytes] | None = None
+
+    async def send(self, message: Message) -> None:
+        """ASGI ``send``: start, body and pathsend messages as RSGI responses."""
+        kind = message["type"]
+        if kind == _BODY:
+            await self._body(message)
+        elif kind == _START:
+            if self.status is not None or self.done or self.stream is not None:
+                raise RuntimeError("http.response.start sent twice")
+            self.status = message["status"]
+            self.headers = [
+                (name.decode("latin-1"), value.decode("latin-1"))
+                for name, value in message.get("headers", ())
+            ]
+        elif kind == _PATHSEND:
+            await self._pathsend(message)
+        else:
+            raise RuntimeError(f"Unexpected ASGI message {kind!r} in an HTTP response")
+
+    async def _body(self, message: Message) -> None:
+        body = message.get("body", b"")
+        more = message.get("more_body", False)
+        stream = self.stream
+        if stream is None:
+            status = self.status
+            if status is None:
+                if self.done:
+                    return  # the response is complete: nothing more goes out
+                raise RuntimeError("http.response.body sent before http.response.start")
+            if self.reading != _READ and _has_body(self):
+                await self._unread_body()
+            if not more:
+                self.status = None
+                self.done = True
+                if type(body) is not bytes:
+                    body = bytes(body)
+                self.protocol.response_bytes(status, self.headers, body)
+                return
+            stream = self.stream = self.protocol.response_stream(status, self.headers)
+            self.status = None
+        if body and not (self.gone or self.done):
+            try:
+                await stream.send_bytes(bytes(body))
+            except RuntimeError:  # RSGIProtocolClosed: the client went away
+                self.gone = True
+        if not more:
+            self.done = True
+
+    async def _unread_body(self) -> None:
+        """Before the response goes out: settle a request body the app did not read to its end.
+
+        Granian closes a connection whose request body was left unread, which a client
+        reusing it sees as a dropped request. A body of at most ``DRAIN_LIMIT`` bytes is read
+        and discarded, so the connection stays open (as with uvicorn, which reads it anyway);
+        a larger or partly read one gets ``connection: close`` on HTTP/1, so the client knows.
+        """
+        if self.reading == _UNREAD:
+            declared = self.rsgi.headers.get("content-length")
+            if declared is not None and declared.isdigit() and int(declared) <= DRAIN_LIMIT:
+                self.reading = _READ
+                try:
+                    await self.protocol()
+                except RuntimeError:  # the client went away: nothing to keep open
+                    self.gone = True
+                return
+        self.reading = _READ
+        if self.rsgi.http_version != "2":
+            self.headers.append(("connection", "close"))
+
+    async def _pathsend(self, message: Message) -> None:
+        status = self.status
+        if status is None:
+            raise RuntimeError("http.response.pathsend sent before http.response.start")
+        if self.reading != _READ and _has_body(self):
+            await self._unread_body()
+        self.status = None
+        self.done = True
+        self.protocol.response_file(status, self.headers, str(message["path"]))
+
+    async def receive(self) -> Message:
+        """ASGI ``receive``: the request body, then ``http.disconnect``."""
+        reading = self.reading
+        if reading == _UNREAD:
+            declared = self.rsgi.headers.get("content-length")
+            if declared is not None and declared.isdigit() and int(declared) <= ONE_READ_LIMIT:
+                self.reading = _READ
+                try:
+                    body = await self.protocol()
+                except RuntimeError:  # RSGIProtocolError/Closed: the client went away
+                    self.gone = True
+                    return _DISCONNECT
+                return {"type": "http.request", "body": body, "more_body": False}
+            self.reading = _STREAMING
+            self.chunks = self.protocol.__aiter__()
+            reading = _STREAMING
+        if reading == _STREAMING:
+            return await self._next_chunk()
+        if self.done or self.gone:
+            return _DISCONNECT
+        await self.protocol.client_disconnect()
+        self.gone = True
+        return _DISCONNECT
+
+    async def _next_chunk(self) -> Message:
+        chunks = self.chunks
+        assert chunks is not None
+        try:
+            chunk = await chunks.__anext__()
+        except StopAsyncIteration:
+            self.reading = _READ
+            self.chunks = None
+            return {"type": "http.request", "body": b"", "more_body": False}
+        except RuntimeError:  # RSGIProtocolError/Closed: the client went away mid-body
+            self.reading = _READ
+            self.chunks = None
+            self.gone = True
+            return _DISCONNECT
+        return {"type": "http.request", "body": chunk, "more_body": True}
+
+
+def _has_body(cycle: HTTPCycle) -> bool:
+    """Whether a request body is left to settle (False also marks a request without one)."""
+    if cycle.reading == _UNREAD:
+        fields = cycle.rsgi.headers
+        if "content-length" not in fields and "transfer-encoding" not in fields:
+            cycle.reading = _READ
+            return False
+    return True

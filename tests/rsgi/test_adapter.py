@@ -1,0 +1,391 @@
+"""The RSGI adapter (``hasten._rsgi``) against a fake protocol that records each call.
+
+These pin down what a real Granian process cannot show directly: how many protocol calls a
+response takes (start + final body in one ``response_bytes``), how the body is read (one
+``await protocol()`` for a declared small body, chunks otherwise), what happens to an unread
+body, and the event order of WebSockets and of the lifespan.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+import pytest
+from fake_rsgi import Headers, HTTPProtocol, Message, Scope, WebSocketProtocol
+
+from hasten import FastAPI, Hasten, Request, WebSocket
+from hasten._rsgi import RSGIServed, serve_rsgi
+from hasten._rsgi.http import DRAIN_LIMIT, ONE_READ_LIMIT, HTTPCycle
+from hasten._rsgi.lifespan import Lifespan, LifespanFailed
+from hasten._rsgi.scope import http_scope, parse_address, websocket_scope
+from hasten._rsgi.websocket import WebSocketCycle
+from hasten.responses import PlainTextResponse
+
+
+def run(coro: Any) -> Any:
+    return asyncio.run(coro)
+
+
+# -- responses -------------------------------------------------------------------------------
+
+
+def test_start_and_final_body_go_out_in_one_call() -> None:
+    protocol = HTTPProtocol()
+    cycle = HTTPCycle(protocol, Scope())
+
+    async def respond() -> None:
+        await cycle.send(
+            {
+                "type": "http.response.start",
+                "status": 201,
+                "headers": [(b"x-a", b"1"), (b"x-a", b"2")],
+            }
+        )
+        assert protocol.calls == []  # nothing goes out before the body
+        await cycle.send({"type": "http.response.body", "body": b"made"})
+
+    run(respond())
+    assert protocol.calls == [("response_bytes", 201, [("x-a", "1"), ("x-a", "2")], b"made")]
+
+
+def test_streamed_body_chunks_and_sends_after_the_end_are_dropped() -> None:
+    protocol = HTTPProtocol()
+    cycle = HTTPCycle(protocol, Scope())
+
+    async def respond() -> None:
+        await cycle.send({"type": "http.response.start", "status": 200, "headers": []})
+        await cycle.send({"type": "http.response.body", "body": b"a", "more_body": True})
+        await cycle.send({"type": "http.response.body", "body": bytearray(b"b"), "more_body": True})
+        await cycle.send({"type": "http.response.body", "body": b""})
+        await cycle.send({"type": "http.response.body", "body": b"late"})
+
+    run(respond())
+    assert protocol.calls == [
+        ("response_stream", 200, []),
+        ("send_bytes", b"a"),
+        ("send_bytes", b"b"),
+    ]
+
+
+def test_a_client_gone_mid_stream_drops_the_rest_silently() -> None:
+    protocol = HTTPProtocol(fail_after=1)
+    cycle = HTTPCycle(protocol, Scope())
+
+    async def respond() -> Any:
+        await cycle.send({"type": "http.response.start", "status": 200, "headers": []})
+        for part in (b"1", b"2", b"3"):
+            await cycle.send({"type": "http.response.body", "body": part, "more_body": True})
+        await cycle.send({"type": "http.response.body", "body": b""})
+        return await cycle.receive()
+
+    assert run(respond()) == {"type": "http.disconnect"}
+    assert protocol.kinds() == ["response_stream", "send_bytes"]
+
+
+def test_pathsend_is_a_file_response() -> None:
+    protocol = HTTPProtocol()
+    cycle = HTTPCycle(protocol, Scope())
+
+    async def respond() -> None:
+        await cycle.send(
+            {"type": "http.response.start", "status": 200, "headers": [(b"content-length", b"5")]}
+        )
+        await cycle.send({"type": "http.response.pathsend", "path": "/tmp/five"})
+
+    run(respond())
+    assert protocol.calls == [("response_file", 200, [("content-length", "5")], "/tmp/five")]
+
+
+def test_protocol_errors_are_raised() -> None:
+    cycle = HTTPCycle(HTTPProtocol(), Scope())
+    with pytest.raises(RuntimeError, match="before http.response.start"):
+        run(cycle.send({"type": "http.response.body", "body": b""}))
+    run(cycle.send({"type": "http.response.start", "status": 200}))
+    with pytest.raises(RuntimeError, match="sent twice"):
+        run(cycle.send({"type": "http.response.start", "status": 200}))
+    with pytest.raises(RuntimeError, match="Unexpected ASGI message"):
+        run(cycle.send({"type": "websocket.send", "text": "x"}))
+
+
+# -- request bodies --------------------------------------------------------------------------
+
+
+def _post(
+    length: str | None, extra: list[tuple[str, str]] | None = None, version: str = "1.1"
+) -> Scope:
+    pairs = [("host", "test"), *(extra or [])]
+    if length is not None:
+        pairs.append(("content-length", length))
+    return Scope(method="POST", headers=Headers(pairs), http_version=version)
+
+
+def test_a_declared_small_body_is_read_with_one_call() -> None:
+    protocol = HTTPProtocol(body=b'{"a": 1}')
+    cycle = HTTPCycle(protocol, _post("8"))
+    message = run(cycle.receive())
+    assert message == {"type": "http.request", "body": b'{"a": 1}', "more_body": False}
+    assert protocol.kinds() == ["read"]
+
+
+def test_chunked_and_large_bodies_arrive_as_chunks() -> None:
+    for scope in (_post(None, [("transfer-encoding", "chunked")]), _post(str(ONE_READ_LIMIT + 1))):
+        protocol = HTTPProtocol(chunks=[b"ab", b"cd"])
+        cycle = HTTPCycle(protocol, scope)
+
+        async def read_all(cycle: HTTPCycle = cycle) -> list[Any]:
+            return [await cycle.receive() for _ in range(3)]
+
+        assert run(read_all()) == [
+            {"type": "http.request", "body": b"ab", "more_body": True},
+            {"type": "http.request", "body": b"cd", "more_body": True},
+            {"type": "http.request", "body": b"", "more_body": False},
+        ]
+        assert protocol.kinds() == ["iterate"]
+
+
+def test_after_the_body_receive_waits_for_the_client_to_go() -> None:
+    protocol = HTTPProtocol(body=b"x")
+    cycle = HTTPCycle(protocol, _post("1"))
+    run(cycle.receive())
+    assert run(cycle.receive()) == {"type": "http.disconnect"}
+    assert protocol.kinds() == ["read", "client_disconnect"]
+
+
+def test_after_the_response_receive_answers_disconnect_at_once() -> None:
+    protocol = HTTPProtocol(body=b"x")
+    cycle = HTTPCycle(protocol, _post("1"))
+
+    async def exchange() -> Any:
+        await cycle.receive()
+        await cycle.send({"type": "http.response.start", "status": 204, "headers": []})
+        await cycle.send({"type": "http.response.body", "body": b""})
+        return await cycle.receive()
+
+    assert run(exchange()) == {"type": "http.disconnect"}
+    assert "client_disconnect" not in protocol.kinds()
+
+
+def _answer_unread(scope: Scope, protocol: HTTPProtocol) -> list[tuple[str, str]]:
+    cycle = HTTPCycle(protocol, scope)
+
+    async def respond() -> None:
+        await cycle.send({"type": "http.response.start", "status": 401, "headers": []})
+        await cycle.send({"type": "http.response.body", "body": b"no"})
+
+    run(respond())
+    return protocol.calls[-1][2]  # type: ignore[no-any-return]
+
+
+def test_an_unread_small_body_is_drained_so_the_connection_stays_open() -> None:
+    protocol = HTTPProtocol(body=b"x" * 10)
+    assert _answer_unread(_post("10"), protocol) == []
+    assert protocol.kinds() == ["read", "response_bytes"]
+
+
+def test_an_unread_large_or_chunked_body_closes_the_connection() -> None:
+    for scope in (_post(str(DRAIN_LIMIT + 1)), _post(None, [("transfer-encoding", "chunked")])):
+        protocol = HTTPProtocol()
+        assert _answer_unread(scope, protocol) == [("connection", "close")]
+        assert protocol.kinds() == ["response_bytes"]  # nothing was read
+    protocol = HTTPProtocol()
+    assert _answer_unread(_post(str(DRAIN_LIMIT + 1), version="2"), protocol) == []
+
+
+def test_a_request_without_body_is_answered_without_reading() -> None:
+    protocol = HTTPProtocol()
+    assert _answer_unread(Scope(), protocol) == []
+    assert protocol.kinds() == ["response_bytes"]
+
+
+# -- scopes ----------------------------------------------------------------------------------
+
+
+def test_http_scope() -> None:
+    rsgi = Scope(
+        path="/items/é",
+        query_string="q=é&x=%20",
+        headers=Headers([("accept", "*/*"), ("x-a", "1"), ("x-a", "2")]),
+        http_version="2",
+        authority="example.com:8443",
+        client="[::1]:5000",
+        scheme="https",
+    )
+    scope = http_scope(rsgi, {"db": "pool"}, "")
+    assert scope["headers"] == [
+        (b"host", b"example.com:8443"),
+        (b"accept", b"*/*"),
+        (b"x-a", b"1"),
+        (b"x-a", b"2"),
+    ]
+    assert scope["query_string"] == "q=é&x=%20".encode()
+    assert scope["client"] == ("::1", 5000)
+    assert scope["server"] == ("127.0.0.1", 8000)
+    assert (scope["path"], scope["root_path"], scope["scheme"]) == ("/items/é", "", "https")
+    assert (scope["type"], scope["method"], scope["http_version"]) == ("http", "GET", "2")
+    assert scope["state"] == {"db": "pool"}
+    assert "http.response.pathsend" in scope["extensions"]
+    prefixed = http_scope(Scope(path="/items"), {}, "/api")
+    assert (prefixed["path"], prefixed["root_path"]) == ("/api/items", "/api")
+
+
+def test_state_is_a_copy_per_request() -> None:
+    state = {"n": 1}
+    scope = http_scope(Scope(), state, "")
+    scope["state"]["n"] = 2
+    assert state == {"n": 1}
+
+
+def test_websocket_scope() -> None:
+    rsgi = Scope(
+        proto="ws",
+        scheme="https",
+        headers=Headers([("host", "h"), ("sec-websocket-protocol", "chat, superchat")]),
+    )
+    scope = websocket_scope(rsgi, {}, "")
+    assert (scope["type"], scope["scheme"]) == ("websocket", "wss")
+    assert scope["subprotocols"] == ["chat", "superchat"]
+
+
+def test_parse_address() -> None:
+    assert parse_address("10.0.0.1:80") == ("10.0.0.1", 80)
+    assert parse_address("[fe80::1]:443") == ("fe80::1", 443)
+    assert parse_address("unix") == ("unix", 0)
+    assert parse_address(None) is None
+
+
+# -- whole apps ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("app_class", [Hasten, FastAPI])
+def test_a_hasten_route_answers_with_one_protocol_call(app_class: type[Hasten]) -> None:
+    app = app_class()
+
+    @app.get("/plaintext", response_class=PlainTextResponse)
+    async def plaintext() -> str:
+        return "Hello, World!"
+
+    @app.get("/json")
+    def json_answer(request: Request) -> dict[str, Any]:
+        return {"client": request.client.host if request.client else None}
+
+    for path, body in (("/plaintext", b"Hello, World!"), ("/json", b'{"client":"127.0.0.1"}')):
+        protocol = HTTPProtocol()
+        run(app.__rsgi__(Scope(path=path), protocol))
+        assert len(protocol.calls) == 1
+        kind, status, _, sent = protocol.calls[0]
+        assert (kind, status, sent) == ("response_bytes", 200, body)
+
+
+def test_websocket_events() -> None:
+    app = Hasten()
+    seen: list[Any] = []
+
+    @app.websocket("/ws")
+    async def talk(websocket: WebSocket) -> None:
+        await websocket.accept()
+        seen.append(await websocket.receive_text())
+        seen.append(await websocket.receive_bytes())
+        await websocket.send_text("t")
+        await websocket.send_bytes(b"b")
+        seen.append(await websocket.receive())
+
+    protocol = WebSocketProtocol([Message(2, "hello"), Message(1, b"\x01"), Message(0)])
+    run(app.__rsgi__(Scope(path="/ws", proto="ws"), protocol))
+    assert seen == ["hello", b"\x01", {"type": "websocket.disconnect", "code": 1005}]
+    assert protocol.calls == [("accept",), ("send_str", "t"), ("send_bytes", b"b"), ("close", 1000)]
+
+
+def test_websocket_refused_closed_and_failing() -> None:
+    async def refuse(scope: Any, receive: Any, send: Any) -> None:
+        assert await receive() == {"type": "websocket.connect"}
+        await send({"type": "websocket.close", "code": 1008})
+
+    protocol = WebSocketProtocol([])
+    run(serve_rsgi(refuse, Scope(proto="ws"), protocol, {}))
+    assert protocol.calls == [("close", 403)]
+
+    async def fail(scope: Any, receive: Any, send: Any) -> None:
+        raise ValueError("before accept")
+
+    protocol = WebSocketProtocol([])
+    with pytest.raises(ValueError):
+        run(serve_rsgi(fail, Scope(proto="ws"), protocol, {}))
+    assert protocol.calls == [("close", 500)]
+
+    cycle = WebSocketCycle(WebSocketProtocol([]))
+
+    async def closed_send() -> None:
+        await cycle.receive()
+        await cycle.send({"type": "websocket.accept"})
+        assert (await cycle.receive())["code"] == 1006  # the transport is gone
+        await cycle.send({"type": "websocket.send", "text": "x"})
+
+    with pytest.raises(OSError):
+        run(closed_send())
+
+
+# -- lifespan --------------------------------------------------------------------------------
+
+
+def test_lifespan_runs_on_a_stopped_loop_and_keeps_state() -> None:
+    events: list[str] = []
+
+    @asynccontextmanager
+    async def lifespan(app: Hasten) -> AsyncIterator[dict[str, str]]:
+        events.append("startup")
+        yield {"db": "connected"}
+        events.append("shutdown")
+
+    app = Hasten(lifespan=lifespan)
+
+    @app.get("/")
+    def home(request: Request) -> str:
+        return str(request.state.db)
+
+    served = RSGIServed(app, root_path="")
+    loop = asyncio.new_event_loop()
+    try:
+        served.__rsgi_init__(loop)
+        assert events == ["startup"]
+        protocol = HTTPProtocol()
+        loop.run_until_complete(served.__rsgi__(Scope(path="/"), protocol))
+        assert protocol.calls[0][3] == b'"connected"'
+        served.__rsgi_del__(loop)
+        assert events == ["startup", "shutdown"]
+    finally:
+        loop.close()
+
+
+def test_failed_startup_is_reported() -> None:
+    @asynccontextmanager
+    async def lifespan(app: Hasten) -> AsyncIterator[None]:
+        raise RuntimeError("no database")
+        yield
+
+    loop = asyncio.new_event_loop()
+    try:
+        with pytest.raises(LifespanFailed, match="no database"):
+            Lifespan(Hasten(lifespan=lifespan)).startup(loop)
+        with pytest.raises(SystemExit) as exited:
+            Hasten(lifespan=lifespan).__rsgi_init__(loop)
+        assert exited.value.code == 3
+    finally:
+        loop.close()
+
+
+def test_an_app_without_lifespan_support_still_starts() -> None:
+    async def http_only(scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] == "lifespan":
+            return  # ignores the lifespan, as a bare ASGI app may
+
+    lifespan = Lifespan(http_only)
+    loop = asyncio.new_event_loop()
+    try:
+        lifespan.startup(loop)
+        assert lifespan.supported is False
+        lifespan.shutdown(loop)
+    finally:
+        loop.close()
