@@ -48,8 +48,14 @@ FRAMEWORKS: dict[str, Framework] = {
             "bench.apps.litestar_msgspec_app",
             ALL_ENDPOINTS,
         ),
+        Framework("blacksheep", "BlackSheep", "bench.apps.blacksheep_app", ALL_ENDPOINTS, True),
         Framework("raw", "raw ASGI", "bench.apps.raw_app", ("plaintext", "json")),
     )
+}
+
+#: Apps served only over the wire (section B), not ASGI: no in-process section or check.
+WIRE_APPS: dict[str, Framework] = {
+    "raw-rsgi": Framework("raw-rsgi", "raw RSGI", "bench.apps.raw_rsgi_app", ("plaintext", "json")),
 }
 
 #: The packages whose versions the report names.
@@ -61,6 +67,7 @@ PACKAGES = (
     "pydantic-core",
     "litestar",
     "msgspec",
+    "blacksheep",
     "uvicorn",
     "uvloop",
     "httptools",

@@ -3,15 +3,16 @@
     python -m bench.instructions FRAMEWORK [--endpoints a,b] [--python PY] [--counts 300,1300]
 
 For one framework, two fresh interpreters run under ``valgrind --tool=callgrind`` (with
-``PYTHONHASHSEED=0``), each importing the app, running its lifespan startup and then, for every
-endpoint in turn, warm-up requests (statuses checked) followed by N sequential in-process ASGI
-requests of that endpoint (as in section A: the app awaited with a prepared scope, a receive
-that hands over the body and a send that discards the response); the first run with the
-smaller N, the second with the larger, both without address randomization (``setarch -R``).
-Each endpoint's N requests are bracketed by a marker (``os.getppid()``, on which callgrind is
-told to dump its counters), so each run yields one
-instruction total per endpoint; the difference between the two runs, divided by the
-difference of N, is the instructions per request: startup, warm-up and the markers cancel.
+``PYTHONHASHSEED=0`` and without address randomization, ``setarch -R``), each importing the
+app, running its lifespan startup and then, for every endpoint in turn, warm-up requests
+(statuses checked) followed by N sequential in-process ASGI requests of that endpoint (as in
+section A: the app awaited with a prepared scope, a receive that hands over the body and a
+send that discards the response); N is 300 in the first run and 1,300 in the second
+(``/users``, about 20 times costlier, sends a fifth of that). Each endpoint's N requests are
+bracketed by a marker (``os.getppid()``, on which callgrind is told to dump its counters), so
+each run yields one instruction total per endpoint; the difference between the two runs,
+divided by the difference of N, is the instructions per request: startup, warm-up and the
+markers cancel.
 Prints one line per endpoint (k instructions/request), then one JSON object.
 """
 
@@ -26,6 +27,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from pathlib import Path
 from typing import Any
 
@@ -36,6 +38,9 @@ from bench._spec import BENCH_REQUESTS, CASES, FRAMEWORKS
 #: Request counts of the two runs (their difference divides the instruction difference).
 COUNTS = (300, 1300)
 WARMUP = 100
+#: Endpoints whose requests cost ~20x the others send a fifth of the requests (and warm-up),
+#: so that a run stays short; the per-request variation is as small for them.
+DIVISORS = {"users": 5}
 #: The C function whose call makes callgrind dump its counters (nothing else here calls it).
 MARKER = "getppid"
 _TOTALS = re.compile(r"^totals:\s+(\d+)", re.MULTILINE)
@@ -45,30 +50,37 @@ async def _noop_send(message: dict[str, Any]) -> None:
     return None
 
 
-async def _warm(app: ASGIApp, scope: dict[str, Any], receive: Any, expected: int) -> None:
+def scaled(endpoint: str, count: int) -> int:
+    """The number of requests ``endpoint`` sends where a light endpoint sends ``count``."""
+    return max(1, count // DIVISORS.get(endpoint, 1))
+
+
+async def _warm(
+    app: ASGIApp, scope: dict[str, Any], receive: Any, expected: int, warmup: int
+) -> None:
     statuses: set[int] = set()
 
     async def send(message: dict[str, Any]) -> None:
         if message["type"] == "http.response.start":
             statuses.add(message["status"])
 
-    for _ in range(WARMUP):
+    for _ in range(warmup):
         await app(dict(scope), receive, send)
     if statuses != {expected}:
         raise SystemExit(f"{scope['method']} {scope['path']}: statuses {statuses} != {expected}")
 
 
 async def _child(framework: str, endpoints: list[str], count: int) -> None:
-    """Inside valgrind: warm up, then ``count`` requests per endpoint between two markers."""
+    """Inside valgrind: warm up, then ``count`` requests per endpoint (scaled) between markers."""
     app = load_app(FRAMEWORKS[framework].module)
     lifespan = Lifespan(app)
     await lifespan.start()
     for endpoint in endpoints:
         req = BENCH_REQUESTS[endpoint]
         scope, receive = req.scope(), make_receive(req.body)
-        await _warm(app, scope, receive, CASES[endpoint][0].status)
+        await _warm(app, scope, receive, CASES[endpoint][0].status, scaled(endpoint, WARMUP))
         os.getppid()  # marker: callgrind dumps what came before
-        for _ in range(count):
+        for _ in range(scaled(endpoint, count)):
             await app(dict(scope), receive, _noop_send)
         os.getppid()  # marker: this dump holds the endpoint's `count` requests
     await lifespan.stop()
@@ -95,7 +107,7 @@ def _no_aslr() -> list[str]:
 def run_counts(
     python: str, framework: str, endpoints: list[str], count: int, timeout: float = 1800
 ) -> dict[str, int]:
-    """One callgrind run: the instructions spent on ``count`` requests of each endpoint."""
+    """One callgrind run: the instructions spent on ``scaled(endpoint, count)`` requests."""
     with tempfile.TemporaryDirectory(prefix="bench-callgrind-") as tmp:
         out = Path(tmp) / "cg.out"
         cmd = [
@@ -134,12 +146,73 @@ def measure(
     high = run_counts(python, framework, endpoints, large)
     return {
         endpoint: {
-            "instructions_per_request": round((high[endpoint] - low[endpoint]) / (large - small)),
+            "instructions_per_request": per_request(endpoint, low, high, counts),
             "totals": [low[endpoint], high[endpoint]],
-            "counts": [small, large],
+            "counts": [scaled(endpoint, small), scaled(endpoint, large)],
         }
         for endpoint in endpoints
     }
+
+
+def per_request(
+    endpoint: str, low: dict[str, int], high: dict[str, int], counts: tuple[int, int]
+) -> int:
+    """The instruction difference of the two runs divided by their request difference."""
+    requests = scaled(endpoint, counts[1]) - scaled(endpoint, counts[0])
+    return round((high[endpoint] - low[endpoint]) / requests)
+
+
+def _valgrind_version() -> str:
+    done = subprocess.run([_valgrind(), "--version"], capture_output=True, text=True)
+    return done.stdout.strip().removeprefix("valgrind-")
+
+
+def section_d(args: argparse.Namespace) -> dict[str, Any]:
+    """Instructions per request of every framework and endpoint (``args.instr_jobs`` at once)."""
+    small, large = COUNTS
+    data: dict[str, Any] = {
+        "settings": {
+            "counts": [small, large],
+            "warmup": WARMUP,
+            "divisors": DIVISORS,
+            "jobs": args.instr_jobs,
+        },
+        "frameworks": args.frameworks,
+        "endpoints": args.endpoints,
+        "instructions_per_request": {},
+    }
+    if shutil.which("valgrind") is None:
+        data["skipped"] = "valgrind is not installed (apt-get install valgrind)"
+        print(f"  D skipped: {data['skipped']}", flush=True)
+        return data
+    data["settings"]["valgrind"] = _valgrind_version()
+    data["settings"]["aslr_off"] = bool(_no_aslr())
+    tasks = []
+    for fw in args.frameworks:
+        endpoints = [e for e in args.endpoints if e in FRAMEWORKS[fw].endpoints]
+        if endpoints:
+            tasks += [(fw, endpoints, small), (fw, endpoints, large)]
+    totals: dict[tuple[str, int], dict[str, int]] = {}
+    with ThreadPoolExecutor(max_workers=max(1, args.instr_jobs)) as pool:
+        futures = {
+            pool.submit(run_counts, sys.executable, fw, endpoints, count): (fw, count)
+            for fw, endpoints, count in tasks
+        }
+        for future in as_completed(futures):
+            fw, count = futures[future]
+            totals[(fw, count)] = future.result()
+            if (fw, small) in totals and (fw, large) in totals:
+                low, high = totals[(fw, small)], totals[(fw, large)]
+                per = {e: per_request(e, low, high, COUNTS) for e in low}
+                data["instructions_per_request"][fw] = per
+                shown = " ".join(f"{e}={v / 1000:.1f}k" for e, v in per.items())
+                print(f"  D {fw:18} {shown}", flush=True)
+    data["instructions_per_request"] = {
+        fw: data["instructions_per_request"][fw]
+        for fw in args.frameworks
+        if fw in data["instructions_per_request"]
+    }
+    return data
 
 
 def main() -> None:

@@ -1,4 +1,4 @@
-"""Render REPORT.md from a results folder (meta.json, inprocess.json, wire.json, scale.json).
+"""Render REPORT.md from a results folder (meta, inprocess, wire, scale, instructions .json).
 
     python -m bench.report [--results bench/results] [--output bench/REPORT.md]
 
@@ -12,16 +12,25 @@ import json
 from pathlib import Path
 from typing import Any
 
-from bench._spec import ENDPOINTS, FRAMEWORKS
+from bench._spec import ENDPOINTS, FRAMEWORKS, WIRE_APPS
 
 FLOOR = "starlette"
 BASE = "fastapi"
+RIVAL = "blacksheep"
 HERE = Path(__file__).resolve().parent
 
 #: The issue's targets.
 T_INPROC_FLOOR = 0.9  # in-process Hasten >= 0.9x the Starlette floor, every endpoint
 T_CALLS_FLOOR = 1.3  # calls/request <= 1.3x the floor
-T_WIRE_FASTAPI = 2.5  # over the wire Hasten >= 2.5x FastAPI on plaintext and JSON
+# Issue 16, over the wire (single worker):
+T_UVICORN_RAW = 0.75  # uvicorn: Hasten >= 0.75x the raw ASGI app on plaintext and JSON
+T_UVICORN_FASTAPI = 3.0  # uvicorn: Hasten >= 3x FastAPI on every endpoint but /users
+T_RSGI_RAW = 0.8  # Granian RSGI: Hasten >= 0.8x the raw RSGI app on plaintext and JSON
+T_RSGI_FASTAPI = 6.0  # Granian RSGI: Hasten >= 6x FastAPI-on-uvicorn on plaintext, JSON, deps
+# Issue 16, instructions per request (callgrind):
+T_INSTR_RIVAL = 1.0  # Hasten <= BlackSheep on plaintext and deps
+T_INSTR_FLOOR = 0.7  # Hasten <= 0.7x the floor on json, path-query, body, deps
+T_INSTR_USERS = 0.85  # Hasten <= 0.85x the floor on users
 T_ROUTING = 0.9  # the 1,000-route case within 10% of the 10-route case
 T_STARTUP = 0.5  # startup of 500 routes <= 0.5x FastAPI's
 
@@ -32,7 +41,8 @@ def _load(folder: Path, name: str) -> dict[str, Any] | None:
 
 
 def _label(fw: str) -> str:
-    return FRAMEWORKS[fw].label if fw in FRAMEWORKS else fw
+    known = FRAMEWORKS.get(fw) or WIRE_APPS.get(fw)
+    return known.label if known else fw
 
 
 def _num(value: float | None, digits: int = 0) -> str:
@@ -158,28 +168,91 @@ def _section_a(data: dict[str, Any], targets: _Targets) -> list[str]:
     return lines
 
 
+def _rps(median: dict[str, Any], fw: str, endpoint: str) -> float | None:
+    result = median.get(fw, {}).get(endpoint)
+    return None if result is None else float(result["rps"])
+
+
+def _wire_where(s: dict[str, Any], info: dict[str, Any]) -> str:
+    if not info.get("pinned", True):
+        return (
+            f"{info.get('workers', '?')} workers; the server and wrk (`-t1 -c{s['connections']}`) "
+            "share both cores, unpinned (reported, not judged: targets are single-worker)."
+        )
+    return ""
+
+
+def _wire_targets(
+    server: str,
+    endpoint: str,
+    median: dict[str, Any],
+    uvicorn: dict[str, Any],
+    targets: _Targets,
+) -> None:
+    """Issue 16's single-worker targets: uvicorn and Granian RSGI against raw and FastAPI."""
+    hasten = _rps(median, "hasten", endpoint)
+    checks: list[tuple[str, float | None, float]] = []
+    if server == "uvicorn":
+        if endpoint in ("plaintext", "json"):
+            checks.append(("raw ASGI", _rps(median, "raw", endpoint), T_UVICORN_RAW))
+        if endpoint != "users":
+            checks.append(("FastAPI", _rps(median, BASE, endpoint), T_UVICORN_FASTAPI))
+        where = "uvicorn"
+    elif server == "granian-rsgi":
+        if endpoint in ("plaintext", "json"):
+            checks.append(("raw RSGI", _rps(median, "raw-rsgi", endpoint), T_RSGI_RAW))
+        if endpoint in ("plaintext", "json", "deps"):
+            checks.append(("FastAPI on uvicorn", _rps(uvicorn, BASE, endpoint), T_RSGI_FASTAPI))
+        where = "Granian RSGI"
+    for against, value, limit in checks:
+        ratio = _ratio(hasten, value)
+        targets.add(
+            f"B {endpoint} ({where}): Hasten req/s vs {against}",
+            ratio,
+            f"≥ {limit}×",
+            None if ratio is None else ratio >= limit,
+        )
+
+
 def _section_b(data: dict[str, Any], targets: _Targets) -> list[str]:
     s = data["settings"]
     lines = [
         "## B. Over the wire",
         "",
         f"wrk (`-t1 -c{s['connections']} -d{s['seconds']}s`, pinned to core {s['wrk_cpu']}) "
-        f"against one server process pinned to core {s['server_cpu']} on 127.0.0.1; "
-        f"median of {s['reps']} runs, frameworks interleaved. Latency: wrk's p50 / p99 of the "
-        "median run.",
+        f"against one single-worker server process pinned to core {s['server_cpu']} on "
+        f"127.0.0.1; median of {s['reps']} runs, frameworks interleaved. Latency: wrk's "
+        "p50 / p99 of the median run. × raw: the bare app on the same server and interface "
+        "(its ceiling).",
         "",
     ]
-    for server, info in data["servers"].items():
+    servers = data["servers"]
+    uvicorn = servers.get("uvicorn", {}).get("median", {})
+    for server, info in servers.items():
         lines += [f"### {server} ({info['description']})", ""]
+        for note in info.get("notes", []):
+            lines += [f"- skipped {note}"]
+        if info.get("notes"):
+            lines += [""]
         if info.get("skipped"):
             lines += [f"Skipped: {info['skipped']}", ""]
             continue
+        if _wire_where(s, info):
+            lines += [_wire_where(s, info), ""]
         median = info["median"]
+        frameworks = info.get("frameworks", data["frameworks"])
+        rsgi = info.get("interface") == "rsgi"
+        raw = "raw-rsgi" if rsgi else "raw"
+        # FastAPI on this server, or on uvicorn where this server does not serve it (RSGI)
+        base_median, base_label = (
+            (median, "× FastAPI") if BASE in median else (uvicorn, "× FastAPI (uvicorn)")
+        )
         for endpoint in data["endpoints"]:
             rows = []
-            base = median.get(BASE, {}).get(endpoint)
-            floor = median.get(FLOOR, {}).get(endpoint)
-            for fw in data["frameworks"]:
+            base = _rps(base_median, BASE, endpoint)
+            floor = _rps(median, FLOOR, endpoint)
+            ceiling = _rps(median, raw, endpoint)
+            for fw in frameworks:
                 result = median.get(fw, {}).get(endpoint)
                 if result is None:
                     continue
@@ -188,23 +261,18 @@ def _section_b(data: dict[str, Any], targets: _Targets) -> list[str]:
                     [
                         _label(fw),
                         _num(rps),
-                        _x(_ratio(rps, base and base["rps"])),
-                        _x(_ratio(rps, floor and floor["rps"])),
+                        _x(_ratio(rps, base)),
+                        _x(_ratio(rps, floor)),
+                        _x(_ratio(rps, ceiling)),
                         f"{result.get('p50_ms', 0):.2f} / {result.get('p99_ms', 0):.2f} ms",
                         str(result.get("errors", 0)),
                     ]
                 )
-            header = ["framework", "req/s", "× FastAPI", "× floor", "p50 / p99", "errors"]
+            if not rows:
+                continue
+            header = ["framework", "req/s", base_label, "× floor", "× raw", "p50 / p99", "errors"]
             lines += [f"#### {ENDPOINTS[endpoint]}", "", *_table(header, rows)]
-            if server == "uvicorn" and endpoint in ("plaintext", "json"):
-                hasten = median.get("hasten", {}).get(endpoint)
-                ratio = _ratio(hasten and hasten["rps"], base and base["rps"])
-                targets.add(
-                    f"B {endpoint} (uvicorn): Hasten req/s vs FastAPI",
-                    ratio,
-                    f"≥ {T_WIRE_FASTAPI}×",
-                    None if ratio is None else ratio >= T_WIRE_FASTAPI,
-                )
+            _wire_targets(server, endpoint, median, uvicorn, targets)
     return lines
 
 
@@ -289,15 +357,89 @@ def _section_c(data: dict[str, Any], targets: _Targets) -> list[str]:
     return lines
 
 
+def _section_d(data: dict[str, Any], targets: _Targets) -> list[str]:
+    lines = ["## D. Instructions per request (callgrind)", ""]
+    if data.get("skipped"):
+        return lines + [f"Skipped: {data['skipped']}", ""]
+    s = data["settings"]
+    small, large = s["counts"]
+    lines += [
+        "The in-process requests of section A, counted by `valgrind --tool=callgrind` "
+        f"(valgrind {s.get('valgrind', '?')}): two fresh processes per framework "
+        f"(`PYTHONHASHSEED=0`{', address randomization off' if s.get('aslr_off') else ''}) "
+        f"send each endpoint {small} and {large} requests after {s['warmup']} warm-up "
+        f"requests{_divided(s.get('divisors', {}))}; callgrind dumps its counters around each endpoint's requests, and the "
+        "difference of the two runs divided by the difference of their request counts is "
+        "the instructions per request (startup and warm-up cancel). Deterministic: the machine's load does not "
+        "move it (repeat runs agree within about 0.05%). Fewer is better; × columns below 1× "
+        "mean fewer instructions than the reference.",
+        "",
+    ]
+    per = data["instructions_per_request"]
+    endpoints = data["endpoints"]
+    frameworks = [fw for fw in data["frameworks"] if fw in per]
+    rows = [[_label(fw), *[_num(_kilo(per[fw].get(e)), 1) for e in endpoints]] for fw in frameworks]
+    lines += ["k instructions per request:", "", *_table(["framework", *endpoints], rows)]
+    for endpoint in endpoints:
+        floor = per.get(FLOOR, {}).get(endpoint)
+        rival = per.get(RIVAL, {}).get(endpoint)
+        base = per.get(BASE, {}).get(endpoint)
+        rows = []
+        for fw in frameworks:
+            value = per[fw].get(endpoint)
+            if value is None:
+                continue
+            rows.append(
+                [
+                    _label(fw),
+                    _num(_kilo(value), 1),
+                    _x(_ratio(value, floor)),
+                    _x(_ratio(value, rival)),
+                    _x(_ratio(value, base)),
+                ]
+            )
+        header = ["framework", "k instr/req", "× floor", "× BlackSheep", "× FastAPI"]
+        lines += [f"### {ENDPOINTS[endpoint]}", "", *_table(header, rows)]
+        hasten = per.get("hasten", {}).get(endpoint)
+        if endpoint in ("plaintext", "deps"):
+            ratio = _ratio(hasten, rival)
+            targets.add(
+                f"D {endpoint}: Hasten instructions/request vs BlackSheep",
+                ratio,
+                f"≤ {T_INSTR_RIVAL}×",
+                None if ratio is None else ratio <= T_INSTR_RIVAL,
+            )
+        if endpoint in ("json", "path-query", "body", "deps", "users"):
+            limit = T_INSTR_USERS if endpoint == "users" else T_INSTR_FLOOR
+            ratio = _ratio(hasten, floor)
+            targets.add(
+                f"D {endpoint}: Hasten instructions/request vs floor",
+                ratio,
+                f"≤ {limit}×",
+                None if ratio is None else ratio <= limit,
+            )
+    return lines
+
+
+def _divided(divisors: dict[str, int]) -> str:
+    parts = [f"`/{e}` 1/{d} of that" for e, d in divisors.items() if d > 1]
+    return f" ({', '.join(parts)}, as each of its requests costs far more)" if parts else ""
+
+
+def _kilo(value: float | None) -> float | None:
+    return None if value is None else value / 1000
+
+
 def render(folder: Path) -> str:
     """The report for the results in ``folder``."""
     meta = _load(folder, "meta.json") or {}
     meta.setdefault("results_dir", _relative(folder))
-    sections = meta.get("sections", ["A", "B", "C"])
+    sections = meta.get("sections", ["A", "B", "C", "D"])
     targets = _Targets()
     body: list[str] = []
     parts = (("A", "inprocess.json", _section_a), ("B", "wire.json", _section_b))
-    for section, name, render_section in (*parts, ("C", "scale.json", _section_c)):
+    more = (("C", "scale.json", _section_c), ("D", "instructions.json", _section_d))
+    for section, name, render_section in (*parts, *more):
         data = _load(folder, name)
         if section in sections and data:
             body += render_section(data, targets)

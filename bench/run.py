@@ -1,6 +1,6 @@
 """The benchmark harness: ``python -m bench`` (``./scripts/bench`` sets up .bench-venv first).
 
-    python -m bench                      everything (semantic check, A, B, C) and REPORT.md
+    python -m bench                      everything (semantic check, A, B, C, D) and REPORT.md
     python -m bench --quick              the check and section A only, short runs
     python -m bench --section A --frameworks hasten,starlette --endpoints plaintext,json
 
@@ -24,7 +24,7 @@ from bench._proc import ROOT, run_json
 from bench._spec import ENDPOINTS, FRAMEWORKS
 
 RESULTS = ROOT / "bench" / "results"
-SECTIONS = ("A", "B", "C")
+SECTIONS = ("A", "B", "C", "D")
 
 #: Repetitions and durations: a complete run, and --quick (section A only).
 DEFAULTS = {
@@ -48,7 +48,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         prog="scripts/bench", description=__doc__.split("\n\n")[0], allow_abbrev=False
     )
     parser.add_argument("--quick", action="store_true", help="section A only, short runs")
-    parser.add_argument("--section", default=None, help="A, B, C or a list (default: all)")
+    parser.add_argument("--section", default=None, help="A, B, C, D or a list (default: all)")
     parser.add_argument(
         "--frameworks", default=",".join(FRAMEWORKS), help=f"of: {','.join(FRAMEWORKS)}"
     )
@@ -60,13 +60,25 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--wire-reps", type=int, help="B: repetitions")
     parser.add_argument("--wire-seconds", type=float, help="B: wrk duration per endpoint")
     parser.add_argument("--scale-reps", type=int, help="C: repetitions")
-    parser.add_argument("--servers", default="uvicorn,granian", help="B: of uvicorn,granian")
+    parser.add_argument(
+        "--servers",
+        default="uvicorn,granian,granian-rsgi,uvicorn-2w",
+        help="B: of uvicorn,granian,granian-rsgi,uvicorn-2w",
+    )
+    parser.add_argument(
+        "--instr-jobs",
+        type=int,
+        default=2,
+        help="D: frameworks counted at once (callgrind counts do not depend on the load)",
+    )
     parser.add_argument("--cpu", type=int, default=0, help="core the app processes run on")
     parser.add_argument("--no-profile", action="store_true", help="A: skip calls/request")
     parser.add_argument("--no-check", action="store_true", help="skip the semantic check")
     parser.add_argument("--out", type=Path, help="results folder (its REPORT.md is written there)")
     args = parser.parse_args(argv)
-    args.section = _csv(args.section or ("A" if args.quick else "A,B,C"), SECTIONS, "section")
+    args.section = _csv(
+        args.section or ("A" if args.quick else ",".join(SECTIONS)), SECTIONS, "section"
+    )
     args.frameworks = _csv(args.frameworks, FRAMEWORKS, "framework")
     args.endpoints = _csv(args.endpoints, ENDPOINTS, "endpoint")
     defaults = DEFAULTS["quick" if args.quick else "full"]
@@ -84,6 +96,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         and len(args.endpoints) == len(ENDPOINTS)
         and not args.no_profile
         and not args.no_check
+        and args.servers == parser.get_default("servers")
     )
     if args.out is None:
         args.out = RESULTS if complete else RESULTS / "tmp"
@@ -184,6 +197,11 @@ def main(argv: list[str] | None = None) -> None:
 
         _say("==> C: scale")
         _write(args.out, "scale.json", scale.section_c(args))
+    if "D" in args.section:
+        from bench import instructions
+
+        _say("==> D: instructions per request (callgrind)")
+        _write(args.out, "instructions.json", instructions.section_d(args))
     env["duration_seconds"] = round(time.monotonic() - started)
     env["load_after"] = _env.load_average()
     env["sections"] = args.section

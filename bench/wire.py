@@ -1,8 +1,11 @@
 """Section B: over the wire. One server process per framework, wrk on 127.0.0.1.
 
-Each server (uvicorn: 1 worker, uvloop, httptools, no access log; Granian when installed: 1
-worker, 1 runtime thread, uvloop) runs pinned to one core and wrk (``-t1 -c64``) to the other.
-Repetitions restart the servers, frameworks interleaved; medians are reported. Servers are
+Server variants (``VARIANTS``, picked with ``--servers``): uvicorn (1 worker, uvloop,
+httptools, no access log) and Granian's ASGI interface (1 worker, 1 runtime thread, uvloop)
+serve every framework; Granian's RSGI interface serves Hasten (when its app has ``__rsgi__``)
+and a bare RSGI app (the server's ceiling); uvicorn with 2 workers serves Hasten and FastAPI.
+A 1-worker server runs pinned to one core and wrk (``-t1 -c64``) to the other; the 2-worker
+server and wrk share both cores, unpinned (reported, not judged). Repetitions restart the servers, frameworks interleaved; medians are reported. Servers are
 stopped through their own process id (SIGINT, then SIGKILL of their process group, which was
 created for them). Every endpoint is first checked over HTTP for its expected status, and wrk
 counts error statuses and socket errors, which the report shows.
@@ -22,12 +25,13 @@ import subprocess
 import sys
 import tempfile
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from bench._asgi import Req
 from bench._proc import ROOT, child_env, pinned
-from bench._spec import BENCH_REQUESTS, CASES, FRAMEWORKS
+from bench._spec import BENCH_REQUESTS, CASES, FRAMEWORKS, WIRE_APPS, Framework
 
 CONNECTIONS = 64
 
@@ -67,28 +71,104 @@ def _granian() -> str | None:
     return str(candidate) if candidate.exists() else shutil.which("granian")
 
 
-def server_command(server: str, module: str, port: int) -> list[str]:
-    """The command line that serves ``module:app`` on 127.0.0.1:port."""
+@dataclass(frozen=True)
+class Variant:
+    """One way of serving the apps: a server, its interface and its worker count."""
+
+    key: str
+    server: str  # "uvicorn" or "granian"
+    interface: str  # "asgi" or "rsgi"
+    workers: int
+    description: str
+    #: the frameworks it serves (None: every selected ASGI framework)
+    frameworks: tuple[str, ...] | None = None
+
+
+VARIANTS: dict[str, Variant] = {
+    v.key: v
+    for v in (
+        Variant("uvicorn", "uvicorn", "asgi", 1, "1 worker, uvloop, httptools, no access log"),
+        Variant("granian", "granian", "asgi", 1, "1 worker, 1 runtime thread, uvloop, ASGI"),
+        Variant(
+            "granian-rsgi",
+            "granian",
+            "rsgi",
+            1,
+            "1 worker, 1 runtime thread, uvloop, RSGI (Granian's native interface)",
+            ("hasten", "raw-rsgi"),
+        ),
+        Variant(
+            "uvicorn-2w",
+            "uvicorn",
+            "asgi",
+            2,
+            "2 workers, uvloop, httptools; server and wrk share both cores (not pinned)",
+            ("hasten", "fastapi"),
+        ),
+    )
+}
+#: Kept for callers that list the server variants.
+SERVERS = {key: v.description for key, v in VARIANTS.items()}
+
+
+def server_command(variant: Variant | str, module: str, port: int) -> list[str]:
+    """The command line that serves ``module:app`` on 127.0.0.1:port as ``variant`` says."""
+    if isinstance(variant, str):
+        variant = VARIANTS[variant]
     target = f"{module}:app"
-    if server == "uvicorn":
+    workers = str(variant.workers)
+    if variant.server == "uvicorn":
         return [
             sys.executable, "-m", "uvicorn", target, "--host", "127.0.0.1", "--port", str(port),
-            "--workers", "1", "--loop", "uvloop", "--http", "httptools", "--no-access-log",
+            "--workers", workers, "--loop", "uvloop", "--http", "httptools", "--no-access-log",
             "--log-level", "warning",
         ]  # fmt: skip
     granian = _granian()
     assert granian is not None
     return [
-        granian, "--interface", "asgi", "--host", "127.0.0.1", "--port", str(port),
-        "--workers", "1", "--runtime-threads", "1", "--loop", "uvloop", "--no-ws",
+        granian, "--interface", variant.interface, "--host", "127.0.0.1", "--port", str(port),
+        "--workers", workers, "--runtime-threads", "1", "--loop", "uvloop", "--no-ws",
         "--log-level", "warning", target,
     ]  # fmt: skip
 
 
-SERVERS = {
-    "uvicorn": "1 worker, uvloop, httptools, no access log",
-    "granian": "1 worker, 1 runtime thread, uvloop, ASGI interface",
-}
+def _app_spec(key: str) -> Framework:
+    return WIRE_APPS[key] if key in WIRE_APPS else FRAMEWORKS[key]
+
+
+def _has_rsgi(key: str) -> bool:
+    """Whether the app of ``key`` speaks RSGI (has ``__rsgi__``), asked in a fresh process."""
+    code = (
+        "import importlib, sys; "
+        f"app = importlib.import_module({_app_spec(key).module!r}).app; "
+        "sys.exit(0 if hasattr(app, '__rsgi__') else 3)"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, env=child_env(), capture_output=True, timeout=120
+    )
+    if done.returncode not in (0, 3):
+        raise RuntimeError(f"importing {key}'s app failed:\n{done.stderr.decode()[-2000:]}")
+    return done.returncode == 0
+
+
+def _variant_frameworks(variant: Variant, selected: list[str]) -> tuple[list[str], list[str]]:
+    """The frameworks ``variant`` serves in this run, and notes on those it skips."""
+    if variant.frameworks is None:
+        return list(selected), []
+    wanted = [
+        key
+        for key in variant.frameworks
+        if key in selected or (key == "raw-rsgi" and "raw" in selected)
+    ]
+    if variant.interface != "rsgi":
+        return wanted, []
+    served, notes = [], []
+    for key in wanted:
+        if _has_rsgi(key):
+            served.append(key)
+        else:
+            notes.append(f"{_app_spec(key).label}: its app has no `__rsgi__` (not served)")
+    return served, notes
 
 
 def _request(port: int, req: Req) -> int:
@@ -105,10 +185,10 @@ def _request(port: int, req: Req) -> int:
 class Server:
     """A server process serving one framework's app, pinned to a core."""
 
-    def __init__(self, server: str, framework: str, cpu: int | None, log: Path) -> None:
+    def __init__(self, variant: Variant, framework: str, cpu: int | None, log: Path) -> None:
         self.port = _free_port()
         self.log = log
-        cmd = pinned(server_command(server, FRAMEWORKS[framework].module, self.port), cpu)
+        cmd = pinned(server_command(variant, _app_spec(framework).module, self.port), cpu)
         with open(log, "ab") as out:
             self.proc = subprocess.Popen(
                 cmd, cwd=ROOT, env=child_env(), stdout=out, stderr=out, start_new_session=True
@@ -174,17 +254,23 @@ def _check_endpoint(port: int, endpoint: str) -> None:
             raise RuntimeError(f"{endpoint}: status {status} over HTTP")
 
 
-def _one_server(args: argparse.Namespace, server: str, tmp: Path) -> dict[str, Any]:
+def _one_server(
+    args: argparse.Namespace, variant: Variant, frameworks: list[str], tmp: Path
+) -> dict[str, Any]:
     cores = os.cpu_count() or 1
-    wrk_cpu = (args.cpu + 1) % cores if cores > 1 else None
-    runs: dict[str, dict[str, list[dict[str, Any]]]] = {fw: {} for fw in args.frameworks}
+    if variant.workers > 1:  # several workers: they and wrk share every core, none pinned
+        server_cpu, wrk_cpu = None, None
+    else:
+        server_cpu, wrk_cpu = args.cpu, (args.cpu + 1) % cores if cores > 1 else None
+    runs: dict[str, dict[str, list[dict[str, Any]]]] = {fw: {} for fw in frameworks}
     for rep in range(args.wire_reps):
-        shift = rep % len(args.frameworks)
-        for fw in args.frameworks[shift:] + args.frameworks[:shift]:
-            endpoints = [e for e in args.endpoints if e in FRAMEWORKS[fw].endpoints]
+        shift = rep % len(frameworks)
+        for fw in frameworks[shift:] + frameworks[:shift]:
+            endpoints = [e for e in args.endpoints if e in _app_spec(fw).endpoints]
             if not endpoints:
                 continue
-            proc = Server(server, fw, args.cpu, tmp / f"{server}-{fw}.log")
+            log = tmp / f"{variant.key}-{fw}.log"
+            proc = Server(variant, fw, server_cpu, log)
             try:
                 proc.wait_ready(BENCH_REQUESTS[endpoints[0]])
                 shown = []
@@ -197,10 +283,15 @@ def _one_server(args: argparse.Namespace, server: str, tmp: Path) -> dict[str, A
                     shown.append(f"{endpoint}={round(result['rps'])}")
             finally:
                 proc.stop()
-            print(f"  B {server} rep {rep + 1}/{args.wire_reps} {fw:18} {' '.join(shown)}",
+            print(f"  B {variant.key} rep {rep + 1}/{args.wire_reps} {fw:18} {' '.join(shown)}",
                   flush=True)  # fmt: skip
     return {
-        "description": SERVERS[server],
+        "description": variant.description,
+        "server": variant.server,
+        "interface": variant.interface,
+        "workers": variant.workers,
+        "pinned": variant.workers == 1,
+        "frameworks": frameworks,
         "runs": runs,
         "median": {fw: {e: _median_run(r) for e, r in eps.items()} for fw, eps in runs.items()},
     }
@@ -232,18 +323,30 @@ def section_b(args: argparse.Namespace) -> dict[str, Any]:
     wanted = [s.strip() for s in args.servers.split(",") if s.strip()]
     with tempfile.TemporaryDirectory(prefix="hasten-bench-") as name:
         tmp = Path(name)
-        for server in wanted:
-            if server not in SERVERS:
-                raise SystemExit(f"unknown server {server!r} (known: {', '.join(SERVERS)})")
+        for key in wanted:
+            if key not in VARIANTS:
+                raise SystemExit(f"unknown server {key!r} (known: {', '.join(VARIANTS)})")
+            variant = VARIANTS[key]
+            frameworks: list[str] = []
+            notes: list[str] = []
+            skipped: str | None
             if shutil.which("wrk") is None:
                 skipped = "wrk is not installed (apt-get install wrk)"
-            elif server == "granian" and _granian() is None:
+            elif variant.server == "granian" and _granian() is None:
                 skipped = "Granian is not installed (it is optional)"
             else:
-                skipped = None
+                frameworks, notes = _variant_frameworks(variant, args.frameworks)
+                skipped = None if frameworks else "none of the selected frameworks"
+            for note in notes:
+                print(f"  B {key}: skipped {note}", flush=True)
             if skipped:
-                print(f"  B {server}: skipped, {skipped}", flush=True)
-                data["servers"][server] = {"description": SERVERS[server], "skipped": skipped}
+                print(f"  B {key}: skipped, {skipped}", flush=True)
+                data["servers"][key] = {
+                    "description": variant.description,
+                    "skipped": skipped,
+                    "notes": notes,
+                }
                 continue
-            data["servers"][server] = _one_server(args, server, tmp)
+            data["servers"][key] = _one_server(args, variant, frameworks, tmp)
+            data["servers"][key]["notes"] = notes
     return data
