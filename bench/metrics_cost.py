@@ -1,6 +1,7 @@
 """What hasten.metrics.PrometheusMiddleware costs on the plaintext endpoint.
 
     .venv/bin/python -m bench.metrics_cost [--rounds 5] [--seconds 3] [--kinds wire,inprocess]
+    .venv/bin/python -m bench.metrics_cost --instructions [--requests 2000]
 
 The app is the benchmark's Hasten app (bench/apps/hasten_app.py), served as it is (``off``),
 with a pure ASGI middleware that does nothing (``noop``: what any middleware layer costs) or
@@ -18,6 +19,12 @@ Modes alternate within each round (the order flips every round). Reported per ki
 the median req/s and the median CPU time per request of the serving process (``/proc`` for
 the server, ``process_time`` in-process), with the overhead of ``on`` over ``off``. On a shared,
 busy machine req/s swings with the neighbours; CPU time per request much less: quote that.
+
+``--instructions``: a deterministic count instead. Each mode runs in-process under
+``valgrind --tool=callgrind`` (``PYTHONHASHSEED=0``) with ``--requests`` and with twice as
+many requests after the warm-up (start-up objects frozen out of the collector, counting started
+after the warm-up: bench/ratelimit_cost.py's helpers); the difference divided by
+``--requests`` is what one request costs, reported with its difference to ``off``.
 """
 
 from __future__ import annotations
@@ -104,6 +111,48 @@ async def _inprocess(mode: str, seconds: float) -> dict[str, float]:
     return {"rps": count / wall, "cpu_us": cpu / count * 1e6}
 
 
+async def _counted_run(mode: str, count: int) -> None:
+    """``count`` requests after the warm-up, counted by callgrind (see ``--instructions``)."""
+    import gc
+
+    from bench._asgi import Lifespan, make_receive
+    from bench._spec import BENCH_REQUESTS
+    from bench.inprocess import _noop_send, _warm
+    from bench.ratelimit_cost import start_counting
+
+    app = build_app(mode)
+    lifespan = Lifespan(app)
+    await lifespan.start()
+    req = BENCH_REQUESTS["plaintext"]
+    await _warm(app, req, 200)
+    scope, receive = req.scope(), make_receive(req.body)
+    gc.collect()
+    gc.freeze()
+    start_counting()
+    for _ in range(count):
+        await app(dict(scope), receive, _noop_send)
+    await lifespan.stop()
+
+
+def _instructions(count: int) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    from bench.ratelimit_cost import per_request_instructions
+
+    def measure(mode: str) -> float:
+        return per_request_instructions("bench.metrics_cost", ["--count-only", mode], count)
+
+    with ThreadPoolExecutor(2) as pool:  # the counts do not depend on what runs beside them
+        counts = dict(zip(MODES, pool.map(measure, MODES), strict=True))
+    base = counts["off"]
+    print(f"instructions per request (callgrind, {count} vs {2 * count} requests), GET /plaintext")
+    for mode in MODES:
+        extra = counts[mode] - base
+        print(
+            f"  {mode:4s} {counts[mode]:10,.0f}   +{extra:8,.0f} over off   ({extra / base * 100:+.1f} %)"
+        )
+
+
 def _cpu_seconds(pid: int) -> float:
     """User + system CPU time of process ``pid`` so far (Linux /proc)."""
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
@@ -165,8 +214,19 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--seconds", type=float, default=3.0)
     parser.add_argument("--kinds", default=",".join(KINDS))
+    parser.add_argument(
+        "--instructions", action="store_true", help="callgrind instructions per request"
+    )
+    parser.add_argument("--requests", type=int, default=2000, help="with --instructions")
     parser.add_argument("--child", nargs=2, metavar=("KIND", "MODE"), help=argparse.SUPPRESS)
+    parser.add_argument("--count-only", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.count_only:
+        asyncio.run(_counted_run(args.count_only, args.requests))
+        return
+    if args.instructions:
+        _instructions(args.requests)
+        return
     if args.child:
         _child(args.child[0], args.child[1], args.seconds)
         return

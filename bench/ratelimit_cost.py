@@ -1,6 +1,7 @@
 """What the app-wide memory rate limiter costs on the plaintext endpoint.
 
     .venv/bin/python -m bench.ratelimit_cost [--rounds 7] [--requests 30000] [--wire]
+    .venv/bin/python -m bench.ratelimit_cost --instructions [--requests 2000] [--modes off,memory]
 
 The app is bench/apps/hasten_app.py (``GET /plaintext``), as section A of the benchmark runs
 it. Modes:
@@ -23,6 +24,12 @@ server process (its user + system time from /proc, around the timed run), which 
 disturbs far less than wall-clock req/s. Modes are interleaved round by round; the medians are
 reported with their ratio to ``off``.
 
+``--instructions``: a deterministic count instead of a timing. Each mode runs twice under
+``valgrind --tool=callgrind`` (``PYTHONHASHSEED=0``), once with ``--requests`` requests after
+the warm-up and once with twice as many; the difference of the two instruction counts divided
+by ``--requests`` is what one request costs, start-up and warm-up cancelled out. Reported per
+mode with its difference to ``off``.
+
 The machine these numbers come from may be shared and noisy: compare ratios, not absolutes.
 """
 
@@ -30,6 +37,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import json
 import os
 import re
@@ -90,7 +98,7 @@ def _scope(client: int) -> dict[str, Any]:
     }
 
 
-async def _run(app: Any, count: int, mode: str) -> float:
+async def _run(app: Any, count: int, mode: str, timed: bool = True) -> float:
     seen: list[Any] = []
 
     async def receive() -> dict[str, Any]:
@@ -100,8 +108,16 @@ async def _run(app: Any, count: int, mode: str) -> float:
         if message["type"] == "http.response.start":
             seen.append(message)
 
-    for n in range(CLIENTS):  # warm-up: every client key is in the table
-        await app(_scope(n), receive, send)
+    if timed:
+        for n in range(CLIENTS):  # warm-up: every client key is in the table
+            await app(_scope(n), receive, send)
+    else:  # counted: a short warm-up, the table filled directly, start-up objects frozen
+        for n in range(300):
+            await app(_scope(n), receive, send)
+        _fill_table(app)
+        gc.collect()
+        gc.freeze()
+        start_counting()
     start = seen[-1]
     headers = dict(start["headers"])
     if start["status"] != 200 or (mode in ("memory", "bucket")) != (b"ratelimit" in headers):
@@ -112,15 +128,112 @@ async def _run(app: Any, count: int, mode: str) -> float:
         await app(_scope(i % CLIENTS), receive, send)
         if len(seen) > 1000:
             seen.clear()
-    rate = count / (time.process_time() - started)
+    rate = count / (time.process_time() - started) if timed else 0.0
     if any(message["status"] != 200 for message in seen):
         raise SystemExit("a request was refused: the limit must not be reached")
     return rate
 
 
+def _fill_table(app: Any) -> None:
+    """Count one request of every client in the app's limiter, as the timed warm-up does."""
+    from hasten.ratelimit import RateLimitMiddleware
+
+    layer = app.middleware_stack
+    while layer is not None and not isinstance(layer, RateLimitMiddleware):
+        layer = getattr(layer, "app", None)
+    if layer is not None:
+        for n in range(300, CLIENTS):
+            layer.limiter._store.hit(_scope(n)["client"][0], 1)
+
+
 def _child(mode: str, count: int) -> None:
     rate = asyncio.run(_run(make_app(mode), count, mode))
     print(json.dumps({"mode": mode, "rps": rate}))
+
+
+_START_C = """#include <valgrind/callgrind.h>
+void start_instrumentation(void) { CALLGRIND_START_INSTRUMENTATION; }
+"""
+_START_ENV = "BENCH_CALLGRIND_START"
+
+
+def _start_library() -> str | None:
+    """A tiny shared library whose function starts callgrind's instrumentation (so start-up
+    runs uninstrumented, several times faster); None without gcc or valgrind's headers."""
+    import hashlib
+    import shutil
+    import tempfile
+
+    if shutil.which("gcc") is None or not Path("/usr/include/valgrind/callgrind.h").exists():
+        return None
+    digest = hashlib.sha256(_START_C.encode()).hexdigest()[:12]
+    lib = Path(tempfile.gettempdir()) / f"bench-callgrind-start-{digest}.so"
+    if not lib.exists():
+        source = lib.with_suffix(".c")
+        source.write_text(_START_C)
+        built = subprocess.run(
+            ["gcc", "-shared", "-fPIC", "-O1", "-o", str(lib), str(source)], capture_output=True
+        )
+        if built.returncode != 0:
+            return None
+    return str(lib)
+
+
+def start_counting() -> None:
+    """Under ``callgrind_instructions``: start counting here (a no-op otherwise)."""
+    lib = os.environ.get(_START_ENV)
+    if lib:
+        import ctypes
+
+        ctypes.CDLL(lib).start_instrumentation()
+
+
+def callgrind_instructions(command: list[str]) -> int:
+    """Instructions ``command`` executes under ``valgrind --tool=callgrind`` (hash seed 0),
+    from its call of `start_counting` on when gcc can build the helper, from its start if not."""
+    env = {**os.environ, "PYTHONHASHSEED": "0"}
+    root = str(Path(__file__).resolve().parent.parent)
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [root, env.get("PYTHONPATH")]))
+    options = ["--tool=callgrind", "--callgrind-out-file=/dev/null"]
+    lib = _start_library()
+    if lib is not None:
+        env[_START_ENV] = lib
+        options.append("--instr-atstart=no")
+    done = subprocess.run(
+        ["valgrind", *options, *command], capture_output=True, text=True, env=env, cwd=root
+    )
+    match = re.search(r"Collected\s*:\s*(\d+)", done.stderr)
+    if done.returncode != 0 or match is None:
+        raise SystemExit(f"callgrind failed ({done.returncode}):\n{done.stderr[-3000:]}")
+    return int(match.group(1))
+
+
+def per_request_instructions(module: str, child: list[str], count: int) -> float:
+    """Instructions per request: runs of ``count`` and ``2 * count`` requests, differenced."""
+    base = [sys.executable, "-m", module, *child, "--requests"]
+    once = callgrind_instructions([*base, str(count)])
+    twice = callgrind_instructions([*base, str(2 * count)])
+    return (twice - once) / count
+
+
+def _instructions(modes: list[str], count: int) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    def measure(mode: str) -> float:
+        return per_request_instructions("bench.ratelimit_cost", ["--count-only", mode], count)
+
+    with ThreadPoolExecutor(2) as pool:  # the counts do not depend on what runs beside them
+        counts = dict(zip(modes, pool.map(measure, modes), strict=True))
+    base = counts[modes[0]]
+    print(
+        f"\ninstructions per request (callgrind, {count} vs {2 * count} requests), GET /plaintext"
+    )
+    for mode in modes:
+        extra = counts[mode] - base
+        print(
+            f"  {mode:8s} {counts[mode]:10,.0f}   +{extra:8,.0f} over {modes[0]}"
+            f"   ({extra / base * 100:+.1f} %)"
+        )
 
 
 def _free_port() -> int:
@@ -181,16 +294,29 @@ def served_app() -> Any:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--rounds", type=int, default=7)
-    parser.add_argument("--requests", type=int, default=30000)
+    parser.add_argument("--requests", type=int, help="30000 (timed), 2000 (--instructions)")
     parser.add_argument("--modes", default=",".join(MODES))
     parser.add_argument("--wire", action="store_true", help="uvicorn + wrk instead of in-process")
     parser.add_argument("--wire-seconds", type=float, default=5.0)
+    parser.add_argument(
+        "--instructions", action="store_true", help="callgrind instructions per request"
+    )
     parser.add_argument("--child", help=argparse.SUPPRESS)
+    parser.add_argument("--count-only", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.requests is None:
+        args.requests = 2000 if args.instructions else 30000
     if args.child:
         _child(args.child, args.requests)
         return
     modes = args.modes.split(",")
+    if args.count_only:
+        mode = args.count_only
+        asyncio.run(_run(make_app(mode), args.requests, mode, timed=False))
+        return
+    if args.instructions:
+        _instructions(modes, args.requests)
+        return
     results: dict[str, list[float]] = {mode: [] for mode in modes}
     for round_no in range(args.rounds):
         for mode in modes:

@@ -28,7 +28,7 @@ import threading
 import time
 import weakref
 from bisect import bisect_left
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from itertools import accumulate
 from typing import Any
 
@@ -66,6 +66,7 @@ _REQUESTS_HELP = "HTTP requests by method, route template and status code."
 _DURATION_HELP = "HTTP request latency in seconds by method, route template and status code."
 _ACTIVE_HELP = "HTTP requests being answered."
 _clock = time.perf_counter
+_ROUTES_CACHED = 4096
 _TEXT_FORMAT = choose_encoder("")[1]  # what a scrape without an Accept header gets
 _BY_REGISTRY: weakref.WeakKeyDictionary[CollectorRegistry, dict[str, HTTPMetrics]] = (
     weakref.WeakKeyDictionary()
@@ -143,14 +144,20 @@ class HTTPMetrics:
         if self._files is not None:
             self._files.record(method, route, status, seconds)
             return
-        key = (method, route, status)
+        series = self._series_for(method, route, status)
         with self._lock:
-            series = self._series.get(key)
-            if series is None:
-                series = self._series[key] = [0.0] * (len(self._bounds) + 2)
             series[0] += 1
             series[1] += seconds
             series[2 + bisect_left(self._bounds, seconds)] += 1
+
+    def _series_for(self, method: str, route: str, status: int) -> list[float]:
+        """The values of one series (single-process mode), made on first use."""
+        key = (method, route, status)
+        series = self._series.get(key)
+        if series is None:
+            with self._lock:
+                series = self._series.setdefault(key, [0.0] * (len(self._bounds) + 2))
+        return series
 
     # The collector protocol (single-process mode).
 
@@ -238,6 +245,7 @@ class PrometheusMiddleware:
             registry, namespace=namespace, buckets=buckets
         )
         self._unmatched = self.metrics.unmatched_route
+        self._by_route: dict[tuple[int, str, int], tuple[Any, list[float]]] = {}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -245,30 +253,71 @@ class PrometheusMiddleware:
             return
         status = 500  # nothing sent: the error goes on to the server-error layer
 
-        async def send_status(message: Message) -> None:
+        # A plain function handing back send's awaitable: no coroutine of its own per message.
+        def send_status(message: Message) -> Awaitable[None]:
             nonlocal status
             if message["type"] == "http.response.start":
                 status = message["status"]
-            await send(message)
+            return send(message)
 
         root_path = scope.get("root_path", "")
         metrics = self.metrics
-        metrics.enter()
+        local = metrics._files is None
+        if local:
+            metrics._active += 1  # the event loop's thread only: no lock (as ``enter``)
+        else:
+            metrics.enter()
         started = _clock()
         try:
             await self.app(scope, receive, send_status)
         finally:
             elapsed = _clock() - started
-            metrics.leave()
-            method = scope["method"]
             route = scope.get("route")
-            if route is None:
-                template = self._unmatched
-            elif scope.get("root_path", "") == root_path and type(route) is not Mount:
-                template = getattr(route, "path_format", None) or self._unmatched
+            if (
+                local
+                and route is not None
+                and type(route) is not Mount
+                and scope.get("root_path", "") == root_path
+            ):
+                # The common case: a route of this app. Its series is looked up once per
+                # (route, method, status) and updated here.
+                metrics._active -= 1
+                known = self._by_route.get((id(route), scope["method"], status))
+                if known is not None and known[0] is route:
+                    series = known[1]
+                else:
+                    series = self._series_of(route, scope["method"], status)
+                bucket = 2 + bisect_left(metrics._bounds, elapsed)
+                lock = metrics._lock
+                lock.acquire()  # nothing below can raise: no ``with`` (its exit call costs)
+                series[0] += 1
+                series[1] += elapsed
+                series[bucket] += 1
+                lock.release()
             else:
-                template = _route_template(scope, root_path, self._unmatched)
-            metrics.record(method if method in _METHODS else "OTHER", template, status, elapsed)
+                if local:
+                    metrics._active -= 1
+                else:
+                    metrics.leave()
+                method = scope["method"]
+                if route is None:
+                    template = self._unmatched
+                else:
+                    template = _route_template(scope, root_path, self._unmatched)
+                metrics.record(method if method in _METHODS else "OTHER", template, status, elapsed)
+
+    def _series_of(self, route: Any, method: str, status: int) -> list[float]:
+        """The values of (route, method, status), remembered for the route's next requests
+        (at most ``_ROUTES_CACHED`` triples: methods are whatever clients send). Routes are
+        keyed by identity (Starlette's compare by value and cannot be hashed)."""
+        template = getattr(route, "path_format", None) or self._unmatched
+        series = self.metrics._series_for(
+            method if method in _METHODS else "OTHER", template, status
+        )
+        if len(self._by_route) >= _ROUTES_CACHED:
+            self._by_route.clear()
+        self._by_route[id(route), method, status] = (route, series)
+        return series
 
 
 class MetricsEndpoint:

@@ -1,11 +1,13 @@
 """The per-process backend: one ordered dict per limiter, idle keys expired in O(1) amortised.
 
 Each key's state is a small list whose last item is the time it stops mattering (its counts
-have all left the window, or its bucket is full again). Keys are kept in the order they were
-last hit, so the idle ones gather at the front: a check looks at the front only when the
-earliest known expiry has passed, forgets what has expired there, and stops at the first live
-key. A key is forgotten once; no check scans every key. Beyond ``max_keys`` the least recently
-hit key is forgotten, so memory is bounded whatever the number of clients.
+have all left the window, or its bucket is full again). Keys are kept in the order that time was
+last pushed back (a sliding window's when its window rolls over, a bucket's on every hit), so
+the idle ones gather at the front: a check looks at the front only when the earliest known
+expiry has passed, forgets what has expired there, and stops at the first live key. A key is
+forgotten once; no check scans every key. Beyond ``max_keys`` the key at the front (the oldest
+window, the least recently hit bucket) is forgotten, so memory is bounded whatever the number
+of clients.
 """
 
 from __future__ import annotations
@@ -77,7 +79,12 @@ class _Store:
 
 
 class _WindowStore(_Store):
-    """Sliding-window counter: ``[start, previous, current, expires]`` per key."""
+    """Sliding-window counter: ``[start, previous, current, expires]`` per key.
+
+    A key's expiry only changes when its window rolls over, so the key moves to the back of
+    the table then (not on every hit): the table stays ordered by window start, and so by
+    expiry, and an allowed hit within the window only reads and writes its own entry.
+    """
 
     __slots__ = ("_limit", "_window")
 
@@ -90,24 +97,17 @@ class _WindowStore(_Store):
         now = self._clock()
         if now >= self._sweep_at:
             self._sweep(now)
-        limit, window = self._limit, self._window
-        entries = self._entries
-        entry = entries.get(key)
+        entry = self._entries.get(key)
         if entry is None:
-            if cost > limit:
-                return False, limit, window
-            self._insert(key, [now, 0, cost, now + 2 * window])
-            return True, limit - cost, window
-        entries.move_to_end(key)
-        start, prev, curr, _ = entry
-        elapsed = now - start
+            return self._first(key, now, cost)
+        window = self._window
+        elapsed = now - entry[0]
         if elapsed >= window:
-            if elapsed < 2 * window:
-                start, prev, curr, elapsed = start + window, curr, 0, elapsed - window
-            else:
-                start, prev, curr, elapsed = now, 0, 0, 0.0
-            entry[:] = start, prev, curr, start + 2 * window
+            elapsed = self._roll(key, entry, now, elapsed)
+        prev = entry[1]
+        curr = entry[2]
         used = int(prev * (window - elapsed) / window) + curr if prev else curr
+        limit = self._limit
         if used + cost <= limit:
             entry[2] = curr + cost
             return True, limit - used - cost, window - elapsed
@@ -115,6 +115,26 @@ class _WindowStore(_Store):
             return False, max(0, limit - used), window
         wait = window_wait(limit, window, int(prev), int(curr), elapsed, cost)
         return False, max(0, limit - used), wait
+
+    def _first(self, key: str, now: float, cost: int) -> Outcome:
+        limit, window = self._limit, self._window
+        if cost > limit:
+            return False, limit, window
+        self._insert(key, [now, 0, cost, now + 2 * window])
+        return True, limit - cost, window
+
+    def _roll(self, key: str, entry: list[Any], now: float, elapsed: float) -> float:
+        """Start the key's next window (or a fresh one after a whole idle window); the key
+        goes to the back of the table, whose order is the windows' start. The new elapsed."""
+        window = self._window
+        start = entry[0]
+        if elapsed < 2 * window:
+            start, prev, curr, elapsed = start + window, entry[2], 0, elapsed - window
+        else:
+            start, prev, curr, elapsed = now, 0, 0, 0.0
+        entry[:] = start, prev, curr, start + 2 * window
+        self._entries.move_to_end(key)
+        return elapsed
 
 
 class _BucketStore(_Store):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Awaitable, Collection
 from typing import Any
 
 from starlette.concurrency import run_in_threadpool
@@ -17,6 +17,7 @@ from ._policies import Policy
 
 _RATELIMIT = b"ratelimit"
 _POLICY = b"ratelimit-policy"
+_EXTRA_CACHED = 4096
 
 
 class RateLimitMiddleware:
@@ -70,7 +71,8 @@ class RateLimitMiddleware:
         self._cost = limiter.cost
         self._send_headers = limiter.send_headers
         self._prefix = f'"{limiter.name}";r='.encode()
-        self._policy = limiter.policy_header.encode()
+        self._policy_pair = (_POLICY, limiter.policy_header.encode())
+        self._extra: dict[tuple[int, int], tuple[tuple[bytes, bytes], ...]] = {}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or (self.exclude and scope["path"] in self.exclude):
@@ -101,17 +103,27 @@ class RateLimitMiddleware:
         reset = int(seconds)  # whole seconds, rounded up (reset_seconds, inlined)
         if seconds - reset > 1e-9:
             reset += 1
-        extra = (
-            (_RATELIMIT, b"%s%d;t=%d" % (self._prefix, remaining, reset)),
-            (_POLICY, self._policy),
-        )
+        extra = self._extra.get((remaining, reset))
+        if extra is None:
+            extra = self._extra_headers(remaining, reset)
 
-        async def send_with_headers(message: Message) -> None:
+        # A plain function handing back send's awaitable: no coroutine of its own per message.
+        def send_with_headers(message: Message) -> Awaitable[None]:
             if message["type"] == "http.response.start":
                 message["headers"] = [*message.get("headers", ()), *extra]
-            await send(message)
+            return send(message)
 
         await self.app(scope, receive, send_with_headers)
+
+    def _extra_headers(self, remaining: int, reset: int) -> tuple[tuple[bytes, bytes], ...]:
+        """``RateLimit`` and ``RateLimit-Policy`` for (remaining, reset), kept for the next
+        answer with the same pair (at most ``_EXTRA_CACHED`` pairs)."""
+        extra = ((_RATELIMIT, b"%s%d;t=%d" % (self._prefix, remaining, reset)), self._policy_pair)
+        cache = self._extra
+        if len(cache) >= _EXTRA_CACHED:
+            cache.clear()
+        cache[remaining, reset] = extra
+        return extra
 
     async def _request_key(self, scope: Scope) -> str | None:
         return await self.limiter.key_for(Request(scope))
