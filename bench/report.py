@@ -371,7 +371,8 @@ def _section_d(data: dict[str, Any], targets: _Targets) -> list[str]:
         f"requests{_divided(s.get('divisors', {}))}; callgrind dumps its counters around each endpoint's requests, and the "
         "difference of the two runs divided by the difference of their request counts is "
         "the instructions per request (startup and warm-up cancel). Deterministic: the machine's load does not "
-        "move it (repeat runs agree within about 0.05%). Fewer is better; × columns below 1× "
+        "move it (the same command agrees within about 0.05%; a different memory layout moves "
+        "some counts by up to ~0.5%). Fewer is better; × columns below 1× "
         "mean fewer instructions than the reference.",
         "",
     ]

@@ -107,8 +107,6 @@ VARIANTS: dict[str, Variant] = {
         ),
     )
 }
-#: Kept for callers that list the server variants.
-SERVERS = {key: v.description for key, v in VARIANTS.items()}
 
 
 def server_command(variant: Variant | str, module: str, port: int) -> list[str]:
