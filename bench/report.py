@@ -182,6 +182,16 @@ def _wire_where(s: dict[str, Any], info: dict[str, Any]) -> str:
     return ""
 
 
+def _without_empty(header: list[str], rows: list[list[str]]) -> tuple[list[str], list[list[str]]]:
+    """``header`` and ``rows`` without the ratio columns that are empty in every row."""
+    keep = [
+        i
+        for i, name in enumerate(header)
+        if not name.startswith("×") or any(row[i] != "—" for row in rows)
+    ]
+    return [header[i] for i in keep], [[row[i] for i in keep] for row in rows]
+
+
 def _wire_targets(
     server: str,
     endpoint: str,
@@ -271,7 +281,7 @@ def _section_b(data: dict[str, Any], targets: _Targets) -> list[str]:
             if not rows:
                 continue
             header = ["framework", "req/s", base_label, "× floor", "× raw", "p50 / p99", "errors"]
-            lines += [f"#### {ENDPOINTS[endpoint]}", "", *_table(header, rows)]
+            lines += [f"#### {ENDPOINTS[endpoint]}", "", *_table(*_without_empty(header, rows))]
             _wire_targets(server, endpoint, median, uvicorn, targets)
     return lines
 
