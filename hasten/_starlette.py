@@ -62,6 +62,7 @@ __all__ = [
     "get_route_path",
     "is_async_callable",
     "JSONBytesResponse",
+    "answer_exception",
     "lookup_handler",
     "middleware_patched",
     "stack_instrumented",
@@ -279,10 +280,13 @@ class ExceptionLayer(ExceptionMiddleware):
             handler = lookup_handler(scope, exc)
             if handler is None:
                 raise
-            await _answer(handler, scope, receive, send, exc)
+            await answer_exception(handler, scope, receive, send, exc)
 
 
-async def _answer(handler: Any, scope: Scope, receive: Receive, send: Send, exc: Exception) -> None:
+async def answer_exception(
+    handler: Any, scope: Scope, receive: Receive, send: Send, exc: Exception
+) -> None:
+    """Answer ``exc`` with ``handler``'s response (the exception layer's error path)."""
     conn: Any = (
         Request(scope, receive, send)
         if scope["type"] == "http"

@@ -31,6 +31,7 @@ if TYPE_CHECKING:
 from . import routing
 from ._app_scope import run_lifespan as run_app_scope_lifespan
 from ._body_limit import AppBodyLimitMiddleware, app_body_limit, check_max_body_size
+from ._core import CoreStack
 from ._form_limits import validate_form_limits
 from ._frontend import resolve_check_dir
 from ._plan.build import refresh_writers
@@ -173,6 +174,7 @@ class Hasten(Starlette, RSGIApp):
         # Decided once: with every signal off, requests never look at telemetry again.
         self._telemetry_possible = self._native_telemetry.possible()
         self._telemetry_watch = self._native_telemetry.quiet_watch()
+        self._telemetry_quiet = _telemetry.quiet_check(self._telemetry_watch)
         given = locals()
         for name in _KEPT_AS_GIVEN:
             setattr(self, name, given[name])
@@ -260,8 +262,11 @@ class Hasten(Starlette, RSGIApp):
                 error_handler = value
             else:
                 handlers[key] = value
+        app: ASGIApp = routing.router_entry(self.router)
         if stack_instrumented():
             stack = self._fastapi_layers(error_handler, handlers)
+        elif not self.user_middleware:  # the same layers, in one coroutine (hasten._core)
+            return self._core_stack(app, error_handler, handlers)
         else:
             stack = [
                 self._server_errors(error_handler),
@@ -269,7 +274,6 @@ class Hasten(Starlette, RSGIApp):
                 *user_layers(self.user_middleware),
                 Middleware(ExceptionLayer, handlers=handlers, debug=self.debug),
             ]
-        app: ASGIApp = routing.router_entry(self.router)
         for cls, args, kwargs in reversed(stack):
             app = cls(app, *args, **kwargs)
         return app
@@ -292,6 +296,15 @@ class Hasten(Starlette, RSGIApp):
             Middleware(ExceptionMiddleware, handlers=handlers, debug=self.debug),
             Middleware(AsyncExitStackMiddleware),
         ]
+
+    def _core_stack(self, app: ASGIApp, error_handler: Any, handlers: dict[Any, Any]) -> CoreStack:
+        exceptions = ExceptionLayer(app, handlers=handlers, debug=self.debug)
+        limited = None
+        if self.max_body_size is not None:
+            limit_handler = handlers.get(413) or handlers.get(HTTPException, http_exception_handler)
+            limited = app_body_limit(exceptions, self.max_body_size, limit_handler)
+        cls, args, kwargs = self._server_errors(error_handler)
+        return CoreStack(app, cls(app, *args, **kwargs), exceptions, limited)
 
     def _server_errors(self, handler: Any) -> Middleware:
         if not self._telemetry_possible:
@@ -319,13 +332,8 @@ class Hasten(Starlette, RSGIApp):
         if self._telemetry_possible and _TELEMETRY_KEY not in scope:
             # No provider configured yet (the common case) is known from a few dict lookups;
             # anything else asks the full check.
-            watch = self._telemetry_watch
-            quiet = watch is not None
-            for api, name, getter, slots, slot in watch or ():
-                if api[name] is not getter or slots[slot] is not None:
-                    quiet = False
-                    break
-            if not quiet and self._native_telemetry.enabled():
+            quiet = self._telemetry_quiet
+            if (quiet is None or not quiet()) and self._native_telemetry.enabled():
                 await self._traced_call(scope, receive, send)
                 return
         scope["app"] = self  # Starlette.__call__, inlined (one coroutine less per request)

@@ -143,12 +143,13 @@ def test_all_signals_off_is_decided_once(signals: Signals) -> None:
     app = _item_app(config)
     assert TestClient(app).get("/items/1").status_code == 200
     assert not app._telemetry_possible
-    assert type(app.middleware_stack) is ServerErrorMiddleware  # the plain error layer
+    # The app has no user middleware: one core stack, whose 500 responses are the plain layer's.
+    assert type(app.middleware_stack._errors) is ServerErrorMiddleware
     assert signals.spans.get_finished_spans() == ()
     assert signals.points() == []
     traced = _item_app(signals.config())
     TestClient(traced).get("/items/1")
-    assert type(traced.middleware_stack) is _asgi.TelemetryServerErrors
+    assert type(traced.middleware_stack._errors) is _asgi.TelemetryServerErrors
 
 
 def test_unhandled_error_span_metric_and_log(signals: Signals) -> None:

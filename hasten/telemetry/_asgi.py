@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Callable, Sequence
 from time import perf_counter
 from typing import Any, cast
 from urllib.parse import parse_qsl, urlencode, urlsplit
@@ -203,6 +204,38 @@ class TelemetryServerErrors(ServerErrorMiddleware):
     def debug_response(self, request: Request, exc: Exception) -> Response:
         exception_seen(request.scope, exc)
         return super().debug_response(request, exc)
+
+
+def quiet_check(
+    watch: Sequence[tuple[dict[str, Any], str, Any, dict[str, Any], str]] | None,
+) -> Callable[[], bool] | None:
+    """A function telling, without calls of its own, that no provider is configured yet
+    (see :meth:`NativeTelemetry.quiet_watch`); None when ``watch`` is None.
+
+    The usual three signals (traces, metrics, logs) get their six lookups written out: a
+    request pays for one call, not a loop.
+    """
+    if watch is None:
+        return None
+    if len(watch) == 3:
+        (a1, n1, g1, s1, k1), (a2, n2, g2, s2, k2), (a3, n3, g3, s3, k3) = watch
+
+        def quiet3() -> bool:
+            return (
+                a1[n1] is g1 and s1[k1] is None and a2[n2] is g2 and s2[k2] is None
+                and a3[n3] is g3 and s3[k3] is None
+            )  # fmt: skip
+
+        return quiet3
+    checks = tuple(watch)
+
+    def quiet() -> bool:
+        for api, name, getter, slots, slot in checks:
+            if api[name] is not getter or slots[slot] is not None:
+                return False
+        return True
+
+    return quiet
 
 
 def noting_handler(handler: Any) -> Any:

@@ -1,0 +1,130 @@
+"""An application's default stack in one coroutine, for an app without user middleware.
+
+Without user middleware, the layers an application puts around its router (server errors,
+the app's body limit, the exception handlers) sit directly inside one another, and each would
+cost a coroutine per request, the server-error layer also a ``send`` wrapper. ``CoreStack``
+runs the same steps, nested in the same order, in one frame:
+
+1. the exception handlers are registered in the scope and what escapes the router goes to the
+   app's handler for it (``ExceptionLayer``);
+2. a request that may carry a body goes through the app's ``BodyLimit`` first (a request over
+   HTTP/1.x with neither ``Content-Length`` nor ``Transfer-Encoding`` carries none: nothing
+   could be counted, so it goes straight on);
+3. an exception that gets out of both reaches the 500 handler (``ServerErrorMiddleware``'s
+   responses, the app's handler for 500 or ``Exception``), and is raised again for the server.
+
+Starlette's server-error layer wraps ``send`` to learn whether the response has started. Here
+a route's runner notes it in the scope before it sends a plain response's start
+(``RESPONSE_STARTED_KEY``); otherwise the 500 is offered to the server, which refuses a second
+response start (uvicorn and Granian raise ``RuntimeError``, Starlette's and httpx's test
+clients ``AssertionError``), as the exception layer already relies on (``_starlette.answer_exception``).
+Either way the original exception is raised again, as Starlette does.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from starlette.concurrency import run_in_threadpool
+from starlette.middleware.errors import ServerErrorMiddleware
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from ._plan.runner import RESPONSE_STARTED_KEY
+from ._starlette import ExceptionLayer, answer_exception, is_async_callable, lookup_handler
+
+__all__ = ["CoreStack", "may_have_body"]
+
+_HANDLERS_KEY = "starlette.exception_handlers"
+
+
+def may_have_body(scope: Scope) -> bool:
+    """Whether the request can carry body bytes (always, but over HTTP/1.x without framing)."""
+    if scope.get("http_version", "1.1") not in ("1.1", "1.0"):
+        return True  # HTTP/2 and 3 frame a body without announcing it in a header
+    for name, _ in scope["headers"]:
+        if name == b"content-length" or name == b"transfer-encoding":
+            return True
+    return False
+
+
+class CoreStack(ServerErrorMiddleware):
+    """Server errors, the app's body limit and the exception handlers around the router, as
+    one ASGI callable; see the module's documentation.
+
+    It is the app's ``ServerErrorMiddleware`` for whoever takes the stack apart
+    (instrumentations wrap what is inside it): ``app`` is the chain the separate layers would
+    form (``BodyLimit`` → ``ExceptionLayer`` → router), ``handler`` and ``debug`` are the
+    layer's. Once ``app`` is replaced, it runs as Starlette's layer around the new one.
+    """
+
+    def __init__(
+        self,
+        router: ASGIApp,
+        errors: ServerErrorMiddleware,
+        exceptions: ExceptionLayer,
+        limited: ASGIApp | None,
+    ) -> None:
+        chain = exceptions if limited is None else limited
+        super().__init__(chain, errors.handler, errors.debug)
+        self._chain = chain
+        self._router = router
+        #: The server-error layer whose responses (``error_response``, ``debug_response``)
+        #: answer an unhandled exception (telemetry's notes the exception first).
+        self._errors = errors
+        self._exceptions = exceptions
+        self._limited = limited
+        self._handlers = (exceptions._exception_handlers, exceptions._status_handlers)
+
+    def error_response(self, request: Request, exc: Exception) -> Response:
+        return self._errors.error_response(request, exc)
+
+    def debug_response(self, request: Request, exc: Exception) -> Response:
+        return self._errors.debug_response(request, exc)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if self.app is not self._chain:  # replaced by an instrumentation: Starlette's layer
+            await super().__call__(scope, receive, send)
+            return
+        if scope["type"] != "http":  # the server-error layer and the limit let these through
+            await self._exceptions(scope, receive, send)
+            return
+        try:
+            limited = self._limited
+            if limited is not None and may_have_body(scope):
+                await limited(scope, receive, send)
+            else:
+                scope[_HANDLERS_KEY] = self._handlers
+                try:
+                    await self._router(scope, receive, send)
+                except Exception as exc:
+                    handler = lookup_handler(scope, exc)
+                    if handler is None:
+                        raise
+                    await answer_exception(handler, scope, receive, send, exc)
+        except Exception as exc:
+            await self._server_error(scope, receive, send, exc)
+            raise
+
+    async def _server_error(
+        self, scope: Scope, receive: Receive, send: Send, exc: Exception
+    ) -> None:
+        """Answer ``exc`` with the 500 response, unless the response has started."""
+        handler: Any = self.handler
+        request = Request(scope)
+        response: Any
+        if self.debug:
+            response = await run_in_threadpool(self.debug_response, request, exc)
+        elif handler is None:
+            response = self.error_response(request, exc)
+        elif is_async_callable(handler):
+            response = await handler(request, exc)
+        else:
+            response = await run_in_threadpool(handler, request, exc)
+        if RESPONSE_STARTED_KEY in scope:
+            return
+        try:
+            await response(scope, receive, send)
+        except Exception:  # a second response start, refused: the response had started
+            pass

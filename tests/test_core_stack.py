@@ -1,0 +1,230 @@
+"""The default stack of an app without user middleware runs in one coroutine (``hasten._core``)
+and answers as the separate layers (server errors, body limit, exception handlers) do."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from starlette.middleware.errors import ServerErrorMiddleware
+from starlette.responses import JSONResponse, PlainTextResponse, StreamingResponse
+from starlette.routing import Route
+
+from hasten import BackgroundTasks, FastAPI, Hasten, HTTPException, Request
+from hasten._core import CoreStack, may_have_body
+from hasten.testclient import TestClient
+
+
+def _scope(method: str = "GET", path: str = "/", **extra: Any) -> dict[str, Any]:
+    scope: dict[str, Any] = {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": method,
+        "scheme": "http",
+        "path": path,
+        "raw_path": path.encode(),
+        "root_path": "",
+        "query_string": b"",
+        "headers": [(b"host", b"test")],
+        "client": ("127.0.0.1", 1),
+        "server": ("test", 80),
+    }
+    scope.update(extra)
+    return scope
+
+
+async def _call(app: Any, scope: dict[str, Any], body: bytes = b"") -> list[dict[str, Any]]:
+    """Messages the app sends, with a ``send`` that refuses nothing (unlike a server)."""
+    sent: list[dict[str, Any]] = []
+    chunks = [{"type": "http.request", "body": body, "more_body": False}]
+
+    async def receive() -> dict[str, Any]:
+        return chunks.pop(0) if chunks else {"type": "http.disconnect"}
+
+    async def send(message: dict[str, Any]) -> None:
+        sent.append(message)
+
+    await app(scope, receive, send)
+    return sent
+
+
+def test_the_stack_is_one_layer_that_is_the_server_error_middleware() -> None:
+    app = Hasten()
+    app.get("/")(lambda: {"ok": True})
+    assert TestClient(app).get("/").json() == {"ok": True}
+    stack = app.middleware_stack
+    assert isinstance(stack, CoreStack) and isinstance(stack, ServerErrorMiddleware)
+    assert stack.app is stack._limited  # the chain the separate layers would form
+    layered = Hasten()
+    layered.get("/")(lambda: {"ok": True})
+    layered.add_middleware(PlainMiddleware)
+    assert TestClient(layered).get("/").json() == {"ok": True}
+    assert not isinstance(layered.middleware_stack, CoreStack)  # user middleware: layers
+
+
+class PlainMiddleware:
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        await self.app(scope, receive, send)
+
+
+@pytest.mark.anyio
+async def test_an_error_after_the_response_started_gets_no_second_start() -> None:
+    app = FastAPI()
+
+    def fail() -> None:
+        raise LookupError("late")
+
+    @app.get("/late")
+    def late(tasks: BackgroundTasks) -> dict[str, str]:
+        tasks.add_task(fail)
+        return {"sent": "yes"}
+
+    with pytest.raises(LookupError):
+        await _call(app, _scope(path="/late"))
+    # No server refused anything here: the runner noted the start, so the 500 was not sent.
+    sent = await _sent_before_error(app, _scope(path="/late"))
+    assert [m["type"] for m in sent] == ["http.response.start", "http.response.body"]
+    assert sent[0]["status"] == 200
+
+
+async def _sent_before_error(app: Any, scope: dict[str, Any]) -> list[dict[str, Any]]:
+    sent: list[dict[str, Any]] = []
+
+    async def receive() -> dict[str, Any]:
+        return {"type": "http.request", "body": b"", "more_body": False}
+
+    async def send(message: dict[str, Any]) -> None:
+        sent.append(message)
+
+    with pytest.raises(LookupError):
+        await app(scope, receive, send)
+    return sent
+
+
+def test_an_unhandled_error_is_answered_by_the_500_handler_and_raised_again() -> None:
+    app = Hasten()
+    seen: list[str] = []
+
+    @app.exception_handler(Exception)
+    async def on_error(request: Request, exc: Exception) -> JSONResponse:
+        seen.append(type(exc).__name__)
+        return JSONResponse({"error": str(exc)}, status_code=500)
+
+    @app.get("/boom")
+    def boom() -> None:
+        raise KeyError("k")
+
+    with pytest.raises(KeyError):
+        TestClient(app).get("/boom")
+    response = TestClient(app, raise_server_exceptions=False).get("/boom")
+    assert (response.status_code, response.json()) == (500, {"error": "'k'"})
+    assert seen == ["KeyError", "KeyError"]
+
+
+def test_a_stream_that_fails_midway_raises_its_own_error() -> None:
+    """A plain Starlette route (not a compiled one) streams, then fails: the 500 is offered,
+    the test client refuses a second start, and the stream's own error reaches the caller."""
+
+    async def chunks() -> Any:
+        yield b"first"
+        raise ValueError("midway")
+
+    async def stream(request: Any) -> StreamingResponse:
+        return StreamingResponse(chunks())
+
+    app = Hasten(routes=[Route("/stream", stream)])
+    with pytest.raises(ValueError, match="midway"):
+        TestClient(app).get("/stream")
+
+
+def test_handled_exceptions_keep_their_handlers() -> None:
+    app = Hasten()
+
+    @app.exception_handler(LookupError)
+    async def on_lookup(request: Request, exc: LookupError) -> PlainTextResponse:
+        return PlainTextResponse("missing", status_code=404)
+
+    app.get("/lookup")(_raise_lookup)
+    app.get("/teapot")(_raise_teapot)
+    client = TestClient(app)
+    assert (client.get("/lookup").status_code, client.get("/lookup").text) == (404, "missing")
+    assert client.get("/teapot").json() == {"detail": "short and stout"}
+    assert client.get("/nowhere").json() == {"detail": "Not Found"}
+
+
+def _raise_lookup() -> None:
+    raise LookupError
+
+
+def _raise_teapot() -> None:
+    raise HTTPException(status_code=418, detail="short and stout")
+
+
+@pytest.mark.parametrize(
+    ("extra", "expected"),
+    [
+        ({}, False),
+        ({"http_version": "1.0"}, False),
+        ({"headers": [(b"host", b"t"), (b"content-length", b"0")]}, True),
+        ({"headers": [(b"transfer-encoding", b"chunked")]}, True),
+        ({"http_version": "2"}, True),
+        ({"http_version": "3"}, True),
+    ],
+)
+def test_which_requests_may_carry_a_body(extra: dict[str, Any], expected: bool) -> None:
+    assert may_have_body(_scope(**extra)) is expected
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize(
+    "extra",
+    [
+        {"headers": [(b"host", b"t"), (b"content-length", b"%d")]},
+        {"headers": [(b"host", b"t"), (b"transfer-encoding", b"chunked")]},
+        {"http_version": "2"},  # no header announces an HTTP/2 body
+    ],
+)
+async def test_the_app_limit_still_counts_every_request_that_may_carry_a_body(
+    extra: dict[str, Any],
+) -> None:
+    app = Hasten(max_body_size=10)
+
+    @app.post("/echo")
+    async def echo(request: Request) -> dict[str, int]:
+        return {"size": len(await request.body())}
+
+    def scope(size: int) -> dict[str, Any]:
+        headers = [
+            (name, value % size if b"%" in value else value)
+            for name, value in extra.get("headers", [])
+        ]
+        return _scope("POST", "/echo", **{**extra, "headers": headers or [(b"host", b"t")]})
+
+    sent = await _call(app, scope(20), body=b"x" * 20)
+    assert sent[0]["status"] == 413
+    assert sent[1]["body"] == b'{"detail":"Content Too Large"}'
+    small = await _call(app, scope(5), body=b"x" * 5)
+    assert small[0]["status"] == 200 and small[1]["body"] == b'{"size":5}'
+
+
+def test_a_replaced_inner_app_runs_inside_starlettes_layer() -> None:
+    """An instrumentation that wraps ``stack.app`` (logfire does) gets its wrapper called."""
+    app = Hasten()
+    app.get("/")(lambda: "ok")
+    client = TestClient(app)
+    client.get("/")
+    stack = app.middleware_stack
+    calls: list[str] = []
+    inner = stack.app
+
+    async def wrapper(scope: Any, receive: Any, send: Any) -> None:
+        calls.append(scope["path"])
+        await inner(scope, receive, send)
+
+    stack.app = wrapper
+    assert client.get("/").json() == "ok"
+    assert calls == ["/"]
