@@ -34,7 +34,7 @@ from .routers import auth, ops, orders, products, tasks, users
 from .schemas import MULTIPART_OVERHEAD
 from .security import Passwords, make_password_hash
 from .settings import Settings
-from .tasks import make_email_sender
+from .tasks import make_email_sender, user_work_for
 
 logger = logging.getLogger("examples.shop")
 
@@ -95,12 +95,16 @@ async def lifespan(app: Hasten) -> AsyncIterator[None]:
         app.state.limiter, app.state.login_limiters = make_limiters(settings, redis)
         await app.state.passwords.start()
         app.state.email_sender = make_email_sender(settings, app.state.write_sessionmaker)
+        app.state.user_work = user_work_for(settings)
         await seed_admin(app)
         url = broadcast_url(settings.redis_url, settings.broadcast_url)
         async with live_updates(url, settings.redis_prefix) as (events, chat):
             app.state.events, app.state.chat = events, chat
             yield
     finally:
+        user_work = getattr(app.state, "user_work", None)
+        if user_work is not None and not user_work.queue.distributed:
+            await user_work.queue.aclose()  # in-process tasks still running are cancelled
         if redis is not None:
             await redis.aclose()
         await engine.dispose()

@@ -267,26 +267,6 @@ class EmailOut(BaseModel):
     created_at: datetime
 
 
-TaskStatus = Literal["pending", "running", "done", "failed"]
-
-
-class TaskStepOut(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
-
-    name: str
-    status: TaskStatus
-    error: str | None
-
-
-class TaskOut(BaseModel):
-    """A background task: its overall status and each step's."""
-
-    id: str
-    kind: str
-    status: TaskStatus
-    steps: list[TaskStepOut]
-
-
 # --- orders -------------------------------------------------------------------------------
 
 

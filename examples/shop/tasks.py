@@ -1,10 +1,9 @@
 """Background work with a status you can poll: e-mail senders, avatar processing, the runner.
 
-A task is a row in ``tasks`` with ordered steps in ``task_steps``; ``run_task`` executes the
-steps after the response was sent, each with its own short database session, and records
-``running``/``done``/``failed`` (with the error) as it goes. With ``SHOP_TASK_BROKER_URL`` set,
-a worker process runs them instead (`user_work`, on ``hasten.taskqueue``). The sessionmakers given to this
-module are writers (``create_sessionmaker(engine, writer=True)``).
+The work is a task on ``hasten.taskqueue`` (`user_work`): its status, attempts, result and
+error are the queue's record, which ``GET /tasks/{id}`` answers. It runs in the server process
+by default and in a worker process with ``SHOP_TASK_BROKER_URL`` set. The sessionmakers given to
+this module are writers (``create_sessionmaker(engine, writer=True)``).
 """
 
 from __future__ import annotations
@@ -15,10 +14,11 @@ import smtplib
 import uuid
 import warnings
 from collections.abc import Awaitable, Callable, Sequence
+from contextvars import ContextVar
 from dataclasses import dataclass
 from email.message import EmailMessage
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 import anyio.to_thread
 from PIL import Image, ImageDraw, ImageOps
@@ -26,9 +26,9 @@ from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from hasten import Request
-from hasten.taskqueue import TaskQueue
+from hasten.taskqueue import QueueTask, TaskQueue
 
-from .models import OutboxEmail, Task, TaskStep, User, utcnow
+from .models import OutboxEmail, User
 from .settings import Settings
 
 # --- e-mail -------------------------------------------------------------------------------
@@ -207,71 +207,40 @@ async def store_avatar(
         await session.commit()
 
 
-# --- the runner ---------------------------------------------------------------------------
+# --- the work, on hasten.taskqueue --------------------------------------------------------
+#
+# Registration and avatar work is one task, ``shop.user_work``, declared on a
+# ``hasten.taskqueue.TaskQueue``; its status is the queue's record (``GET /tasks/{id}``), the shop
+# keeps no table of its own. Without ``SHOP_TASK_BROKER_URL`` each app has an in-process queue
+# (statuses in its memory) and the task runs on the server's event loop, with the app's database
+# and e-mail sender. With it, the task is sent to Dramatiq and a worker process (``hasten worker
+# examples.shop.tasks:queue``) runs it with its own database engine and sender, built from the
+# same settings; the statuses are in Redis, so every server process answers the same.
 
 Step = tuple[str, Callable[[], Awaitable[None]]]
 
 
-async def create_task(
-    session: AsyncSession, kind: str, step_names: Sequence[str], user_id: int | None
-) -> str:
-    """Insert a task with its steps (all ``pending``); the caller commits."""
-    task_id = str(uuid.uuid4())
-    session.add(Task(id=task_id, kind=kind, user_id=user_id))
-    await session.flush()
-    session.add_all(TaskStep(task_id=task_id, name=name, status="pending") for name in step_names)
-    return task_id
+class StepFailed(Exception):
+    """Steps of a task failed (the others still ran): the task is ``failed``, not retried."""
 
 
-async def _set_status(
-    sessionmaker: async_sessionmaker[AsyncSession],
-    task_id: str,
-    name: str,
-    status: str,
-    error: str | None = None,
-) -> None:
-    async with sessionmaker() as session:
-        await session.execute(
-            update(TaskStep)
-            .where(TaskStep.task_id == task_id, TaskStep.name == name)
-            .values(status=status, error=error, updated_at=utcnow())
-        )
-        await session.commit()
-
-
-async def run_task(
-    sessionmaker: async_sessionmaker[AsyncSession], task_id: str, steps: Sequence[Step]
-) -> None:
-    """Run the steps in order; a failing step is recorded and the next one still runs."""
+async def run_steps(steps: Sequence[Step]) -> list[dict[str, str | None]]:
+    """Run the steps in order; a failing step does not stop the next ones. Each step's outcome
+    (the task's result), or `StepFailed` naming the failed steps and their errors."""
+    outcomes: list[dict[str, str | None]] = []
+    failures: list[str] = []
     for name, step in steps:
-        await _set_status(sessionmaker, task_id, name, "running")
         try:
             await step()
-        except Exception as exc:  # recorded for GET /tasks/{id}, not raised
-            await _set_status(sessionmaker, task_id, name, "failed", f"{type(exc).__name__}: {exc}")
+        except Exception as exc:
+            error = f"{type(exc).__name__}: {exc}"
+            outcomes.append({"name": name, "status": "failed", "error": error})
+            failures.append(f"{name}: {error}")
         else:
-            await _set_status(sessionmaker, task_id, name, "done")
-
-
-def overall_status(statuses: Sequence[str]) -> str:
-    """One status for the whole task from its steps' statuses."""
-    if "failed" in statuses:
-        return "failed"
-    if all(s == "done" for s in statuses):
-        return "done"
-    if all(s == "pending" for s in statuses):
-        return "pending"
-    return "running"
-
-
-# --- on the task queue (when SHOP_TASK_BROKER_URL is set) ---------------------------------
-#
-# The steps above run in the server process after the response by default. With a broker
-# configured, the endpoints send one message per task to Dramatiq (hasten.taskqueue) and a
-# worker process (``hasten worker examples.shop.tasks:queue``) runs the same steps with its own
-# database engine and e-mail sender, built from the same settings. The steps' statuses stay in
-# the database, so ``GET /tasks/{id}`` answers the same from every server process; the queue's
-# own record (attempts, retries, a lost worker) is kept in Redis.
+            outcomes.append({"name": name, "status": "done", "error": None})
+    if failures:
+        raise StepFailed("; ".join(failures))
+    return outcomes
 
 
 def make_queue(settings: Settings) -> TaskQueue:
@@ -290,70 +259,142 @@ queue = make_queue(Settings())
 """Configured from the environment, as the worker process reads it."""
 
 
-def queue_for(settings: Settings) -> TaskQueue | None:
-    """The queue when ``settings`` send work to a broker, None when it runs in-process."""
+def upload_path(settings: Settings, upload: str) -> Path:
+    """Where an uploaded avatar waits for the task (the media directory is shared)."""
+    return settings.media_dir / "uploads" / upload
+
+
+@dataclass(frozen=True)
+class TaskResources:
+    """What the task works with: the app's, when it runs in the server process."""
+
+    settings: Settings
+    sessionmaker: async_sessionmaker[AsyncSession]
+    sender: EmailSender
+
+
+_in_app: ContextVar[TaskResources | None] = ContextVar("shop_task_resources", default=None)
+"""Set by the endpoint around an in-process ``enqueue`` (the task's asyncio task copies it)."""
+
+
+class _WorkerState:
+    """The worker process's resources, made on its first task (on its event loop)."""
+
+    resources: TaskResources | None = None
+
+
+def _resources() -> TaskResources:
+    here = _in_app.get()
+    if here is not None:
+        return here
+    if _WorkerState.resources is None:
+        from .db import create_engine, create_sessionmaker
+
+        settings = Settings()
+        sessionmaker = create_sessionmaker(create_engine(settings), writer=True)
+        sender = make_email_sender(settings, sessionmaker)
+        _WorkerState.resources = TaskResources(settings, sessionmaker, sender)
+    return _WorkerState.resources
+
+
+_TASK_OPTIONS: dict[str, Any] = {
+    "name": "shop.user_work",
+    "retries": 3,
+    "min_backoff": 0.5,
+    "max_backoff": 30.0,
+    "throws": (StepFailed,),
+}
+
+
+async def _user_work(
+    user_id: int, welcome: bool, upload: str | None
+) -> list[dict[str, str | None]]:
+    """A registration's (``welcome``) or an avatar upload's steps: the welcome e-mail, then the
+    avatar (a thumbnail of ``upload``, or a generated one). Each step's outcome."""
+    res = _resources()
+    async with res.sessionmaker() as session:
+        user = await session.get(User, user_id)
+    if user is None:  # sent before the request's commit: retried
+        raise LookupError(f"user {user_id} is not committed yet")
+    path = upload_path(res.settings, upload) if upload else None
+    image = await anyio.to_thread.run_sync(path.read_bytes) if path is not None else None
+    steps: list[Step] = []
+    if welcome:
+
+        async def send_welcome() -> None:
+            await res.sender.send(welcome_email(user))
+
+        steps.append(("welcome_email", send_welcome))
+
+    async def avatar() -> None:
+        size = res.settings.avatar_size
+        if image is None:
+            png = default_avatar(user.username, size)
+        else:
+            png = await anyio.to_thread.run_sync(make_thumbnail, image, size)
+        await store_avatar(res.sessionmaker, res.settings.media_dir, user.id, png)
+
+    steps.append(("avatar", avatar))
+    try:
+        return await run_steps(steps)
+    finally:
+        if path is not None:
+            path.unlink(missing_ok=True)
+
+
+user_work = queue.task(**_TASK_OPTIONS)(_user_work)
+"""The task on the environment's queue (the one ``hasten worker`` runs)."""
+
+
+def user_work_for(settings: Settings) -> QueueTask[..., Any]:
+    """The task an app with ``settings`` sends: on the broker (the module's `queue`, which the
+    worker imports) when ``task_broker_url`` is set, else on an in-process queue of its own."""
     if not settings.task_broker_url:
-        return None
+        return TaskQueue().task(**_TASK_OPTIONS)(_user_work)
     if queue.broker_url != settings.task_broker_url:
         raise RuntimeError(
             "the app's task_broker_url differs from SHOP_TASK_BROKER_URL in the environment, "
             "which examples.shop.tasks.queue (and the worker) use"
         )
-    return queue
+    return user_work
 
 
-def upload_path(settings: Settings, task_id: str) -> Path:
-    """Where an uploaded avatar waits for the worker (the media directory is shared)."""
-    return settings.media_dir / "uploads" / task_id
+async def send_user_work(
+    request: Request,
+    db: AsyncSession,
+    sender: EmailSender,
+    user_id: int,
+    image: bytes | None,
+    *,
+    welcome: bool,
+) -> str:
+    """Queue the work of ``user_id``, commit ``db`` and return the task's id.
 
-
-class _WorkerState:
-    """The worker process's engine and sender, made on its first task (on its event loop)."""
-
-    sessionmaker: async_sessionmaker[AsyncSession] | None = None
-    sender: EmailSender | None = None
-
-
-async def _worker_resources(
-    settings: Settings,
-) -> tuple[async_sessionmaker[AsyncSession], EmailSender]:
-    from .db import create_engine, create_sessionmaker
-
-    if _WorkerState.sessionmaker is None or _WorkerState.sender is None:
-        sessionmaker = create_sessionmaker(create_engine(settings), writer=True)
-        _WorkerState.sessionmaker = sessionmaker
-        _WorkerState.sender = make_email_sender(settings, sessionmaker)
-    return _WorkerState.sessionmaker, _WorkerState.sender
-
-
-@queue.task(name="shop.user_work", retries=3, min_backoff=0.5, max_backoff=30.0)
-async def user_work(task_id: str, user_id: int, welcome: bool) -> str:
-    """Run a registration's (``welcome``) or an avatar upload's steps in the worker."""
-    settings = Settings()
-    sessionmaker, sender = await _worker_resources(settings)
-    async with sessionmaker() as session:
-        user = await session.get(User, user_id)
-        task = await session.get(Task, task_id)
-    if user is None or task is None:  # sent before the request's commit: retried
-        raise LookupError(f"task {task_id} or user {user_id} is not committed yet")
-    upload = upload_path(settings, task_id)
-    image = await anyio.to_thread.run_sync(upload.read_bytes) if upload.exists() else None
-    steps: list[Step] = []
-    if welcome:
-
-        async def send_welcome() -> None:
-            await sender.send(welcome_email(user))
-
-        steps.append(("welcome_email", send_welcome))
-
-    async def avatar() -> None:
-        if image is None:
-            png = default_avatar(user.username, settings.avatar_size)
-        else:
-            png = await anyio.to_thread.run_sync(make_thumbnail, image, settings.avatar_size)
-        await store_avatar(sessionmaker, settings.media_dir, user.id, png)
-
-    steps.append(("avatar", avatar))
-    await run_task(sessionmaker, task_id, steps)
-    upload.unlink(missing_ok=True)
-    return task_id
+    In-process, ``db`` is committed first (the task may start at once) and the task runs with
+    the app's database and ``sender`` (the request's, so that tests can replace it). With a
+    broker, the task is sent first: when the broker is unreachable the request fails with 503
+    and nothing (user, upload) is left behind; the worker retries until it sees the commit."""
+    settings: Settings = request.app.state.settings
+    task: QueueTask[..., Any] = request.app.state.user_work
+    distributed = task.queue.distributed
+    if not distributed:
+        await db.commit()
+    upload = None
+    if image is not None:
+        upload = uuid.uuid4().hex
+        path = upload_path(settings, upload)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        await anyio.to_thread.run_sync(path.write_bytes, image)
+    token = _in_app.set(TaskResources(settings, request.app.state.write_sessionmaker, sender))
+    try:
+        info = await task.enqueue(user_id, welcome, upload)
+    except Exception:
+        if upload is not None:
+            upload_path(settings, upload).unlink(missing_ok=True)
+        await db.rollback()
+        raise
+    finally:
+        _in_app.reset(token)
+    if distributed:
+        await db.commit()
+    return info.id

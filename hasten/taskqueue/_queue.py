@@ -317,9 +317,14 @@ class TaskQueue:
             raise TaskQueueUnavailable(f"The task store is unavailable: {describe(exc)}") from exc
 
     async def aclose(self) -> None:
-        """Cancel in-process tasks still running, close the store and the broker's connections."""
-        for running in list(self._running):
-            running.cancel()
+        """Cancel in-process tasks still running and wait until they have stopped (what they
+        hold, a database connection say, is released before the app closes it), then close the
+        store and the broker's connections."""
+        running = list(self._running)
+        for task in running:
+            task.cancel()
+        if running:
+            await asyncio.gather(*running, return_exceptions=True)
         await self.store.aclose()
         if self._publisher is not None:
             broker = self._broker

@@ -37,6 +37,19 @@ class Shop:
     def admin(self) -> dict[str, str]:
         return self.auth(*ADMIN)
 
+    def task(self, task_id: str, timeout: float = 30.0) -> dict[str, Any]:
+        """``GET /tasks/{task_id}`` once the task has ended (succeeded, failed or dead): the
+        work runs on the server's event loop after the answer, as a client would poll it."""
+        deadline = time.monotonic() + timeout
+        while True:
+            response = self.client.get(f"/tasks/{task_id}")
+            assert response.status_code == 200, response.text
+            task: dict[str, Any] = response.json()
+            if task["state"] in ("succeeded", "failed", "dead"):
+                return task
+            assert time.monotonic() < deadline, f"task still {task['state']}: {task}"
+            time.sleep(0.02)
+
     def register(self, username: str, **files: Any) -> dict[str, Any]:
         response = self.client.post(
             "/users/register",

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-from functools import partial
 from typing import Annotated
 
-import anyio.to_thread
 from pydantic import EmailStr
 from sqlalchemy import func, or_, select
 from sqlalchemy.exc import IntegrityError
@@ -13,7 +11,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from hasten import (
     APIRouter,
-    BackgroundTasks,
     Depends,
     File,
     Form,
@@ -46,19 +43,10 @@ from ..tasks import (
     ALLOWED_IMAGE_TYPES,
     EmailSender,
     ImageTooLarge,
-    Step,
-    create_task,
-    default_avatar,
     get_email_sender,
     image_size,
-    make_thumbnail,
-    queue_for,
-    run_task,
+    send_user_work,
     sniff_matches,
-    store_avatar,
-    upload_path,
-    user_work,
-    welcome_email,
 )
 
 router = APIRouter(
@@ -104,49 +92,6 @@ async def read_avatar(upload: UploadFile | None, settings: Settings) -> bytes | 
     return data
 
 
-def _avatar_step(request: Request, user: User, image: bytes | None) -> Step:
-    settings: Settings = request.app.state.settings
-    sessionmaker = request.app.state.write_sessionmaker
-
-    async def process() -> None:
-        if image is None:
-            png = default_avatar(user.username, settings.avatar_size)
-        else:
-            png = await _thumbnail(image, settings.avatar_size)
-        await store_avatar(sessionmaker, settings.media_dir, user.id, png)
-
-    return ("avatar", process)
-
-
-async def _thumbnail(image: bytes, size: int) -> bytes:
-    return await anyio.to_thread.run_sync(partial(make_thumbnail, image, size))
-
-
-async def _send_to_queue(
-    db: AsyncSession,
-    settings: Settings,
-    task_id: str,
-    user_id: int,
-    image: bytes | None,
-    *,
-    welcome: bool,
-) -> None:
-    """Send the task's work to the queue, then commit: when the broker is unreachable the
-    request fails with 503 and nothing (user, task, upload) is left behind. The worker retries
-    until it sees the commit."""
-    upload = upload_path(settings, task_id)
-    if image is not None:
-        upload.parent.mkdir(parents=True, exist_ok=True)
-        await anyio.to_thread.run_sync(upload.write_bytes, image)
-    try:
-        await user_work.enqueue(task_id, user_id, welcome)
-    except Exception:
-        upload.unlink(missing_ok=True)
-        await db.rollback()
-        raise
-    await db.commit()
-
-
 @router.post(
     "/register",
     response_model=RegisterOut,
@@ -167,7 +112,6 @@ async def register(
     db: Db,
     settings: AppSettings,
     passwords: Annotated[Passwords, Depends(get_passwords)],
-    background: BackgroundTasks,
     sender: Annotated[EmailSender, Depends(get_email_sender)],
     avatar: Annotated[UploadFile | None, File(description="PNG, JPEG or WebP")] = None,
 ) -> RegisterOut:
@@ -198,17 +142,7 @@ async def register(
         raise HTTPException(
             status.HTTP_409_CONFLICT, detail="Username or e-mail already taken"
         ) from None
-    task_id = await create_task(db, "registration", ["welcome_email", "avatar"], user.id)
-    if queue_for(settings) is not None:
-        await _send_to_queue(db, settings, task_id, user.id, image, welcome=True)
-        return RegisterOut(user=UserOut.from_user(user), task_id=task_id)
-    await db.commit()
-
-    async def send_welcome() -> None:
-        await sender.send(welcome_email(user))
-
-    steps = [("welcome_email", send_welcome), _avatar_step(request, user, image)]
-    background.add_task(run_task, request.app.state.write_sessionmaker, task_id, steps)
+    task_id = await send_user_work(request, db, sender, user.id, image, welcome=True)
     return RegisterOut(user=UserOut.from_user(user), task_id=task_id)
 
 
@@ -243,21 +177,11 @@ async def upload_avatar(
     user: CurrentUser,
     db: Db,
     settings: AppSettings,
-    background: BackgroundTasks,
+    sender: Annotated[EmailSender, Depends(get_email_sender)],
     avatar: Annotated[UploadFile, File(description="PNG, JPEG or WebP")],
 ) -> TaskAccepted:
     image = await read_avatar(avatar, settings)
-    task_id = await create_task(db, "avatar", ["avatar"], user.id)
-    if queue_for(settings) is not None:
-        await _send_to_queue(db, settings, task_id, user.id, image, welcome=False)
-        return TaskAccepted(task_id=task_id)
-    await db.commit()
-    background.add_task(
-        run_task,
-        request.app.state.write_sessionmaker,
-        task_id,
-        [_avatar_step(request, user, image)],
-    )
+    task_id = await send_user_work(request, db, sender, user.id, image, welcome=False)
     return TaskAccepted(task_id=task_id)
 
 
