@@ -19,7 +19,6 @@ app's ASGI stack is called with. What goes over the wire is what an ASGI server 
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from typing import Any
 
 from starlette.types import Message
@@ -44,43 +43,34 @@ class HTTPCycle:
     """The ASGI ``receive``/``send`` of one RSGI HTTP request (see the module docstring)."""
 
     __slots__ = (
-        "protocol", "rsgi", "status", "headers", "stream", "done", "gone", "reading", "chunks"
+        "protocol", "fields", "http_version", "status", "headers", "stream", "done", "gone",
+        "reading", "chunks",
     )  # fmt: skip
 
-    def __init__(self, protocol: Any, rsgi: Any) -> None:
+    def __init__(self, protocol: Any, fields: Any, http_version: str) -> None:
         self.protocol = protocol
-        self.rsgi = rsgi  # the RSGI scope (its headers are read for the body's length only)
+        self.fields = fields  # the RSGI request headers (read for the body's length only)
+        self.http_version = http_version
         self.status: int | None = None  # of the http.response.start not yet sent
-        self.headers: list[tuple[str, str]] = []
         self.stream: Any = None  # the RSGI stream transport, once a body is streamed
-        self.done = False  # the response is complete (or the client went away)
-        self.gone = False  # the client went away while the body was streamed
+        self.done = False  # the response is complete
+        self.gone = False  # the client went away
         self.reading = _UNREAD
-        self.chunks: AsyncIterator[bytes] | None = None
+        # ``headers`` is set by http.response.start, ``chunks`` when the body is streamed in.
 
     async def send(self, message: Message) -> None:
         """ASGI ``send``: start, body and pathsend messages as RSGI responses."""
         kind = message["type"]
-        if kind == _BODY:
-            await self._body(message)
-        elif kind == _START:
-            if self.status is not None or self.done or self.stream is not None:
-                raise RuntimeError("http.response.start sent twice")
-            self.status = message["status"]
-            self.headers = [
-                (name.decode("latin-1"), value.decode("latin-1"))
-                for name, value in message.get("headers", ())
-            ]
-        elif kind == _PATHSEND:
-            await self._pathsend(message)
-        else:
-            raise RuntimeError(f"Unexpected ASGI message {kind!r} in an HTTP response")
-
-    async def _body(self, message: Message) -> None:
+        if kind != _BODY:
+            if kind == _START:
+                self._start(message)
+            else:
+                await self._other(message)
+            return
+        # http.response.body, inlined here: it is every response's last message.
         body = message.get("body", b"")
         more = message.get("more_body", False)
-        stream = self.stream
-        if stream is None:
+        if self.stream is None:
             status = self.status
             if status is None:
                 if self.done:
@@ -88,18 +78,40 @@ class HTTPCycle:
                 raise RuntimeError("http.response.body sent before http.response.start")
             if self.reading != _READ and _has_body(self):
                 await self._unread_body()
-            if not more:
-                self.status = None
-                self.done = True
-                if type(body) is not bytes:
-                    body = bytes(body)
-                self.protocol.response_bytes(status, self.headers, body)
-                return
-            stream = self.stream = self.protocol.response_stream(status, self.headers)
             self.status = None
+            if not more:
+                self.done = True
+                self.protocol.response_bytes(status, self.headers, bytes(body))
+                return
+            self.stream = self.protocol.response_stream(status, self.headers)
+        await self._chunk(body, more)
+
+    def _start(self, message: Message) -> None:
+        if self.status is not None or self.done or self.stream is not None:
+            raise RuntimeError("http.response.start sent twice")
+        self.status = message["status"]
+        self.headers = [
+            (name.decode("latin-1"), value.decode("latin-1"))
+            for name, value in message.get("headers", ())
+        ]
+
+    async def _other(self, message: Message) -> None:
+        kind = message["type"]
+        if kind != _PATHSEND:
+            raise RuntimeError(f"Unexpected ASGI message {kind!r} in an HTTP response")
+        status = self.status
+        if status is None:
+            raise RuntimeError("http.response.pathsend sent before http.response.start")
+        if self.reading != _READ and _has_body(self):
+            await self._unread_body()
+        self.status = None
+        self.done = True
+        self.protocol.response_file(status, self.headers, str(message["path"]))
+
+    async def _chunk(self, body: bytes, more: bool) -> None:
         if body and not (self.gone or self.done):
             try:
-                await stream.send_bytes(bytes(body))
+                await self.stream.send_bytes(bytes(body))
             except RuntimeError:  # RSGIProtocolClosed: the client went away
                 self.gone = True
         if not more:
@@ -114,7 +126,7 @@ class HTTPCycle:
         a larger or partly read one gets ``connection: close`` on HTTP/1, so the client knows.
         """
         if self.reading == _UNREAD:
-            declared = self.rsgi.headers.get("content-length")
+            declared = self.fields.get("content-length")
             if declared is not None and declared.isdigit() and int(declared) <= DRAIN_LIMIT:
                 self.reading = _READ
                 try:
@@ -123,24 +135,14 @@ class HTTPCycle:
                     self.gone = True
                 return
         self.reading = _READ
-        if self.rsgi.http_version != "2":
+        if self.http_version != "2":
             self.headers.append(("connection", "close"))
-
-    async def _pathsend(self, message: Message) -> None:
-        status = self.status
-        if status is None:
-            raise RuntimeError("http.response.pathsend sent before http.response.start")
-        if self.reading != _READ and _has_body(self):
-            await self._unread_body()
-        self.status = None
-        self.done = True
-        self.protocol.response_file(status, self.headers, str(message["path"]))
 
     async def receive(self) -> Message:
         """ASGI ``receive``: the request body, then ``http.disconnect``."""
         reading = self.reading
         if reading == _UNREAD:
-            declared = self.rsgi.headers.get("content-length")
+            declared = self.fields.get("content-length")
             if declared is not None and declared.isdigit() and int(declared) <= ONE_READ_LIMIT:
                 self.reading = _READ
                 try:
@@ -180,7 +182,7 @@ class HTTPCycle:
 def _has_body(cycle: HTTPCycle) -> bool:
     """Whether a request body is left to settle (False also marks a request without one)."""
     if cycle.reading == _UNREAD:
-        fields = cycle.rsgi.headers
+        fields = cycle.fields
         if "content-length" not in fields and "transfer-encoding" not in fields:
             cycle.reading = _READ
             return False

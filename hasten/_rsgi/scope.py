@@ -49,8 +49,7 @@ def parse_address(value: str | None) -> tuple[str, int] | None:
     return address
 
 
-def _headers(rsgi: Any) -> list[tuple[bytes, bytes]]:
-    fields = rsgi.headers
+def _headers(rsgi: Any, fields: Any) -> list[tuple[bytes, bytes]]:
     headers = [(name.encode(), value.encode()) for name, value in fields.items()]
     authority = rsgi.authority
     if authority is not None and "host" not in fields:
@@ -58,8 +57,9 @@ def _headers(rsgi: Any) -> list[tuple[bytes, bytes]]:
     return headers
 
 
-def http_scope(rsgi: Any, state: dict[str, Any], root_path: str) -> dict[str, Any]:
-    """The ASGI ``http`` scope of the RSGI HTTP scope ``rsgi``."""
+def http_scope(rsgi: Any, fields: Any, state: dict[str, Any], root_path: str) -> dict[str, Any]:
+    """The ASGI ``http`` scope of the RSGI HTTP scope ``rsgi`` (``fields``: its headers)."""
+    client, server = rsgi.client, rsgi.server
     return {
         "type": "http",
         "asgi": _ASGI_HTTP,
@@ -69,9 +69,9 @@ def http_scope(rsgi: Any, state: dict[str, Any], root_path: str) -> dict[str, An
         "path": root_path + rsgi.path if root_path else rsgi.path,
         "query_string": rsgi.query_string.encode(),
         "root_path": root_path,
-        "headers": _headers(rsgi),
-        "client": parse_address(rsgi.client),
-        "server": parse_address(rsgi.server),
+        "headers": _headers(rsgi, fields),
+        "client": _ADDRESSES.get(client) or parse_address(client),
+        "server": _ADDRESSES.get(server) or parse_address(server),
         "state": state.copy(),
         "extensions": {"http.response.pathsend": {}},
     }
@@ -89,7 +89,7 @@ def websocket_scope(rsgi: Any, state: dict[str, Any], root_path: str) -> dict[st
         "path": root_path + rsgi.path if root_path else rsgi.path,
         "query_string": rsgi.query_string.encode(),
         "root_path": root_path,
-        "headers": _headers(rsgi),
+        "headers": _headers(rsgi, rsgi.headers),
         "client": parse_address(rsgi.client),
         "server": parse_address(rsgi.server),
         "subprotocols": subprotocols,

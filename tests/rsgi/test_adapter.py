@@ -29,12 +29,16 @@ def run(coro: Any) -> Any:
     return asyncio.run(coro)
 
 
+def _cycle(protocol: HTTPProtocol, scope: Scope) -> HTTPCycle:
+    return HTTPCycle(protocol, scope.headers, scope.http_version)
+
+
 # -- responses -------------------------------------------------------------------------------
 
 
 def test_start_and_final_body_go_out_in_one_call() -> None:
     protocol = HTTPProtocol()
-    cycle = HTTPCycle(protocol, Scope())
+    cycle = _cycle(protocol, Scope())
 
     async def respond() -> None:
         await cycle.send(
@@ -53,7 +57,7 @@ def test_start_and_final_body_go_out_in_one_call() -> None:
 
 def test_streamed_body_chunks_and_sends_after_the_end_are_dropped() -> None:
     protocol = HTTPProtocol()
-    cycle = HTTPCycle(protocol, Scope())
+    cycle = _cycle(protocol, Scope())
 
     async def respond() -> None:
         await cycle.send({"type": "http.response.start", "status": 200, "headers": []})
@@ -72,7 +76,7 @@ def test_streamed_body_chunks_and_sends_after_the_end_are_dropped() -> None:
 
 def test_a_client_gone_mid_stream_drops_the_rest_silently() -> None:
     protocol = HTTPProtocol(fail_after=1)
-    cycle = HTTPCycle(protocol, Scope())
+    cycle = _cycle(protocol, Scope())
 
     async def respond() -> Any:
         await cycle.send({"type": "http.response.start", "status": 200, "headers": []})
@@ -87,7 +91,7 @@ def test_a_client_gone_mid_stream_drops_the_rest_silently() -> None:
 
 def test_pathsend_is_a_file_response() -> None:
     protocol = HTTPProtocol()
-    cycle = HTTPCycle(protocol, Scope())
+    cycle = _cycle(protocol, Scope())
 
     async def respond() -> None:
         await cycle.send(
@@ -100,7 +104,7 @@ def test_pathsend_is_a_file_response() -> None:
 
 
 def test_protocol_errors_are_raised() -> None:
-    cycle = HTTPCycle(HTTPProtocol(), Scope())
+    cycle = _cycle(HTTPProtocol(), Scope())
     with pytest.raises(RuntimeError, match="before http.response.start"):
         run(cycle.send({"type": "http.response.body", "body": b""}))
     run(cycle.send({"type": "http.response.start", "status": 200}))
@@ -124,7 +128,7 @@ def _post(
 
 def test_a_declared_small_body_is_read_with_one_call() -> None:
     protocol = HTTPProtocol(body=b'{"a": 1}')
-    cycle = HTTPCycle(protocol, _post("8"))
+    cycle = _cycle(protocol, _post("8"))
     message = run(cycle.receive())
     assert message == {"type": "http.request", "body": b'{"a": 1}', "more_body": False}
     assert protocol.kinds() == ["read"]
@@ -133,7 +137,7 @@ def test_a_declared_small_body_is_read_with_one_call() -> None:
 def test_chunked_and_large_bodies_arrive_as_chunks() -> None:
     for scope in (_post(None, [("transfer-encoding", "chunked")]), _post(str(ONE_READ_LIMIT + 1))):
         protocol = HTTPProtocol(chunks=[b"ab", b"cd"])
-        cycle = HTTPCycle(protocol, scope)
+        cycle = _cycle(protocol, scope)
 
         async def read_all(cycle: HTTPCycle = cycle) -> list[Any]:
             return [await cycle.receive() for _ in range(3)]
@@ -148,7 +152,7 @@ def test_chunked_and_large_bodies_arrive_as_chunks() -> None:
 
 def test_after_the_body_receive_waits_for_the_client_to_go() -> None:
     protocol = HTTPProtocol(body=b"x")
-    cycle = HTTPCycle(protocol, _post("1"))
+    cycle = _cycle(protocol, _post("1"))
     run(cycle.receive())
     assert run(cycle.receive()) == {"type": "http.disconnect"}
     assert protocol.kinds() == ["read", "client_disconnect"]
@@ -156,7 +160,7 @@ def test_after_the_body_receive_waits_for_the_client_to_go() -> None:
 
 def test_after_the_response_receive_answers_disconnect_at_once() -> None:
     protocol = HTTPProtocol(body=b"x")
-    cycle = HTTPCycle(protocol, _post("1"))
+    cycle = _cycle(protocol, _post("1"))
 
     async def exchange() -> Any:
         await cycle.receive()
@@ -169,7 +173,7 @@ def test_after_the_response_receive_answers_disconnect_at_once() -> None:
 
 
 def _answer_unread(scope: Scope, protocol: HTTPProtocol) -> list[tuple[str, str]]:
-    cycle = HTTPCycle(protocol, scope)
+    cycle = _cycle(protocol, scope)
 
     async def respond() -> None:
         await cycle.send({"type": "http.response.start", "status": 401, "headers": []})
@@ -213,7 +217,7 @@ def test_http_scope() -> None:
         client="[::1]:5000",
         scheme="https",
     )
-    scope = http_scope(rsgi, {"db": "pool"}, "")
+    scope = http_scope(rsgi, rsgi.headers, {"db": "pool"}, "")
     assert scope["headers"] == [
         (b"host", b"example.com:8443"),
         (b"accept", b"*/*"),
@@ -227,13 +231,15 @@ def test_http_scope() -> None:
     assert (scope["type"], scope["method"], scope["http_version"]) == ("http", "GET", "2")
     assert scope["state"] == {"db": "pool"}
     assert "http.response.pathsend" in scope["extensions"]
-    prefixed = http_scope(Scope(path="/items"), {}, "/api")
+    rsgi = Scope(path="/items")
+    prefixed = http_scope(rsgi, rsgi.headers, {}, "/api")
     assert (prefixed["path"], prefixed["root_path"]) == ("/api/items", "/api")
 
 
 def test_state_is_a_copy_per_request() -> None:
     state = {"n": 1}
-    scope = http_scope(Scope(), state, "")
+    rsgi = Scope()
+    scope = http_scope(rsgi, rsgi.headers, state, "")
     scope["state"]["n"] = 2
     assert state == {"n": 1}
 
