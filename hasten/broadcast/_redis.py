@@ -16,9 +16,10 @@ from typing import Any
 from redis.asyncio import Redis
 from redis.asyncio.connection import AbstractConnection
 from redis.asyncio.retry import Retry
-from redis.backoff import ExponentialBackoff, NoBackoff
+from redis.backoff import NoBackoff
 from redis.exceptions import RedisError
 
+from .._redis_client import redis_from_url
 from ._errors import BroadcastUnavailable, ConnectionLost
 from ._hub import Hub
 
@@ -71,12 +72,7 @@ class RedisBackend:
     # --- lifetime ---------------------------------------------------------------------
 
     async def connect(self) -> None:
-        self._client = Redis.from_url(
-            self._url,
-            socket_timeout=self._timeout,
-            socket_connect_timeout=self._timeout,
-            retry=Retry(ExponentialBackoff(cap=0.5, base=0.05), 1),
-        )
+        self._client = redis_from_url(self._url, timeout=self._timeout, retries=1)
         try:
             conn = await self._open()
         except BroadcastUnavailable:

@@ -109,16 +109,9 @@ class RedisBackend:
         clock: Callable[[], float] | None = None,
     ) -> None:
         if isinstance(redis, str):
-            from redis.asyncio import Redis
-            from redis.asyncio.retry import Retry
-            from redis.backoff import NoBackoff
+            from .._redis_client import redis_from_url
 
-            self.redis = Redis.from_url(
-                redis,
-                socket_timeout=timeout,
-                socket_connect_timeout=timeout,
-                retry=Retry(NoBackoff(), 0),
-            )
+            self.redis = redis_from_url(redis, timeout=timeout)
             self._owned = True
         else:
             self.redis = redis
