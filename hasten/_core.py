@@ -7,9 +7,9 @@ runs the same steps, nested in the same order, in one frame:
 
 1. the exception handlers are registered in the scope and what escapes the router goes to the
    app's handler for it (``ExceptionLayer``);
-2. a request that may carry a body goes through the app's ``BodyLimit`` first (a request over
-   HTTP/1.x with neither ``Content-Length`` nor ``Transfer-Encoding`` carries none: nothing
-   could be counted, so it goes straight on);
+2. with a limit, every request goes through the app's ``BodyLimit`` first (also one without
+   ``Content-Length`` or ``Transfer-Encoding``: an ASGI caller may send body bytes anyway,
+   FastAPI's own tests do);
 3. an exception that gets out of both reaches the 500 handler (``ServerErrorMiddleware``'s
    responses, the app's handler for 500 or ``Exception``), and is raised again for the server.
 
@@ -17,7 +17,8 @@ Starlette's server-error layer wraps ``send`` to learn whether the response has 
 a route's runner notes it in the scope before it sends a plain response's start
 (``RESPONSE_STARTED_KEY``); otherwise the 500 is offered to the server, which refuses a second
 response start (uvicorn and Granian raise ``RuntimeError``, Starlette's and httpx's test
-clients ``AssertionError``), as the exception layer already relies on (``_starlette.answer_exception``).
+clients ``AssertionError``), as the exception layer already relies on
+(``_starlette.answer_exception``).
 Either way the original exception is raised again, as Starlette does.
 """
 
@@ -34,19 +35,9 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from ._plan.runner import RESPONSE_STARTED_KEY
 from ._starlette import ExceptionLayer, answer_exception, is_async_callable, lookup_handler
 
-__all__ = ["CoreStack", "may_have_body"]
+__all__ = ["CoreStack"]
 
 _HANDLERS_KEY = "starlette.exception_handlers"
-
-
-def may_have_body(scope: Scope) -> bool:
-    """Whether the request can carry body bytes (always, but over HTTP/1.x without framing)."""
-    if scope.get("http_version", "1.1") not in ("1.1", "1.0"):
-        return True  # HTTP/2 and 3 frame a body without announcing it in a header
-    for name, _ in scope["headers"]:
-        if name == b"content-length" or name == b"transfer-encoding":
-            return True
-    return False
 
 
 class CoreStack(ServerErrorMiddleware):
@@ -92,7 +83,7 @@ class CoreStack(ServerErrorMiddleware):
             return
         try:
             limited = self._limited
-            if limited is not None and may_have_body(scope):
+            if limited is not None:
                 await limited(scope, receive, send)
             else:
                 scope[_HANDLERS_KEY] = self._handlers

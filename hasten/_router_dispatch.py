@@ -66,7 +66,7 @@ class RouterDispatch:
         if scope["type"] == "lifespan":
             await self.lifespan(scope, receive, send)
             return
-        path = get_route_path(scope)
+        path = get_route_path(scope) if scope.get("root_path") else scope["path"]
         routes: Any = self.routes
         matcher = self._matcher
         if not self._flattened or matcher.version != routes.version:  # routes changed

@@ -14,6 +14,7 @@ from .._starlette import JSONBytesResponse, is_own, text_responder
 from ..datastructures import DefaultPlaceholder
 from ..encoders import jsonable_encoder
 from ..exceptions import EndpointContext, ResponseValidationError
+from .dictshape import dict_shaped
 from .validate import prefixed
 
 Writer = Callable[[Any, dict[str, Any]], Response]
@@ -142,6 +143,29 @@ def _model_json_writer(opts: ResponseOptions, adapter: Any, kw: dict[str, Any]) 
         except ValueError:  # a lone surrogate: Pydantic's JSON is UTF-8 only
             body = _dumps_ascii(adapter.serializer.to_python(value, mode="json", **kw))
         return JSONBytesResponse(body, **args)
+
+    by_fields = opts.exclude_unset or opts.exclude_defaults or opts.include or opts.exclude
+    shaped = None if by_fields else dict_shaped(adapter.core_schema)
+    return write if shaped is None else _dict_shaped_writer(write, kw, shaped)
+
+
+def _dict_shaped_writer(model_write: Writer, kw: dict[str, Any], shaped: Any) -> Writer:
+    """:func:`_model_json_writer` that validates dicts (a list of dicts) into the model's
+    typed-dict twin (``hasten._plan.dictshape``): same values, same JSON, no instances.
+    Anything else, or anything the twin refuses, goes the model's way."""
+    fast_validate, fast_to_json = shaped[0].validate_python, shaped[1].to_json
+    is_list = shaped[2]
+
+    def write(raw: Any, args: dict[str, Any]) -> Response:
+        kind = type(raw)
+        if kind is dict if not is_list else kind is list and (not raw or type(raw[0]) is dict):
+            try:
+                body = fast_to_json(fast_validate(raw, from_attributes=True), **kw)
+            except (ValidationError, ValueError):  # the model's way says what is wrong
+                pass
+            else:
+                return JSONBytesResponse(body, **args)
+        return model_write(raw, args)
 
     return write
 
