@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import inspect
-from typing import Annotated, Any, Literal, NamedTuple
+from typing import Annotated, Any, Literal, NamedTuple, TypedDict
 
 from starlette.requests import HTTPConnection
+from typing_extensions import Unpack
 
 from .. import params
 from ..exceptions import HTTPException, WebSocketException
@@ -17,6 +18,19 @@ from ._redis import BackendUnavailable, RedisBackend
 
 Backend = MemoryBackend | RedisBackend
 OnError = Literal["allow", "deny"]
+
+
+class LimiterOptions(TypedDict, total=False):
+    """`Limiter`'s keyword arguments (their defaults and meaning are `Limiter`'s), taken as
+    they are by `RateLimit` and `RateLimitMiddleware`."""
+
+    key: KeyFunc | by_user | None
+    backend: Backend | None
+    name: str
+    on_backend_error: OnError
+    headers: bool
+    detail: str | None
+    cost: int
 
 
 class Decision(NamedTuple):
@@ -181,17 +195,7 @@ class Limiter:
         return rate_limit
 
 
-def RateLimit(
-    policy: Policy,
-    *,
-    key: KeyFunc | by_user | None = None,
-    backend: Backend | None = None,
-    name: str = "default",
-    on_backend_error: OnError = "allow",
-    headers: bool = True,
-    detail: str | None = None,
-    cost: int = 1,
-) -> Any:
+def RateLimit(policy: Policy, **options: Unpack[LimiterOptions]) -> Any:
     """A rate limit as a dependency, for ``dependencies=[...]`` of a route, router or app.
 
     ``RateLimit(SlidingWindow(100, 60))`` is ``Depends(Limiter(...).dependency)``: a refused
@@ -200,14 +204,4 @@ def RateLimit(
     ``RateLimit-Policy`` (unless ``headers=False``, or the endpoint returns its own
     ``Response``).
     """
-    limiter = Limiter(
-        policy,
-        key=key,
-        backend=backend,
-        name=name,
-        on_backend_error=on_backend_error,
-        headers=headers,
-        detail=detail,
-        cost=cost,
-    )
-    return params.Depends(limiter.dependency)
+    return params.Depends(Limiter(policy, **options).dependency)

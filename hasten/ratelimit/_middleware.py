@@ -7,12 +7,13 @@ from typing import Any
 
 from starlette.concurrency import run_in_threadpool
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from typing_extensions import Unpack
 
 from ..exception_handlers import http_exception_handler
 from ..exceptions import HTTPException
 from ..requests import Request
-from ._keys import KeyFunc, by_client, by_user
-from ._limiter import Backend, Decision, Limiter, OnError
+from ._keys import by_client, by_user
+from ._limiter import Decision, Limiter, LimiterOptions
 from ._policies import Policy
 
 _RATELIMIT = b"ratelimit"
@@ -37,27 +38,14 @@ class RateLimitMiddleware:
         policy: Policy | None = None,
         *,
         limiter: Limiter | None = None,
-        key: KeyFunc | None = None,
-        backend: Backend | None = None,
-        name: str = "default",
-        on_backend_error: OnError = "allow",
-        headers: bool = True,
-        detail: str | None = None,
         exclude: Collection[str] = (),
+        **options: Unpack[LimiterOptions],
     ) -> None:
         if (policy is None) == (limiter is None):
             raise TypeError("RateLimitMiddleware takes a policy or a limiter (one of them)")
         if limiter is None:
             assert policy is not None
-            limiter = Limiter(
-                policy,
-                key=key,
-                backend=backend,
-                name=name,
-                on_backend_error=on_backend_error,
-                headers=headers,
-                detail=detail,
-            )
+            limiter = Limiter(policy, **options)
         if isinstance(limiter.key, by_user):
             raise TypeError("by_user needs dependencies: use RateLimit(...) on routes instead")
         self.app = app
