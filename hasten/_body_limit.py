@@ -118,8 +118,7 @@ class BodyLimit:
         if _RESPONDER_KEY in scope or limit is None:  # (None: only nested under a limiter)
             await self._nested(scope, receive, send)
             return
-        counter = scope[_RESPONDER_KEY] = _Counter(scope, receive, send, limit, self.handler)
-        scope[MAX_BODY_SIZE_SCOPE_KEY] = limit
+        counter = self.start(scope, receive, send)
         # Only a declared length needs the response watched (an app that answers without
         # reading a body declared too large gets a 413 instead); other requests keep ``send``.
         watched = counter.declared is not None
@@ -128,21 +127,36 @@ class BodyLimit:
                 scope, counter.receive_limited, counter.send_watched if watched else send
             )
         except BaseException as exc:
-            signal = limit_error(exc)  # also unwraps a task group's
-            if signal is None:
-                raise
-            if not isinstance(signal, _SENT) and not counter.answered:  # answer it, unless done
-                if counter.started:
-                    _reraise(signal, exc)
-                try:
-                    await _answer_413(scope, receive, send, self.handler)
-                except (RuntimeError, AssertionError):
-                    # Unwatched, the response had started: the server (RuntimeError) or
-                    # Starlette's TestClient (AssertionError) refused a second start.
-                    _reraise(signal, exc)
+            await self.settle(scope, receive, send, counter, exc)
         finally:
             del scope[_RESPONDER_KEY]
             scope.pop(MAX_BODY_SIZE_SCOPE_KEY, None)
+
+    def start(self, scope: Scope, receive: Receive, send: Send) -> _Counter:
+        """Publish a new byte counter for this request (the outermost limiter's part)."""
+        limit = self.max_body_size
+        assert limit is not None
+        counter = scope[_RESPONDER_KEY] = _Counter(scope, receive, send, limit, self.handler)
+        scope[MAX_BODY_SIZE_SCOPE_KEY] = limit
+        return counter
+
+    async def settle(
+        self, scope: Scope, receive: Receive, send: Send, counter: _Counter, exc: BaseException
+    ) -> None:
+        """What ``exc`` from inside becomes: a limit signal answered with a 413 (or dropped
+        when the 413 went out already); anything else raised again."""
+        signal = limit_error(exc)  # also unwraps a task group's
+        if signal is None:
+            raise exc
+        if not isinstance(signal, _SENT) and not counter.answered:  # answer it, unless done
+            if counter.started:
+                _reraise(signal, exc)
+            try:
+                await _answer_413(scope, receive, send, self.handler)
+            except (RuntimeError, AssertionError):
+                # Unwatched, the response had started: the server (RuntimeError) or
+                # Starlette's TestClient (AssertionError) refused a second start.
+                _reraise(signal, exc)
 
     async def _nested(self, scope: Scope, receive: Receive, send: Send) -> None:
         limit = self.max_body_size

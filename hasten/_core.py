@@ -32,7 +32,9 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from ._body_limit import MAX_BODY_SIZE_SCOPE_KEY, BodyLimit, _Counter
 from ._plan.runner import RESPONSE_STARTED_KEY
+from ._starlette import LIMIT_RESPONDER_KEY as _RESPONDER_KEY
 from ._starlette import ExceptionLayer, answer_exception, is_async_callable, lookup_handler
 
 __all__ = ["CoreStack"]
@@ -55,7 +57,7 @@ class CoreStack(ServerErrorMiddleware):
         router: ASGIApp,
         errors: ServerErrorMiddleware,
         exceptions: ExceptionLayer,
-        limited: ASGIApp | None,
+        limited: BodyLimit | None,
     ) -> None:
         chain = exceptions if limited is None else limited
         super().__init__(chain, errors.handler, errors.debug)
@@ -66,6 +68,7 @@ class CoreStack(ServerErrorMiddleware):
         self._errors = errors
         self._exceptions = exceptions
         self._limited = limited
+        self._limit: Any = None if limited is None else limited.max_body_size
         self._handlers = (exceptions._exception_handlers, exceptions._status_handlers)
 
     def error_response(self, request: Request, exc: Exception) -> Response:
@@ -81,19 +84,46 @@ class CoreStack(ServerErrorMiddleware):
         if scope["type"] != "http":  # the server-error layer and the limit let these through
             await self._exceptions(scope, receive, send)
             return
+        limited = self._limited
+        if limited is not None and _RESPONDER_KEY in scope:  # under a parent's limiter
+            await self._nested(scope, receive, send)
+            return
         try:
-            limited = self._limited
-            if limited is not None:
-                await limited(scope, receive, send)
-            else:
-                scope[_HANDLERS_KEY] = self._handlers
+            counter = None
+            receive_in, send_in = receive, send  # what the layers inside the limit get
+            if limited is not None:  # ``BodyLimit.__call__``'s outermost case
+                limit, handler = self._limit, limited.handler
+                # ``BodyLimit.start``, written out
+                counter = scope[_RESPONDER_KEY] = _Counter(scope, receive, send, limit, handler)
+                scope[MAX_BODY_SIZE_SCOPE_KEY] = limit
+                receive_in = counter.receive_limited
+                if counter.declared is not None:
+                    send_in = counter.send_watched
+            try:
+                scope[_HANDLERS_KEY] = self._handlers  # ``ExceptionLayer.__call__``
                 try:
-                    await self._router(scope, receive, send)
+                    await self._router(scope, receive_in, send_in)
                 except Exception as exc:
                     handler = lookup_handler(scope, exc)
                     if handler is None:
                         raise
-                    await answer_exception(handler, scope, receive, send, exc)
+                    await answer_exception(handler, scope, receive_in, send_in, exc)
+            except BaseException as exc:
+                if limited is None or counter is None:
+                    raise
+                await limited.settle(scope, receive, send, counter, exc)
+            finally:
+                if counter is not None:
+                    del scope[_RESPONDER_KEY]
+                    scope.pop(MAX_BODY_SIZE_SCOPE_KEY, None)
+        except Exception as exc:
+            await self._server_error(scope, receive, send, exc)
+            raise
+
+    async def _nested(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """The separate layers' way, for an app mounted under another limiter."""
+        try:
+            await self._chain(scope, receive, send)
         except Exception as exc:
             await self._server_error(scope, receive, send, exc)
             raise

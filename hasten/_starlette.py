@@ -47,7 +47,7 @@ from starlette.middleware import Middleware
 from starlette.middleware import body_limit as _body_limit
 from starlette.middleware.errors import ServerErrorMiddleware
 from starlette.middleware.exceptions import ExceptionMiddleware
-from starlette.requests import ClientDisconnect, Request
+from starlette.requests import ClientDisconnect, HTTPConnection, Request, empty_receive, empty_send
 from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket
@@ -195,10 +195,25 @@ def query_params(raw: bytes) -> QueryParams:
 
 
 _STARLETTE_BODY = Request.body
+_STARLETTE_INIT = Request.__init__
+_CONN_INIT = HTTPConnection.__init__
 
 
 class RouteRequest(Request):
-    """Starlette's ``Request`` with the two shortcuts listed in the module docstring."""
+    """Starlette's ``Request`` with the shortcuts listed in the module docstring."""
+
+    def __init__(self, scope: Scope, receive: Receive = empty_receive, send: Send = empty_send):
+        if Request.__init__ is not _STARLETTE_INIT or HTTPConnection.__init__ is not _CONN_INIT:
+            super().__init__(scope, receive, send)  # replaced (an instrumentation): it decides
+            return
+        # ``Request.__init__`` and ``HTTPConnection.__init__`` in one frame: the same state.
+        assert scope["type"] == "http"
+        self.scope = scope
+        self._receive = receive
+        self._send = send
+        self._stream_consumed = False
+        self._is_disconnected = False
+        self._form = None
 
     @property
     def query_params(self) -> QueryParams:

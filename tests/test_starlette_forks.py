@@ -223,3 +223,35 @@ def test_unsupported_starlette_versions(version: str) -> None:
 
 def test_installed_starlette_is_supported() -> None:
     forks.check_starlette_version()
+
+
+def test_route_request_starts_in_starlettes_state() -> None:
+    """``RouteRequest.__init__`` sets in one frame what Starlette's two constructors set."""
+    RouteRequest = forks.RouteRequest
+
+    async def receive() -> dict[str, Any]:
+        return {"type": "http.request"}
+
+    async def send(message: Any) -> None:
+        return None
+
+    scope = {"type": "http", "method": "GET", "path": "/", "headers": []}
+    ours, theirs = RouteRequest(scope, receive, send), Request(scope, receive, send)
+    assert vars(ours) == vars(theirs)
+    assert vars(RouteRequest(scope)) == vars(Request(scope))
+    with pytest.raises(AssertionError):
+        RouteRequest({"type": "websocket"})
+
+
+def test_route_request_follows_a_replaced_constructor(monkeypatch: pytest.MonkeyPatch) -> None:
+    RouteRequest = forks.RouteRequest
+    original = Request.__init__
+    seen: list[str] = []
+
+    def init(self: Any, *args: Any, **kwargs: Any) -> None:
+        seen.append("patched")
+        original(self, *args, **kwargs)
+
+    monkeypatch.setattr(Request, "__init__", init)
+    RouteRequest({"type": "http", "headers": []})
+    assert seen == ["patched"]

@@ -178,10 +178,11 @@ def _model_class_writer(
     make = response_maker(cls)
     # A plain ``str`` model validates and dumps a ``str`` to itself: skip both.
     plain_str = adapter.core_schema == {"type": "str"}
+    make_str = text_responder(cls) if cls in (PlainTextResponse, HTMLResponse) else make
 
     def write(raw: Any, args: dict[str, Any]) -> Response:
         if plain_str and type(raw) is str:
-            return make(raw, args)
+            return make_str(raw, args)
         try:
             value = validate(raw, from_attributes=True)
         except ValidationError as exc:

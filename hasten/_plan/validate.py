@@ -227,7 +227,7 @@ class RawHeadersValidator(ParamsValidator):
     without building a ``Headers`` object. ``run`` takes the scope.
     """
 
-    __slots__ = ("raw_steps",)
+    __slots__ = ("raw_steps", "all_str")
 
     @staticmethod
     def fits(fields: Sequence[ParamField]) -> bool:
@@ -237,6 +237,8 @@ class RawHeadersValidator(ParamsValidator):
     def __init__(self, location: str, fields: Sequence[ParamField]) -> None:
         super().__init__(location, fields)
         self.raw_steps = tuple((f, f.name, f.keys[0][1].lower().encode("latin-1")) for f in fields)
+        # Plain ``str`` parameters validate a ``str`` to itself: no validation call is needed.
+        self.all_str = plain_str_fields(self.adapter.core_schema)
 
     def run(self, source: Any, values: dict[str, Any], errors: list[Any]) -> None:
         raw = source["headers"]
@@ -249,7 +251,25 @@ class RawHeadersValidator(ParamsValidator):
                     break
             else:
                 take(field, Missing, collected, values)
+        if self.all_str and not collected[2] and all(type(v) is str for v in data.values()):
+            values.update(data)
+            return
         validate_named(self.adapter, self.fields, collected, self.prefix, values, errors)
+
+
+def plain_str_fields(schema: Any) -> bool:
+    """Whether a typed-dict schema has only plain ``str`` fields (no constraints, aliases,
+    validators or config that could change a ``str``)."""
+    if schema.get("type") != "typed-dict":
+        return False
+    config = schema.get("config") or {}
+    if any(key.startswith("str_") or key in ("strict", "coerce_numbers_to_str") for key in config):
+        return False
+    return all(
+        set(field) <= {"type", "schema", "required", "metadata"}
+        and field["schema"] == {"type": "str"}
+        for field in schema["fields"].values()
+    )
 
 
 class ModelParamValidator:

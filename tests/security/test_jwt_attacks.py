@@ -330,7 +330,7 @@ def test_role_claim_is_not_trusted(shop: Shop, shop_settings: Any) -> None:
 
 
 def test_token_of_a_deleted_user_is_refused(shop: Shop, shop_settings: Any, shop_app: Any) -> None:
-    from examples.shop.models import Task, User
+    from examples.shop.models import User
 
     ctx = _ctx(shop, shop_settings)
     client = shop.client
@@ -339,7 +339,6 @@ def test_token_of_a_deleted_user_is_refused(shop: Shop, shop_settings: Any, shop
 
     async def remove() -> None:
         async with shop_app.state.write_sessionmaker() as session:
-            await session.execute(delete(Task).where(Task.user_id == ctx.user_id))
             await session.execute(delete(User).where(User.id == ctx.user_id))
             await session.commit()
 
@@ -353,14 +352,13 @@ def test_token_of_a_deleted_user_does_not_sign_in_as_the_next_one(
 ) -> None:
     """SQLite gives a deleted last user's id to the next registration; the token's account claim
     (the account's creation time) is what the newcomer cannot share, so the stale token is 401."""
-    from examples.shop.models import Task, User
+    from examples.shop.models import User
 
     ctx = _ctx(shop, shop_settings)
     client = shop.client
 
     async def remove() -> None:
         async with shop_app.state.write_sessionmaker() as session:
-            await session.execute(delete(Task).where(Task.user_id == ctx.user_id))
             await session.execute(delete(User).where(User.id == ctx.user_id))
             await session.commit()
 
