@@ -267,6 +267,11 @@ class Hasten(Starlette, RSGIApp):
             stack = self._fastapi_layers(error_handler, handlers)
         elif not self.user_middleware:  # the same layers, in one coroutine (hasten._core)
             return self._core_stack(app, error_handler, handlers)
+        elif self._outside_core():
+            app = self._core_stack(app, error_handler, handlers)
+            for cls, args, kwargs in reversed(self.user_middleware):
+                app = cls(app, *args, **kwargs)
+            return app
         else:
             stack = [
                 self._server_errors(error_handler),
@@ -296,6 +301,20 @@ class Hasten(Starlette, RSGIApp):
             Middleware(ExceptionMiddleware, handlers=handlers, debug=self.debug),
             Middleware(AsyncExitStackMiddleware),
         ]
+
+    def _outside_core(self) -> bool:
+        """Whether every user middleware may wrap the core stack from outside.
+
+        A class says so with ``hasten_outside_core = True`` (Hasten's rate limiter and
+        Prometheus middleware: their own code raises nothing the app's 500 handler should
+        answer, and they do not read the body). Not while ``build_middleware_stack`` is
+        replaced on the app (OpenTelemetry, Logfire): they expect the error layer on top.
+        """
+        if "build_middleware_stack" in vars(self):
+            return False
+        return all(
+            getattr(entry.cls, "hasten_outside_core", False) for entry in self.user_middleware
+        )
 
     def _core_stack(self, app: ASGIApp, error_handler: Any, handlers: dict[Any, Any]) -> CoreStack:
         exceptions = ExceptionLayer(app, handlers=handlers, debug=self.debug)

@@ -231,6 +231,10 @@ class PrometheusMiddleware:
     """Pure ASGI middleware counting and timing HTTP requests by method, route template and
     status (see the module's documentation); WebSocket and lifespan pass through."""
 
+    #: Wraps the app's core stack from outside when every user middleware does (no layers of
+    #: its own per request: ``Hasten.build_middleware_stack``).
+    hasten_outside_core = True
+
     def __init__(
         self,
         app: ASGIApp,

@@ -214,3 +214,60 @@ def test_a_replaced_inner_app_runs_inside_starlettes_layer() -> None:
     stack.app = wrapper
     assert client.get("/").json() == "ok"
     assert calls == ["/"]
+
+
+def test_hastens_own_middleware_wraps_the_core_from_outside() -> None:
+    from prometheus_client import CollectorRegistry
+
+    from hasten.metrics import HTTPMetrics, PrometheusMiddleware
+    from hasten.ratelimit import RateLimitMiddleware, SlidingWindow
+
+    registry = CollectorRegistry()
+    app = Hasten(max_body_size=10)
+    app.add_middleware(RateLimitMiddleware, policy=SlidingWindow(2, 60))
+    app.add_middleware(PrometheusMiddleware, metrics=HTTPMetrics(registry))
+
+    @app.get("/boom")
+    def boom() -> None:
+        raise KeyError("k")
+
+    @app.post("/echo")
+    async def echo(request: Request) -> int:
+        return len(await request.body())
+
+    client = TestClient(app, raise_server_exceptions=False)
+    assert client.get("/boom").status_code == 500
+    assert client.post("/echo", content=b"x" * 11).status_code == 413
+    assert client.post("/echo", content=b"x").status_code == 429  # the third request
+    stack = app.middleware_stack
+    assert isinstance(stack, PrometheusMiddleware)
+    assert isinstance(stack.app, RateLimitMiddleware) and isinstance(stack.app.app, CoreStack)
+    statuses = {
+        sample.labels["status"]
+        for metric in registry.collect()
+        for sample in metric.samples
+        if sample.name == "http_requests_total"
+    }
+    assert statuses == {"500", "413", "429"}
+
+
+def test_a_replaced_stack_builder_keeps_the_error_layer_on_top() -> None:
+    """OpenTelemetry and Logfire replace ``build_middleware_stack`` on the app and expect
+    ``ServerErrorMiddleware`` on top of what the original builds."""
+    from hasten.ratelimit import RateLimitMiddleware, SlidingWindow
+
+    app = Hasten()
+    app.add_middleware(RateLimitMiddleware, policy=SlidingWindow(100, 60))
+    app.get("/")(lambda: "ok")
+    original = app.build_middleware_stack
+    built: list[Any] = []
+
+    def build() -> Any:
+        stack = original()
+        built.append(stack)
+        return stack
+
+    app.build_middleware_stack = build  # type: ignore[method-assign]
+    assert TestClient(app).get("/").json() == "ok"
+    assert isinstance(built[0], ServerErrorMiddleware)
+    assert not isinstance(built[0], CoreStack)  # user middleware inside: the separate layers

@@ -32,6 +32,10 @@ class RateLimitMiddleware:
     pass through.
     """
 
+    #: Wraps the app's core stack from outside when every user middleware does (no layers of
+    #: its own per request: ``Hasten.build_middleware_stack``).
+    hasten_outside_core = True
+
     def __init__(
         self,
         app: ASGIApp,
