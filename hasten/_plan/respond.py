@@ -144,30 +144,56 @@ def _model_json_writer(opts: ResponseOptions, adapter: Any, kw: dict[str, Any]) 
             body = _dumps_ascii(adapter.serializer.to_python(value, mode="json", **kw))
         return JSONBytesResponse(body, **args)
 
-    by_fields = opts.exclude_unset or opts.exclude_defaults or opts.include or opts.exclude
-    shaped = None if by_fields else dict_shaped(adapter.core_schema)
-    return write if shaped is None else _dict_shaped_writer(write, kw, shaped)
+    schema = adapter.core_schema
+    model = schema.get("items_schema", {}) if schema.get("type") == "list" else schema
+    if model.get("type") != "model" or opts.exclude_unset or opts.exclude_defaults:
+        return write
+    if opts.include or opts.exclude:
+        return write
+    return _dict_shaped_writer(write, kw, schema)
 
 
-def _dict_shaped_writer(model_write: Writer, kw: dict[str, Any], shaped: Any) -> Writer:
+def _dict_shaped_writer(model_write: Writer, kw: dict[str, Any], schema: Any) -> Writer:
     """:func:`_model_json_writer` that validates dicts (a list of dicts) into the model's
     typed-dict twin (``hasten._plan.dictshape``): same values, same JSON, no instances.
-    Anything else, or anything the twin refuses, goes the model's way."""
-    fast_validate, fast_to_json = shaped[0].validate_python, shaped[1].to_json
-    is_list = shaped[2]
+    Anything else, or anything the twin refuses, goes the model's way. The twin is made when
+    a dict first comes (not at startup), once per schema."""
+    is_list = schema.get("type") == "list"
+    twin: list[Any] = []  # [(validate, to_json)] once made, [None] when the model must stay
 
     def write(raw: Any, args: dict[str, Any]) -> Response:
         kind = type(raw)
         if kind is dict if not is_list else kind is list and (not raw or type(raw[0]) is dict):
-            try:
-                body = fast_to_json(fast_validate(raw, from_attributes=True), **kw)
-            except (ValidationError, ValueError):  # the model's way says what is wrong
-                pass
-            else:
-                return JSONBytesResponse(body, **args)
+            if not twin:
+                twin.append(_twin_of(schema))
+            made = twin[0]
+            if made is not None:
+                try:
+                    body = made[1](made[0](raw, from_attributes=True), **kw)
+                except (ValidationError, ValueError):  # the model's way says what is wrong
+                    pass
+                else:
+                    return JSONBytesResponse(body, **args)
         return model_write(raw, args)
 
     return write
+
+
+_TWINS: dict[int, tuple[Any, Any]] = {}  # id(schema) -> (schema, twin), at most 1024
+
+
+def _twin_of(schema: Any) -> tuple[Any, Any] | None:
+    """``(validate_python, to_json)`` of the typed-dict twin of ``schema``, shared by every
+    route with the same schema object (routes of one response model), or None."""
+    known = _TWINS.get(id(schema))
+    if known is not None and known[0] is schema:
+        return known[1]  # type: ignore[no-any-return]
+    shaped = dict_shaped(schema)
+    made = None if shaped is None else (shaped[0].validate_python, shaped[1].to_json)
+    if len(_TWINS) >= 1024:
+        _TWINS.clear()
+    _TWINS[id(schema)] = (schema, made)
+    return made
 
 
 def _model_class_writer(
