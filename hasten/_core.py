@@ -92,9 +92,9 @@ class CoreStack(ServerErrorMiddleware):
             counter = None
             receive_in, send_in = receive, send  # what the layers inside the limit get
             if limited is not None:  # ``BodyLimit.__call__``'s outermost case
-                limit, handler = self._limit, limited.handler
+                limit, on_limit = self._limit, limited.handler
                 # ``BodyLimit.start``, written out
-                counter = scope[_RESPONDER_KEY] = _Counter(scope, receive, send, limit, handler)
+                counter = scope[_RESPONDER_KEY] = _Counter(scope, receive, send, limit, on_limit)
                 scope[MAX_BODY_SIZE_SCOPE_KEY] = limit
                 receive_in = counter.receive_limited
                 if counter.declared is not None:
