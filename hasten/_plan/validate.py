@@ -238,7 +238,11 @@ class RawHeadersValidator(ParamsValidator):
         super().__init__(location, fields)
         self.raw_steps = tuple((f, f.name, f.keys[0][1].lower().encode("latin-1")) for f in fields)
         # Plain ``str`` parameters validate a ``str`` to itself: no validation call is needed.
-        self.all_str = plain_str_fields(self.adapter.core_schema)
+        # Decided here: a found header is always a ``str``, and without ``validate_default``
+        # no default is put among the values to validate.
+        self.all_str = plain_str_fields(self.adapter.core_schema) and not any(
+            f.validate_default for f in fields
+        )
 
     def run(self, source: Any, values: dict[str, Any], errors: list[Any]) -> None:
         raw = source["headers"]
@@ -251,7 +255,7 @@ class RawHeadersValidator(ParamsValidator):
                     break
             else:
                 take(field, Missing, collected, values)
-        if self.all_str and not collected[2] and all(type(v) is str for v in data.values()):
+        if self.all_str and not collected[2]:
             values.update(data)
             return
         validate_named(self.adapter, self.fields, collected, self.prefix, values, errors)
