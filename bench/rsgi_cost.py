@@ -1,0 +1,187 @@
+"""What the RSGI adapter (``hasten._rsgi``) costs per request, in CPU instructions.
+
+    .bench-venv/bin/python -m bench.rsgi_cost [--requests 2000] [--endpoints plaintext,json]
+
+The app is the benchmark's Hasten app (bench/apps/hasten_app.py). Each endpoint is measured
+two ways, in-process, no server and no sockets:
+
+  rsgi   ``app.__rsgi__(scope, protocol)`` with a fake RSGI scope (plain attributes, the
+         headers a ``dict`` as Granian's header mapping of a request without repeated names)
+         and a fake protocol whose ``response_bytes``/``response_str`` only store what they get
+  asgi   the app awaited directly with an equivalent ASGI scope (a copy of a prepared one per
+         request), a ``receive`` that answers an empty body and a ``send`` that stores
+
+The adapter's cost is ``rsgi`` minus ``asgi``: the ASGI scope, the ``receive``/``send`` pair
+and the protocol call it builds. The RSGI scope object is reused across requests (a
+keep-alive connection's requests carry equal strings); Granian builds a new one in Rust.
+
+Each (endpoint, way) runs twice under ``valgrind --tool=callgrind`` (``PYTHONHASHSEED=0``),
+after a 300-request warm-up (start-up objects frozen out of the collector, counting started
+after the warm-up), once with ``--requests`` and once with twice as many requests; the
+difference of the two counts divided by ``--requests`` is what one request costs
+(bench/ratelimit_cost.py's ``callgrind_instructions``/``start_counting``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import gc
+import json
+import sys
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+from bench.ratelimit_cost import callgrind_instructions, start_counting
+
+ENDPOINTS = ("plaintext", "json")
+WAYS = ("rsgi", "asgi")
+WARMUP = 300
+EXPECTED = {"plaintext": b"Hello, World!", "json": b'{"message":"Hello, World!"}'}
+_REQUEST_HEADERS = {"host": "127.0.0.1:8000", "accept": "*/*"}
+
+
+class FakeScope:
+    """Granian's RSGI HTTP scope, as plain attributes."""
+
+    __slots__ = (
+        "proto", "http_version", "rsgi_version", "server", "client", "scheme", "method", "path",
+        "query_string", "headers", "authority",
+    )  # fmt: skip
+
+    def __init__(self, path: str) -> None:
+        self.proto = "http"
+        self.http_version = "1.1"
+        self.rsgi_version = "1.6"
+        self.server = "127.0.0.1:8000"
+        self.client = "127.0.0.1:50000"
+        self.scheme = "http"
+        self.method = "GET"
+        self.path = path
+        self.query_string = ""
+        self.headers = dict(_REQUEST_HEADERS)
+        self.authority: str | None = None
+
+
+class FakeProtocol:
+    """Granian's RSGI HTTP protocol for a request without body: responses are only stored."""
+
+    __slots__ = ("sent",)
+
+    def __init__(self) -> None:
+        self.sent: Any = None
+
+    async def __call__(self) -> bytes:
+        return b""
+
+    def response_bytes(self, status: int, headers: list[tuple[str, str]], body: bytes) -> None:
+        self.sent = (status, headers, body)
+
+    def response_str(self, status: int, headers: list[tuple[str, str]], body: str) -> None:
+        self.sent = (status, headers, body.encode())
+
+    def response_empty(self, status: int, headers: list[tuple[str, str]]) -> None:
+        self.sent = (status, headers, b"")
+
+
+def _asgi_scope(path: str) -> dict[str, Any]:
+    return {
+        "type": "http",
+        "asgi": {"version": "3.0", "spec_version": "2.3"},
+        "http_version": "1.1",
+        "method": "GET",
+        "scheme": "http",
+        "path": path,
+        "raw_path": path.encode(),
+        "root_path": "",
+        "query_string": b"",
+        "headers": [(name.encode(), value.encode()) for name, value in _REQUEST_HEADERS.items()],
+        "client": ("127.0.0.1", 50000),
+        "server": ("127.0.0.1", 8000),
+        "state": {},
+    }
+
+
+async def _rsgi(app: Any, endpoint: str, count: int) -> None:
+    scope, protocol = FakeScope(f"/{endpoint}"), FakeProtocol()
+    call = app.__rsgi__
+    for _ in range(WARMUP):
+        await call(scope, protocol)
+    _check(endpoint, protocol.sent)
+    _start()
+    for _ in range(count):
+        await call(scope, protocol)
+    _check(endpoint, protocol.sent)
+
+
+async def _asgi(app: Any, endpoint: str, count: int) -> None:
+    prepared = _asgi_scope(f"/{endpoint}")
+    sent: list[Any] = [None, None]
+
+    async def receive() -> dict[str, Any]:
+        return {"type": "http.request", "body": b"", "more_body": False}
+
+    async def send(message: dict[str, Any]) -> None:
+        sent[message["type"] == "http.response.body"] = message
+
+    for _ in range(WARMUP):
+        await app(prepared.copy(), receive, send)
+    _check(endpoint, (sent[0]["status"], sent[0]["headers"], sent[1]["body"]))
+    _start()
+    for _ in range(count):
+        await app(prepared.copy(), receive, send)
+    _check(endpoint, (sent[0]["status"], sent[0]["headers"], sent[1]["body"]))
+
+
+def _check(endpoint: str, sent: Any) -> None:
+    if sent is None or sent[0] != 200 or bytes(sent[2]) != EXPECTED[endpoint]:
+        raise SystemExit(f"unexpected answer from /{endpoint}: {sent!r}")
+
+
+def _start() -> None:
+    gc.collect()
+    gc.freeze()
+    start_counting()
+
+
+def _count_only(way: str, endpoint: str, count: int) -> None:
+    from bench.apps.hasten_app import app
+
+    run = _rsgi if way == "rsgi" else _asgi
+    asyncio.run(run(app, endpoint, count))
+
+
+def per_request(way: str, endpoint: str, count: int) -> float:
+    """Instructions of one request: runs of ``count`` and ``2 * count`` requests, differenced."""
+    base = [sys.executable, "-m", "bench.rsgi_cost", "--count-only", f"{way}:{endpoint}"]
+    once = callgrind_instructions([*base, "--requests", str(count)])
+    twice = callgrind_instructions([*base, "--requests", str(2 * count)])
+    return (twice - once) / count
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--requests", type=int, default=2000)
+    parser.add_argument("--endpoints", default=",".join(ENDPOINTS))
+    parser.add_argument("--count-only", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.count_only:
+        way, _, endpoint = args.count_only.partition(":")
+        _count_only(way, endpoint, args.requests)
+        return
+    runs = [(way, endpoint) for endpoint in args.endpoints.split(",") for way in WAYS]
+    with ThreadPoolExecutor(2) as pool:  # the counts do not depend on what runs beside them
+        counts = list(pool.map(lambda run: per_request(*run, args.requests), runs))
+    found = dict(zip(runs, counts, strict=True))
+    print(f"instructions per request (callgrind, {args.requests} vs {2 * args.requests} requests)")
+    print(f"  {'endpoint':12s} {'rsgi':>10s} {'asgi':>10s} {'adapter':>10s}")
+    result: dict[str, dict[str, float]] = {}
+    for endpoint in args.endpoints.split(","):
+        rsgi, asgi = found["rsgi", endpoint], found["asgi", endpoint]
+        result[endpoint] = {"rsgi": rsgi, "asgi": asgi, "adapter": rsgi - asgi}
+        print(f"  /{endpoint:11s} {rsgi:10,.0f} {asgi:10,.0f} {rsgi - asgi:10,.0f}")
+    print(json.dumps(result))
+
+
+if __name__ == "__main__":
+    main()
