@@ -12,11 +12,12 @@ from __future__ import annotations
 import asyncio
 import logging
 import sys
+from collections.abc import Coroutine
 from typing import Any, cast
 
 from starlette.types import ASGIApp
 
-from .http import HTTPCycle
+from .http import open_cycle
 from .lifespan import STARTUP_FAILED_EXIT, Lifespan, LifespanFailed
 from .scope import http_scope, websocket_scope
 from .websocket import WebSocketCycle
@@ -34,7 +35,7 @@ async def serve_rsgi(
     """Serve one RSGI request or WebSocket ``scope`` with the ASGI ``app``."""
     if scope.proto == "http":
         fields = scope.headers
-        cycle = HTTPCycle(protocol, fields, scope.http_version)
+        cycle = open_cycle(protocol, fields, scope.http_version)
         await app(http_scope(scope, fields, state, root_path), cycle.receive, cycle.send)
         return
     await serve_websocket(app, scope, protocol, state, root_path)
@@ -53,6 +54,10 @@ async def serve_websocket(
     socket.finish(failed=False)
 
 
+async def _raise(exc: BaseException) -> None:
+    raise exc
+
+
 def _start(app: ASGIApp, loop: asyncio.AbstractEventLoop) -> Lifespan:
     lifespan = Lifespan(app)
     try:
@@ -69,15 +74,22 @@ class RSGIApp:
     _rsgi_lifespan: Lifespan | None = None
     _rsgi_state: dict[str, Any] = _NO_STATE  # the lifespan's state, once it started
 
-    async def __rsgi__(self, scope: Any, protocol: Any) -> None:
-        """Serve one RSGI request or WebSocket."""
-        if scope.proto == "http":  # serve_rsgi, inlined: one coroutine less per request
-            fields = scope.headers
-            cycle = HTTPCycle(protocol, fields, scope.http_version)
-            asgi = http_scope(scope, fields, self._rsgi_state, "")
-            await self(asgi, cycle.receive, cycle.send)  # type: ignore[operator]
-            return
-        await serve_websocket(cast(ASGIApp, self), scope, protocol, self._rsgi_state, "")
+    def __rsgi__(self, scope: Any, protocol: Any) -> Coroutine[Any, Any, None]:
+        """Serve one RSGI request or WebSocket: the coroutine Granian awaits.
+
+        Not itself a coroutine function: for HTTP it returns the app's own ASGI call (one
+        coroutine less per request; Granian awaits whatever the callable returns). Should
+        building the ASGI scope fail, the returned coroutine raises it, as before.
+        """
+        try:
+            if scope.proto == "http":  # serve_rsgi, inlined
+                fields = scope.headers
+                cycle = open_cycle(protocol, fields, scope.http_version)
+                asgi = http_scope(scope, fields, self._rsgi_state, "")
+                return self.__call__(asgi, cycle.receive, cycle.send)  # type: ignore[operator]
+        except BaseException as exc:
+            return _raise(exc)
+        return serve_websocket(cast(ASGIApp, self), scope, protocol, self._rsgi_state, "")
 
     def __rsgi_init__(self, loop: asyncio.AbstractEventLoop) -> None:
         """Granian worker start: run the app's lifespan startup on ``loop``."""

@@ -3,9 +3,10 @@
 ``HTTPCycle`` is a small slotted object; its bound methods are the ``receive`` and ``send`` the
 app's ASGI stack is called with. What goes over the wire is what an ASGI server would send:
 
-* **Responses.** ``http.response.start`` is kept (its headers converted to ``str`` once); a
-  body message without ``more_body`` that follows it goes out with the start in one
-  ``response_bytes`` call. A body with ``more_body`` opens a ``response_stream`` and each chunk
+* **Responses.** ``http.response.start`` is kept (its headers converted to ``str`` once: a
+  list of ``bytes`` pairs through ``RESPONSE_PAIRS``, a bounded table of the pairs seen, since
+  responses repeat theirs; anything else pair by pair, as latin-1); a body message without
+  ``more_body`` that follows it goes out with the start in one ``response_bytes`` call. A body with ``more_body`` opens a ``response_stream`` and each chunk
   is one ``send_bytes``. ``http.response.pathsend`` (advertised in the scope's extensions, so
   Starlette's ``FileResponse`` uses it) becomes ``response_file``: Granian sends the file.
   As with uvicorn, body chunks sent after the client went away are dropped silently.
@@ -23,7 +24,14 @@ from typing import Any
 
 from starlette.types import Message
 
-__all__ = ["DRAIN_LIMIT", "ONE_READ_LIMIT", "HTTPCycle"]
+__all__ = [
+    "DRAIN_LIMIT",
+    "ONE_READ_LIMIT",
+    "RESPONSE_PAIRS",
+    "HTTPCycle",
+    "ResponsePairs",
+    "open_cycle",
+]
 
 ONE_READ_LIMIT = 1024 * 1024
 """Bodies declared at most this large are read with one call, larger ones as a stream."""
@@ -40,32 +48,46 @@ _UNREAD, _STREAMING, _READ = 0, 1, 2
 
 
 class HTTPCycle:
-    """The ASGI ``receive``/``send`` of one RSGI HTTP request (see the module docstring)."""
+    """The ASGI ``receive``/``send`` of one RSGI HTTP request (see the module docstring).
+
+    Made by ``open_cycle`` (no ``__init__``: a class called from Python code without one is
+    made without running Python code).
+    """
+
+    protocol: Any
+    fields: Any  # the RSGI request headers (read for the body's length only)
+    http_version: str
+    status: int | None  # of the http.response.start not yet sent
+    headers: list[tuple[str, str]]  # set by http.response.start
+    stream: Any  # the RSGI stream transport, once a body is streamed
+    done: bool  # the response is complete
+    gone: bool  # the client went away
+    reading: int
+    chunks: Any  # set when the body is streamed in
 
     __slots__ = (
         "protocol", "fields", "http_version", "status", "headers", "stream", "done", "gone",
         "reading", "chunks",
     )  # fmt: skip
 
-    def __init__(self, protocol: Any, fields: Any, http_version: str) -> None:
-        self.protocol = protocol
-        self.fields = fields  # the RSGI request headers (read for the body's length only)
-        self.http_version = http_version
-        self.status: int | None = None  # of the http.response.start not yet sent
-        self.stream: Any = None  # the RSGI stream transport, once a body is streamed
-        self.done = False  # the response is complete
-        self.gone = False  # the client went away
-        self.reading = _UNREAD
-        # ``headers`` is set by http.response.start, ``chunks`` when the body is streamed in.
-
     async def send(self, message: Message) -> None:
         """ASGI ``send``: start, body and pathsend messages as RSGI responses."""
         kind = message["type"]
         if kind != _BODY:
-            if kind == _START:
-                self._start(message)
-            else:
+            if kind != _START:
                 await self._other(message)
+                return
+            if self.status is not None or self.done or self.stream is not None:
+                raise RuntimeError("http.response.start sent twice")
+            self.status = message["status"]
+            raw = message.get("headers", ())
+            if type(raw) is list:
+                try:
+                    self.headers = list(map(_response_pair, raw))
+                except TypeError:  # a pair that is a list, or holds a bytearray
+                    self.headers = _decode(raw)
+            else:
+                self.headers = _decode(raw)
             return
         # http.response.body, inlined here: it is every response's last message.
         body = message.get("body", b"")
@@ -76,24 +98,26 @@ class HTTPCycle:
                 if self.done:
                     return  # the response is complete: nothing more goes out
                 raise RuntimeError("http.response.body sent before http.response.start")
-            if self.reading != _READ and _has_body(self):
-                await self._unread_body()
+            reading = self.reading
+            if reading != _READ:
+                fields = self.fields  # _no_body, inlined
+                if (
+                    reading == _UNREAD
+                    and "content-length" not in fields
+                    and "transfer-encoding" not in fields
+                ):
+                    self.reading = _READ
+                else:
+                    await self._unread_body()
             self.status = None
             if not more:
                 self.done = True
-                self.protocol.response_bytes(status, self.headers, bytes(body))
+                self.protocol.response_bytes(
+                    status, self.headers, body if type(body) is bytes else bytes(body)
+                )
                 return
             self.stream = self.protocol.response_stream(status, self.headers)
         await self._chunk(body, more)
-
-    def _start(self, message: Message) -> None:
-        if self.status is not None or self.done or self.stream is not None:
-            raise RuntimeError("http.response.start sent twice")
-        self.status = message["status"]
-        self.headers = [
-            (name.decode("latin-1"), value.decode("latin-1"))
-            for name, value in message.get("headers", ())
-        ]
 
     async def _other(self, message: Message) -> None:
         kind = message["type"]
@@ -102,8 +126,12 @@ class HTTPCycle:
         status = self.status
         if status is None:
             raise RuntimeError("http.response.pathsend sent before http.response.start")
-        if self.reading != _READ and _has_body(self):
-            await self._unread_body()
+        reading = self.reading
+        if reading != _READ:
+            if reading == _UNREAD and _no_body(self.fields):
+                self.reading = _READ
+            else:
+                await self._unread_body()
         self.status = None
         self.done = True
         self.protocol.response_file(status, self.headers, str(message["path"]))
@@ -179,11 +207,48 @@ class HTTPCycle:
         return {"type": "http.request", "body": chunk, "more_body": True}
 
 
-def _has_body(cycle: HTTPCycle) -> bool:
-    """Whether a request body is left to settle (False also marks a request without one)."""
-    if cycle.reading == _UNREAD:
-        fields = cycle.fields
-        if "content-length" not in fields and "transfer-encoding" not in fields:
-            cycle.reading = _READ
-            return False
-    return True
+def open_cycle(protocol: Any, fields: Any, http_version: str) -> HTTPCycle:
+    """The ``HTTPCycle`` of one request: ``fields`` are its RSGI headers."""
+    cycle = HTTPCycle()
+    cycle.protocol = protocol
+    cycle.fields = fields
+    cycle.http_version = http_version
+    cycle.status = None
+    cycle.stream = None
+    cycle.done = False
+    cycle.gone = False
+    cycle.reading = _UNREAD
+    return cycle
+
+
+def _no_body(fields: Any) -> bool:
+    """Whether the request headers declare no body (no length, no transfer encoding)."""
+    return "content-length" not in fields and "transfer-encoding" not in fields
+
+
+def _decode(raw: Any) -> list[tuple[str, str]]:
+    """ASGI response headers (any iterable of ``bytes`` pairs) as RSGI's ``str`` pairs."""
+    return [(name.decode("latin-1"), value.decode("latin-1")) for name, value in raw]
+
+
+class ResponsePairs(dict[tuple[bytes, bytes], tuple[str, str]]):
+    """ASGI response header pairs → RSGI ones (latin-1), remembered:
+    ``pairs[(b"content-length", b"13")]`` is ``("content-length", "13")``. Values longer than
+    ``VALUE_MAX`` are converted but not kept; at ``LIMIT`` pairs the table starts afresh, so a
+    stream of distinct values cannot grow it."""
+
+    LIMIT = 1024
+    VALUE_MAX = 256
+
+    def __missing__(self, pair: tuple[bytes, bytes]) -> tuple[str, str]:
+        name, value = pair
+        converted = (name.decode("latin-1"), value.decode("latin-1"))
+        if len(value) <= self.VALUE_MAX:
+            if len(self) >= self.LIMIT:
+                self.clear()
+            self[pair] = converted
+        return converted
+
+
+RESPONSE_PAIRS = ResponsePairs()
+_response_pair = RESPONSE_PAIRS.__getitem__

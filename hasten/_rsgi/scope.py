@@ -7,7 +7,9 @@ What RSGI gives and ASGI wants differs in a few places, each handled here once:
   the same client string with every request.
 * headers are ``str`` pairs with lower-case names; ASGI wants ``bytes`` pairs. Granian 2.8
   passes only header values it can read as text (a value with bytes beyond ASCII does not
-  arrive at all), so they are encoded back as UTF-8, which cannot fail.
+  arrive at all), so they are encoded back as UTF-8, which cannot fail. A client sends mostly
+  the same pairs with each request, so converted pairs are kept (``REQUEST_PAIRS``, bounded):
+  a known pair costs one dict lookup, done for the whole list in C (``map``).
 * ``query_string`` is text decoded from UTF-8: it is encoded back the same way.
 * ``path`` is already percent-decoded (as ASGI's ``path`` is; invalid UTF-8 arrives as U+FFFD);
   the undecoded target is not available, so ``raw_path`` is left out (the ASGI spec makes it
@@ -49,32 +51,64 @@ def parse_address(value: str | None) -> tuple[str, int] | None:
     return address
 
 
+class RequestPairs(dict[tuple[str, str], tuple[bytes, bytes]]):
+    """RSGI header pairs → ASGI ones, remembered: ``pairs[("accept", "*/*")]`` is
+    ``(b"accept", b"*/*")``. Values longer than ``VALUE_MAX`` are converted but not kept; at
+    ``LIMIT`` pairs the table starts afresh, so a stream of distinct values cannot grow it."""
+
+    LIMIT = 1024
+    VALUE_MAX = 256
+
+    def __missing__(self, pair: tuple[str, str]) -> tuple[bytes, bytes]:
+        name, value = pair
+        converted = (name.encode(), value.encode())
+        if len(value) <= self.VALUE_MAX:
+            if len(self) >= self.LIMIT:
+                self.clear()
+            self[pair] = converted
+        return converted
+
+
+REQUEST_PAIRS = RequestPairs()
+_request_pair = REQUEST_PAIRS.__getitem__
+
+
 def _headers(rsgi: Any, fields: Any) -> list[tuple[bytes, bytes]]:
-    headers = [(name.encode(), value.encode()) for name, value in fields.items()]
+    headers = list(map(_request_pair, fields.items()))
     authority = rsgi.authority
     if authority is not None and "host" not in fields:
         headers.insert(0, (b"host", authority.encode()))
     return headers
 
 
+# Every key of an HTTP scope, in the order uvicorn has them; copied and filled per request.
+_HTTP_SCOPE: dict[str, Any] = {
+    "type": "http", "asgi": _ASGI_HTTP, "http_version": "1.1", "method": "GET",
+    "scheme": "http", "path": "/", "query_string": b"", "root_path": "", "headers": [],
+    "client": None, "server": None, "state": None, "extensions": None,
+}  # fmt: skip
+_copy_http_scope = _HTTP_SCOPE.copy
+
+
 def http_scope(rsgi: Any, fields: Any, state: dict[str, Any], root_path: str) -> dict[str, Any]:
     """The ASGI ``http`` scope of the RSGI HTTP scope ``rsgi`` (``fields``: its headers)."""
+    scope = _copy_http_scope()
+    scope["http_version"] = rsgi.http_version
+    scope["method"] = rsgi.method
+    scope["scheme"] = rsgi.scheme
+    scope["path"] = root_path + rsgi.path if root_path else rsgi.path
+    query = rsgi.query_string
+    if query:
+        scope["query_string"] = query.encode()
+    if root_path:
+        scope["root_path"] = root_path
+    scope["headers"] = _headers(rsgi, fields)
     client, server = rsgi.client, rsgi.server
-    return {
-        "type": "http",
-        "asgi": _ASGI_HTTP,
-        "http_version": rsgi.http_version,
-        "method": rsgi.method,
-        "scheme": rsgi.scheme,
-        "path": root_path + rsgi.path if root_path else rsgi.path,
-        "query_string": rsgi.query_string.encode(),
-        "root_path": root_path,
-        "headers": _headers(rsgi, fields),
-        "client": _ADDRESSES.get(client) or parse_address(client),
-        "server": _ADDRESSES.get(server) or parse_address(server),
-        "state": state.copy(),
-        "extensions": {"http.response.pathsend": {}},
-    }
+    scope["client"] = _ADDRESSES.get(client) or parse_address(client)
+    scope["server"] = _ADDRESSES.get(server) or parse_address(server)
+    scope["state"] = state.copy()
+    scope["extensions"] = {"http.response.pathsend": {}}
+    return scope
 
 
 def websocket_scope(rsgi: Any, state: dict[str, Any], root_path: str) -> dict[str, Any]:

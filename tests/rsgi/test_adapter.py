@@ -18,9 +18,22 @@ from fake_rsgi import Headers, HTTPProtocol, Message, Scope, WebSocketProtocol
 
 from hasten import FastAPI, Hasten, Request, WebSocket
 from hasten._rsgi import RSGIServed, serve_rsgi
-from hasten._rsgi.http import DRAIN_LIMIT, ONE_READ_LIMIT, HTTPCycle
+from hasten._rsgi.http import (
+    DRAIN_LIMIT,
+    ONE_READ_LIMIT,
+    RESPONSE_PAIRS,
+    HTTPCycle,
+    ResponsePairs,
+    open_cycle,
+)
 from hasten._rsgi.lifespan import Lifespan, LifespanFailed
-from hasten._rsgi.scope import http_scope, parse_address, websocket_scope
+from hasten._rsgi.scope import (
+    REQUEST_PAIRS,
+    RequestPairs,
+    http_scope,
+    parse_address,
+    websocket_scope,
+)
 from hasten._rsgi.websocket import WebSocketCycle
 from hasten.responses import PlainTextResponse
 
@@ -30,7 +43,7 @@ def run(coro: Any) -> Any:
 
 
 def _cycle(protocol: HTTPProtocol, scope: Scope) -> HTTPCycle:
-    return HTTPCycle(protocol, scope.headers, scope.http_version)
+    return open_cycle(protocol, scope.headers, scope.http_version)
 
 
 # -- responses -------------------------------------------------------------------------------
@@ -112,6 +125,58 @@ def test_protocol_errors_are_raised() -> None:
         run(cycle.send({"type": "http.response.start", "status": 200}))
     with pytest.raises(RuntimeError, match="Unexpected ASGI message"):
         run(cycle.send({"type": "websocket.send", "text": "x"}))
+
+
+def _respond_with(headers: Any) -> list[tuple[str, str]]:
+    protocol = HTTPProtocol()
+    cycle = _cycle(protocol, Scope())
+
+    async def respond() -> None:
+        await cycle.send({"type": "http.response.start", "status": 200, "headers": headers})
+        await cycle.send({"type": "http.response.body", "body": b""})
+
+    run(respond())
+    return protocol.calls[0][2]  # type: ignore[no-any-return]
+
+
+def test_response_headers_are_latin1_text_whatever_form_they_come_in() -> None:
+    pairs = [(b"x-caf", b"caf\xe9"), (b"x-raw", bytes(range(0x80, 0x100))), (b"x-a", b"1")]
+    expected = [(name.decode("latin-1"), value.decode("latin-1")) for name, value in pairs]
+    for _ in range(2):  # converted, then remembered: the same either way
+        assert _respond_with(list(pairs)) == expected
+    assert _respond_with(tuple(pairs)) == expected
+    assert _respond_with([[name, value] for name, value in pairs]) == expected  # lists: no key
+    assert _respond_with([(name, bytearray(value)) for name, value in pairs]) == expected
+    assert _respond_with(iter(pairs)) == expected
+    assert _respond_with([]) == []
+    assert RESPONSE_PAIRS[(b"x-caf", b"caf\xe9")] == ("x-caf", "café")
+
+
+def test_response_header_list_is_fresh_and_may_grow() -> None:
+    first = _respond_with([(b"x-a", b"1")])
+    second = _respond_with([(b"x-a", b"1")])
+    assert first == second == [("x-a", "1")]
+    assert first is not second
+    scope = _post(str(DRAIN_LIMIT + 1))
+    for _ in range(2):  # connection: close is added to this response only
+        assert _answer_unread(scope, HTTPProtocol()) == [("connection", "close")]
+
+
+def test_response_pairs_stay_bounded() -> None:
+    pairs = ResponsePairs()
+    for n in range(ResponsePairs.LIMIT + 10):
+        assert pairs[(b"content-length", str(n).encode())] == ("content-length", str(n))
+        assert len(pairs) <= ResponsePairs.LIMIT
+    long = b"v" * (ResponsePairs.VALUE_MAX + 1)
+    assert pairs[(b"x-long", long)] == ("x-long", long.decode())
+    assert (b"x-long", long) not in pairs
+
+
+def test_response_header_errors_are_as_before() -> None:
+    with pytest.raises(AttributeError):
+        _respond_with([("x-text", "not bytes")])
+    with pytest.raises(ValueError):
+        _respond_with([(b"x-a",)])
 
 
 # -- request bodies --------------------------------------------------------------------------
@@ -236,6 +301,38 @@ def test_http_scope() -> None:
     assert (prefixed["path"], prefixed["root_path"]) == ("/api/items", "/api")
 
 
+def test_request_headers_are_utf8_bytes_and_the_table_stays_bounded() -> None:
+    pairs = [("user-agent", "naïve/1.0 ☃"), ("x-a", "1"), ("x-a", "2")]
+    for _ in range(2):  # converted, then remembered: the same either way
+        rsgi = Scope(headers=Headers(list(pairs)))
+        headers = http_scope(rsgi, rsgi.headers, {}, "")["headers"]
+        assert headers == [(name.encode(), value.encode()) for name, value in pairs]
+    assert REQUEST_PAIRS[("user-agent", "naïve/1.0 ☃")] == (b"user-agent", "naïve/1.0 ☃".encode())
+    table = RequestPairs()
+    for n in range(RequestPairs.LIMIT + 10):
+        assert table[("x-n", str(n))] == (b"x-n", str(n).encode())
+        assert len(table) <= RequestPairs.LIMIT
+    long = "v" * (RequestPairs.VALUE_MAX + 1)
+    assert table[("cookie", long)] == (b"cookie", long.encode())
+    assert ("cookie", long) not in table
+
+
+def test_each_scope_is_a_fresh_dict_with_fresh_lists() -> None:
+    rsgi = Scope(query_string="a=1")
+    first = http_scope(rsgi, rsgi.headers, {}, "")
+    first["headers"].append((b"x-added", b"1"))
+    first["extensions"]["x"] = {}
+    second = http_scope(rsgi, rsgi.headers, {}, "")
+    assert second["headers"] == [(b"host", b"test")]
+    assert second["extensions"] == {"http.response.pathsend": {}}
+    assert second["query_string"] == b"a=1"
+    assert list(second) == [
+        "type", "asgi", "http_version", "method", "scheme", "path", "query_string",
+        "root_path", "headers", "client", "server", "state", "extensions",
+    ]  # fmt: skip
+    assert http_scope(Scope(), Scope().headers, {}, "")["query_string"] == b""
+
+
 def test_state_is_a_copy_per_request() -> None:
     state = {"n": 1}
     rsgi = Scope()
@@ -283,6 +380,26 @@ def test_a_hasten_route_answers_with_one_protocol_call(app_class: type[Hasten]) 
         assert len(protocol.calls) == 1
         kind, status, _, sent = protocol.calls[0]
         assert (kind, status, sent) == ("response_bytes", 200, body)
+
+
+def test_rsgi_returns_what_granian_awaits_and_errors_surface_there() -> None:
+    app = Hasten()
+
+    @app.get("/")
+    def home() -> str:
+        return "home"
+
+    protocol = HTTPProtocol()
+    pending = app.__rsgi__(Scope(path="/"), protocol)
+    assert protocol.calls == []  # nothing ran yet
+    run(pending)
+    assert protocol.calls[0][3] == b'"home"'
+
+    broken = Scope(path="/")
+    broken.headers = None  # type: ignore[assignment]
+    pending = app.__rsgi__(broken, HTTPProtocol())  # does not raise here
+    with pytest.raises(AttributeError):
+        run(pending)
 
 
 def test_websocket_events() -> None:
