@@ -83,7 +83,7 @@ class HTTPCycle:
             raw = message.get("headers", ())
             if type(raw) is list:
                 try:
-                    self.headers = list(map(_response_pair, raw))
+                    self.headers = [*map(_response_pair, raw)]
                 except TypeError:  # a pair that is a list, or holds a bytearray
                     self.headers = _decode(raw)
             else:

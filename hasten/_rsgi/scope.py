@@ -74,7 +74,7 @@ _request_pair = REQUEST_PAIRS.__getitem__
 
 
 def _headers(rsgi: Any, fields: Any) -> list[tuple[bytes, bytes]]:
-    headers = list(map(_request_pair, fields.items()))
+    headers = [*map(_request_pair, fields.items())]
     authority = rsgi.authority
     if authority is not None and "host" not in fields:
         headers.insert(0, (b"host", authority.encode()))
@@ -102,7 +102,11 @@ def http_scope(rsgi: Any, fields: Any, state: dict[str, Any], root_path: str) ->
         scope["query_string"] = query.encode()
     if root_path:
         scope["root_path"] = root_path
-    scope["headers"] = _headers(rsgi, fields)
+    headers = [*map(_request_pair, fields.items())]  # _headers, inlined
+    authority = rsgi.authority
+    if authority is not None and "host" not in fields:
+        headers.insert(0, (b"host", authority.encode()))
+    scope["headers"] = headers
     client, server = rsgi.client, rsgi.server
     scope["client"] = _ADDRESSES.get(client) or parse_address(client)
     scope["server"] = _ADDRESSES.get(server) or parse_address(server)

@@ -333,6 +333,46 @@ def test_each_scope_is_a_fresh_dict_with_fresh_lists() -> None:
     assert http_scope(Scope(), Scope().headers, {}, "")["query_string"] == b""
 
 
+def _reference_http_scope(rsgi: Scope, state: dict[str, Any], root_path: str) -> dict[str, Any]:
+    """The ASGI scope as the adapter built it before its scope was a filled-in copy."""
+    headers = [(name.encode(), value.encode()) for name, value in rsgi.headers.items()]
+    if rsgi.authority is not None and "host" not in rsgi.headers:
+        headers.insert(0, (b"host", rsgi.authority.encode()))
+    return {
+        "type": "http",
+        "asgi": {"version": "3.0", "spec_version": "2.3"},
+        "http_version": rsgi.http_version,
+        "method": rsgi.method,
+        "scheme": rsgi.scheme,
+        "path": root_path + rsgi.path if root_path else rsgi.path,
+        "query_string": rsgi.query_string.encode(),
+        "root_path": root_path,
+        "headers": headers,
+        "client": parse_address(rsgi.client),
+        "server": parse_address(rsgi.server),
+        "state": state.copy(),
+        "extensions": {"http.response.pathsend": {}},
+    }
+
+
+@pytest.mark.parametrize(
+    ("rsgi", "state", "root_path"),
+    [
+        (Scope(), {}, ""),
+        (Scope(path="/a b/é", query_string="x=é&y", method="POST"), {"db": 1}, "/api"),
+        (Scope(http_version="2", authority="h:1", headers=Headers([("a", "1")])), {}, ""),
+        (Scope(authority="h:1", headers=Headers([("host", "x"), ("a", "1"), ("a", "2")])), {}, ""),
+        (Scope(client="[::1]:1", server="unix", scheme="https", headers=Headers([])), {}, ""),
+    ],
+)
+def test_http_scope_is_what_it_was(rsgi: Scope, state: dict[str, Any], root_path: str) -> None:
+    built = http_scope(rsgi, rsgi.headers, state, root_path)
+    expected = _reference_http_scope(rsgi, state, root_path)
+    assert built == expected
+    assert list(built) == list(expected)
+    assert built["state"] is not state
+
+
 def test_state_is_a_copy_per_request() -> None:
     state = {"n": 1}
     rsgi = Scope()
