@@ -72,10 +72,20 @@ def build_app(mode: str) -> Any:
     return app
 
 
+_BUILT: dict[str, Any] = {}
+
+
 def __getattr__(name: str) -> Any:
-    """``bench.metrics_cost:app`` for uvicorn: the app of the mode in ``$BENCH_METRICS``."""
+    """``bench.metrics_cost:app`` for uvicorn: the app of the mode in ``$BENCH_METRICS``.
+
+    Built once: uvicorn's command line asks for the attribute more than once, and each build
+    adds the middleware to the same app object again (every request was counted twice).
+    """
     if name == "app":
-        return build_app(os.environ.get(_ENV, "off"))
+        mode = os.environ.get(_ENV, "off")
+        if mode not in _BUILT:
+            _BUILT[mode] = build_app(mode)
+        return _BUILT[mode]
     raise AttributeError(name)
 
 

@@ -14,6 +14,14 @@ it. Modes:
   quiet    ``memory`` with ``headers=False`` (headers on refusals only)
   bucket   ``memory`` with ``TokenBucket(10**9, 1.0)``
 
+and, asked for by name (``--modes``), what parts of that cost:
+
+  layer    a do-nothing layer that Hasten may put around its core stack (as it did with the
+           limiter before it ran as a step of the core: hasten/_observed.py)
+  wrapper  ``layer`` wrapping ``send`` to add one header (as the limiter did then)
+  fixed    ``quiet`` plus two fixed header lines as long as ``memory``'s (what carrying the
+           ``RateLimit`` headers costs, apart from counting)
+
 In-process (default): each (mode, round) runs in a fresh interpreter that builds the app,
 warms it up and times ``--requests`` sequential ASGI calls (no server, no sockets) from 10,000
 rotating client addresses (10,000 keys in the table), in CPU time of the process
@@ -64,6 +72,13 @@ def make_app(mode: str) -> Any:
 
     if mode == "noop":
         app.add_middleware(_Noop)
+    elif mode == "layer":
+        app.add_middleware(_Layer)
+    elif mode == "wrapper":
+        app.add_middleware(_Wrapper)
+    elif mode == "fixed":
+        app.add_middleware(RateLimitMiddleware, policy=SlidingWindow(10**9, 60), headers=False)
+        app.add_middleware(_FixedHeaders)
     elif mode == "memory":
         app.add_middleware(RateLimitMiddleware, policy=SlidingWindow(10**9, 60))
     elif mode == "quiet":
@@ -83,6 +98,40 @@ class _Noop:
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
         await self.app(scope, receive, send)
+
+
+class _Layer(_Noop):
+    """``_Noop`` allowed around the core stack (as Hasten's middleware is): one layer."""
+
+    hasten_outside_core = True
+
+
+class _Wrapper(_Layer):
+    """``_Layer`` that also wraps ``send`` to add a header (what a middleware did before
+    ``hasten._observed``)."""
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        def wrapped(message: Any) -> Any:
+            if message["type"] == "http.response.start":
+                message["headers"] = [*message["headers"], (b"x", b"y")]
+            return send(message)
+
+        await self.app(scope, receive, wrapped)
+
+
+class _FixedHeaders(_Layer):
+    """A step of the core adding two fixed header lines as long as ``memory``'s: what carrying
+    the ``RateLimit`` headers costs apart from counting (``fixed`` = ``quiet`` + these)."""
+
+    steppable = True
+    leave = None
+    headers = (
+        (b"ratelimit", b'"default";r=999999999;t=60'),
+        (b"ratelimit-policy", b'"default";q=1000000000;w=60'),
+    )
+
+    def enter(self, scope: Any, observed: Any) -> None:
+        observed.add_headers(self.headers)
 
 
 def _scope(client: int) -> dict[str, Any]:
@@ -144,7 +193,10 @@ def _fill_table(app: Any) -> None:
 
     layer = app.middleware_stack
     while layer is not None and not isinstance(layer, RateLimitMiddleware):
-        layer = getattr(layer, "app", None)
+        steps = [
+            step for step in getattr(layer, "steps", ()) if isinstance(step, RateLimitMiddleware)
+        ]
+        layer = steps[0] if steps else getattr(layer, "app", None)
     if layer is not None:
         for n in range(300, CLIENTS):
             layer.limiter._store.hit(_scope(n)["client"][0], 1)

@@ -24,6 +24,7 @@ Either way the original exception is raised again, as Starlette does.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from starlette.concurrency import run_in_threadpool
@@ -33,11 +34,12 @@ from starlette.responses import Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from ._body_limit import MAX_BODY_SIZE_SCOPE_KEY, BodyLimit, _Counter
+from ._observed import ObservedSend, Responder
 from ._plan.runner import RESPONSE_STARTED_KEY
 from ._starlette import LIMIT_RESPONDER_KEY as _RESPONDER_KEY
 from ._starlette import ExceptionLayer, answer_exception, is_async_callable, lookup_handler
 
-__all__ = ["CoreStack"]
+__all__ = ["CoreStack", "SteppedCoreStack"]
 
 _HANDLERS_KEY = "starlette.exception_handlers"
 
@@ -149,3 +151,78 @@ class CoreStack(ServerErrorMiddleware):
             await response(scope, receive, send)
         except Exception:  # a second response start, refused: the response had started
             pass
+
+
+class SteppedCoreStack(CoreStack):
+    """The core stack with middleware that runs as its steps (``hasten._observed.Step``: the
+    app-wide rate limiter, the Prometheus middleware), for an app whose every user middleware
+    can: they enter before the stack's work, outermost first, and leave after it, innermost
+    first, as the layers they are would around it, with one ``ObservedSend`` per request and
+    no coroutine of their own.
+    """
+
+    def __init__(
+        self,
+        router: ASGIApp,
+        errors: ServerErrorMiddleware,
+        exceptions: ExceptionLayer,
+        limited: BodyLimit | None,
+        steps: Sequence[Any],
+    ) -> None:
+        super().__init__(router, errors, exceptions, limited)
+        #: The middleware running as steps, outermost first.
+        self.steps = tuple(steps)
+        if len(self.steps) == 1:
+            self._enter, self._leave = self.steps[0].enter, self.steps[0].leave
+        else:
+            self._enter, self._leave = _enter_all(self.steps), _leave_all(self.steps)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await _core_call(self, scope, receive, send)
+            return
+        observed = ObservedSend()  # ``new_observed``, written out
+        observed.send = send
+        observed.headers = None
+        observed.status = 500
+        try:
+            refusal = self._enter(scope, observed)
+            if refusal is not None:  # a step answers instead (the steps inside did not enter)
+                await refusal(scope, receive, observed)
+                return
+            await _core_call(self, scope, receive, observed)
+        finally:
+            if self._leave is not None:
+                self._leave(scope, observed)
+
+
+_core_call = CoreStack.__call__
+
+
+def _enter_all(steps: tuple[Any, ...]) -> Any:
+    """One ``enter`` for several steps: each in turn, until one answers instead."""
+
+    def enter(scope: Scope, observed: ObservedSend) -> Responder | None:
+        for entered, step in enumerate(steps, 1):
+            observed.entered = entered
+            refusal: Responder | None = step.enter(scope, observed)
+            if refusal is not None:
+                return refusal
+        return None
+
+    return enter
+
+
+def _leave_all(steps: tuple[Any, ...]) -> Any:
+    """One ``leave`` for several steps: those that entered, innermost first."""
+    leaving = [(index, step.leave) for index, step in enumerate(steps) if step.leave is not None]
+    if not leaving:
+        return None
+    leaving.reverse()
+
+    def leave(scope: Scope, observed: ObservedSend) -> None:
+        for index, step_leave in leaving:
+            if index < observed.entered:
+                step_leave(scope, observed)
+
+    return leave

@@ -31,7 +31,7 @@ if TYPE_CHECKING:
 from . import routing
 from ._app_scope import run_lifespan as run_app_scope_lifespan
 from ._body_limit import AppBodyLimitMiddleware, app_body_limit, check_max_body_size
-from ._core import CoreStack
+from ._core import CoreStack, SteppedCoreStack
 from ._form_limits import validate_form_limits
 from ._frontend import resolve_check_dir
 from ._plan.build import refresh_writers
@@ -268,9 +268,14 @@ class Hasten(Starlette, RSGIApp):
         elif not self.user_middleware:  # the same layers, in one coroutine (hasten._core)
             return self._core_stack(app, error_handler, handlers)
         elif self._outside_core():
-            app = self._core_stack(app, error_handler, handlers)
+            core = app = self._core_stack(app, error_handler, handlers)
+            layers = []
             for cls, args, kwargs in reversed(self.user_middleware):
                 app = cls(app, *args, **kwargs)
+                layers.append(app)
+            if all(getattr(layer, "steppable", False) for layer in layers):
+                # Steps of the core (``hasten._observed``): no layer of their own per request.
+                return self._core_stack(core._router, error_handler, handlers, layers[::-1])
             return app
         else:
             stack = [
@@ -309,6 +314,9 @@ class Hasten(Starlette, RSGIApp):
         Prometheus middleware: their own code raises nothing the app's 500 handler should
         answer, and they do not read the body). Not while ``build_middleware_stack`` is
         replaced on the app (OpenTelemetry, Logfire): they expect the error layer on top.
+        When every one of them is also ``steppable`` (a memory limiter keyed from the scope,
+        the metrics), they run as steps of the core stack (``CoreStack.add_steps``), which is
+        then the whole stack.
         """
         if "build_middleware_stack" in vars(self):
             return False
@@ -316,14 +324,19 @@ class Hasten(Starlette, RSGIApp):
             getattr(entry.cls, "hasten_outside_core", False) for entry in self.user_middleware
         )
 
-    def _core_stack(self, app: ASGIApp, error_handler: Any, handlers: dict[Any, Any]) -> CoreStack:
+    def _core_stack(
+        self, app: ASGIApp, error_handler: Any, handlers: dict[Any, Any], steps: Any = ()
+    ) -> CoreStack:
         exceptions = ExceptionLayer(app, handlers=handlers, debug=self.debug)
         limited = None
         if self.max_body_size is not None:
             limit_handler = handlers.get(413) or handlers.get(HTTPException, http_exception_handler)
             limited = app_body_limit(exceptions, self.max_body_size, limit_handler)
         cls, args, kwargs = self._server_errors(error_handler)
-        return CoreStack(app, cls(app, *args, **kwargs), exceptions, limited)
+        errors = cls(app, *args, **kwargs)
+        if steps:
+            return SteppedCoreStack(app, errors, exceptions, limited, steps)
+        return CoreStack(app, errors, exceptions, limited)
 
     def _server_errors(self, handler: Any) -> Middleware:
         if not self._telemetry_possible:

@@ -28,7 +28,7 @@ import threading
 import time
 import weakref
 from bisect import bisect_left
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Callable, Sequence
 from itertools import accumulate
 from typing import Any
 
@@ -50,7 +50,9 @@ from prometheus_client.utils import floatToGoString
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Mount
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from ._observed import ObservedSend, new_observed
 
 __all__ = [
     "HTTPMetrics",
@@ -251,64 +253,70 @@ class PrometheusMiddleware:
         self._unmatched = self.metrics.unmatched_route
         self._by_route: dict[tuple[int, str, int], tuple[Any, list[float]]] = {}
 
+    #: Always a step of the app's core stack when every user middleware can be one
+    #: (``hasten._observed``).
+    steppable = True
+
+    def enter(self, scope: Scope, observed: ObservedSend) -> None:
+        """A request starts: counted in progress, its clock started."""
+        metrics = self.metrics
+        if metrics._files is None:
+            metrics._active += 1  # the event loop's thread only: no lock (as ``enter``)
+        else:
+            metrics.enter()
+        observed.root_path = scope.get("root_path", "")
+        observed.started = _clock()
+
+    def leave(self, scope: Scope, observed: ObservedSend) -> None:
+        """The request is answered (or failed: status 500 if nothing was sent): counted."""
+        elapsed = _clock() - observed.started
+        status = observed.status
+        metrics = self.metrics
+        local = metrics._files is None
+        route = scope.get("route")
+        if (
+            local
+            and route is not None
+            and type(route) is not Mount
+            and scope.get("root_path", "") == observed.root_path
+        ):
+            # The common case: a route of this app. Its series is looked up once per
+            # (route, method, status) and updated here.
+            metrics._active -= 1
+            known = self._by_route.get((id(route), scope["method"], status))
+            if known is not None and known[0] is route:
+                series = known[1]
+            else:
+                series = self._series_of(route, scope["method"], status)
+            bucket = 2 + bisect_left(metrics._bounds, elapsed)
+            lock = metrics._lock
+            lock.acquire()  # nothing below can raise: no ``with`` (its exit call costs)
+            series[0] += 1
+            series[1] += elapsed
+            series[bucket] += 1
+            lock.release()
+            return
+        if local:
+            metrics._active -= 1
+        else:
+            metrics.leave()
+        method = scope["method"]
+        if route is None:
+            template = self._unmatched
+        else:
+            template = _route_template(scope, observed.root_path, self._unmatched)
+        metrics.record(method if method in _METHODS else "OTHER", template, status, elapsed)
+
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        status = 500  # nothing sent: the error goes on to the server-error layer
-
-        # A plain function handing back send's awaitable: no coroutine of its own per message.
-        def send_status(message: Message) -> Awaitable[None]:
-            nonlocal status
-            if message["type"] == "http.response.start":
-                status = message["status"]
-            return send(message)
-
-        root_path = scope.get("root_path", "")
-        metrics = self.metrics
-        local = metrics._files is None
-        if local:
-            metrics._active += 1  # the event loop's thread only: no lock (as ``enter``)
-        else:
-            metrics.enter()
-        started = _clock()
+        observed = new_observed(send)
+        self.enter(scope, observed)
         try:
-            await self.app(scope, receive, send_status)
+            await self.app(scope, receive, observed)
         finally:
-            elapsed = _clock() - started
-            route = scope.get("route")
-            if (
-                local
-                and route is not None
-                and type(route) is not Mount
-                and scope.get("root_path", "") == root_path
-            ):
-                # The common case: a route of this app. Its series is looked up once per
-                # (route, method, status) and updated here.
-                metrics._active -= 1
-                known = self._by_route.get((id(route), scope["method"], status))
-                if known is not None and known[0] is route:
-                    series = known[1]
-                else:
-                    series = self._series_of(route, scope["method"], status)
-                bucket = 2 + bisect_left(metrics._bounds, elapsed)
-                lock = metrics._lock
-                lock.acquire()  # nothing below can raise: no ``with`` (its exit call costs)
-                series[0] += 1
-                series[1] += elapsed
-                series[bucket] += 1
-                lock.release()
-            else:
-                if local:
-                    metrics._active -= 1
-                else:
-                    metrics.leave()
-                method = scope["method"]
-                if route is None:
-                    template = self._unmatched
-                else:
-                    template = _route_template(scope, root_path, self._unmatched)
-                metrics.record(method if method in _METHODS else "OTHER", template, status, elapsed)
+            self.leave(scope, observed)
 
     def _series_of(self, route: Any, method: str, status: int) -> list[float]:
         """The values of (route, method, status), remembered for the route's next requests

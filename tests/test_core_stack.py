@@ -11,7 +11,7 @@ from starlette.responses import JSONResponse, PlainTextResponse, StreamingRespon
 from starlette.routing import Route
 
 from hasten import BackgroundTasks, FastAPI, Hasten, HTTPException, Request
-from hasten._core import CoreStack
+from hasten._core import CoreStack, SteppedCoreStack
 from hasten.testclient import TestClient
 
 
@@ -216,7 +216,7 @@ def test_a_replaced_inner_app_runs_inside_starlettes_layer() -> None:
     assert calls == ["/"]
 
 
-def test_hastens_own_middleware_wraps_the_core_from_outside() -> None:
+def test_hastens_own_middleware_runs_as_steps_of_the_core() -> None:
     from prometheus_client import CollectorRegistry
 
     from hasten.metrics import HTTPMetrics, PrometheusMiddleware
@@ -240,8 +240,8 @@ def test_hastens_own_middleware_wraps_the_core_from_outside() -> None:
     assert client.post("/echo", content=b"x" * 11).status_code == 413
     assert client.post("/echo", content=b"x").status_code == 429  # the third request
     stack = app.middleware_stack
-    assert isinstance(stack, PrometheusMiddleware)
-    assert isinstance(stack.app, RateLimitMiddleware) and isinstance(stack.app.app, CoreStack)
+    assert isinstance(stack, SteppedCoreStack)
+    assert [type(step) for step in stack.steps] == [PrometheusMiddleware, RateLimitMiddleware]
     statuses = {
         sample.labels["status"]
         for metric in registry.collect()
@@ -249,6 +249,114 @@ def test_hastens_own_middleware_wraps_the_core_from_outside() -> None:
         if sample.name == "http_requests_total"
     }
     assert statuses == {"500", "413", "429"}
+
+
+class OutsideLayer(PlainMiddleware):
+    """May wrap the core from outside but is no step: Hasten's middleware stays layers."""
+
+    hasten_outside_core = True
+
+
+def _watched_app(*, layers: bool, registry: Any) -> Hasten:
+    from hasten.metrics import HTTPMetrics, PrometheusMiddleware
+    from hasten.ratelimit import RateLimitMiddleware, SlidingWindow
+
+    app = Hasten()
+    app.add_middleware(RateLimitMiddleware, policy=SlidingWindow(100, 60), name="inner")
+    app.add_middleware(PrometheusMiddleware, metrics=HTTPMetrics(registry))
+    app.add_middleware(
+        RateLimitMiddleware, policy=SlidingWindow(7, 60), name="outer", exclude=["/free"]
+    )
+    if layers:
+        app.add_middleware(OutsideLayer)
+    shared = PlainTextResponse("shared", headers={"x-kind": "shared"})
+
+    @app.get("/plain")
+    def plain() -> str:
+        return "plain"
+
+    @app.get("/shared")
+    def same_response() -> PlainTextResponse:
+        return shared  # the same object every time: its headers must not grow
+
+    @app.get("/stream")
+    def stream() -> StreamingResponse:
+        return StreamingResponse(iter([b"a", b"b"]))
+
+    @app.get("/teapot")
+    def teapot() -> None:
+        raise HTTPException(418, "short and stout")
+
+    @app.get("/boom")
+    def boom() -> None:
+        raise KeyError("k")
+
+    @app.get("/free")
+    def free() -> str:
+        return "free"
+
+    return app
+
+
+def test_steps_answer_as_the_layers_they_replace() -> None:
+    """The same middleware as steps of the core and as layers around it: the same statuses,
+    headers (in the same order) and bodies, and the same metrics."""
+    from prometheus_client import CollectorRegistry
+
+    answers: dict[bool, list[tuple[int, list[tuple[str, str]], bytes]]] = {}
+    samples: dict[bool, set[tuple[str, str, float]]] = {}
+    for layers in (False, True):
+        registry = CollectorRegistry()
+        app = _watched_app(layers=layers, registry=registry)
+        client = TestClient(app, raise_server_exceptions=False)
+        paths = ["/plain", "/shared", "/shared", "/stream", "/teapot", "/boom", "/missing"]
+        paths += ["/free", "/plain", "/plain"]  # the outer limit of 7: the 8th and 9th refused
+        answers[layers] = []
+        for path in paths:
+            response = client.get(path)
+            headers = [(k, v) for k, v in response.headers.multi_items() if k != "date"]
+            answers[layers].append((response.status_code, headers, response.content))
+        samples[layers] = {
+            (sample.labels["route"], sample.labels["status"], sample.value)
+            for metric in registry.collect()
+            for sample in metric.samples
+            if sample.name == "http_requests_total"
+        }
+        assert isinstance(app.middleware_stack, SteppedCoreStack) is not layers
+    assert answers[False] == answers[True]
+    statuses = [status for status, _, _ in answers[False]]
+    assert statuses == [200, 200, 200, 200, 418, 500, 404, 200, 429, 429]
+    plain_headers = answers[False][0][1]
+    names = [name for name, _ in plain_headers]
+    # the inner limiter's pair, then the outer one's: as layers appending on the way out
+    assert names[-4:] == ["ratelimit", "ratelimit-policy", "ratelimit", "ratelimit-policy"]
+    assert plain_headers[-4][1].startswith('"inner";') and plain_headers[-2][1].startswith(
+        '"outer";'
+    )
+    shared_headers = [answers[False][1][1], answers[False][2][1]]
+    assert len(shared_headers[0]) == len(shared_headers[1])  # nothing accumulated
+    free_headers = dict(answers[False][7][1])
+    assert free_headers["ratelimit"].startswith('"inner";')  # excluded by the outer one only
+    refused = dict(answers[False][8][1])
+    assert refused["retry-after"] and refused["ratelimit"].startswith('"outer";r=0')
+    assert samples[False] == samples[True]
+    assert ("/plain", "200", 1.0) in samples[False] and ("/boom", "500", 1.0) in samples[False]
+    assert ("<unmatched>", "404", 1.0) in samples[False]
+    # the outer limiter is around the metrics: its refusals never reach them
+    assert not any(status == "429" for _, status, _ in samples[False])
+
+
+def test_a_redis_limiter_stays_a_layer() -> None:
+    """A check that awaits (the Redis backend) cannot be a step: the middleware is a layer."""
+    from hasten.ratelimit import RateLimitMiddleware, RedisBackend, SlidingWindow
+
+    app = Hasten()
+    backend = RedisBackend("redis://127.0.0.1:1")  # never reached: nothing is requested
+    app.add_middleware(RateLimitMiddleware, policy=SlidingWindow(5, 60), backend=backend)
+    app.get("/")(lambda: "ok")
+    stack = app.build_middleware_stack()
+    assert isinstance(stack, RateLimitMiddleware) and not stack.steppable
+    assert type(stack.app) is CoreStack
 
 
 def test_a_replaced_stack_builder_keeps_the_error_layer_on_top() -> None:

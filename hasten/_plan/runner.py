@@ -34,6 +34,7 @@ from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from .._observed import ObservedSend
 from .._starlette import (
     RouteRequest,
     is_async_callable,
@@ -171,15 +172,16 @@ async def serve_trivial(
         await send_response(response, scope, receive, send)
         return
     # ``Response.__call__`` written out (a subclass that overrides it, or a replaced one, is
-    # called instead): the two messages, then the background tasks.
+    # called instead): the two messages, then the background tasks. An ``ObservedSend``
+    # (Hasten's rate limiter, metrics) gets its headers and status here, not per message.
+    headers = response.raw_headers
+    while type(send) is ObservedSend:
+        send.status = response.status_code
+        if send.headers is not None:
+            headers = [*headers, *send.headers]
+        send = send.send
     scope[RESPONSE_STARTED_KEY] = True
-    await send(
-        {
-            "type": "http.response.start",
-            "status": response.status_code,
-            "headers": response.raw_headers,
-        }
-    )
+    await send({"type": "http.response.start", "status": response.status_code, "headers": headers})
     await send({"type": "http.response.body", "body": response.body})
     if response.background is not None:
         await response.background()
@@ -199,14 +201,14 @@ async def serve_plain(
     if type(response).__call__ is not _RESPONSE_CALL:
         await send_response(response, scope, receive, send)
         return
-    scope[RESPONSE_STARTED_KEY] = True  # as in serve_trivial
-    await send(
-        {
-            "type": "http.response.start",
-            "status": response.status_code,
-            "headers": response.raw_headers,
-        }
-    )
+    headers = response.raw_headers  # as in serve_trivial
+    while type(send) is ObservedSend:
+        send.status = response.status_code
+        if send.headers is not None:
+            headers = [*headers, *send.headers]
+        send = send.send
+    scope[RESPONSE_STARTED_KEY] = True
+    await send({"type": "http.response.start", "status": response.status_code, "headers": headers})
     await send({"type": "http.response.body", "body": response.body})
     if response.background is not None:
         await response.background()

@@ -2,19 +2,21 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Collection
+from collections.abc import Collection
+from functools import partial
 from typing import Any
 
 from starlette.concurrency import run_in_threadpool
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import ASGIApp, Receive, Scope, Send
 from typing_extensions import Unpack
 
+from .._observed import ObservedSend, Responder, new_observed
 from ..exception_handlers import http_exception_handler
 from ..exceptions import HTTPException
 from ..requests import Request
 from ._keys import by_client, by_user
 from ._limiter import Decision, Limiter, LimiterOptions
-from ._policies import Policy
+from ._policies import Policy, reset_seconds
 
 _RATELIMIT = b"ratelimit"
 _POLICY = b"ratelimit-policy"
@@ -55,7 +57,7 @@ class RateLimitMiddleware:
         self.app = app
         self.limiter = limiter
         self.exclude = frozenset(exclude)
-        self._scope_key = getattr(limiter.key, "from_scope", None)
+        self._scope_key: Any = getattr(limiter.key, "from_scope", None)
         # The default key (the direct peer's address) is read inline: no call per request.
         self._peer_key = type(limiter.key) is by_client and not limiter.key.trusted_proxies
         store = limiter._store
@@ -65,47 +67,75 @@ class RateLimitMiddleware:
         self._prefix = f'"{limiter.name}";r='.encode()
         self._policy_pair = (_POLICY, limiter.policy_header.encode())
         self._extra: dict[tuple[int, int], tuple[tuple[bytes, bytes], ...]] = {}
+        #: Every check is synchronous (the memory backend, a key read from the scope): the
+        #: limiter can run as a step of the app's core stack (``hasten._observed``).
+        self.steppable = self._sync_hit is not None and (
+            self._peer_key or self._scope_key is not None
+        )
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or (self.exclude and scope["path"] in self.exclude):
-            await self.app(scope, receive, send)
-            return
+    #: Nothing to do after the answer (``hasten._observed.Step``).
+    leave = None
+
+    def enter(self, scope: Scope, observed: ObservedSend) -> Responder | None:
+        """Count the request (``steppable`` limiters only): the refusal to answer with, or
+        ``None`` with the ``RateLimit`` headers added to ``observed``."""
+        exclude = self.exclude
+        if exclude and scope["path"] in exclude:
+            return None
         if self._peer_key:
             client = scope.get("client")
             key = client[0] if client else "unknown"
         else:
-            scope_key = self._scope_key
-            key = scope_key(scope) if scope_key is not None else await self._request_key(scope)
+            key = self._scope_key(scope)
+            if key is None:
+                return None
+        allowed, remaining, seconds = self._sync_hit(key, self._cost)
+        if not allowed:
+            return partial(self._refuse, decision=Decision(allowed, remaining, seconds))
+        if self._send_headers:
+            reset = int(seconds)  # whole seconds, rounded up (reset_seconds, inlined)
+            if seconds - reset > 1e-9:
+                reset += 1
+            extra = self._extra.get((remaining, reset))
+            if extra is None:
+                extra = self._extra_headers(remaining, reset)
+            known = observed.headers  # ``observed.add_headers``, inlined
+            observed.headers = extra if known is None else (*extra, *known)
+        return None
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        observed = new_observed(send)
+        if self.steppable:
+            refusal = self.enter(scope, observed)
+            if refusal is not None:
+                await refusal(scope, receive, send)
+                return
+            await self.app(scope, receive, observed)
+            return
+        if self.exclude and scope["path"] in self.exclude:
+            await self.app(scope, receive, send)
+            return
+        scope_key = self._scope_key
+        key = scope_key(scope) if scope_key is not None else await self._request_key(scope)
         if key is None:
             await self.app(scope, receive, send)
             return
-        sync_hit = self._sync_hit
-        if sync_hit is not None:
-            allowed, remaining, seconds = sync_hit(key, self._cost)
-            available = True
-        else:
-            allowed, remaining, seconds, available = await self.limiter.hit(key)
-        if not allowed:
-            decision = Decision(allowed, remaining, seconds, available)
-            await self._refuse(scope, receive, send, decision)
+        decision = await self.limiter.hit(key)
+        if not decision.allowed:
+            await self._refuse(scope, receive, send, decision=decision)
             return
-        if not (self._send_headers and available):
+        if not (self._send_headers and decision.available):
             await self.app(scope, receive, send)
             return
-        reset = int(seconds)  # whole seconds, rounded up (reset_seconds, inlined)
-        if seconds - reset > 1e-9:
-            reset += 1
-        extra = self._extra.get((remaining, reset))
+        reset = reset_seconds(decision.seconds)
+        extra = self._extra.get((decision.remaining, reset))
         if extra is None:
-            extra = self._extra_headers(remaining, reset)
-
-        # A plain function handing back send's awaitable: no coroutine of its own per message.
-        def send_with_headers(message: Message) -> Awaitable[None]:
-            if message["type"] == "http.response.start":
-                message["headers"] = [*message.get("headers", ()), *extra]
-            return send(message)
-
-        await self.app(scope, receive, send_with_headers)
+            extra = self._extra_headers(decision.remaining, reset)
+        observed.add_headers(extra)
+        await self.app(scope, receive, observed)
 
     def _extra_headers(self, remaining: int, reset: int) -> tuple[tuple[bytes, bytes], ...]:
         """``RateLimit`` and ``RateLimit-Policy`` for (remaining, reset), kept for the next
@@ -120,7 +150,9 @@ class RateLimitMiddleware:
     async def _request_key(self, scope: Scope) -> str | None:
         return await self.limiter.key_for(Request(scope))
 
-    async def _refuse(self, scope: Scope, receive: Receive, send: Send, decision: Decision) -> None:
+    async def _refuse(
+        self, scope: Scope, receive: Receive, send: Send, *, decision: Decision
+    ) -> None:
         """Answer the refusal with the app's handler for it (FastAPI's by default)."""
         exc = self.limiter.refusal(decision)
         handler = _handler_for(scope.get("app"), exc)
