@@ -10,11 +10,15 @@ two ways, in-process, no server and no sockets:
          as Granian's header mapping of a request without repeated names) and a fake protocol
          whose ``response_bytes``/``response_str`` only store what they get
   asgi   the app awaited directly with an equivalent ASGI scope (a copy of a prepared one per
-         request), a ``receive`` that answers an empty body and a ``send`` that stores
+         request, its headers new ``bytes`` pairs made in C as an ASGI server makes them), a
+         ``receive`` that answers an empty body and a ``send`` that stores
 
-The adapter's cost is ``rsgi`` minus ``asgi``: the ASGI scope, the ``receive``/``send`` pair
-and the protocol call it builds. The RSGI scope object is reused across requests (a
-keep-alive connection's requests carry equal strings); Granian builds a new one in Rust.
+As in a Granian worker, ``rsgi`` runs between the app's ``__rsgi_init__`` and ``__rsgi_del__``
+(the lifespan's startup and shutdown) on one event loop. The adapter's cost is ``rsgi`` minus
+``asgi``: the ASGI scope, the ``receive``/``send`` pair and the protocol call it makes. The
+RSGI scope object and its strings are reused across requests (a keep-alive connection's
+requests carry equal ones); Granian makes new ones in Rust, whose hashes a lookup by header
+pair computes afresh (some hundred instructions a request more than here).
 
 Each (endpoint, way) runs twice under ``valgrind --tool=callgrind`` (``PYTHONHASHSEED=0``),
 after a 300-request warm-up (start-up objects frozen out of the collector, counting started
@@ -29,8 +33,10 @@ import argparse
 import asyncio
 import gc
 import json
+import pickle
 import sys
 from concurrent.futures import ThreadPoolExecutor
+from functools import partial
 from typing import Any
 
 from bench.ratelimit_cost import callgrind_instructions, start_counting
@@ -44,12 +50,13 @@ _REQUEST_HEADERS = {"host": "127.0.0.1:8000", "accept": "*/*"}
 
 class FakeHeaders(dict[str, str]):
     """Granian's RSGI header mapping: ``in`` and ``get`` as a dict's, ``items()`` a new list of
-    ``(name, value)`` tuples made in C (as Granian makes it in Rust; a dict's own items view
-    would cost the adapter more to walk than Granian's list does)."""
+    new ``(name, value)`` tuples of new strings, made in C (``pickle.loads``) as Granian makes
+    them in Rust: a dict's own items view would cost more to walk than Granian's list, and
+    strings kept from one request to the next would carry their hashes along."""
 
     def __init__(self, pairs: dict[str, str]) -> None:
         super().__init__(pairs)
-        self.items = list(pairs.items()).copy  # type: ignore[method-assign]
+        self.items = partial(pickle.loads, pickle.dumps(list(pairs.items())))  # type: ignore[method-assign]
 
 
 class FakeScope:
@@ -116,17 +123,17 @@ def _asgi_scope(path: str) -> dict[str, Any]:
 async def _rsgi(app: Any, endpoint: str, count: int) -> None:
     scope, protocol = FakeScope(f"/{endpoint}"), FakeProtocol()
     call = app.__rsgi__
-    for _ in range(WARMUP):
-        await call(scope, protocol)
-    _check(endpoint, protocol.sent)
-    _start()
-    for _ in range(count):
+    for n in range(WARMUP + count):
+        if n == WARMUP:
+            _check(endpoint, protocol.sent)
+            _start()
         await call(scope, protocol)
     _check(endpoint, protocol.sent)
 
 
 async def _asgi(app: Any, endpoint: str, count: int) -> None:
     prepared = _asgi_scope(f"/{endpoint}")
+    fresh_headers = partial(pickle.loads, pickle.dumps(prepared["headers"]))
     sent: list[Any] = [None, None]
 
     async def receive() -> dict[str, Any]:
@@ -135,12 +142,13 @@ async def _asgi(app: Any, endpoint: str, count: int) -> None:
     async def send(message: dict[str, Any]) -> None:
         sent[message["type"] == "http.response.body"] = message
 
-    for _ in range(WARMUP):
-        await app(prepared.copy(), receive, send)
-    _check(endpoint, (sent[0]["status"], sent[0]["headers"], sent[1]["body"]))
-    _start()
-    for _ in range(count):
-        await app(prepared.copy(), receive, send)
+    for n in range(WARMUP + count):
+        if n == WARMUP:
+            _check(endpoint, (sent[0]["status"], sent[0]["headers"], sent[1]["body"]))
+            _start()
+        scope = prepared.copy()
+        scope["headers"] = fresh_headers()
+        await app(scope, receive, send)
     _check(endpoint, (sent[0]["status"], sent[0]["headers"], sent[1]["body"]))
 
 
@@ -158,8 +166,16 @@ def _start() -> None:
 def _count_only(way: str, endpoint: str, count: int) -> None:
     from bench.apps.hasten_app import app
 
-    run = _rsgi if way == "rsgi" else _asgi
-    asyncio.run(run(app, endpoint, count))
+    if way == "asgi":
+        asyncio.run(_asgi(app, endpoint, count))
+        return
+    loop = asyncio.new_event_loop()
+    try:  # as a Granian worker: the lifespan hooks around the requests, on the worker's loop
+        app.__rsgi_init__(loop)
+        loop.run_until_complete(_rsgi(app, endpoint, count))
+        app.__rsgi_del__(loop)
+    finally:
+        loop.close()
 
 
 def per_request(way: str, endpoint: str, count: int) -> float:

@@ -7,9 +7,9 @@ What RSGI gives and ASGI wants differs in a few places, each handled here once:
   the same client string with every request.
 * headers are ``str`` pairs with lower-case names; ASGI wants ``bytes`` pairs. Granian 2.8
   passes only header values it can read as text (a value with bytes beyond ASCII does not
-  arrive at all), so they are encoded back as UTF-8, which cannot fail. A client sends mostly
-  the same pairs with each request, so converted pairs are kept (``REQUEST_PAIRS``, bounded):
-  a known pair costs one dict lookup, done for the whole list in C (``map``).
+  arrive at all), so they are encoded back as UTF-8, which cannot fail. (Granian's strings are
+  new with each request: a table of converted pairs would hash them afresh, which costs as
+  much as encoding them; measured with bench/rsgi_cost.py.)
 * ``query_string`` is text decoded from UTF-8: it is encoded back the same way.
 * ``path`` is already percent-decoded (as ASGI's ``path`` is; invalid UTF-8 arrives as U+FFFD);
   the undecoded target is not available, so ``raw_path`` is left out (the ASGI spec makes it
@@ -51,30 +51,8 @@ def parse_address(value: str | None) -> tuple[str, int] | None:
     return address
 
 
-class RequestPairs(dict[tuple[str, str], tuple[bytes, bytes]]):
-    """RSGI header pairs → ASGI ones, remembered: ``pairs[("accept", "*/*")]`` is
-    ``(b"accept", b"*/*")``. Values longer than ``VALUE_MAX`` are converted but not kept; at
-    ``LIMIT`` pairs the table starts afresh, so a stream of distinct values cannot grow it."""
-
-    LIMIT = 1024
-    VALUE_MAX = 256
-
-    def __missing__(self, pair: tuple[str, str]) -> tuple[bytes, bytes]:
-        name, value = pair
-        converted = (name.encode(), value.encode())
-        if len(value) <= self.VALUE_MAX:
-            if len(self) >= self.LIMIT:
-                self.clear()
-            self[pair] = converted
-        return converted
-
-
-REQUEST_PAIRS = RequestPairs()
-_request_pair = REQUEST_PAIRS.__getitem__
-
-
 def _headers(rsgi: Any, fields: Any) -> list[tuple[bytes, bytes]]:
-    headers = [*map(_request_pair, fields.items())]
+    headers = [(name.encode(), value.encode()) for name, value in fields.items()]
     authority = rsgi.authority
     if authority is not None and "host" not in fields:
         headers.insert(0, (b"host", authority.encode()))
@@ -102,7 +80,7 @@ def http_scope(rsgi: Any, fields: Any, state: dict[str, Any], root_path: str) ->
         scope["query_string"] = query.encode()
     if root_path:
         scope["root_path"] = root_path
-    headers = [*map(_request_pair, fields.items())]  # _headers, inlined
+    headers = [(name.encode(), value.encode()) for name, value in fields.items()]  # _headers
     authority = rsgi.authority
     if authority is not None and "host" not in fields:
         headers.insert(0, (b"host", authority.encode()))
