@@ -4,7 +4,9 @@ What RSGI gives and ASGI wants differs in a few places, each handled here once:
 
 * ``server`` and ``client`` are ``"host:port"`` strings (``"[::1]:port"`` for IPv6); ASGI wants
   ``(host, port)``. Parsed strings are kept in a small cache: a keep-alive connection sends
-  the same client string with every request.
+  the same client string with every request. For HTTP, the part of the scope a connection
+  fixes (client, server, scheme, HTTP version) is kept per client address (``CONNECTIONS``,
+  bounded) and copied, once the other three are seen to be equal.
 * headers are ``str`` pairs with lower-case names; ASGI wants ``bytes`` pairs. Granian 2.8
   passes only header values it can read as text (a value with bytes beyond ASCII does not
   arrive at all), so they are encoded back as UTF-8, which cannot fail. (Granian's strings are
@@ -22,7 +24,7 @@ from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["http_scope", "parse_address", "websocket_scope"]
+__all__ = ["CONNECTIONS", "CONNECTIONS_MAX", "http_scope", "parse_address", "websocket_scope"]
 
 _ASGI_HTTP = {"version": "3.0", "spec_version": "2.3"}
 _ASGI_WEBSOCKET = {"version": "3.0", "spec_version": "2.3"}
@@ -65,29 +67,50 @@ _HTTP_SCOPE: dict[str, Any] = {
     "scheme": "http", "path": "/", "query_string": b"", "root_path": "", "headers": [],
     "client": None, "server": None, "state": None, "extensions": None,
 }  # fmt: skip
-_copy_http_scope = _HTTP_SCOPE.copy
+
+_Connection = tuple[str | None, str, str, dict[str, Any]]
+CONNECTIONS: dict[str | None, _Connection] = {}
+"""Client address → (server address, scheme, HTTP version, the scope's part they make): a
+keep-alive connection's requests share it. Used only when all four are equal; at
+``CONNECTIONS_MAX`` entries the table starts afresh."""
+CONNECTIONS_MAX = 1024
+
+
+def _connection(client: str | None, server: str | None, scheme: str, version: str) -> _Connection:
+    part = _HTTP_SCOPE.copy()
+    part["http_version"] = version
+    part["scheme"] = scheme
+    part["client"] = parse_address(client)
+    part["server"] = parse_address(server)
+    known = (server, scheme, version, part)
+    if len(CONNECTIONS) >= CONNECTIONS_MAX:
+        CONNECTIONS.clear()
+    CONNECTIONS[client] = known
+    return known
 
 
 def http_scope(rsgi: Any, fields: Any, state: dict[str, Any], root_path: str) -> dict[str, Any]:
     """The ASGI ``http`` scope of the RSGI HTTP scope ``rsgi`` (``fields``: its headers)."""
-    scope = _copy_http_scope()
-    scope["http_version"] = rsgi.http_version
+    client, server = rsgi.client, rsgi.server
+    scheme, version = rsgi.scheme, rsgi.http_version
+    known = CONNECTIONS.get(client)
+    if known is None or known[0] != server or known[1] != scheme or known[2] != version:
+        known = _connection(client, server, scheme, version)
+    scope = known[3].copy()
     scope["method"] = rsgi.method
-    scope["scheme"] = rsgi.scheme
     scope["path"] = root_path + rsgi.path if root_path else rsgi.path
     query = rsgi.query_string
     if query:
         scope["query_string"] = query.encode()
     if root_path:
         scope["root_path"] = root_path
-    headers = [(name.encode(), value.encode()) for name, value in fields.items()]  # _headers
+    headers = []  # _headers, inlined (a loop: a comprehension makes a function each time)
+    for name, value in fields.items():
+        headers.append((name.encode(), value.encode()))
     authority = rsgi.authority
     if authority is not None and "host" not in fields:
         headers.insert(0, (b"host", authority.encode()))
     scope["headers"] = headers
-    client, server = rsgi.client, rsgi.server
-    scope["client"] = _ADDRESSES.get(client) or parse_address(client)
-    scope["server"] = _ADDRESSES.get(server) or parse_address(server)
     scope["state"] = state.copy()
     scope["extensions"] = {"http.response.pathsend": {}}
     return scope

@@ -27,7 +27,13 @@ from hasten._rsgi.http import (
     open_cycle,
 )
 from hasten._rsgi.lifespan import Lifespan, LifespanFailed
-from hasten._rsgi.scope import http_scope, parse_address, websocket_scope
+from hasten._rsgi.scope import (
+    CONNECTIONS,
+    CONNECTIONS_MAX,
+    http_scope,
+    parse_address,
+    websocket_scope,
+)
 from hasten._rsgi.websocket import WebSocketCycle
 from hasten.responses import PlainTextResponse
 
@@ -356,6 +362,30 @@ def test_http_scope_is_what_it_was(rsgi: Scope, state: dict[str, Any], root_path
     assert built == expected
     assert list(built) == list(expected)
     assert built["state"] is not state
+
+
+def test_a_connections_part_is_reused_only_when_it_is_the_same() -> None:
+    client = "10.9.8.7:4321"
+    for server, scheme, version in [
+        ("127.0.0.1:8000", "http", "1.1"),
+        ("127.0.0.1:8000", "http", "1.1"),
+        ("127.0.0.1:8443", "http", "1.1"),
+        ("127.0.0.1:8443", "https", "1.1"),
+        ("127.0.0.1:8443", "https", "2"),
+        ("127.0.0.1:8000", "http", "1.1"),
+    ]:
+        rsgi = Scope(client=client, server=server, scheme=scheme, http_version=version)
+        scope = http_scope(rsgi, rsgi.headers, {}, "")
+        assert scope == _reference_http_scope(rsgi, {}, "")
+        scope["client"] = scope["server"] = scope["scheme"] = "changed"  # the app's own copy
+    assert len([key for key in CONNECTIONS if key == client]) == 1
+
+
+def test_the_connections_table_stays_bounded() -> None:
+    for n in range(CONNECTIONS_MAX + 10):
+        rsgi = Scope(client=f"10.0.{n // 256}.{n % 256}:5000")
+        assert http_scope(rsgi, rsgi.headers, {}, "")["client"] == (rsgi.client[:-5], 5000)
+        assert len(CONNECTIONS) <= CONNECTIONS_MAX
 
 
 def test_state_is_a_copy_per_request() -> None:
