@@ -56,7 +56,8 @@ class FakeHeaders(dict[str, str]):
 
     def __init__(self, pairs: dict[str, str]) -> None:
         super().__init__(pairs)
-        self.items = partial(pickle.loads, pickle.dumps(list(pairs.items())))  # type: ignore[method-assign]
+        made = partial(pickle.loads, pickle.dumps(list(pairs.items())))
+        self.items = made  # type: ignore[method-assign]
 
 
 class FakeScope:
@@ -198,7 +199,7 @@ def main() -> None:
         return
     runs = [(way, endpoint) for endpoint in args.endpoints.split(",") for way in WAYS]
     with ThreadPoolExecutor(2) as pool:  # the counts do not depend on what runs beside them
-        counts = list(pool.map(lambda run: per_request(*run, args.requests), runs))
+        counts = list(pool.map(lambda run: per_request(run[0], run[1], args.requests), runs))
     found = dict(zip(runs, counts, strict=True))
     print(f"instructions per request (callgrind, {args.requests} vs {2 * args.requests} requests)")
     print(f"  {'endpoint':12s} {'rsgi':>10s} {'asgi':>10s} {'adapter':>10s}")

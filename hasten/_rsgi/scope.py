@@ -54,14 +54,16 @@ def parse_address(value: str | None) -> tuple[str, int] | None:
 
 
 def _headers(rsgi: Any, fields: Any) -> list[tuple[bytes, bytes]]:
-    headers = [(name.encode(), value.encode()) for name, value in fields.items()]
+    headers = []  # a loop: a comprehension makes a function object each time
+    for name, value in fields.items():
+        headers.append((name.encode(), value.encode()))
     authority = rsgi.authority
     if authority is not None and "host" not in fields:
         headers.insert(0, (b"host", authority.encode()))
     return headers
 
 
-# Every key of an HTTP scope, in the order uvicorn has them; copied and filled per request.
+# Every key of an HTTP scope, in the order uvicorn has them: what a connection's part starts from.
 _HTTP_SCOPE: dict[str, Any] = {
     "type": "http", "asgi": _ASGI_HTTP, "http_version": "1.1", "method": "GET",
     "scheme": "http", "path": "/", "query_string": b"", "root_path": "", "headers": [],
@@ -104,7 +106,7 @@ def http_scope(rsgi: Any, fields: Any, state: dict[str, Any], root_path: str) ->
         scope["query_string"] = query.encode()
     if root_path:
         scope["root_path"] = root_path
-    headers = []  # _headers, inlined (a loop: a comprehension makes a function each time)
+    headers = []  # _headers, inlined
     for name, value in fields.items():
         headers.append((name.encode(), value.encode()))
     authority = rsgi.authority

@@ -170,6 +170,9 @@ def test_response_pairs_stay_bounded() -> None:
     long = b"v" * (ResponsePairs.VALUE_MAX + 1)
     assert pairs[(b"x-long", long)] == ("x-long", long.decode())
     assert (b"x-long", long) not in pairs
+    for name in (b"set-cookie", b"Set-Cookie"):
+        assert pairs[(name, b"session=s3cret")] == (name.decode(), "session=s3cret")
+        assert (name, b"session=s3cret") not in pairs
 
 
 def test_response_header_errors_are_as_before() -> None:
