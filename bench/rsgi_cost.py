@@ -9,13 +9,15 @@ two ways, in-process, no server and no sockets:
          headers a ``dict`` whose ``items()`` is a C call returning a new list of the pairs,
          as Granian's header mapping of a request without repeated names) and a fake protocol
          whose ``response_bytes``/``response_str`` only store what they get
+  served the same through ``hasten._rsgi.RSGIServed(app)``, the object each worker of
+         ``hasten run`` on Granian serves (without ``--proxy-headers``' layer)
   asgi   the app awaited directly with an equivalent ASGI scope (a copy of a prepared one per
          request, its headers new ``bytes`` pairs made in C as an ASGI server makes them), a
          ``receive`` that answers an empty body and a ``send`` that stores
 
-As in a Granian worker, ``rsgi`` runs between the app's ``__rsgi_init__`` and ``__rsgi_del__``
-(the lifespan's startup and shutdown) on one event loop. The adapter's cost is ``rsgi`` minus
-``asgi``: the ASGI scope, the ``receive``/``send`` pair and the protocol call it makes. The
+As in a Granian worker, ``rsgi`` and ``served`` run between ``__rsgi_init__`` and
+``__rsgi_del__`` (the lifespan's startup and shutdown) on one event loop. The adapter's cost is
+``rsgi`` (or ``served``) minus ``asgi``: the ASGI scope, the ``receive``/``send`` pair and the protocol call it makes. The
 RSGI scope object and its strings are reused across requests (a keep-alive connection's
 requests carry equal ones); Granian makes new ones in Rust, whose hashes a lookup by header
 pair computes afresh (some hundred instructions a request more than here).
@@ -42,7 +44,7 @@ from typing import Any
 from bench.ratelimit_cost import callgrind_instructions, start_counting
 
 ENDPOINTS = ("plaintext", "json")
-WAYS = ("rsgi", "asgi")
+WAYS = ("rsgi", "served", "asgi")
 WARMUP = 300
 EXPECTED = {"plaintext": b"Hello, World!", "json": b'{"message":"Hello, World!"}'}
 _REQUEST_HEADERS = {"host": "127.0.0.1:8000", "accept": "*/*"}
@@ -170,11 +172,16 @@ def _count_only(way: str, endpoint: str, count: int) -> None:
     if way == "asgi":
         asyncio.run(_asgi(app, endpoint, count))
         return
+    served: Any = app
+    if way == "served":
+        from hasten._rsgi import RSGIServed
+
+        served = RSGIServed(app)
     loop = asyncio.new_event_loop()
     try:  # as a Granian worker: the lifespan hooks around the requests, on the worker's loop
-        app.__rsgi_init__(loop)
-        loop.run_until_complete(_rsgi(app, endpoint, count))
-        app.__rsgi_del__(loop)
+        served.__rsgi_init__(loop)
+        loop.run_until_complete(_rsgi(served, endpoint, count))
+        served.__rsgi_del__(loop)
     finally:
         loop.close()
 
@@ -202,12 +209,21 @@ def main() -> None:
         counts = list(pool.map(lambda run: per_request(run[0], run[1], args.requests), runs))
     found = dict(zip(runs, counts, strict=True))
     print(f"instructions per request (callgrind, {args.requests} vs {2 * args.requests} requests)")
-    print(f"  {'endpoint':12s} {'rsgi':>10s} {'asgi':>10s} {'adapter':>10s}")
+    print(
+        f"  {'endpoint':12s} {'rsgi':>10s} {'served':>10s} {'asgi':>10s}"
+        f" {'adapter':>10s} {'(served)':>10s}"
+    )
     result: dict[str, dict[str, float]] = {}
     for endpoint in args.endpoints.split(","):
-        rsgi, asgi = found["rsgi", endpoint], found["asgi", endpoint]
-        result[endpoint] = {"rsgi": rsgi, "asgi": asgi, "adapter": rsgi - asgi}
-        print(f"  /{endpoint:11s} {rsgi:10,.0f} {asgi:10,.0f} {rsgi - asgi:10,.0f}")
+        rsgi, served, asgi = (found[way, endpoint] for way in WAYS)
+        result[endpoint] = {
+            "rsgi": rsgi, "served": served, "asgi": asgi,
+            "adapter": rsgi - asgi, "adapter_served": served - asgi,
+        }  # fmt: skip
+        print(
+            f"  /{endpoint:11s} {rsgi:10,.0f} {served:10,.0f} {asgi:10,.0f}"
+            f" {rsgi - asgi:10,.0f} {served - asgi:10,.0f}"
+        )
     print(json.dumps(result))
 
 

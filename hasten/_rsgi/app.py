@@ -12,7 +12,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import sys
-from collections.abc import Coroutine
+from collections.abc import Awaitable, Coroutine
+from types import CoroutineType
 from typing import Any, cast
 
 from starlette.types import ASGIApp
@@ -22,7 +23,7 @@ from .lifespan import STARTUP_FAILED_EXIT, Lifespan, LifespanFailed
 from .scope import http_scope, websocket_scope
 from .websocket import WebSocketCycle
 
-__all__ = ["RSGIApp", "RSGIServed", "serve_rsgi"]
+__all__ = ["RSGIApp", "RSGIServed", "rsgi_call", "serve_rsgi"]
 
 logger = logging.getLogger("hasten.rsgi")
 
@@ -33,12 +34,7 @@ async def serve_rsgi(
     app: ASGIApp, scope: Any, protocol: Any, state: dict[str, Any], root_path: str = ""
 ) -> None:
     """Serve one RSGI request or WebSocket ``scope`` with the ASGI ``app``."""
-    if scope.proto == "http":
-        fields = scope.headers
-        cycle = open_cycle(protocol, fields, scope.http_version)
-        await app(http_scope(scope, fields, state, root_path), cycle.receive, cycle.send)
-        return
-    await serve_websocket(app, scope, protocol, state, root_path)
+    await rsgi_call(app, scope, protocol, state, root_path)
 
 
 async def serve_websocket(
@@ -54,8 +50,33 @@ async def serve_websocket(
     socket.finish(failed=False)
 
 
+def rsgi_call(
+    app: ASGIApp, scope: Any, protocol: Any, state: dict[str, Any], root_path: str = ""
+) -> Coroutine[Any, Any, None]:
+    """``serve_rsgi`` as a plain function: the coroutine that serves the request.
+
+    For HTTP that is the ``app``'s own call (an awaitable that is not a coroutine is awaited
+    in one); a failure before it, building the ASGI scope, is raised when it is awaited.
+    """
+    try:
+        if scope.proto == "http":
+            fields = scope.headers
+            cycle = open_cycle(protocol, fields, scope.http_version)
+            call = app(http_scope(scope, fields, state, root_path), cycle.receive, cycle.send)
+            if type(call) is CoroutineType:
+                return call  # type: ignore[no-any-return]
+            return _await(call)
+    except BaseException as exc:
+        return _raise(exc)
+    return serve_websocket(app, scope, protocol, state, root_path)
+
+
 async def _raise(exc: BaseException) -> None:
     raise exc
+
+
+async def _await(call: Awaitable[None]) -> None:
+    await call
 
 
 def _start(app: ASGIApp, loop: asyncio.AbstractEventLoop) -> Lifespan:
@@ -78,15 +99,19 @@ class RSGIApp:
         """Serve one RSGI request or WebSocket: the coroutine Granian awaits.
 
         Not itself a coroutine function: for HTTP it returns the app's own ASGI call (one
-        coroutine less per request; Granian awaits whatever the callable returns). Should
-        building the ASGI scope fail, the returned coroutine raises it, as before.
+        coroutine less per request; Granian awaits the coroutine the callable returns), as
+        ``rsgi_call`` does. Should building the ASGI scope fail, the returned coroutine raises
+        it, as before.
         """
         try:
-            if scope.proto == "http":  # serve_rsgi, inlined
+            if scope.proto == "http":  # rsgi_call, inlined (self.__call__: no slot call)
                 fields = scope.headers
                 cycle = open_cycle(protocol, fields, scope.http_version)
                 asgi = http_scope(scope, fields, self._rsgi_state, "")
-                return self.__call__(asgi, cycle.receive, cycle.send)  # type: ignore[operator]
+                call = self.__call__(asgi, cycle.receive, cycle.send)  # type: ignore[operator]
+                if type(call) is CoroutineType:  # not if an instrumentation replaced __call__
+                    return call  # type: ignore[no-any-return]
+                return _await(call)
         except BaseException as exc:
             return _raise(exc)
         return serve_websocket(cast(ASGIApp, self), scope, protocol, self._rsgi_state, "")
@@ -118,11 +143,11 @@ class RSGIServed:
         self.root_path = root_path
         self.lifespan: Lifespan | None = None
 
-    async def __rsgi__(self, scope: Any, protocol: Any) -> None:
-        """Serve one RSGI request or WebSocket."""
+    def __rsgi__(self, scope: Any, protocol: Any) -> Coroutine[Any, Any, None]:
+        """Serve one RSGI request or WebSocket: the coroutine Granian awaits (``rsgi_call``)."""
         lifespan = self.lifespan
         state = _NO_STATE if lifespan is None else lifespan.state
-        await serve_rsgi(self.app, scope, protocol, state, self.root_path)
+        return rsgi_call(self.app, scope, protocol, state, self.root_path)
 
     def __rsgi_init__(self, loop: asyncio.AbstractEventLoop) -> None:
         """Granian worker start: run the app's lifespan startup on ``loop``."""

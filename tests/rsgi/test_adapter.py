@@ -460,6 +460,60 @@ def test_rsgi_returns_what_granian_awaits_and_errors_surface_there() -> None:
         run(pending)
 
 
+class _PlainCallApp:
+    """An ASGI app whose ``__call__`` is a plain function returning a non-coroutine awaitable."""
+
+    def __init__(self, answer: bytes) -> None:
+        self.answer = answer
+
+    def __call__(self, scope: Any, receive: Any, send: Any) -> Any:
+        return _Awaitable(self._respond(send))
+
+    async def _respond(self, send: Any) -> None:
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        await send({"type": "http.response.body", "body": self.answer})
+
+
+class _Awaitable:
+    def __init__(self, coro: Any) -> None:
+        self.coro = coro
+
+    def __await__(self) -> Any:
+        return self.coro.__await__()
+
+
+def test_served_apps_answer_through_a_coroutine_whatever_their_call_returns() -> None:
+    for app, body in ((_PlainCallApp(b"plain"), b"plain"), (Hasten(), b'{"detail":"Not Found"}')):
+        protocol = HTTPProtocol()
+        pending = RSGIServed(app).__rsgi__(Scope(path="/"), protocol)  # type: ignore[arg-type]
+        assert asyncio.iscoroutine(pending)
+        run(pending)
+        assert protocol.calls[0][3] == body
+    broken = Scope()
+    broken.headers = None  # type: ignore[assignment]
+    pending = RSGIServed(Hasten()).__rsgi__(broken, HTTPProtocol())
+    with pytest.raises(AttributeError):
+        run(pending)
+
+
+def test_an_app_whose_call_was_replaced_by_a_plain_function_still_answers() -> None:
+    class Replaced(Hasten):
+        def __call__(self, scope: Any, receive: Any, send: Any) -> Any:  # type: ignore[override]
+            return _Awaitable(Hasten.__call__(self, scope, receive, send))
+
+    app = Replaced()
+
+    @app.get("/")
+    def home() -> str:
+        return "home"
+
+    protocol = HTTPProtocol()
+    pending = app.__rsgi__(Scope(path="/"), protocol)
+    assert asyncio.iscoroutine(pending)
+    run(pending)
+    assert protocol.calls[0][3] == b'"home"'
+
+
 def test_websocket_events() -> None:
     app = Hasten()
     seen: list[Any] = []
