@@ -62,7 +62,9 @@ def rsgi_call(
         if scope.proto == "http":
             fields = scope.headers
             cycle = open_cycle(protocol, fields, scope.http_version)
-            call = app(http_scope(scope, fields, state, root_path), cycle.receive, cycle.send)
+            asgi = http_scope(scope, fields, state, root_path)
+            # app.__call__, not app(): an instance's method is called without the type's slot
+            call = app.__call__(asgi, cycle.receive, cycle.send)  # type: ignore[operator]
             if type(call) is CoroutineType:
                 return call  # type: ignore[no-any-return]
             return _await(call)

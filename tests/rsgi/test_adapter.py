@@ -483,7 +483,15 @@ class _Awaitable:
 
 
 def test_served_apps_answer_through_a_coroutine_whatever_their_call_returns() -> None:
-    for app, body in ((_PlainCallApp(b"plain"), b"plain"), (Hasten(), b'{"detail":"Not Found"}')):
+    async def function_app(scope: Any, receive: Any, send: Any) -> None:
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        await send({"type": "http.response.body", "body": b"function"})
+
+    for app, body in (
+        (_PlainCallApp(b"plain"), b"plain"),
+        (Hasten(), b'{"detail":"Not Found"}'),
+        (function_app, b"function"),
+    ):
         protocol = HTTPProtocol()
         pending = RSGIServed(app).__rsgi__(Scope(path="/"), protocol)  # type: ignore[arg-type]
         assert asyncio.iscoroutine(pending)
