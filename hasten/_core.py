@@ -33,7 +33,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from ._body_limit import MAX_BODY_SIZE_SCOPE_KEY, BodyLimit, _Counter
+from ._body_limit import MAX_BODY_SIZE_SCOPE_KEY, BodyLimit, new_counter
 from ._observed import ObservedSend, Responder
 from ._plan.runner import RESPONSE_STARTED_KEY
 from ._starlette import LIMIT_RESPONDER_KEY as _RESPONDER_KEY
@@ -94,10 +94,9 @@ class CoreStack(ServerErrorMiddleware):
             counter = None
             receive_in, send_in = receive, send  # what the layers inside the limit get
             if limited is not None:  # ``BodyLimit.__call__``'s outermost case
-                limit, on_limit = self._limit, limited.handler
                 # ``BodyLimit.start``, written out
-                counter = scope[_RESPONDER_KEY] = _Counter(scope, receive, send, limit, on_limit)
-                scope[MAX_BODY_SIZE_SCOPE_KEY] = limit
+                counter = scope[_RESPONDER_KEY] = new_counter(limited.counter, scope, receive, send)
+                scope[MAX_BODY_SIZE_SCOPE_KEY] = self._limit
                 receive_in = counter.receive_limited
                 if counter.declared is not None:
                     send_in = counter.send_watched

@@ -326,6 +326,20 @@ async def answer_exception(
 
 _NO_BODY = frozenset(range(100, 200)) | {204, 205, 304}  # statuses that must not carry a body
 _JSON_TYPE = (b"content-type", b"application/json")
+#: ``(b"content-length", b"<size>")`` by body size: a lookup costs a response about a quarter
+#: of formatting the number (CPython 3.11). The first ``_LENGTHS_KEPT`` sizes seen are kept.
+_LENGTHS: dict[int, tuple[bytes, bytes]] = {}
+_LENGTHS_KEPT = 8192
+_length_known = _LENGTHS.get
+
+
+def length_pair(size: int) -> tuple[bytes, bytes]:
+    """The ``content-length`` header pair of a body of ``size`` bytes (kept for the next one
+    while fewer than ``_LENGTHS_KEPT`` sizes are)."""
+    pair = (b"content-length", b"%d" % size)
+    if len(_LENGTHS) < _LENGTHS_KEPT:
+        _LENGTHS[size] = pair
+    return pair
 
 
 class JSONBytesResponse(Response):
@@ -345,7 +359,8 @@ class JSONBytesResponse(Response):
         ):  # (Starlette sends no content-length then)
             self.raw_headers = [_JSON_TYPE]
         else:
-            self.raw_headers = [(b"content-length", str(len(body)).encode("latin-1")), _JSON_TYPE]
+            size = len(body)
+            self.raw_headers = [_length_known(size) or length_pair(size), _JSON_TYPE]
         self.body = b"" if status_code in _NO_BODY else body
 
 
@@ -362,7 +377,8 @@ def text_responder(cls: Any) -> Callable[[str, dict[str, Any]], Response]:
         if status < 200 or status in (204, 304):  # (Starlette sends no content-length then)
             response.raw_headers = [content_type]
         else:
-            response.raw_headers = [(b"content-length", b"%d" % len(body)), content_type]
+            size = len(body)
+            response.raw_headers = [_length_known(size) or length_pair(size), content_type]
         response.body = b"" if status in _NO_BODY else body
         return response  # type: ignore[no-any-return]
 

@@ -133,7 +133,7 @@ def route_app(plan: CompiledRoute, route: Any) -> ASGIApp:
     is the app itself (one coroutine less per request).
     """
     if not plan.root.subs:
-        return partial(plan.serve, plan, overrides=None, prepared=None)
+        return partial(plan.serve, plan)  # no keywords: a call adds one argument, no dict
 
     async def app(scope: Scope, receive: Receive, send: Send) -> None:
         provider = route.dependency_overrides_provider
@@ -155,7 +155,12 @@ def route_app(plan: CompiledRoute, route: Any) -> ASGIApp:
 
 
 async def serve_trivial(
-    plan: CompiledRoute, scope: Scope, receive: Receive, send: Send, overrides: Any, prepared: Any
+    plan: CompiledRoute,
+    scope: Scope,
+    receive: Receive,
+    send: Send,
+    overrides: Any = None,
+    prepared: Any = None,
 ) -> None:
     """An endpoint without parameters or dependencies: call it and write its answer."""
     try:
@@ -188,7 +193,12 @@ async def serve_trivial(
 
 
 async def serve_plain(
-    plan: CompiledRoute, scope: Scope, receive: Receive, send: Send, overrides: Any, prepared: Any
+    plan: CompiledRoute,
+    scope: Scope,
+    receive: Receive,
+    send: Send,
+    overrides: Any = None,
+    prepared: Any = None,
 ) -> None:
     """Read, solve, call and write without exit stacks; exceptions to the app's handlers."""
     request = RouteRequest(scope, receive, send)
@@ -215,7 +225,12 @@ async def serve_plain(
 
 
 async def serve_stacked(
-    plan: CompiledRoute, scope: Scope, receive: Receive, send: Send, overrides: Any, prepared: Any
+    plan: CompiledRoute,
+    scope: Scope,
+    receive: Receive,
+    send: Send,
+    overrides: Any = None,
+    prepared: Any = None,
 ) -> None:
     """The same steps inside the dependency exit stacks and Starlette's handler wrapper."""
 
