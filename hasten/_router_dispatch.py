@@ -71,18 +71,29 @@ class RouterDispatch:
         matcher = self._matcher
         if not self._flattened or matcher.version != routes.version:  # routes changed
             matcher = self._current_matcher()
-        if scope["type"] == "http":  # a static path won outright: no generic matching
+        if scope["type"] == "http":  # a plain route won outright: no generic matching
             known = matcher.direct
             direct = known[path] if path in known else matcher.direct_route(path)
+            params = None
+            if direct is None:  # a path template's, matched as Starlette's ``Route`` would
+                direct, params = matcher.plain_match(path, scope["method"])
             if direct is not None and scope["method"] in direct.methods:
                 scope["route"] = direct
                 scope["endpoint"] = direct.endpoint
                 outer = scope["path_params"] if "path_params" in scope else None
-                scope["path_params"] = dict(outer) if outer else {}
+                path_params = scope["path_params"] = dict(outer) if outer else {}
+                if params:
+                    path_params.update(params)
                 if _TELEMETRY_KEY in scope:
                     _route_selected(scope, direct.path_format, False)
                 await direct.app(scope, receive, send)
                 return
+        await self._dispatch(scope, receive, send, path, matcher)
+
+    async def _dispatch(
+        self, scope: Scope, receive: Receive, send: Send, path: str, matcher: Matcher
+    ) -> None:
+        """Starlette's matching over the path's candidates (what no shortcut took)."""
         route, child, partial, partial_scope = self._match(scope, path, matcher)
         if route is None and partial is not None:
             route, child = partial, partial_scope

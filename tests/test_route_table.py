@@ -18,7 +18,7 @@ import pytest
 from starlette.responses import HTMLResponse, JSONResponse, PlainTextResponse
 from starlette.routing import Host, Mount, Route, Router, WebSocketRoute
 
-from hasten import APIRouter, FastAPI, WebSocket
+from hasten import APIRouter, FastAPI, Request, WebSocket
 from hasten._routing.context import ORIGINAL_ATTR
 from hasten._routing.matcher import Matcher
 from hasten._routing.options import MERGED, merge_options
@@ -731,3 +731,66 @@ def test_settings_merge_from_the_route_out_through_nested_inclusions() -> None:
     assert x.deprecated is True and 418 in x.responses
     operation = app.openapi()["paths"]["/api/out/in/x"]["get"]
     assert operation["tags"] == ["include2", "outer", "include1", "inner", "route"]
+
+
+def test_matcher_plain_match_only_when_the_generic_matching_would_agree() -> None:
+    matcher = _matcher("/users/{id:int}", "/users/{name}", "/files/{p:path}")
+    route, params = matcher.plain_match("/users/7", "GET")
+    assert route is matcher.routes[0] and params == {"id": 7}  # converted, as Starlette does
+    route, params = matcher.plain_match("/users/ann", "GET")  # no int: the next one
+    assert route is matcher.routes[1] and params == {"name": "ann"}
+    assert matcher.plain_match("/files/a/b", "GET")[1] == {"p": "a/b"}
+    assert matcher.plain_match("/users/7", "DELETE") == (None, None)  # partial: generic
+    assert matcher.plain_match("/nothing/here", "GET") == (None, None)
+    everything = Route("/any/{x}", PlainTextResponse("x"))  # an ASGI app: every method
+    assert Matcher([everything]).plain_match("/any/1", "GET") == (None, None)
+
+    class Custom(Route):
+        def matches(self, scope: Any) -> Any:
+            return super().matches(scope)
+
+    custom = Custom("/c/{x}", lambda request: PlainTextResponse("c"))
+    assert Matcher([custom]).plain_match("/c/1", "GET") == (None, None)
+    mounted = Matcher([Mount("/m", routes=_routes("/{x}")), *_routes("/m/{y}")])
+    assert mounted.plain_match("/m/1", "GET") == (None, None)  # a mount comes first
+
+
+def test_path_templates_answer_as_starlettes_matching() -> None:
+    """Requests the shortcut takes and those it leaves to the generic matching get FastAPI's
+    answers: converted parameters, the first full match among partial ones, 405s naming the
+    methods, custom route classes and mounts with parameters of their own."""
+    calls: list[str] = []
+
+    class LoggedRoute(APIRoute):
+        def matches(self, scope: Any) -> Any:
+            calls.append(scope["path"])
+            return super().matches(scope)
+
+    app = FastAPI()
+    app.post("/items/{item_id}")(lambda item_id: {"post": item_id})
+    app.get("/items/{item_id}")(lambda item_id: {"get": item_id})
+    app.get("/numbers/{n:int}")(lambda n: {"n": n})
+    app.get("/numbers/{word}")(lambda word: {"word": word})
+    logged = APIRouter(route_class=LoggedRoute)
+    logged.get("/logged/{x}")(lambda x: {"x": x})
+    app.include_router(logged)
+    users = APIRouter()
+
+    @users.get("/orders/{order_id}")
+    def order(request: Request) -> dict[str, Any]:
+        return dict(request.path_params)
+
+    sub = FastAPI()
+    sub.include_router(users)
+    app.mount("/users/{user_id}", sub)
+    client = TestClient(app)
+    assert client.get("/items/3").json() == {"get": "3"}  # after a partial match
+    assert client.post("/items/3").json() == {"post": "3"}
+    put = client.put("/items/3")
+    assert put.status_code == 405 and put.headers["allow"] == "POST"  # the first partial's
+    assert client.get("/numbers/12").json() == {"n": 12}
+    assert client.get("/numbers/twelve").json() == {"word": "twelve"}
+    assert client.get("/logged/1").json() == {"x": "1"} and calls == ["/logged/1"]
+    # the mount's parameters and the route's, merged as Starlette merges them
+    assert client.get("/users/5/orders/9").json() == {"user_id": "5", "order_id": "9"}
+    assert client.get("/nope/1").status_code == 404

@@ -21,6 +21,15 @@ def _split(path: str) -> tuple[int, str]:
     return len(parts), parts[1] if len(parts) > 1 else ""
 
 
+def _plain(route: BaseRoute) -> bool:
+    """An HTTP route whose ``matches`` and ``handle`` are Starlette's ``Route``'s own."""
+    return (
+        isinstance(route, Route)
+        and type(route).matches is Route.matches
+        and type(route).handle is Route.handle
+    )
+
+
 def _route_key(route: BaseRoute) -> tuple[str, Any] | None:
     """('static', path) or ('bucket', (n, first)); None when the route must be scanned."""
     if not isinstance(route, (Route, WebSocketRoute)):
@@ -37,7 +46,9 @@ def _route_key(route: BaseRoute) -> tuple[str, Any] | None:
 class Matcher:
     """Candidate routes for a path, in declaration order."""
 
-    __slots__ = ("static", "buckets", "scan", "size", "cache", "routes", "direct", "version")
+    __slots__ = (
+        "static", "buckets", "scan", "size", "cache", "routes", "direct", "version", "plain",
+    )  # fmt: skip
 
     def __init__(self, routes: Sequence[BaseRoute]) -> None:
         # A snapshot: indexes stay valid while the router's list changes (it then builds a
@@ -51,6 +62,8 @@ class Matcher:
         self.scan: list[int] = []
         self.size = len(routes)
         self.cache: dict[str, tuple[int, ...]] = {}
+        #: Indexes of the HTTP routes Starlette's own ``matches`` and ``handle`` answer for.
+        self.plain = frozenset(i for i, route in enumerate(routes) if _plain(route))
         for index, route in enumerate(routes):
             key = _route_key(route)
             if key is None:
@@ -91,9 +104,8 @@ class Matcher:
         found = self.candidates(path)
         route: Any = self.routes[found[0]] if found else None
         if not (
-            isinstance(route, Route)
-            and type(route).matches is Route.matches
-            and type(route).handle is Route.handle
+            found
+            and found[0] in self.plain
             and route.path == path
             and not route.param_convertors
             and route.methods
@@ -102,3 +114,28 @@ class Matcher:
         if len(self.direct) < 4096:
             self.direct[path] = route
         return route
+
+    def plain_match(self, path: str, method: str) -> tuple[Any, dict[str, Any] | None]:
+        """The route an HTTP request for ``path`` goes to and its converted path parameters,
+        when the generic matching would certainly give them: the first candidate whose pattern
+        matches is a plain route (Starlette's ``matches`` and ``handle``) that allows
+        ``method``, and every candidate before it is a plain route whose pattern does not
+        match. ``(None, None)`` otherwise (the generic matching decides).
+        """
+        routes, plain = self.routes, self.plain
+        for index in self.candidates(path):
+            if index not in plain:
+                break
+            route: Any = routes[index]
+            found = route.path_regex.match(path)
+            if found is None:
+                continue
+            if not route.methods or method not in route.methods:
+                break  # a partial match (a later route may match fully, or a 405 is due), or
+                # a route for every method (the router's own check would need its ``None``)
+            params = found.groupdict()
+            convertors = route.param_convertors
+            for key, value in params.items():
+                params[key] = convertors[key].convert(value)
+            return route, params
+        return None, None
