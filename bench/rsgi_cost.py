@@ -17,16 +17,18 @@ two ways, in-process, no server and no sockets:
 
 As in a Granian worker, ``rsgi`` and ``served`` run between ``__rsgi_init__`` and
 ``__rsgi_del__`` (the lifespan's startup and shutdown) on one event loop. The adapter's cost is
-``rsgi`` (or ``served``) minus ``asgi``: the ASGI scope, the ``receive``/``send`` pair and the protocol call it makes. The
-RSGI scope object and its strings are reused across requests (a keep-alive connection's
-requests carry equal ones); Granian makes new ones in Rust, whose hashes a lookup by header
-pair computes afresh (some hundred instructions a request more than here).
+``rsgi`` (or ``served``) minus ``asgi``: the ASGI scope, the ``receive``/``send`` pair and the
+protocol call it makes, plus the fake protocol's own Python method. The RSGI scope object is
+reused across requests with its path, method and address strings (Granian makes new ones, so
+a lookup by the client address hashes it afresh: a few hundred instructions at most); its
+header strings are new each time.
 
-Each (endpoint, way) runs twice under ``valgrind --tool=callgrind`` (``PYTHONHASHSEED=0``),
+Each (endpoint, way) runs under ``valgrind --tool=callgrind`` (``PYTHONHASHSEED=0``),
 after a 300-request warm-up (start-up objects frozen out of the collector, counting started
 after the warm-up), once with ``--requests`` and once with twice as many requests; the
 difference of the two counts divided by ``--requests`` is what one request costs
-(bench/ratelimit_cost.py's ``callgrind_instructions``/``start_counting``).
+(bench/ratelimit_cost.py's ``callgrind_instructions``/``start_counting``). Each count is taken
+twice and must repeat (see ``_stable_instructions``).
 """
 
 from __future__ import annotations
@@ -35,6 +37,7 @@ import argparse
 import asyncio
 import gc
 import json
+import os
 import pickle
 import sys
 from concurrent.futures import ThreadPoolExecutor
@@ -186,11 +189,32 @@ def _count_only(way: str, endpoint: str, count: int) -> None:
         loop.close()
 
 
+def _stable_instructions(command: list[str], tries: int = 5) -> int:
+    """``callgrind_instructions`` of ``command``, run until two runs agree.
+
+    The count is deterministic, unless something else switches this user's callgrind
+    instrumentation on or off meanwhile (``callgrind_control -i`` without a process id, as
+    bench/wire_instructions.py runs it, reaches every callgrind process it can talk to). The
+    runs here start valgrind with ``--vgdb=no`` (``VALGRIND_OPTS``), which callgrind_control
+    cannot reach; two equal counts in a row are still required.
+    """
+    opts = os.environ.get("VALGRIND_OPTS", "")
+    if "--vgdb=no" not in opts:
+        os.environ["VALGRIND_OPTS"] = f"{opts} --vgdb=no".strip()
+    last = callgrind_instructions(command)
+    for _ in range(tries - 1):
+        count = callgrind_instructions(command)
+        if count == last:
+            return count
+        last = count
+    raise SystemExit(f"callgrind counts kept changing ({tries} runs): is callgrind_control in use?")
+
+
 def per_request(way: str, endpoint: str, count: int) -> float:
     """Instructions of one request: runs of ``count`` and ``2 * count`` requests, differenced."""
     base = [sys.executable, "-m", "bench.rsgi_cost", "--count-only", f"{way}:{endpoint}"]
-    once = callgrind_instructions([*base, "--requests", str(count)])
-    twice = callgrind_instructions([*base, "--requests", str(2 * count)])
+    once = _stable_instructions([*base, "--requests", str(count)])
+    twice = _stable_instructions([*base, "--requests", str(2 * count)])
     return (twice - once) / count
 
 
