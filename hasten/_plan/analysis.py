@@ -5,9 +5,11 @@ from __future__ import annotations
 import dataclasses
 import inspect
 import re
+import sys
 from collections.abc import Callable, Collection, Iterator, Sequence
 from contextlib import contextmanager
 from copy import copy
+from types import CodeType, FunctionType
 from typing import Annotated, Any, ForwardRef, Literal, get_args, get_origin
 
 from pydantic import AliasChoices, PydanticSchemaGenerationError, TypeAdapter
@@ -89,9 +91,72 @@ def _signature(call: Callable[..., Any]) -> inspect.Signature:
         return inspect.signature(call)
 
 
+# Attributes by which a function tells ``inspect.signature`` to look elsewhere.
+_SIGNATURE_HINTS = frozenset(
+    {"__signature__", "__wrapped__", "_partialmethod", "__partialmethod__"}
+)
+
+
+def _plain_function(call: Any) -> bool:
+    """A function ``inspect.signature`` reads from its own code and ``__annotations__``: no
+    ``__signature__``, ``__wrapped__`` chain or partial method, no type parameters."""
+    return (
+        isinstance(call, FunctionType)
+        and _SIGNATURE_HINTS.isdisjoint(call.__dict__)
+        and not getattr(call, "__type_params__", ())
+    )
+
+
+# Compiled string annotations, by their text. Large apps repeat the same annotations on many
+# endpoints; ``eval`` of a string compiles it each time. A code object is immutable, and each
+# evaluation still runs it afresh in the function's globals (new markers every time).
+_CODE: dict[str, CodeType] = {}
+_CODE_MAX = 4096
+# Python 3.13 evaluates string annotations with an empty dict as locals (3.11/3.12: none).
+_FRESH_LOCALS = sys.version_info >= (3, 13)
+
+
+def _eval_text(text: str, globalns: dict[str, Any], localns: dict[str, Any] | None) -> Any:
+    """``eval(text, globalns, localns)``, from a code object compiled once per text."""
+    code = _CODE.get(text) if type(text) is str else None
+    if code is None:
+        try:  # as eval() compiles a string: leading blanks dropped, no inherited flags
+            code = compile(text.lstrip(" \t"), "<string>", "eval", dont_inherit=True)
+        except Exception:  # raise exactly what eval() raises for it
+            return eval(text, globalns, localns)
+        if type(text) is str:
+            if len(_CODE) >= _CODE_MAX:
+                _CODE.clear()
+            _CODE[text] = code
+    return eval(code, globalns, localns)
+
+
+def _evaluated_annotations(call: FunctionType) -> dict[str, Any]:
+    """``call.__annotations__`` with string values evaluated as ``inspect.signature(call,
+    eval_str=True)`` evaluates them: in the function's globals, in order."""
+    annotations = call.__annotations__
+    globalns = call.__globals__
+    localns: dict[str, Any] | None = {} if _FRESH_LOCALS else None
+    return {
+        key: _eval_text(value, globalns, localns) if isinstance(value, str) else value
+        for key, value in annotations.items()
+    }
+
+
 def typed_parameters(call: Callable[..., Any]) -> list[inspect.Parameter]:
     """The parameters of ``call`` with string annotations evaluated."""
     globalns = getattr(inspect.unwrap(call), "__globals__", {})
+    if _plain_function(call):
+        try:
+            annotations = _evaluated_annotations(call)  # type: ignore[arg-type]
+        except NameError:
+            pass  # as below: each annotation evaluated alone, unknown names kept as references
+        else:
+            empty = inspect.Parameter.empty
+            return [
+                p.replace(annotation=_eval(annotations.get(p.name, empty), globalns))
+                for p in inspect.signature(call).parameters.values()
+            ]
     return [
         p.replace(annotation=_eval(p.annotation, globalns))
         for p in _signature(call).parameters.values()
@@ -102,7 +167,10 @@ def typed_return_annotation(call: Callable[..., Any]) -> Any:
     """The evaluated return annotation of ``call``, or None."""
     # Only the return annotation is evaluated: the parameters' were, just before, by
     # ``typed_parameters`` (evaluating all of them twice doubled a route's startup cost).
-    annotation = inspect.signature(call).return_annotation
+    if _plain_function(call):  # what its signature would say, without building one
+        annotation = call.__annotations__.get("return", inspect.Signature.empty)  # type: ignore[attr-defined]
+    else:
+        annotation = inspect.signature(call).return_annotation
     if annotation is inspect.Signature.empty:
         return None
     return _eval(annotation, getattr(inspect.unwrap(call), "__globals__", {}))
@@ -342,9 +410,15 @@ def _check_schema(field: ParamField, declared: Any) -> None:
 
 
 def _special_types() -> tuple[type, ...]:
-    from ..security.oauth2 import SecurityScopes
+    global _SPECIAL_TYPES
+    if _SPECIAL_TYPES is None:  # imported on first use (the security package imports routing)
+        from ..security.oauth2 import SecurityScopes
 
-    return (*(cls for cls, _ in _SPECIAL_ATTRS), SecurityScopes)
+        _SPECIAL_TYPES = (*(cls for cls, _ in _SPECIAL_ATTRS), SecurityScopes)
+    return _SPECIAL_TYPES
+
+
+_SPECIAL_TYPES: tuple[type, ...] | None = None
 
 
 def _is_generator(call: Any) -> bool:

@@ -37,8 +37,8 @@ class ParamField:
         self.name = name
         self.type_annotation = type_annotation
         self.annotation = annotation
-        self.sequence = typeinfo.is_sequence(type_annotation) and not _is_json(annotation)
         self.json_field = _is_json(annotation)
+        self.sequence = typeinfo.is_sequence(type_annotation) and not self.json_field
         self.field_info = field_info
         self._adapter: TypeAdapter[Any] | None = None
 

@@ -11,7 +11,7 @@ import types
 import uuid
 from collections import deque
 from collections.abc import Mapping
-from typing import Annotated, Any, Literal, Union, get_args, get_origin
+from typing import Annotated, Any, Generic, Literal, Union, get_args, get_origin
 
 from pydantic import BaseModel
 from starlette.datastructures import UploadFile as StarletteUploadFile
@@ -30,16 +30,23 @@ def is_subclass(cls: Any, parents: type | tuple[type, ...]) -> bool:
         return False
 
 
+def _origin(annotation: Any) -> Any:
+    """``typing.get_origin``, answered at once for a class: only ``Generic`` has one."""
+    if isinstance(annotation, type) and annotation is not Generic:
+        return None
+    return get_origin(annotation)
+
+
 def strip_annotated(annotation: Any) -> Any:
     """``Annotated[T, ...]`` → ``T`` (repeatedly)."""
-    while get_origin(annotation) is Annotated:
+    while _origin(annotation) is Annotated:
         annotation = get_args(annotation)[0]
     return annotation
 
 
 def union_args(annotation: Any) -> tuple[Any, ...] | None:
     """The members of a ``Union``/``X | Y``, or None when it is not a union."""
-    if get_origin(annotation) in _UNIONS:
+    if _origin(annotation) in _UNIONS:
         return get_args(annotation)
     return None
 
@@ -54,7 +61,7 @@ def is_sequence(annotation: Any) -> bool:
     members = union_args(annotation)
     if members is not None:
         return any(is_sequence(arg) for arg in members)
-    return _is_sequence_class(annotation) or _is_sequence_class(get_origin(annotation))
+    return _is_sequence_class(annotation) or _is_sequence_class(_origin(annotation))
 
 
 def _is_complex_class(cls: Any) -> bool:
@@ -73,7 +80,7 @@ def is_complex(annotation: Any) -> bool:
         return any(is_complex(arg) for arg in members)
     if _is_complex_class(annotation):
         return True
-    origin = get_origin(annotation)  # a parametrized generic: judged by its class
+    origin = _origin(annotation)  # a parametrized generic: judged by its class
     return _is_complex_class(origin) or any(hasattr(origin, hook) for hook in _SCHEMA_HOOKS)
 
 
@@ -120,7 +127,7 @@ def is_bytes(annotation: Any) -> bool:
 
 def _sequence_of(annotation: Any, check: Any) -> bool:
     def one(t: Any) -> bool:
-        if not _is_sequence_class(get_origin(t)):
+        if not _is_sequence_class(_origin(t)):
             return False
         args = get_args(t)
         return bool(args) and check(strip_annotated(args[0]))
@@ -213,7 +220,7 @@ def needs_schema_check(annotation: Any) -> bool:
     e.g. for a plain class, a dataclass or a type this function does not recognise.
     """
     annotation = strip_annotated(annotation)
-    origin = get_origin(annotation)
+    origin = _origin(annotation)
     if origin is None:
         return not _known_leaf(annotation)
     if origin is Literal:
@@ -240,7 +247,7 @@ def _known_leaf(annotation: Any) -> bool:
 
 def stream_item_type(annotation: Any) -> Any:
     """``X`` of ``AsyncIterator[X]``/``Iterable[X]``/…; ``Any`` when bare; None otherwise."""
-    if get_origin(annotation) in _STREAM_ORIGINS:
+    if _origin(annotation) in _STREAM_ORIGINS:
         args = get_args(annotation)
         return args[0] if args else Any
     return None
