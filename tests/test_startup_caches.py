@@ -239,3 +239,38 @@ def test_model_rebuild_gives_a_new_walk() -> None:
     assert after is not before
     assert schema.schema_nodes(after) is not nodes_before
     assert any(n["type"] == "int" for n in schema.schema_nodes(after))
+
+
+def test_document_adapters_are_shared_only_by_identical_parameters() -> None:
+    from hasten.openapi._fields import _adapter
+
+    def info(**options: Any) -> Any:
+        marker = Query(**options)
+        marker.annotation = int
+        return marker
+
+    same = _adapter(int, info(default=1, ge=1), None)
+    assert _adapter(int, info(default=1, ge=1), None) is same
+    assert _adapter(int, info(default=1, ge=2), None) is not same
+    assert _adapter(int, info(default=2, ge=1), None) is not same
+    assert _adapter(int, info(default=1, ge=1, alias="other"), None) is not same
+    assert _adapter(int, info(default=True, ge=1), None) is not same  # 1 == True
+    assert _adapter(int, info(default=1, ge=1), {"title": "T"}) is not same
+
+
+def test_document_defaults_keep_their_types() -> None:
+    app = FastAPI()
+
+    @app.get("/one")
+    def one(q: int | bool = 1) -> Any:
+        return q
+
+    @app.get("/true")
+    def true(q: int | bool = True) -> Any:
+        return q
+
+    paths = app.openapi()["paths"]
+    one_default = paths["/one"]["get"]["parameters"][0]["schema"]["default"]
+    true_default = paths["/true"]["get"]["parameters"][0]["schema"]["default"]
+    assert type(one_default) is int and one_default == 1
+    assert true_default is True

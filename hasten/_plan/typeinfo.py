@@ -52,6 +52,8 @@ def union_args(annotation: Any) -> tuple[Any, ...] | None:
 
 
 def _is_sequence_class(cls: Any) -> bool:
+    if not isinstance(cls, type):  # no origin (None), an alias: not a class at all
+        return False
     return not is_subclass(cls, (str, bytes)) and is_subclass(cls, _SEQUENCE_TYPES)
 
 

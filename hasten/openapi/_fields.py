@@ -54,12 +54,12 @@ class SchemaGenerator(GenerateJsonSchema):
 
 
 def _carried(info: FieldInfo) -> dict[str, Any]:
-    attributes: dict[str, Any] = {}
-    for name in _CARRIED_ATTRIBUTES:
-        value = getattr(info, name, PydanticUndefined)
-        if value is not PydanticUndefined:
-            attributes[name] = value
-    return attributes
+    undefined = PydanticUndefined
+    return {
+        name: value
+        for name in _CARRIED_ATTRIBUTES
+        if (value := getattr(info, name, undefined)) is not undefined
+    }
 
 
 def _build_adapter(
@@ -80,18 +80,15 @@ _ADAPTERS: dict[Any, TypeAdapter[Any]] = {}
 _ADAPTERS_MAX = 20_000
 
 
-def _typed(value: Any) -> Any:
-    # 1 == True == 1.0, but their schemas differ ("default": 1 vs true)
-    return (type(value), value)
-
-
 def _adapter(annotation: Any, info: FieldInfo, config: ConfigDict | None) -> TypeAdapter[Any]:
     attributes = _carried(info)
     try:
+        # Values paired with their types: 1 == True == 1.0, but their schemas differ
+        # ("default": 1 vs true). Lists, not generators: this runs for every parameter.
         key = (
             annotation,
-            tuple(_typed(m) for m in info.metadata),
-            tuple((name, _typed(value)) for name, value in attributes.items()),
+            tuple([(type(m), m) for m in info.metadata]),
+            tuple([(name, (type(value), value)) for name, value in attributes.items()]),
             tuple(sorted((config or {}).items())),
         )
         cached = _ADAPTERS.get(key)
