@@ -1,18 +1,24 @@
-"""What the rate limiter and the Prometheus middleware cost over the wire, in instructions.
+"""What a request costs the server process, in instructions: Hasten against a raw app, and
+what the rate limiter and the Prometheus middleware add.
 
-    .venv/bin/python -m bench.wire_instructions [--requests 1000] [--parts limiter,metrics]
+    .venv/bin/python -m bench.wire_instructions [--requests 1000] [--parts framework,limiter,metrics]
+                                                [--server uvicorn|granian]
 
-The server is uvicorn (1 worker, uvloop, httptools, no access log) serving the plaintext app
-of bench/ratelimit_cost.py (modes ``off``, ``memory``, ``quiet``, ``fixed``) and of bench/metrics_cost.py
-(``off``, ``on``), the way section B serves it, under ``valgrind --tool=callgrind``
-(``PYTHONHASHSEED=0``, instrumentation off while it starts). A client on one keep-alive
-connection sends 300 ``GET /plaintext`` requests to warm it up; then ``callgrind_control``
-turns the counting on, the client sends ``--requests`` (and, in a second server, twice as many)
-requests, and the counting is turned off before the server stops. The difference of the two
-counts divided by ``--requests`` is what one request costs the server process: the server's
-parsing and writing as well as the app (what the in-process figures leave out), and it does
-not move with the machine's load. All requests come from one client address (as wrk's do): the
-limiter counts one key, whose ``RateLimit`` value changes with every answer.
+The server is uvicorn (1 worker, uvloop, httptools, no access log) or Granian's RSGI interface
+(``hasten run``'s server: 1 worker, 1 runtime thread, uvloop), serving ``GET /plaintext`` of:
+``framework``, the raw app (bench/apps/raw_app.py, raw_rsgi_app.py on Granian) and Hasten's
+(bench/apps/hasten_app.py); ``limiter``, bench/ratelimit_cost.py's app in its modes ``off``,
+``memory``, ``quiet``, ``fixed``; ``metrics``, bench/metrics_cost.py's ``off`` and ``on``.
+Each runs under ``valgrind --tool=callgrind`` (``PYTHONHASHSEED=0``, instrumentation off while
+it starts, Granian's worker process traced too). A client on one keep-alive connection sends
+300 requests to warm it up; then ``callgrind_control`` turns the counting on, the client sends
+``--requests`` (and, in a second server, twice as many) requests, and the counting is turned
+off before the server stops. The difference of the two counts divided by ``--requests`` is
+what one request costs the server's processes: the server's parsing and writing as well as the
+app (what the in-process figures leave out). It does not move with the machine's load beyond
+about 1–2k instructions (the event loop's own iterations vary a little). All requests come from
+one client address (as wrk's do): the limiter counts one key, whose ``RateLimit`` value changes
+with every answer.
 """
 
 from __future__ import annotations
@@ -28,13 +34,20 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-PARTS = {
-    "limiter": (
-        "bench.ratelimit_cost:served_app",
-        "BENCH_RATELIMIT_MODE",
-        ("off", "memory", "quiet", "fixed"),
+#: part -> (label, server target, environment) per mode; the first mode is the baseline.
+PARTS: dict[str, tuple[tuple[str, str, dict[str, str]], ...]] = {
+    "limiter": tuple(
+        (mode, "bench.ratelimit_cost:served_app", {"BENCH_RATELIMIT_MODE": mode})
+        for mode in ("off", "memory", "quiet", "fixed")
     ),
-    "metrics": ("bench.metrics_cost:app", "BENCH_METRICS", ("off", "on")),
+    "metrics": tuple(
+        (mode, "bench.metrics_cost:app", {"BENCH_METRICS": mode}) for mode in ("off", "on")
+    ),
+    # Hasten against the raw app on the same server (RSGI: the raw RSGI app under Granian)
+    "framework": (
+        ("raw", "bench.apps.raw_app:app", {}),
+        ("hasten", "bench.apps.hasten_app:app", {}),
+    ),
 }
 _REQUEST = b"GET /plaintext HTTP/1.1\r\nHost: bench\r\nAccept: */*\r\n\r\n"
 
@@ -73,20 +86,52 @@ def _exchange(sock: socket.socket, count: int) -> None:
         pending = pending[length:]
 
 
-def server_instructions(target: str, env_name: str, mode: str, count: int) -> int:
-    """Instructions the uvicorn process executes answering ``count`` requests after warm-up."""
+def _process_tree(pid: int) -> list[int]:
+    """``pid`` and its descendants (Linux /proc)."""
+    found, todo = [], [pid]
+    while todo:
+        current = todo.pop()
+        found.append(current)
+        for task in Path(f"/proc/{current}/task").iterdir():
+            children = (task / "children").read_text().split()
+            todo.extend(int(child) for child in children)
+    return found
+
+
+def _instrument(pids: list[int], state: str) -> None:
+    for pid in pids:
+        subprocess.run(["callgrind_control", "-i", state, str(pid)], check=True,
+                       capture_output=True)  # fmt: skip
+
+
+def server_instructions(
+    target: str, extra_env: dict[str, str], count: int, server: str = "uvicorn"
+) -> int:
+    """Instructions the server's processes execute answering ``count`` requests after the
+    warm-up (``server``: ``uvicorn`` or ``granian``, its RSGI interface)."""
     port = _free_port()
-    env = {**os.environ, env_name: mode, "PYTHONHASHSEED": "0"}
+    env = {**os.environ, **extra_env, "PYTHONHASHSEED": "0"}
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "callgrind.out"
         command = [
-            "valgrind", "--tool=callgrind", "--instr-atstart=no",
-            f"--callgrind-out-file={out}", sys.executable, "-m", "uvicorn", target,
-            "--host", "127.0.0.1", "--port", str(port), "--loop", "uvloop", "--http", "httptools",
-            "--no-access-log", "--log-level", "warning",
+            "valgrind", "--tool=callgrind", "--instr-atstart=no", "--trace-children=yes",
+            f"--callgrind-out-file={out}.%p",
         ]  # fmt: skip
-        if target.endswith(":served_app"):
+        if server == "uvicorn":
+            command += [
+                sys.executable, "-m", "uvicorn", target, "--host", "127.0.0.1",
+                "--port", str(port), "--loop", "uvloop", "--http", "httptools",
+                "--no-access-log", "--log-level", "warning",
+            ]  # fmt: skip
+        else:  # Granian's RSGI (``hasten run``'s server): a worker process, one runtime thread
+            command += [
+                str(Path(sys.executable).with_name("granian")), "--interface", "rsgi",
+                "--host", "127.0.0.1", "--port", str(port), "--workers", "1",
+                "--runtime-threads", "1", "--loop", "uvloop", "--no-ws", "--log-level", "warning",
+            ]  # fmt: skip
+            command += ["--factory", target] if target.endswith(":served_app") else [target]
+        if server == "uvicorn" and target.endswith(":served_app"):
             command.append("--factory")
         proc = subprocess.Popen(
             command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
@@ -94,40 +139,43 @@ def server_instructions(target: str, env_name: str, mode: str, count: int) -> in
         try:
             with _connect(port, proc) as sock:
                 _exchange(sock, 300)
-                subprocess.run(["callgrind_control", "-i", "on", str(proc.pid)], check=True,
-                               capture_output=True)  # fmt: skip
+                # the server's processes only (Granian's worker is a child): callgrind_control
+                # without a pid would switch every callgrind run of the user, other benches too
+                pids = _process_tree(proc.pid)
+                _instrument(pids, "on")
                 _exchange(sock, count)
-                subprocess.run(["callgrind_control", "-i", "off", str(proc.pid)], check=True,
-                               capture_output=True)  # fmt: skip
+                _instrument(pids, "off")
         finally:
             proc.terminate()
             _, err = proc.communicate(timeout=120)
-    match = re.search(rb"Collected\s*:\s*(\d+)", err)
-    if match is None:
+    counts = [int(found) for found in re.findall(rb"Collected\s*:\s*(\d+)", err)]
+    if not counts:
         raise SystemExit(f"callgrind reported nothing:\n{err[-2000:].decode(errors='replace')}")
-    return int(match.group(1))
+    return sum(counts)  # the server's processes (one for uvicorn)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--requests", type=int, default=1000)
-    parser.add_argument("--parts", default="limiter,metrics")
+    parser.add_argument("--parts", default="framework,limiter,metrics")
+    parser.add_argument("--server", choices=("uvicorn", "granian"), default="uvicorn")
     args = parser.parse_args()
     count = args.requests
     for part in args.parts.split(","):
-        target, env_name, modes = PARTS[part]
         per_request: dict[str, float] = {}
-        for mode in modes:
-            once = server_instructions(target, env_name, mode, count)
-            twice = server_instructions(target, env_name, mode, 2 * count)
-            per_request[mode] = (twice - once) / count
-        base = per_request["off"]
-        print(f"\n{part}: uvicorn server process, instructions per request "
+        for label, target, extra_env in PARTS[part]:
+            if args.server == "granian" and target == "bench.apps.raw_app:app":
+                target = "bench.apps.raw_rsgi_app:app"
+            once = server_instructions(target, extra_env, count, args.server)
+            twice = server_instructions(target, extra_env, 2 * count, args.server)
+            per_request[label] = (twice - once) / count
+        base = next(iter(per_request.values()))
+        print(f"\n{part}: {args.server} server, instructions per request "
               f"(callgrind, {count} vs {2 * count} requests), GET /plaintext")  # fmt: skip
         for mode, value in per_request.items():
             extra = value - base
             print(
-                f"  {mode:7s} {value:10,.0f}   +{extra:8,.0f} over off   ({extra / base * 100:+.1f} %)"
+                f"  {mode:7s} {value:10,.0f}   +{extra:8,.0f} over {next(iter(per_request))}   ({extra / base * 100:+.1f} %)"
             )
 
 
