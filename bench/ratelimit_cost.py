@@ -173,7 +173,9 @@ async def _run(app: Any, count: int, mode: str, timed: bool = True) -> float:
         start_counting()
     start = seen[-1]
     headers = dict(start["headers"])
-    if start["status"] != 200 or (mode in ("memory", "bucket", "fixed")) != (b"ratelimit" in headers):
+    if start["status"] != 200 or (mode in ("memory", "bucket", "fixed")) != (
+        b"ratelimit" in headers
+    ):
         raise SystemExit(f"unexpected answer in mode {mode}: {start}")
     seen.clear()
     started = time.process_time()

@@ -9,7 +9,7 @@ adds the headers and notes the status in its own frame, and sends through the se
 ``send`` directly. The messages the server receives are the same either way.
 
 The middleware steps (``enter``/``leave``) run inside the app's core stack when every user
-middleware is one of them (``hasten._core.CoreStack.hook``), or in their own ``__call__``.
+middleware is one of them (``hasten._core.SteppedCoreStack``), or in their own ``__call__``.
 """
 
 from __future__ import annotations
