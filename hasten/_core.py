@@ -34,7 +34,7 @@ from starlette.responses import Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from ._body_limit import MAX_BODY_SIZE_SCOPE_KEY, BodyLimit, new_counter
-from ._observed import ObservedSend, Responder
+from ._observed import ObservedSend, Responder, Step
 from ._plan.runner import RESPONSE_STARTED_KEY
 from ._starlette import LIMIT_RESPONDER_KEY as _RESPONDER_KEY
 from ._starlette import ExceptionLayer, answer_exception, is_async_callable, lookup_handler
@@ -166,11 +166,11 @@ class SteppedCoreStack(CoreStack):
         errors: ServerErrorMiddleware,
         exceptions: ExceptionLayer,
         limited: BodyLimit | None,
-        steps: Sequence[Any],
+        steps: Sequence[Step],
     ) -> None:
         super().__init__(router, errors, exceptions, limited)
         #: The middleware running as steps, outermost first.
-        self.steps = tuple(steps)
+        self.steps: tuple[Step, ...] = tuple(steps)
         if len(self.steps) == 1:
             self._enter, self._leave = self.steps[0].enter, self.steps[0].leave
         else:
@@ -198,7 +198,7 @@ class SteppedCoreStack(CoreStack):
 _core_call = CoreStack.__call__
 
 
-def _enter_all(steps: tuple[Any, ...]) -> Any:
+def _enter_all(steps: tuple[Step, ...]) -> Any:
     """One ``enter`` for several steps: each in turn, until one answers instead."""
 
     def enter(scope: Scope, observed: ObservedSend) -> Responder | None:
@@ -212,7 +212,7 @@ def _enter_all(steps: tuple[Any, ...]) -> Any:
     return enter
 
 
-def _leave_all(steps: tuple[Any, ...]) -> Any:
+def _leave_all(steps: tuple[Step, ...]) -> Any:
     """One ``leave`` for several steps: those that entered, innermost first."""
     leaving = [(index, step.leave) for index, step in enumerate(steps) if step.leave is not None]
     if not leaving:

@@ -73,10 +73,10 @@ class RouterDispatch:
             matcher = self._current_matcher()
         if scope["type"] == "http":  # a plain route won outright: no generic matching
             known = matcher.direct
-            direct = known[path] if path in known else matcher.direct_route(path)
-            params = None
-            if direct is None:  # a path template's, matched as Starlette's ``Route`` would
-                direct, params = matcher.plain_match(path, scope["method"])
+            if path in known:  # a static path's route, found before
+                direct, params = known[path], None
+            else:  # matched as Starlette's ``Route`` would (``Matcher.route_for``)
+                direct, params = matcher.route_for(path, scope["method"])
             if direct is not None and scope["method"] in direct.methods:
                 scope["route"] = direct
                 scope["endpoint"] = direct.endpoint

@@ -552,13 +552,18 @@ def test_matcher_is_a_snapshot_with_the_lists_version() -> None:
     assert [r.path for r in matcher.routes] == ["/a", "/b"]  # indexes stay valid
 
 
-def test_matcher_direct_route_only_for_a_plain_static_first_candidate() -> None:
+def test_matcher_keeps_the_static_routes_that_win_their_path() -> None:
     matcher = _matcher("/a", "/{x}", "/b")
-    assert matcher.direct_route("/a") is matcher.routes[0]
-    assert matcher.direct_route("/b") is None  # /{x} comes first
-    assert matcher.direct_route("/zz") is None
-    assert _matcher("/{x}").direct_route("/a") is None
-    assert Matcher([WebSocketRoute("/ws", lambda ws: None)]).direct_route("/ws") is None
+    assert matcher.route_for("/a", "DELETE") == (matcher.routes[0], None)  # whatever the method
+    assert matcher.direct == {"/a": matcher.routes[0]}
+    assert matcher.route_for("/b", "GET") == (matcher.routes[1], {"x": "b"})  # /{x} comes first
+    assert matcher.route_for("/zz", "GET") == (matcher.routes[1], {"x": "zz"})
+    assert matcher.direct == {"/a": matcher.routes[0]}
+    assert _matcher("/c/{x}", "/c/d").route_for("/c/d", "GET")[1] == {"x": "d"}
+    later = _matcher("/q/{x:int}", "/q/d")  # passed over (no int), then the static one wins
+    assert later.route_for("/q/d", "GET") == (later.routes[1], None) and "/q/d" in later.direct
+    ws = Matcher([WebSocketRoute("/ws", lambda ws: None)])
+    assert ws.route_for("/ws", "GET") == (None, None) and not ws.direct
     mount = Mount("/m", routes=_routes("/q"))
     assert Matcher([mount]).candidates("/m/q") == (0,)
 
@@ -733,26 +738,26 @@ def test_settings_merge_from_the_route_out_through_nested_inclusions() -> None:
     assert operation["tags"] == ["include2", "outer", "include1", "inner", "route"]
 
 
-def test_matcher_plain_match_only_when_the_generic_matching_would_agree() -> None:
+def test_matcher_route_for_only_when_the_generic_matching_would_agree() -> None:
     matcher = _matcher("/users/{id:int}", "/users/{name}", "/files/{p:path}")
-    route, params = matcher.plain_match("/users/7", "GET")
+    route, params = matcher.route_for("/users/7", "GET")
     assert route is matcher.routes[0] and params == {"id": 7}  # converted, as Starlette does
-    route, params = matcher.plain_match("/users/ann", "GET")  # no int: the next one
+    route, params = matcher.route_for("/users/ann", "GET")  # no int: the next one
     assert route is matcher.routes[1] and params == {"name": "ann"}
-    assert matcher.plain_match("/files/a/b", "GET")[1] == {"p": "a/b"}
-    assert matcher.plain_match("/users/7", "DELETE") == (None, None)  # partial: generic
-    assert matcher.plain_match("/nothing/here", "GET") == (None, None)
+    assert matcher.route_for("/files/a/b", "GET")[1] == {"p": "a/b"}
+    assert matcher.route_for("/users/7", "DELETE") == (None, None)  # partial: generic
+    assert matcher.route_for("/nothing/here", "GET") == (None, None)
     everything = Route("/any/{x}", PlainTextResponse("x"))  # an ASGI app: every method
-    assert Matcher([everything]).plain_match("/any/1", "GET") == (None, None)
+    assert Matcher([everything]).route_for("/any/1", "GET") == (None, None)
 
     class Custom(Route):
         def matches(self, scope: Any) -> Any:
             return super().matches(scope)
 
     custom = Custom("/c/{x}", lambda request: PlainTextResponse("c"))
-    assert Matcher([custom]).plain_match("/c/1", "GET") == (None, None)
+    assert Matcher([custom]).route_for("/c/1", "GET") == (None, None)
     mounted = Matcher([Mount("/m", routes=_routes("/{x}")), *_routes("/m/{y}")])
-    assert mounted.plain_match("/m/1", "GET") == (None, None)  # a mount comes first
+    assert mounted.route_for("/m/1", "GET") == (None, None)  # a mount comes first
 
 
 def test_path_templates_answer_as_starlettes_matching() -> None:

@@ -55,7 +55,7 @@ class Matcher:
         # new matcher for the list's new ``version``).
         self.routes: tuple[BaseRoute, ...] = tuple(routes)
         self.version: int | None = getattr(routes, "version", None)
-        # path → the route that wins it outright (see direct_route), or None; memoized.
+        # static path → the route that wins it whatever the method (see route_for).
         self.direct: dict[str, Any] = {}
         self.static: dict[str, list[int]] = {}
         self.buckets: dict[tuple[int, str], list[int]] = {}
@@ -90,50 +90,35 @@ class Matcher:
             self.cache[path] = found
         return found
 
-    def direct_route(self, path: str) -> Any:
-        """The route that takes every HTTP request for ``path`` whose method it allows, or None.
-
-        That is the first candidate, when it is a plain HTTP route (Starlette's own ``matches``
-        and ``handle``) with a static path equal to ``path``: its match is certain and carries
-        no path parameters, so the router can skip the generic matching for it.
-        """
-        try:
-            return self.direct[path]
-        except KeyError:
-            pass
-        found = self.candidates(path)
-        route: Any = self.routes[found[0]] if found else None
-        if not (
-            found
-            and found[0] in self.plain
-            and route.path == path
-            and not route.param_convertors
-            and route.methods
-        ):
-            route = None
-        if len(self.direct) < 4096:
-            self.direct[path] = route
-        return route
-
-    def plain_match(self, path: str, method: str) -> tuple[Any, dict[str, Any] | None]:
+    def route_for(self, path: str, method: str) -> tuple[Any, dict[str, Any] | None]:
         """The route an HTTP request for ``path`` goes to and its converted path parameters,
-        when the generic matching would certainly give them: the first candidate whose pattern
-        matches is a plain route (Starlette's ``matches`` and ``handle``) that allows
-        ``method``, and every candidate before it is a plain route whose pattern does not
-        match. ``(None, None)`` otherwise (the generic matching decides).
+        when the generic matching would certainly give them; ``(None, None)`` otherwise.
+
+        The candidates are asked in order while each is a plain HTTP route (Starlette's own
+        ``matches`` and ``handle``): one whose pattern does not match is passed over; the first
+        that matches wins if it allows ``method`` (a partial match, or a route for every
+        method, leaves it to the generic matching). A static path that wins is certain
+        whatever the method: it is kept in ``direct`` (at most 4,096), returned with ``None``
+        parameters, and the router checks the method.
         """
         routes, plain = self.routes, self.plain
         for index in self.candidates(path):
             if index not in plain:
                 break
             route: Any = routes[index]
-            found = route.path_regex.match(path)
-            if found is None:
+            if route.path == path and not route.param_convertors:  # static: it matches
+                if not route.methods:
+                    break
+                if len(self.direct) < 4096:
+                    self.direct[path] = route
+                return route, None
+            matched = route.path_regex.match(path)
+            if matched is None:
                 continue
             if not route.methods or method not in route.methods:
                 break  # a partial match (a later route may match fully, or a 405 is due), or
                 # a route for every method (the router's own check would need its ``None``)
-            params = found.groupdict()
+            params = matched.groupdict()
             convertors = route.param_convertors
             for key, value in params.items():
                 params[key] = convertors[key].convert(value)

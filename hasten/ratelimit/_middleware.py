@@ -93,13 +93,15 @@ class RateLimitMiddleware:
         if not allowed:
             return partial(self._refuse, decision=Decision(allowed, remaining, seconds))
         if self._send_headers:
-            reset = int(seconds)  # whole seconds, rounded up (reset_seconds, inlined)
+            # ``_headers_for`` and ``observed.add_headers``, written out: the calls would cost
+            # this step about 1.3k instructions a request (a tenth of it).
+            reset = int(seconds)  # whole seconds, rounded up (as reset_seconds)
             if seconds - reset > 1e-9:
                 reset += 1
             extra = self._extra.get((remaining, reset))
             if extra is None:
                 extra = self._extra_headers(remaining, reset)
-            known = observed.headers  # ``observed.add_headers``, inlined
+            known = observed.headers
             observed.headers = extra if known is None else (*extra, *known)
         return None
 
@@ -107,8 +109,8 @@ class RateLimitMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        observed = new_observed(send)
         if self.steppable:
+            observed = new_observed(send)
             refusal = self.enter(scope, observed)
             if refusal is not None:
                 await refusal(scope, receive, send)
@@ -130,12 +132,16 @@ class RateLimitMiddleware:
         if not (self._send_headers and decision.available):
             await self.app(scope, receive, send)
             return
-        reset = reset_seconds(decision.seconds)
-        extra = self._extra.get((decision.remaining, reset))
-        if extra is None:
-            extra = self._extra_headers(decision.remaining, reset)
-        observed.add_headers(extra)
+        observed = new_observed(send)
+        observed.add_headers(self._headers_for(decision.remaining, decision.seconds))
         await self.app(scope, receive, observed)
+
+    def _headers_for(self, remaining: int, seconds: float) -> tuple[tuple[bytes, bytes], ...]:
+        """``RateLimit`` and ``RateLimit-Policy`` for an allowed request: ``remaining`` in the
+        quota, which is whole again in ``seconds`` (rounded up to whole seconds)."""
+        reset = reset_seconds(seconds)
+        extra = self._extra.get((remaining, reset))
+        return self._extra_headers(remaining, reset) if extra is None else extra
 
     def _extra_headers(self, remaining: int, reset: int) -> tuple[tuple[bytes, bytes], ...]:
         """``RateLimit`` and ``RateLimit-Policy`` for (remaining, reset), kept for the next
