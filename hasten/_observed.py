@@ -19,7 +19,7 @@ from typing import Protocol
 
 from starlette.types import Message, Receive, Scope, Send
 
-__all__ = ["ObservedSend", "Responder", "Step", "new_observed"]
+__all__ = ["ObservedSend", "Responder", "Step", "new_observed", "unwrap_observed"]
 
 Responder = Callable[[Scope, Receive, Send], Awaitable[None]]
 
@@ -66,6 +66,21 @@ def new_observed(send: Send) -> ObservedSend:
     observed.headers = None
     observed.status = 500
     return observed
+
+
+def unwrap_observed(
+    send: ObservedSend, status: int, headers: list[tuple[bytes, bytes]]
+) -> tuple[Send, list[tuple[bytes, bytes]]]:
+    """For a runner that sends a response start with ``status`` and ``headers`` itself: the
+    server's ``send`` under ``send`` (``ObservedSend`` in ``ObservedSend``: layers), and the
+    headers with every one's added, each noting the status, as the calls would."""
+    inner: Send = send
+    while type(inner) is ObservedSend:
+        inner.status = status
+        if inner.headers is not None:
+            headers = [*headers, *inner.headers]
+        inner = inner.send
+    return inner, headers
 
 
 class Step(Protocol):

@@ -62,6 +62,9 @@ __all__ = [
     "get_route_path",
     "is_async_callable",
     "JSONBytesResponse",
+    "JSON_TYPE",
+    "length_known",
+    "length_pair",
     "answer_exception",
     "lookup_handler",
     "middleware_patched",
@@ -325,12 +328,14 @@ async def answer_exception(
 # -- responses --------------------------------------------------------------------------------
 
 _NO_BODY = frozenset(range(100, 200)) | {204, 205, 304}  # statuses that must not carry a body
-_JSON_TYPE = (b"content-type", b"application/json")
+#: The ``content-type`` pair of a JSON response.
+JSON_TYPE = (b"content-type", b"application/json")
 #: ``(b"content-length", b"<size>")`` by body size: a lookup costs a response about a quarter
 #: of formatting the number (CPython 3.11). The first ``_LENGTHS_KEPT`` sizes seen are kept.
 _LENGTHS: dict[int, tuple[bytes, bytes]] = {}
 _LENGTHS_KEPT = 8192
-_length_known = _LENGTHS.get
+#: The kept ``content-length`` pair of a body size, or None (then :func:`length_pair`).
+length_known = _LENGTHS.get
 
 
 def length_pair(size: int) -> tuple[bytes, bytes]:
@@ -357,10 +362,10 @@ class JSONBytesResponse(Response):
             204,
             304,
         ):  # (Starlette sends no content-length then)
-            self.raw_headers = [_JSON_TYPE]
+            self.raw_headers = [JSON_TYPE]
         else:
             size = len(body)
-            self.raw_headers = [_length_known(size) or length_pair(size), _JSON_TYPE]
+            self.raw_headers = [length_known(size) or length_pair(size), JSON_TYPE]
         self.body = b"" if status_code in _NO_BODY else body
 
 
@@ -378,7 +383,7 @@ def text_responder(cls: Any) -> Callable[[str, dict[str, Any]], Response]:
             response.raw_headers = [content_type]
         else:
             size = len(body)
-            response.raw_headers = [_length_known(size) or length_pair(size), content_type]
+            response.raw_headers = [length_known(size) or length_pair(size), content_type]
         response.body = b"" if status in _NO_BODY else body
         return response  # type: ignore[no-any-return]
 

@@ -20,6 +20,7 @@ from .handler import OBSERVER, CompiledRoute, read_form, read_json
 from .respond import (
     ResponseOptions,
     default_response_args,
+    direct_body,
     dump_options,
     json_response_patched,
     make_writer,
@@ -167,6 +168,7 @@ def build_plan(route: Any) -> CompiledRoute:
         json_patched=json_response_patched(),
         observer=OBSERVER["run"],
         on_failure=OBSERVER["failed"],
+        direct=direct_body(opts, route.status_code),
     )
     return choose_steps(plan, root)
 
@@ -182,6 +184,7 @@ def refresh_writers(routes: Any) -> None:
         plan = getattr(route, "plan", None)
         if isinstance(plan, CompiledRoute) and plan.json_patched != patched:
             object.__setattr__(plan, "writer", make_writer(plan.response_opts))
+            object.__setattr__(plan, "direct", direct_body(plan.response_opts, plan.status_code))
             object.__setattr__(plan, "json_patched", patched)
 
 

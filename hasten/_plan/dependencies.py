@@ -159,8 +159,12 @@ class Node:
         self.body_below: bool = any(s.body is not None or s.body_below for s in subs)
         if self.batchable:
             self.base_step: Any = _batch_call
+        elif len(subs) == 1 and self.body is None and not self.specials and not self.validators:
+            self.base_step = _solve_one_and_call
         elif subs and self.body is None and not self.specials:
             self.base_step = _solve_subs_and_call
+        elif self.leaf:
+            self.base_step = _validate_and_call
         else:
             self.base_step = _solve_and_call
         # A cached volatile node is never found by the solver's cache lookup: its step looks
@@ -521,6 +525,52 @@ async def _solve_subs_and_call(node: Node, ctx: Context) -> Any:
         value = await node.call(**kwargs)  # type: ignore[misc]
     else:
         value = await run_dependency(node, kwargs, ctx)
+    if node.cache_key not in cache:  # the first value computed for a key is the one kept
+        cache[node.cache_key] = value
+    return value
+
+
+async def _solve_one_and_call(node: Node, ctx: Context) -> Any:
+    """:func:`_solve_subs_and_call` for a node whose only input is one sub-dependency (a link
+    of a chain such as ``user`` → ``token``): no loop, no parameters of its own."""
+    sub = node.subs[0]
+    if ctx.overrides != ctx.seen:
+        sub = _live(sub, ctx)
+    cache = ctx.cache
+    if sub.lookup_key in cache:
+        value = cache[sub.cache_key]
+    else:
+        value = await sub.step(sub, ctx)
+        if value is _FAILED:  # its inputs had errors (added to ``ctx.errors``)
+            return _FAILED
+    kwargs = {} if sub.name is None else {sub.name: value}
+    if node.plain_async:
+        value = await node.call(**kwargs)  # type: ignore[misc]
+    else:
+        value = await run_dependency(node, kwargs, ctx)
+    if node.cache_key not in cache:  # the first value computed for a key is the one kept
+        cache[node.cache_key] = value
+    return value
+
+
+async def _validate_and_call(node: Node, ctx: Context) -> Any:
+    """:func:`_solve_and_call` for a leaf (no sub-dependencies, no body): its parameters are
+    validated here, without :func:`_solve_sync_values`'s call and loop."""
+    errors = ctx.errors
+    seen = len(errors) if errors else 0
+    kwargs: dict[str, Any] = {}
+    request = ctx.request
+    for source, validator in node.validators:
+        validator.run(getattr(request, source), kwargs, errors)
+    if node.specials:
+        _fill_specials(node, ctx, kwargs)
+    if errors and len(errors) != seen:
+        return _FAILED
+    if node.plain_async:
+        value = await node.call(**kwargs)  # type: ignore[misc]
+    else:
+        value = await run_dependency(node, kwargs, ctx)
+    cache = ctx.cache
     if node.cache_key not in cache:  # the first value computed for a key is the one kept
         cache[node.cache_key] = value
     return value

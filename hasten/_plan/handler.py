@@ -75,6 +75,8 @@ class CompiledRoute:
     variants: dict[int, tuple[Node, CompiledRoute]] = field(default_factory=dict)
     # The overrides version used last: [its snapshot, the plan for it, the context's start].
     recent: list[Any] = field(default_factory=lambda: [None, None, None])
+    #: How the runner sends an answer without a response object (``respond.direct_body``).
+    direct: Any = None
 
     @property
     def body_kind(self) -> str | None:

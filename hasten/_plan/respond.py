@@ -10,7 +10,14 @@ from typing import Any
 from pydantic import TypeAdapter, ValidationError
 from starlette.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response
 
-from .._starlette import JSONBytesResponse, is_own, text_responder
+from .._starlette import (
+    JSON_TYPE,
+    JSONBytesResponse,
+    is_own,
+    length_known,
+    length_pair,
+    text_responder,
+)
 from ..datastructures import DefaultPlaceholder
 from ..encoders import jsonable_encoder
 from ..exceptions import EndpointContext, ResponseValidationError
@@ -18,6 +25,8 @@ from .dictshape import dict_shaped
 from .validate import prefixed
 
 Writer = Callable[[Any, dict[str, Any]], Response]
+#: A JSON writer's part that turns the endpoint's answer into the body's bytes.
+Encoder = Callable[[Any], bytes]
 
 
 # JSONResponse's encoding (compact, UTF-8, NaN refused) with one encoder built once.
@@ -96,6 +105,76 @@ def make_writer(opts: ResponseOptions) -> Writer:
     return _class_writer(cls)
 
 
+#: The status, headers and body of a response (what its two messages carry).
+Messages = tuple[int, list[tuple[bytes, bytes]], bytes]
+#: How a runner sends a route's answer without making its response object (see
+#: :func:`direct_body`): ``(the answer's messages or None, the response class)``.
+Direct = tuple[Callable[[Any], Messages | None], Any]
+
+
+def direct_body(opts: ResponseOptions, status_code: int | None) -> Direct | None:
+    """What a runner needs to send a route's answer as the two messages its writer's
+    response would send, without making that response; None when the route's writer is not
+    one of these:
+
+    * a JSON writer (a response model with the default class, or no model and an unpatched
+      ``JSONResponse``): the body is the same encoder's bytes, the headers
+      ``JSONBytesResponse``'s;
+    * ``PlainTextResponse``/``HTMLResponse`` exactly, without a model other than ``str``:
+      a ``str`` answer's body and headers as ``text_responder`` makes them (the function
+      answers None for anything else, which goes to the writer).
+
+    Only for a status whose response carries a body and a ``content-length``. The runner
+    still checks per request that the answer is no ``Response`` and that the class's
+    ``__call__`` is Starlette's.
+    """
+    status = status_code or 200
+    if status < 200 or status in _EMPTY:
+        return None
+    default_class = isinstance(opts.response_class, DefaultPlaceholder)
+    cls = opts.response_class.value if default_class else opts.response_class
+    adapter = opts.adapter
+    text = cls in (PlainTextResponse, HTMLResponse)
+    if adapter is not None:
+        if not adapter.pydantic_complete:
+            return None
+        if default_class:
+            encoder = _model_json_encoder(opts, adapter, dump_options(opts))
+            return _json_messages(encoder, status), JSONBytesResponse
+        if not (text and adapter.core_schema == {"type": "str"}):
+            return None
+    elif cls is JSONResponse and not json_response_patched():
+        return _json_messages(_plain_json_encode, status), JSONBytesResponse
+    if not text:
+        return None
+    content_type = (b"content-type", f"{cls.media_type}; charset={cls.charset}".encode("latin-1"))
+    return _text_messages(content_type, status), cls
+
+
+def _json_messages(encode: Encoder, status: int) -> Callable[[Any], Messages | None]:
+    def messages(raw: Any) -> Messages | None:
+        if isinstance(raw, Response):
+            return None
+        body = encode(raw)
+        size = len(body)
+        return status, [length_known(size) or length_pair(size), JSON_TYPE], body
+
+    return messages
+
+
+def _text_messages(
+    content_type: tuple[bytes, bytes], status: int
+) -> Callable[[Any], Messages | None]:
+    def messages(raw: Any) -> Messages | None:
+        if type(raw) is not str:
+            return None
+        body = raw.encode("utf-8")
+        size = len(body)
+        return status, [length_known(size) or length_pair(size), content_type], body
+
+    return messages
+
+
 def _deferred_writer(opts: ResponseOptions, adapter: Any) -> Writer:
     """The writer of a response model that is not fully defined when the route is declared
     (an annotation imported for type checkers only): made on a request, as FastAPI's field
@@ -130,38 +209,51 @@ def _response_error(opts: ResponseOptions, exc: ValidationError, raw: Any) -> Ex
 
 
 def _model_json_writer(opts: ResponseOptions, adapter: Any, kw: dict[str, Any]) -> Writer:
+    return _bytes_writer(_model_json_encoder(opts, adapter, kw))
+
+
+def _bytes_writer(encode: Encoder) -> Writer:
+    """The writer answering ``encode(raw)`` as ``application/json``."""
+
+    def write(raw: Any, args: dict[str, Any]) -> Response:
+        return JSONBytesResponse(encode(raw), **args)
+
+    return write
+
+
+def _model_json_encoder(opts: ResponseOptions, adapter: Any, kw: dict[str, Any]) -> Encoder:
+    """``raw`` validated by the response model and dumped to JSON bytes."""
     validate = adapter.validator.validate_python
     to_json = adapter.serializer.to_json
 
-    def write(raw: Any, args: dict[str, Any]) -> Response:
+    def encode(raw: Any) -> bytes:
         try:
             value = validate(raw, from_attributes=True)
         except ValidationError as exc:
             raise _response_error(opts, exc, raw) from None
         try:
-            body = to_json(value, **kw)
+            return to_json(value, **kw)  # type: ignore[no-any-return]
         except ValueError:  # a lone surrogate: Pydantic's JSON is UTF-8 only
-            body = _dumps_ascii(adapter.serializer.to_python(value, mode="json", **kw))
-        return JSONBytesResponse(body, **args)
+            return _dumps_ascii(adapter.serializer.to_python(value, mode="json", **kw))
 
     schema = adapter.core_schema
     model = schema.get("items_schema", {}) if schema.get("type") == "list" else schema
     if model.get("type") != "model" or opts.exclude_unset or opts.exclude_defaults:
-        return write
+        return encode
     if opts.include or opts.exclude:
-        return write
-    return _dict_shaped_writer(write, kw, schema)
+        return encode
+    return _dict_shaped_encoder(encode, kw, schema)
 
 
-def _dict_shaped_writer(model_write: Writer, kw: dict[str, Any], schema: Any) -> Writer:
-    """:func:`_model_json_writer` that validates dicts (a list of dicts) into the model's
+def _dict_shaped_encoder(model_encode: Encoder, kw: dict[str, Any], schema: Any) -> Encoder:
+    """:func:`_model_json_encoder` that validates dicts (a list of dicts) into the model's
     typed-dict twin (``hasten._plan.dictshape``): same values, same JSON, no instances.
     Anything else, or anything the twin refuses, goes the model's way. The twin is made when
     a dict first comes (not at startup), once per schema."""
     is_list = schema.get("type") == "list"
     twin: list[Any] = []  # [(validate, to_json)] once made, [None] when the model must stay
 
-    def write(raw: Any, args: dict[str, Any]) -> Response:
+    def encode(raw: Any) -> bytes:
         kind = type(raw)
         if kind is dict if not is_list else kind is list and (not raw or type(raw[0]) is dict):
             if not twin:
@@ -169,14 +261,12 @@ def _dict_shaped_writer(model_write: Writer, kw: dict[str, Any], schema: Any) ->
             made = twin[0]
             if made is not None:
                 try:
-                    body = made[1](made[0](raw, from_attributes=True), **kw)
+                    return made[1](made[0](raw, from_attributes=True), **kw)  # type: ignore[no-any-return]
                 except (ValidationError, ValueError):  # the model's way says what is wrong
                     pass
-                else:
-                    return JSONBytesResponse(body, **args)
-        return model_write(raw, args)
+        return model_encode(raw)
 
-    return write
+    return encode
 
 
 _TWINS: dict[int, tuple[Any, Any]] = {}  # id(schema) -> (schema, twin), at most 1024
@@ -247,14 +337,15 @@ def response_maker(cls: Any) -> Callable[[Any, dict[str, Any]], Response]:
 
 
 def _plain_json_writer() -> Writer:
-    def write(raw: Any, args: dict[str, Any]) -> Response:
-        try:
-            body = _dumps(raw)
-        except TypeError:
-            body = _dumps(jsonable_encoder(raw))
-        return JSONBytesResponse(body, **args)
+    return _bytes_writer(_plain_json_encode)
 
-    return write
+
+def _plain_json_encode(raw: Any) -> bytes:
+    """JSONResponse's body for ``raw`` (through ``jsonable_encoder`` when ``json`` refuses it)."""
+    try:
+        return _dumps(raw)
+    except TypeError:
+        return _dumps(jsonable_encoder(raw))
 
 
 def _class_writer(cls: Any) -> Writer:

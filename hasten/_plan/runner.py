@@ -34,7 +34,7 @@ from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from .._observed import ObservedSend
+from .._observed import ObservedSend, unwrap_observed
 from .._starlette import (
     RouteRequest,
     is_async_callable,
@@ -54,6 +54,7 @@ from .handler import (
     call_sync,
     endpoint_context,
     read_form,
+    respond,
 )
 from .validate import Missing
 
@@ -163,33 +164,45 @@ async def serve_trivial(
     prepared: Any = None,
 ) -> None:
     """An endpoint without parameters or dependencies: call it and write its answer."""
+    out: Any  # a ``Response``, or ``(status, headers, body)`` (``respond.direct_body``)
     try:
         if OBSERVED_KEY in scope and scope[OBSERVED_KEY] is not None:
             request = RouteRequest(scope, receive, send)
-            response = await call_and_write(plan, request, Context(request, Missing, None))
+            out = await call_and_write(plan, request, Context(request, Missing, None))
         else:
             call: Any = plan.root.call
             raw = await call() if plan.is_async else await run_in_threadpool(call)
-            response = raw if isinstance(raw, Response) else plan.writer(raw, plan.response_args)
+            direct = plan.direct  # an answer sent without a response object, if it can be
+            out = (
+                direct[0](raw)
+                if direct is not None and direct[1].__call__ is _RESPONSE_CALL
+                else None
+            )
+            if out is None:
+                out = _written(plan, raw, None)
     except Exception as exc:
-        response = await handled_response(plan, RouteRequest(scope, receive, send), exc)
-    if type(response).__call__ is not _RESPONSE_CALL:
-        await send_response(response, scope, receive, send)
+        out = await handled_response(plan, RouteRequest(scope, receive, send), exc)
+    background = None
+    if type(out) is tuple:  # sent without a response object
+        status, headers, body = out
+    elif type(out).__call__ is not _RESPONSE_CALL:
+        await send_response(out, scope, receive, send)
         return
-    # ``Response.__call__`` written out (a subclass that overrides it, or a replaced one, is
-    # called instead): the two messages, then the background tasks. An ``ObservedSend``
-    # (Hasten's rate limiter, metrics) gets its headers and status here, not per message.
-    headers = response.raw_headers
-    while type(send) is ObservedSend:
-        send.status = response.status_code
-        if send.headers is not None:
-            headers = [*headers, *send.headers]
-        send = send.send
+    else:  # ``Response.__call__`` written out (a class that overrides it, or a replaced one,
+        # is called instead): the two messages, then the background tasks
+        status, headers, body, background = (
+            out.status_code,
+            out.raw_headers,
+            out.body,
+            out.background,
+        )
+    if type(send) is ObservedSend:  # Hasten's rate limiter, metrics: headers and status here
+        send, headers = unwrap_observed(send, status, headers)
     scope[RESPONSE_STARTED_KEY] = True
-    await send({"type": "http.response.start", "status": response.status_code, "headers": headers})
-    await send({"type": "http.response.body", "body": response.body})
-    if response.background is not None:
-        await response.background()
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
+    if background is not None:
+        await background()
 
 
 async def serve_plain(
@@ -200,28 +213,59 @@ async def serve_plain(
     overrides: Any = None,
     prepared: Any = None,
 ) -> None:
-    """Read, solve, call and write without exit stacks; exceptions to the app's handlers."""
+    """Read, solve, call and write without exit stacks; exceptions to the app's handlers.
+
+    ``call_and_write``'s steps, written out; the answer goes out as in ``serve_trivial``.
+    """
     request = RouteRequest(scope, receive, send)
+    out: Any
     try:
-        body = Missing if plan.read is None else await plan.read(plan, request)
-        ctx = Context(request, body, overrides, prepared)
-        response = await call_and_write(plan, request, ctx)
+        payload = Missing if plan.read is None else await plan.read(plan, request)
+        ctx = Context(request, payload, overrides, prepared)
+        if OBSERVED_KEY in scope and plan.observer is not None and scope[OBSERVED_KEY] is not None:
+            out = await plan.observer(plan, request, ctx, scope[OBSERVED_KEY])
+        else:
+            raw = await plan.call(plan, request, ctx)
+            direct = plan.direct  # as in serve_trivial
+            out = None
+            if direct is not None and ctx.response is None and ctx.background is None:
+                out = direct[0](raw) if direct[1].__call__ is _RESPONSE_CALL else None
+            if out is None:
+                out = _written(plan, raw, ctx)
     except Exception as exc:
-        response = await handled_response(plan, request, exc)
-    if type(response).__call__ is not _RESPONSE_CALL:
-        await send_response(response, scope, receive, send)
+        out = await handled_response(plan, request, exc)
+    background = None
+    if type(out) is tuple:  # as in serve_trivial
+        status, headers, body = out
+    elif type(out).__call__ is not _RESPONSE_CALL:
+        await send_response(out, scope, receive, send)
         return
-    headers = response.raw_headers  # as in serve_trivial
-    while type(send) is ObservedSend:
-        send.status = response.status_code
-        if send.headers is not None:
-            headers = [*headers, *send.headers]
-        send = send.send
+    else:
+        status, headers, body, background = (
+            out.status_code,
+            out.raw_headers,
+            out.body,
+            out.background,
+        )
+    if type(send) is ObservedSend:
+        send, headers = unwrap_observed(send, status, headers)
     scope[RESPONSE_STARTED_KEY] = True
-    await send({"type": "http.response.start", "status": response.status_code, "headers": headers})
-    await send({"type": "http.response.body", "body": response.body})
-    if response.background is not None:
-        await response.background()
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
+    if background is not None:
+        await background()
+
+
+def _written(plan: CompiledRoute, raw: Any, ctx: Context | None) -> Response:
+    """The response the endpoint's answer ``raw`` is sent as, when ``plan.direct`` did not
+    give its messages (``call_and_write``'s end; ``ctx`` None for a trivial route)."""
+    if isinstance(raw, Response):
+        if ctx is not None and raw.background is None:
+            raw.background = ctx.background
+        return raw
+    if ctx is not None and (ctx.response is not None or ctx.background is not None):
+        return respond(plan.writer, plan.status_code, raw, ctx)
+    return plan.writer(raw, plan.response_args)
 
 
 async def serve_stacked(

@@ -227,7 +227,7 @@ class RawHeadersValidator(ParamsValidator):
     without building a ``Headers`` object. ``run`` takes the scope.
     """
 
-    __slots__ = ("raw_steps", "all_str")
+    __slots__ = ("raw_steps", "all_str", "single")
 
     @staticmethod
     def fits(fields: Sequence[ParamField]) -> bool:
@@ -243,9 +243,21 @@ class RawHeadersValidator(ParamsValidator):
         self.all_str = plain_str_fields(self.adapter.core_schema) and not any(
             f.validate_default for f in fields
         )
+        #: One plain ``str`` header: ``(name, raw key)``, found and stored without the
+        #: collection the general case builds (a missing one still goes that way).
+        self.single = (fields[0].name, self.raw_steps[0][2]) if (
+            len(fields) == 1 and self.all_str
+        ) else None  # fmt: skip
 
     def run(self, source: Any, values: dict[str, Any], errors: list[Any]) -> None:
         raw = source["headers"]
+        single = self.single
+        if single is not None:
+            key = single[1]
+            for header, value in raw:
+                if header == key:
+                    values[single[0]] = value.decode("latin-1")
+                    return
         collected: tuple[dict[str, Any], dict[str, str], list[str]] = ({}, {}, [])
         data = collected[0]
         for field, name, key in self.raw_steps:
