@@ -8,7 +8,7 @@ The server is uvicorn (1 worker, uvloop, httptools, no access log) or Granian's 
 (``hasten run``'s server: 1 worker, 1 runtime thread, uvloop), serving ``GET /plaintext`` of:
 ``framework``, the raw app (bench/apps/raw_app.py, raw_rsgi_app.py on Granian) and Hasten's
 (bench/apps/hasten_app.py); ``limiter``, bench/ratelimit_cost.py's app in its modes ``off``,
-``memory``, ``quiet``, ``fixed``; ``metrics``, bench/metrics_cost.py's ``off`` and ``on``.
+``memory``, ``headers``, ``fixed``; ``metrics``, bench/metrics_cost.py's ``off`` and ``on``.
 Each runs under ``valgrind --tool=callgrind`` (``PYTHONHASHSEED=0``, instrumentation off while
 it starts, Granian's worker process traced too). A client on one keep-alive connection sends
 300 requests to warm it up; then ``callgrind_control`` turns the counting on, the client sends
@@ -38,7 +38,7 @@ ROOT = Path(__file__).resolve().parent.parent
 PARTS: dict[str, tuple[tuple[str, str, dict[str, str]], ...]] = {
     "limiter": tuple(
         (mode, "bench.ratelimit_cost:served_app", {"BENCH_RATELIMIT_MODE": mode})
-        for mode in ("off", "memory", "quiet", "fixed")
+        for mode in ("off", "memory", "headers", "fixed")
     ),
     "metrics": tuple(
         (mode, "bench.metrics_cost:app", {"BENCH_METRICS": mode}) for mode in ("off", "on")

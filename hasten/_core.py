@@ -24,7 +24,7 @@ Either way the original exception is raised again, as Starlette does.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from starlette.concurrency import run_in_threadpool
@@ -34,8 +34,9 @@ from starlette.responses import Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from ._body_limit import MAX_BODY_SIZE_SCOPE_KEY, BodyLimit, new_counter
-from ._observed import ObservedSend, Responder, Step
+from ._observed import ObservedSend, Responder, Step, new_observed
 from ._plan.runner import RESPONSE_STARTED_KEY
+from ._router_dispatch import RouterDispatch
 from ._starlette import LIMIT_RESPONDER_KEY as _RESPONDER_KEY
 from ._starlette import ExceptionLayer, answer_exception, is_async_callable, lookup_handler
 
@@ -72,6 +73,12 @@ class CoreStack(ServerErrorMiddleware):
         self._limited = limited
         self._limit: Any = None if limited is None else limited.max_body_size
         self._handlers = (exceptions._exception_handlers, exceptions._status_handlers)
+        #: The router's synchronous finder of a plain route (``RouterDispatch.direct_target``)
+        #: when ``router`` is its own unreplaced ``app``: the core awaits that route itself.
+        owner = getattr(router, "__self__", None)
+        self._find: Callable[[Scope], Any] = _no_target
+        if getattr(router, "__func__", None) is RouterDispatch.app:
+            self._find = owner.direct_target  # type: ignore[union-attr]
 
     def error_response(self, request: Request, exc: Exception) -> Response:
         return self._errors.error_response(request, exc)
@@ -79,47 +86,95 @@ class CoreStack(ServerErrorMiddleware):
     def debug_response(self, request: Request, exc: Exception) -> Response:
         return self._errors.debug_response(request, exc)
 
+    #: ``SteppedCoreStack``'s middleware steps: one ``enter`` and one ``leave`` for all of
+    #: them, and whether they need an ``ObservedSend`` (None is passed otherwise).
+    _enter: Any = None
+    _leave: Any = None
+    _observe = False
+
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if self.app is not self._chain:  # replaced by an instrumentation: Starlette's layer
-            await super().__call__(scope, receive, send)
+        if scope["type"] != "http" or self.app is not self._chain:
+            await self._aside(scope, receive, send)
             return
-        if scope["type"] != "http":  # the server-error layer and the limit let these through
+        enter = self._enter
+        observed = None
+        try:
+            if enter is not None:  # ``SteppedCoreStack``: its middleware enter first
+                observed = new_observed(send) if self._observe else None
+                send = send if observed is None else observed
+                refusal = enter(scope, observed)
+                if refusal is not None:  # a step answers instead (the steps inside did not)
+                    await refusal(scope, receive, send)
+                    return
+            limited = self._limited
+            if limited is not None and _RESPONDER_KEY in scope:  # under a parent's limiter
+                await self._nested(scope, receive, send)
+                return
+            try:
+                # ``BodyLimit.__call__``'s outermost case (``BodyLimit.start``), written out:
+                # the layers inside the limit get the counter's ``receive``, and its ``send``
+                # when the request declares a length.
+                counter = (
+                    None if limited is None else new_counter(limited.counter, scope, receive, send)
+                )
+                receive_in = receive if counter is None else counter.receive_limited
+                send_in = (
+                    send if counter is None or counter.declared is None else counter.send_watched
+                )
+                if counter is not None:
+                    scope[_RESPONDER_KEY] = counter
+                    scope[MAX_BODY_SIZE_SCOPE_KEY] = self._limit
+                try:
+                    scope[_HANDLERS_KEY] = self._handlers  # ``ExceptionLayer.__call__``
+                    try:
+                        target = self._find(scope) or self._router
+                        await target(scope, receive_in, send_in)
+                    except Exception as exc:
+                        handler = lookup_handler(scope, exc)
+                        if handler is None:
+                            raise
+                        await answer_exception(handler, scope, receive_in, send_in, exc)
+                except BaseException as exc:
+                    await self._settle(scope, receive, send, counter, exc)
+                finally:
+                    if counter is not None:
+                        del scope[_RESPONDER_KEY]
+                        scope.pop(MAX_BODY_SIZE_SCOPE_KEY, None)
+            except Exception as exc:
+                await self._server_error(scope, receive, send, exc)
+                raise
+        finally:
+            if self._leave is not None:
+                self._leave(scope, observed)
+
+    async def _aside(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """What the core's own frame does not take: a scope other than HTTP (the server-error
+        layer and the limit let it through), and any request once an instrumentation replaced
+        ``app`` (Starlette's layer runs around the new one, inside the steps)."""
+        if self.app is self._chain:
             await self._exceptions(scope, receive, send)
             return
-        limited = self._limited
-        if limited is not None and _RESPONDER_KEY in scope:  # under a parent's limiter
-            await self._nested(scope, receive, send)
+        layer = super().__call__
+        if self._enter is None or scope["type"] != "http":
+            await layer(scope, receive, send)
             return
+        observed = new_observed(send) if self._observe else None
+        send = send if observed is None else observed
         try:
-            counter = None
-            receive_in, send_in = receive, send  # what the layers inside the limit get
-            if limited is not None:  # ``BodyLimit.__call__``'s outermost case
-                # ``BodyLimit.start``, written out
-                counter = scope[_RESPONDER_KEY] = new_counter(limited.counter, scope, receive, send)
-                scope[MAX_BODY_SIZE_SCOPE_KEY] = self._limit
-                receive_in = counter.receive_limited
-                if counter.declared is not None:
-                    send_in = counter.send_watched
-            try:
-                scope[_HANDLERS_KEY] = self._handlers  # ``ExceptionLayer.__call__``
-                try:
-                    await self._router(scope, receive_in, send_in)
-                except Exception as exc:
-                    handler = lookup_handler(scope, exc)
-                    if handler is None:
-                        raise
-                    await answer_exception(handler, scope, receive_in, send_in, exc)
-            except BaseException as exc:
-                if limited is None or counter is None:
-                    raise
-                await limited.settle(scope, receive, send, counter, exc)
-            finally:
-                if counter is not None:
-                    del scope[_RESPONDER_KEY]
-                    scope.pop(MAX_BODY_SIZE_SCOPE_KEY, None)
-        except Exception as exc:
-            await self._server_error(scope, receive, send, exc)
-            raise
+            refusal = self._enter(scope, observed)
+            await (layer if refusal is None else refusal)(scope, receive, send)
+        finally:
+            if self._leave is not None:
+                self._leave(scope, observed)
+
+    async def _settle(
+        self, scope: Scope, receive: Receive, send: Send, counter: Any, exc: BaseException
+    ) -> None:
+        """``exc`` from inside the limit: the limiter's to settle, raised again without one."""
+        if counter is None:
+            raise exc
+        assert self._limited is not None
+        await self._limited.settle(scope, receive, send, counter, exc)
 
     async def _nested(self, scope: Scope, receive: Receive, send: Send) -> None:
         """The separate layers' way, for an app mounted under another limiter."""
@@ -173,29 +228,15 @@ class SteppedCoreStack(CoreStack):
         self.steps: tuple[Step, ...] = tuple(steps)
         if len(self.steps) == 1:
             self._enter, self._leave = self.steps[0].enter, self.steps[0].leave
-        else:
+            self._observe = getattr(self.steps[0], "observes", True)
+        else:  # the steps note in the ``ObservedSend`` which of them entered
             self._enter, self._leave = _enter_all(self.steps), _leave_all(self.steps)
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await _core_call(self, scope, receive, send)
-            return
-        observed = ObservedSend()  # ``new_observed``, written out
-        observed.send = send
-        observed.headers = None
-        observed.status = 500
-        try:
-            refusal = self._enter(scope, observed)
-            if refusal is not None:  # a step answers instead (the steps inside did not enter)
-                await refusal(scope, receive, observed)
-                return
-            await _core_call(self, scope, receive, observed)
-        finally:
-            if self._leave is not None:
-                self._leave(scope, observed)
+            self._observe = True
 
 
-_core_call = CoreStack.__call__
+def _no_target(scope: Scope) -> None:
+    """The finder of a core whose router is not ``RouterDispatch.app``: it decides."""
+    return None
 
 
 def _enter_all(steps: tuple[Step, ...]) -> Any:

@@ -89,9 +89,11 @@ class Step(Protocol):
     ``enter(scope, observed)`` runs before the app, in the order of the middleware (outermost
     first): ``None`` to go on, or an ASGI app that answers the request instead (a refusal;
     the steps inside it are not entered). ``leave(scope, observed)`` (or ``None``) runs after
-    the answer, error or not, in the reverse order, for the steps that entered.
+    the answer, error or not, in the reverse order, for the steps that entered. A single step
+    whose ``observes`` is false gets ``None`` for ``observed``, and the request no
+    ``ObservedSend`` (a step without the attribute observes).
     """
 
-    def enter(self, scope: Scope, observed: ObservedSend) -> Responder | None: ...
+    def enter(self, scope: Scope, observed: ObservedSend | None) -> Responder | None: ...
 
-    leave: Callable[[Scope, ObservedSend], None] | None
+    leave: Callable[[Scope, ObservedSend | None], None] | None

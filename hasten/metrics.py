@@ -256,6 +256,8 @@ class PrometheusMiddleware:
     #: Always a step of the app's core stack when every user middleware can be one
     #: (``hasten._observed``).
     steppable = True
+    #: It notes the request's start and status in the ``ObservedSend``.
+    observes = True
 
     def enter(self, scope: Scope, observed: ObservedSend) -> None:
         """A request starts: counted in progress, its clock started."""

@@ -10,7 +10,7 @@ from starlette.middleware.errors import ServerErrorMiddleware
 from starlette.responses import JSONResponse, PlainTextResponse, StreamingResponse
 from starlette.routing import Route
 
-from hasten import BackgroundTasks, FastAPI, Hasten, HTTPException, Request
+from hasten import APIRouter, BackgroundTasks, FastAPI, Hasten, HTTPException, Request
 from hasten._core import CoreStack, SteppedCoreStack
 from hasten.testclient import TestClient
 
@@ -216,6 +216,46 @@ def test_a_replaced_inner_app_runs_inside_starlettes_layer() -> None:
     assert calls == ["/"]
 
 
+def test_the_core_awaits_a_plain_route_that_its_router_finds() -> None:
+    """With the router's own ``app``, the core asks its synchronous finder and awaits the
+    route itself; the generic matching (405, 404, redirects, path parameters) is unchanged."""
+    app = Hasten()
+    app.get("/items/{item_id}")(lambda item_id: {"id": item_id})
+    app.get("/plain")(lambda: "plain")
+    client = TestClient(app)
+    assert client.get("/plain").json() == "plain"
+    stack = app.middleware_stack
+    assert stack._find == app.router.direct_target
+    assert client.get("/items/3").json() == {"id": "3"}
+    assert client.post("/plain").status_code == 405
+    assert client.get("/nowhere").status_code == 404
+    redirected = client.get("/plain/", follow_redirects=False)
+    assert (redirected.status_code, redirected.headers["location"]) == (
+        307,
+        "http://testserver/plain",
+    )
+
+
+def test_a_router_whose_app_is_its_own_is_called_as_before() -> None:
+    """A router class that overrides ``app`` gets every request through it."""
+    calls: list[str] = []
+
+    class Counting(APIRouter):
+        async def app(self, scope: Any, receive: Any, send: Any) -> None:  # type: ignore[override]
+            calls.append(scope["type"])
+            await super().app(scope, receive, send)
+
+    app = Hasten()
+    app.router.__class__ = Counting
+    app.router.middleware_stack = app.router.app  # as ``Router.__init__`` sets it
+    app.get("/")(lambda: "ok")
+    client = TestClient(app)
+    with client:
+        assert client.get("/").json() == "ok"
+    assert "http" in calls
+    assert app.middleware_stack._find is not app.router.direct_target
+
+
 def test_hastens_own_middleware_runs_as_steps_of_the_core() -> None:
     from prometheus_client import CollectorRegistry
 
@@ -262,10 +302,16 @@ def _watched_app(*, layers: bool, registry: Any) -> Hasten:
     from hasten.ratelimit import RateLimitMiddleware, SlidingWindow
 
     app = Hasten()
-    app.add_middleware(RateLimitMiddleware, policy=SlidingWindow(100, 60), name="inner")
+    app.add_middleware(
+        RateLimitMiddleware, policy=SlidingWindow(100, 60), name="inner", headers=True
+    )
     app.add_middleware(PrometheusMiddleware, metrics=HTTPMetrics(registry))
     app.add_middleware(
-        RateLimitMiddleware, policy=SlidingWindow(7, 60), name="outer", exclude=["/free"]
+        RateLimitMiddleware,
+        policy=SlidingWindow(7, 60),
+        name="outer",
+        exclude=["/free"],
+        headers=True,
     )
     if layers:
         app.add_middleware(OutsideLayer)

@@ -72,9 +72,14 @@ def _messages(app: Any, path: str, headers: list[tuple[bytes, bytes]] | None = N
 
 def _app() -> FastAPI:
     app = FastAPI()
-    ran: list[str] = []
-    app.state.ran = ran
+    app.state.ran = []
+    _text_routes(app)
+    _json_routes(app)
+    _other_routes(app, app.state.ran)
+    return app
 
+
+def _text_routes(app: FastAPI) -> None:
     @app.get("/text", response_class=PlainTextResponse)
     async def text() -> str:
         return "héllo"
@@ -91,6 +96,8 @@ def _app() -> FastAPI:
     def html() -> str:
         return "<p>hi</p>"
 
+
+def _json_routes(app: FastAPI) -> None:
     @app.get("/json")
     async def json_plain():  # type: ignore[no-untyped-def]  # no model: JSONResponse's way
         return {"a": [1, 2], "when": datetime.date(2026, 12, 5)}
@@ -111,6 +118,8 @@ def _app() -> FastAPI:
     async def json_surrogate() -> dict[str, str]:
         return {"s": "\udc80"}
 
+
+def _other_routes(app: FastAPI, ran: list[str]) -> None:
     @app.get("/response")
     async def response() -> Any:
         return PlainTextResponse("own", status_code=203)
@@ -141,8 +150,6 @@ def _app() -> FastAPI:
     @app.get("/raises")
     async def raises() -> dict[str, str]:
         raise HTTPException(status_code=418, detail="teapot")
-
-    return app
 
 
 PATHS = [
@@ -278,7 +285,12 @@ def test_a_chain_of_single_dependencies() -> None:
     assert calls == ["token", "user", "user"]  # use_cache=False runs it again
     missing = client.get("/chain")
     assert missing.status_code == 422
-    error = {"type": "missing", "loc": ["header", "x-token"], "msg": "Field required", "input": None}
+    error = {
+        "type": "missing",
+        "loc": ["header", "x-token"],
+        "msg": "Field required",
+        "input": None,
+    }
     # Once for each way to the header (``user`` failed: not cached), as FastAPI reports it.
     assert missing.json() == {"detail": [error, error]}
     assert client.get("/chain", headers={"x-token": "bad"}).json() == {"detail": "bad token"}

@@ -52,7 +52,8 @@ class Limiter:
     ``name`` names the policy in the ``RateLimit``/``RateLimit-Policy`` headers and in the
     backend's keys (limiters sharing a backend need different names). ``on_backend_error``:
     what a check answers when the backend does not (``"allow"``: fail open; ``"deny"``: 503).
-    ``headers``: send ``RateLimit`` and ``RateLimit-Policy`` on allowed responses too.
+    ``headers``: send ``RateLimit`` and ``RateLimit-Policy`` on allowed responses too (by
+    default only refusals carry them, with ``Retry-After``).
     ``detail``: the 429's ``detail``. ``cost``: what one request takes from the quota.
     """
 
@@ -64,7 +65,7 @@ class Limiter:
         backend: Backend | None = None,
         name: str = "default",
         on_backend_error: OnError = "allow",
-        headers: bool = True,
+        headers: bool = False,
         detail: str | None = None,
         cost: int = 1,
     ) -> None:
@@ -200,8 +201,8 @@ def RateLimit(policy: Policy, **options: Unpack[LimiterOptions]) -> Any:
 
     ``RateLimit(SlidingWindow(100, 60))`` is ``Depends(Limiter(...).dependency)``: a refused
     request raises ``HTTPException(429)`` (the app's handlers render it) with ``Retry-After``,
-    ``RateLimit`` and ``RateLimit-Policy``; an allowed one gets ``RateLimit`` and
-    ``RateLimit-Policy`` (unless ``headers=False``, or the endpoint returns its own
+    ``RateLimit`` and ``RateLimit-Policy``; with ``headers=True`` an allowed one gets
+    ``RateLimit`` and ``RateLimit-Policy`` too (unless the endpoint returns its own
     ``Response``).
     """
     return params.Depends(Limiter(policy, **options).dependency)

@@ -72,13 +72,16 @@ class RateLimitMiddleware:
         self.steppable = self._sync_hit is not None and (
             self._peer_key or self._scope_key is not None
         )
+        #: Whether ``enter`` needs an ``ObservedSend``: only to add the headers to allowed
+        #: answers (``hasten._observed.Step``; a refusal is answered with ``send`` itself).
+        self.observes = self._send_headers
 
     #: Nothing to do after the answer (``hasten._observed.Step``).
     leave = None
 
-    def enter(self, scope: Scope, observed: ObservedSend) -> Responder | None:
+    def enter(self, scope: Scope, observed: ObservedSend | None) -> Responder | None:
         """Count the request (``steppable`` limiters only): the refusal to answer with, or
-        ``None`` with the ``RateLimit`` headers added to ``observed``."""
+        ``None`` with the ``RateLimit`` headers added to ``observed`` (``observes`` only)."""
         exclude = self.exclude
         if exclude and scope["path"] in exclude:
             return None
@@ -101,8 +104,8 @@ class RateLimitMiddleware:
             extra = self._extra.get((remaining, reset))
             if extra is None:
                 extra = self._extra_headers(remaining, reset)
-            known = observed.headers
-            observed.headers = extra if known is None else (*extra, *known)
+            known = observed.headers  # type: ignore[union-attr]  # ``observes``: given
+            observed.headers = extra if known is None else (*extra, *known)  # type: ignore[union-attr]
         return None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -110,12 +113,12 @@ class RateLimitMiddleware:
             await self.app(scope, receive, send)
             return
         if self.steppable:
-            observed = new_observed(send)
+            observed = new_observed(send) if self.observes else None
             refusal = self.enter(scope, observed)
             if refusal is not None:
                 await refusal(scope, receive, send)
                 return
-            await self.app(scope, receive, observed)
+            await self.app(scope, receive, send if observed is None else observed)
             return
         if self.exclude and scope["path"] in self.exclude:
             await self.app(scope, receive, send)

@@ -23,6 +23,7 @@ app.add_middleware(
     policy=SlidingWindow(100, 60),
     backend=RedisBackend(os.environ["RL_REDIS_URL"], prefix=os.environ["RL_PREFIX"]),
     exclude={"/health"},
+    headers=True,
 )
 
 

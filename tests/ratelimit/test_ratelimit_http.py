@@ -43,7 +43,7 @@ def _get(app: Any, path: str, peer: str = "127.0.0.1", **headers: str) -> httpx.
 
 def test_route_limit_429_in_fastapis_shape_with_headers(clock: Clock) -> None:
     app = FastAPI()
-    limit = RateLimit(SlidingWindow(2, 60), backend=MemoryBackend(clock=clock))
+    limit = RateLimit(SlidingWindow(2, 60), backend=MemoryBackend(clock=clock), headers=True)
 
     @app.get("/items", dependencies=[limit])
     async def items() -> list[int]:
@@ -127,6 +127,7 @@ def test_app_wide_middleware(clock: Clock) -> None:
         policy=SlidingWindow(3, 10),
         backend=MemoryBackend(clock=clock),
         exclude={"/health"},
+        headers=True,
     )
     answers = [_get(app, "/x") for _ in range(3)]
     assert [a.headers["ratelimit"] for a in answers] == [
@@ -161,9 +162,9 @@ def test_middleware_refusal_uses_the_apps_handler_for_429(clock: Clock) -> None:
     assert refused.headers["retry-after"] == "61"
 
 
-def test_headers_off_and_endpoint_responses(clock: Clock) -> None:
+def test_headers_on_refusals_by_default(clock: Clock) -> None:
     app = FastAPI()
-    limit = RateLimit(SlidingWindow(1, 60), headers=False, backend=MemoryBackend(clock=clock))
+    limit = RateLimit(SlidingWindow(1, 60), backend=MemoryBackend(clock=clock))
 
     @app.get("/quiet", dependencies=[limit])
     async def quiet() -> str:
@@ -249,6 +250,7 @@ def test_any_function_is_a_key_sync_or_async(clock: Clock) -> None:
         key=lambda request: request.url.path,
         name="per-path",
         backend=backend,
+        headers=True,
     )
     client = TestClient(app)
     assert client.get("/t", headers={"x-tenant": "a"}).status_code == 200

@@ -27,7 +27,7 @@ from hasten.ratelimit import Limiter, RateLimit, RedisBackend, SlidingWindow, To
 
 def _app(backend: RedisBackend, policy: Any, on_backend_error: str = "allow") -> FastAPI:
     app = FastAPI()
-    limit = RateLimit(policy, backend=backend, on_backend_error=on_backend_error)  # type: ignore[arg-type]
+    limit = RateLimit(policy, backend=backend, on_backend_error=on_backend_error, headers=True)  # type: ignore[arg-type]
 
     @app.get("/x", dependencies=[limit])
     async def x() -> str:

@@ -8,12 +8,13 @@ from hasten.ratelimit import RateLimit, RateLimitMiddleware, SlidingWindow, Toke
 
 app = FastAPI()
 
-# App-wide, before routing: 1000 requests per minute per client address.
-app.add_middleware(RateLimitMiddleware, policy=SlidingWindow(1000, 60), name="global")
+# App-wide, before routing: 1000 requests per minute per client address; every answer says
+# how many are left (headers=True; by default only refusals carry the RateLimit headers).
+app.add_middleware(RateLimitMiddleware, policy=SlidingWindow(1000, 60), name="global", headers=True)
 
 
 # Per route: 5 searches per 10 seconds per client.
-@app.get("/search", dependencies=[RateLimit(SlidingWindow(5, 10), name="search")])
+@app.get("/search", dependencies=[RateLimit(SlidingWindow(5, 10), name="search", headers=True)])
 async def search(q: str = "") -> dict[str, str]:
     return {"q": q}
 
@@ -43,4 +44,9 @@ def check(client: Any) -> None:
     assert refused.status_code == 429
     assert refused.json() == {"detail": "Rate limit exceeded: 5 requests per 10 seconds"}
     assert 1 <= int(refused.headers["retry-after"]) <= 11
-    assert client.get("/api/items").headers["ratelimit"].startswith('"api";r=19;t=1')
+    # The router's limit (headers by default: on refusals only) adds nothing to an allowed
+    # answer; the app-wide one reports itself.
+    items = client.get("/api/items")
+    assert items.status_code == 200
+    assert items.headers["ratelimit"].startswith('"global";r=')
+    assert '"api"' not in items.headers["ratelimit-policy"]

@@ -26,8 +26,11 @@ def test_the_window_slides() -> None:
     assert [client.get("/").status_code for _ in range(3)] == [200, 200, 429]
     clock.now = 90.0  # half of the first window still counts: floor(2 * 0.5) = 1
     assert [client.get("/").status_code for _ in range(2)] == [200, 429]
+    refused = client.get("/")
+    assert refused.status_code == 429  # refusals carry the RateLimit headers
+    assert refused.headers["ratelimit"].startswith('"default";r=0;t=')
     clock.now = 500.0  # long idle: forgotten
-    assert client.get("/").headers["ratelimit"] == '"default";r=1;t=60'
+    assert [client.get("/").status_code for _ in range(3)] == [200, 200, 429]
 
 
 # --8<-- [end:test]
