@@ -73,6 +73,12 @@ class CoreStack(ServerErrorMiddleware):
         self._limited = limited
         self._limit: Any = None if limited is None else limited.max_body_size
         self._handlers = (exceptions._exception_handlers, exceptions._status_handlers)
+        #: ``SteppedCoreStack``'s middleware steps: one ``enter`` and one ``leave`` for all of
+        #: them, and whether they need an ``ObservedSend`` (None is passed otherwise). In the
+        #: instance's own dict: a request reads them there, not through the class.
+        self._enter: Any = None
+        self._leave: Any = None
+        self._observe = False
         #: The router's synchronous finder of a plain route (``RouterDispatch.direct_target``)
         #: when ``router`` is its own unreplaced ``app``: the core awaits that route itself.
         owner = getattr(router, "__self__", None)
@@ -85,12 +91,6 @@ class CoreStack(ServerErrorMiddleware):
 
     def debug_response(self, request: Request, exc: Exception) -> Response:
         return self._errors.debug_response(request, exc)
-
-    #: ``SteppedCoreStack``'s middleware steps: one ``enter`` and one ``leave`` for all of
-    #: them, and whether they need an ``ObservedSend`` (None is passed otherwise).
-    _enter: Any = None
-    _leave: Any = None
-    _observe = False
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or self.app is not self._chain:
