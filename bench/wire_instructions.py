@@ -2,7 +2,8 @@
 what the rate limiter and the Prometheus middleware add.
 
     .venv/bin/python -m bench.wire_instructions [--requests 1000] [--parts framework,limiter,metrics]
-                                                [--server uvicorn|granian]
+                                                [--server uvicorn|granian] [--endpoint plaintext]
+    .bench-venv/bin/python -m bench.wire_instructions --parts fastapi --endpoint path-query
 
 The server is uvicorn (1 worker, uvloop, httptools, no access log) or Granian's RSGI interface
 (``hasten run``'s server: 1 worker, 1 runtime thread, uvloop), serving ``GET /plaintext`` of:
@@ -19,6 +20,10 @@ app (what the in-process figures leave out). It does not move with the machine's
 about 1–2k instructions (the event loop's own iterations vary a little). All requests come from
 one client address (as wrk's do): the limiter counts one key, whose ``RateLimit`` value changes
 with every answer.
+
+``--endpoint`` sends another of the benchmark's requests (bench/_spec.py's ``BENCH_REQUESTS``:
+``json``, ``path-query``, ``body``, ``deps``, ``users``) instead of ``GET /plaintext``; the part
+``fastapi`` (FastAPI against Hasten, bench/apps/) needs the bench venv, which has FastAPI.
 """
 
 from __future__ import annotations
@@ -43,13 +48,29 @@ PARTS: dict[str, tuple[tuple[str, str, dict[str, str]], ...]] = {
     "metrics": tuple(
         (mode, "bench.metrics_cost:app", {"BENCH_METRICS": mode}) for mode in ("off", "on")
     ),
+    # FastAPI against Hasten on the same server (every endpoint; the bench venv has FastAPI)
+    "fastapi": (
+        ("fastapi", "bench.apps.fastapi_app:app", {}),
+        ("hasten", "bench.apps.hasten_app:app", {}),
+    ),
     # Hasten against the raw app on the same server (RSGI: the raw RSGI app under Granian)
     "framework": (
         ("raw", "bench.apps.raw_app:app", {}),
         ("hasten", "bench.apps.hasten_app:app", {}),
     ),
 }
-_REQUEST = b"GET /plaintext HTTP/1.1\r\nHost: bench\r\nAccept: */*\r\n\r\n"
+
+
+def raw_request(endpoint: str) -> bytes:
+    """The HTTP/1.1 bytes of the benchmark's request for ``endpoint`` (as wrk sends it)."""
+    from bench._spec import BENCH_REQUESTS
+
+    req = BENCH_REQUESTS[endpoint]
+    lines = [f"{req.method} {req.target} HTTP/1.1", "Host: bench", "Accept: */*"]
+    lines += [f"{name}: {value}" for name, value in req.headers]
+    if req.body:
+        lines.append(f"Content-Length: {len(req.body)}")
+    return ("\r\n".join(lines) + "\r\n\r\n").encode() + req.body
 
 
 def _free_port() -> int:
@@ -69,15 +90,15 @@ def _connect(port: int, proc: subprocess.Popen[bytes], timeout: float = 180) -> 
             time.sleep(0.2)
 
 
-def _exchange(sock: socket.socket, count: int) -> None:
+def _exchange(sock: socket.socket, count: int, request: bytes) -> None:
     """``count`` requests on one connection, each answer read whole before the next."""
     pending = b""
     for _ in range(count):
-        sock.sendall(_REQUEST)
+        sock.sendall(request)
         while b"\r\n\r\n" not in pending:
             pending += sock.recv(65536)
         head, _, pending = pending.partition(b"\r\n\r\n")
-        if not head.startswith(b"HTTP/1.1 200"):
+        if not head.startswith(b"HTTP/1.1 20"):
             raise SystemExit(f"unexpected answer: {head[:200]!r}")
         match = re.search(rb"(?i)content-length:\s*(\d+)", head)
         length = int(match.group(1)) if match else 0
@@ -105,10 +126,16 @@ def _instrument(pids: list[int], state: str) -> None:
 
 
 def server_instructions(
-    target: str, extra_env: dict[str, str], count: int, server: str = "uvicorn"
+    target: str,
+    extra_env: dict[str, str],
+    count: int,
+    server: str = "uvicorn",
+    request: bytes | None = None,
 ) -> int:
     """Instructions the server's processes execute answering ``count`` requests after the
-    warm-up (``server``: ``uvicorn`` or ``granian``, its RSGI interface)."""
+    warm-up (``server``: ``uvicorn`` or ``granian``, its RSGI interface; ``request``: the
+    bytes of one request, ``GET /plaintext`` by default)."""
+    request = raw_request("plaintext") if request is None else request
     port = _free_port()
     env = {**os.environ, **extra_env, "PYTHONHASHSEED": "0"}
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
@@ -138,12 +165,12 @@ def server_instructions(
         )
         try:
             with _connect(port, proc) as sock:
-                _exchange(sock, 300)
+                _exchange(sock, 300, request)
                 # the server's processes only (Granian's worker is a child): callgrind_control
                 # without a pid would switch every callgrind run of the user, other benches too
                 pids = _process_tree(proc.pid)
                 _instrument(pids, "on")
-                _exchange(sock, count)
+                _exchange(sock, count, request)
                 _instrument(pids, "off")
         finally:
             proc.terminate()
@@ -159,19 +186,22 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=1000)
     parser.add_argument("--parts", default="framework,limiter,metrics")
     parser.add_argument("--server", choices=("uvicorn", "granian"), default="uvicorn")
+    parser.add_argument("--endpoint", default="plaintext", help="a BENCH_REQUESTS name")
     args = parser.parse_args()
     count = args.requests
+    request = raw_request(args.endpoint)
+    line = request.split(b"\r\n", 1)[0].decode()
     for part in args.parts.split(","):
         per_request: dict[str, float] = {}
         for label, target, extra_env in PARTS[part]:
             if args.server == "granian" and target == "bench.apps.raw_app:app":
                 target = "bench.apps.raw_rsgi_app:app"
-            once = server_instructions(target, extra_env, count, args.server)
-            twice = server_instructions(target, extra_env, 2 * count, args.server)
+            once = server_instructions(target, extra_env, count, args.server, request)
+            twice = server_instructions(target, extra_env, 2 * count, args.server, request)
             per_request[label] = (twice - once) / count
         base = next(iter(per_request.values()))
         print(f"\n{part}: {args.server} server, instructions per request "
-              f"(callgrind, {count} vs {2 * count} requests), GET /plaintext")  # fmt: skip
+              f"(callgrind, {count} vs {2 * count} requests), {line}")  # fmt: skip
         for mode, value in per_request.items():
             extra = value - base
             print(

@@ -218,20 +218,22 @@ class RouteRequest(Request):
         self._is_disconnected = False
         self._form = None
 
+    # The parsed query and the body are looked up in the instance's dict, not by catching
+    # the ``AttributeError`` of their first use: raising one (its message formatted) costs a
+    # request about 2 µs behind a server (bench/README.md), a dict lookup nothing.
+
     @property
     def query_params(self) -> QueryParams:
-        try:
-            return self._query_params
-        except AttributeError:
+        params = self.__dict__.get("_query_params")
+        if params is None:
             params = self._query_params = query_params(self.scope["query_string"])
-            return params
+        return params  # type: ignore[no-any-return]
 
     async def body(self) -> bytes:
         """The whole body, read straight from ``receive`` (Starlette's ``stream()`` semantics)."""
-        try:
-            return self._body
-        except AttributeError:
-            pass
+        known = self.__dict__.get("_body")
+        if known is not None:
+            return known  # type: ignore[no-any-return]
         if Request.body is not _STARLETTE_BODY:  # patched (tests do): the patch decides
             return await Request.body(self)
         if self._stream_consumed:
