@@ -7,6 +7,7 @@ leaf, one plain ``str`` header) solve as the general ones do.
 
 import asyncio
 import datetime
+from collections.abc import Callable
 from typing import Annotated, Any
 
 import pytest
@@ -31,24 +32,7 @@ class Item(BaseModel):
     price: float = 1.5
 
 
-def _scope(path: str, headers: list[tuple[bytes, bytes]] | None = None) -> dict[str, Any]:
-    return {
-        "type": "http",
-        "asgi": {"version": "3.0"},
-        "http_version": "1.1",
-        "method": "GET",
-        "scheme": "http",
-        "path": path,
-        "raw_path": path.encode(),
-        "root_path": "",
-        "query_string": b"",
-        "headers": headers or [(b"host", b"test")],
-        "client": ("127.0.0.1", 1),
-        "server": ("test", 80),
-    }
-
-
-def _messages(app: Any, path: str, headers: list[tuple[bytes, bytes]] | None = None) -> Any:
+def _messages(app: Any, scope: dict[str, Any]) -> Any:
     sent: list[dict[str, Any]] = []
 
     async def receive() -> dict[str, Any]:
@@ -59,7 +43,7 @@ def _messages(app: Any, path: str, headers: list[tuple[bytes, bytes]] | None = N
 
     async def run() -> None:
         try:
-            await app(_scope(path, headers), receive, send)
+            await app(scope, receive, send)
         except Exception as exc:  # an error the app raises again for the server
             sent.append({"raised": type(exc).__name__})
 
@@ -168,10 +152,17 @@ def _without_direct(app: FastAPI) -> FastAPI:
 
 
 @pytest.mark.parametrize("path", PATHS)
-def test_direct_answers_are_the_writers_messages(path: str) -> None:
+def test_direct_answers_are_the_writers_messages(
+    path: str, http_scope: Callable[[str], dict[str, Any]]
+) -> None:
+    def scope() -> dict[str, Any]:
+        made = http_scope(path)
+        made["headers"] = [(b"host", b"test"), (b"x-token", b"t")]
+        return made
+
     direct, written = _app(), _without_direct(_app())
-    got = _messages(direct, path, [(b"host", b"test"), (b"x-token", b"t")])
-    assert got == _messages(written, path, [(b"host", b"test"), (b"x-token", b"t")])
+    got = _messages(direct, scope())
+    assert got == _messages(written, scope())
     assert got  # something was sent (or raised)
     assert direct.state.ran == written.state.ran
 
