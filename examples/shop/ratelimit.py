@@ -72,7 +72,7 @@ def make_limiters(settings: Settings, redis: Redis | None) -> tuple[Limiter, Log
 
 
 async def rate_limit(request: Request, response: Response) -> None:
-    """Dependency: 429 with ``Retry-After`` once the client exceeded the limit; otherwise
-    the ``RateLimit``/``RateLimit-Policy`` headers."""
+    """Dependency: 429 with ``Retry-After`` and the ``RateLimit``/``RateLimit-Policy``
+    headers once the client exceeded the limit (allowed answers carry none: the default)."""
     limiter: Limiter = request.app.state.limiter
     await limiter.enforce(request, response)
