@@ -28,7 +28,11 @@ async def item(item_id: int) -> dict[str, int]:
 
 @app.get("/hold")
 async def hold() -> dict[str, int]:
-    Path(os.environ["METRICS_HELD"]).write_text(str(os.getpid()))
+    held = Path(os.environ["METRICS_HELD"])
+    # Written aside and renamed: the test may read the file the moment it exists.
+    partial = held.with_suffix(".partial")
+    partial.write_text(str(os.getpid()))
+    os.replace(partial, held)
     release = Path(os.environ["METRICS_RELEASE"])
     deadline = time.monotonic() + 20
     while not release.exists() and time.monotonic() < deadline:
