@@ -69,6 +69,7 @@ __all__ = [
     "lookup_handler",
     "middleware_patched",
     "stack_instrumented",
+    "text_content_type",
     "text_responder",
     "wrap_app_handling_exceptions",
 ]
@@ -371,10 +372,16 @@ class JSONBytesResponse(Response):
         self.body = b"" if status_code in _NO_BODY else body
 
 
+def text_content_type(cls: Any) -> tuple[bytes, bytes]:
+    """The ``content-type`` pair a text response class (``PlainTextResponse``,
+    ``HTMLResponse``) gives its responses."""
+    return (b"content-type", f"{cls.media_type}; charset={cls.charset}".encode("latin-1"))
+
+
 def text_responder(cls: Any) -> Callable[[str, dict[str, Any]], Response]:
     """``(content, args) -> cls(content, **args)`` for ``PlainTextResponse``/``HTMLResponse``
     and ``str`` content, with the headers their constructor would give."""
-    content_type = (b"content-type", f"{cls.media_type}; charset={cls.charset}".encode("latin-1"))
+    content_type = text_content_type(cls)
 
     def make(content: str, args: dict[str, Any]) -> Response:
         response = cls.__new__(cls)

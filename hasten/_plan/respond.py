@@ -16,6 +16,7 @@ from .._starlette import (
     is_own,
     length_known,
     length_pair,
+    text_content_type,
     text_responder,
 )
 from ..datastructures import DefaultPlaceholder
@@ -147,8 +148,7 @@ def direct_body(opts: ResponseOptions, status_code: int | None) -> Direct | None
         return _json_messages(_plain_json_encode, status), JSONBytesResponse
     if not text:
         return None
-    content_type = (b"content-type", f"{cls.media_type}; charset={cls.charset}".encode("latin-1"))
-    return _text_messages(content_type, status), cls
+    return _text_messages(text_content_type(cls), status), cls
 
 
 def _json_messages(encode: Encoder, status: int) -> Callable[[Any], Messages | None]:

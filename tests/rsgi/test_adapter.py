@@ -440,13 +440,18 @@ def test_a_hasten_route_answers_with_one_protocol_call(app_class: type[Hasten]) 
         assert (kind, status, sent) == ("response_bytes", 200, body)
 
 
-def test_rsgi_returns_what_granian_awaits_and_errors_surface_there() -> None:
-    app = Hasten()
+def _with_home(app: Hasten) -> Hasten:
+    """``app`` with ``GET /`` answering ``"home"``."""
 
     @app.get("/")
     def home() -> str:
         return "home"
 
+    return app
+
+
+def test_rsgi_returns_what_granian_awaits_and_errors_surface_there() -> None:
+    app = _with_home(Hasten())
     protocol = HTTPProtocol()
     pending = app.__rsgi__(Scope(path="/"), protocol)
     assert protocol.calls == []  # nothing ran yet
@@ -509,12 +514,7 @@ def test_an_app_whose_call_was_replaced_by_a_plain_function_still_answers() -> N
         def __call__(self, scope: Any, receive: Any, send: Any) -> Any:  # type: ignore[override]
             return _Awaitable(Hasten.__call__(self, scope, receive, send))
 
-    app = Replaced()
-
-    @app.get("/")
-    def home() -> str:
-        return "home"
-
+    app = _with_home(Replaced())
     protocol = HTTPProtocol()
     pending = app.__rsgi__(Scope(path="/"), protocol)
     assert asyncio.iscoroutine(pending)
