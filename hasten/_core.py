@@ -24,6 +24,7 @@ Either way the original exception is raised again, as Starlette does.
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -83,8 +84,19 @@ class CoreStack(ServerErrorMiddleware):
         #: when ``router`` is its own unreplaced ``app``: the core awaits that route itself.
         owner = getattr(router, "__self__", None)
         self._find: Callable[[Scope], Any] = _no_target
+        #: That router (None when it decides by itself): the RSGI direct answer looks its
+        #: static routes up (``hasten._rsgi.direct``).
+        self.dispatch: RouterDispatch | None = None
         if getattr(router, "__func__", None) is RouterDispatch.app:
             self._find = owner.direct_target  # type: ignore[union-attr]
+            self.dispatch = owner
+
+    def finding(self, find: Callable[[Scope], Any]) -> CoreStack:
+        """This stack, with ``find`` as its finder of the route to await: a copy, for the
+        requests the caller runs through it (the RSGI direct answer's replay)."""
+        stack = copy.copy(self)
+        stack._find = find
+        return stack
 
     def error_response(self, request: Request, exc: Exception) -> Response:
         return self._errors.error_response(request, exc)

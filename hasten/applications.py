@@ -377,6 +377,10 @@ class Hasten(Starlette, RSGIApp):
             return
         await stack(scope, receive, send)
 
+    #: ``__call__`` as Hasten defines it: the RSGI direct answer (``hasten._rsgi.direct``)
+    #: stands aside for a class that overrides it and when it was replaced.
+    _unpatched_call = __call__
+
     async def _telemetry_lifespan(self, scope: Scope, receive: Receive, send: Send) -> None:
         from .telemetry._runtime import lifespan
 

@@ -155,6 +155,23 @@ def route_app(plan: CompiledRoute, route: Any) -> ASGIApp:
     return app
 
 
+class Settled:
+    """What a trivial endpoint gave, obtained before its route's runner ran: ``raw``, or the
+    exception ``failed`` it raised (or its answer's encoding raised)."""
+
+    __slots__ = ("failed", "raw")
+
+    def __init__(self, raw: Any, failed: Exception | None) -> None:
+        self.raw = raw
+        self.failed = failed
+
+    def outcome(self) -> Any:
+        """The endpoint's value, or its exception raised again."""
+        if self.failed is not None:
+            raise self.failed
+        return self.raw
+
+
 async def serve_trivial(
     plan: CompiledRoute,
     scope: Scope,
@@ -163,15 +180,23 @@ async def serve_trivial(
     overrides: Any = None,
     prepared: Any = None,
 ) -> None:
-    """An endpoint without parameters or dependencies: call it and write its answer."""
+    """An endpoint without parameters or dependencies: call it and write its answer.
+
+    ``prepared`` is None, or the endpoint's ``Settled`` outcome when it was called already
+    (the RSGI direct answer's replay, ``hasten._rsgi.direct``): a trivial plan has no
+    dependencies that ``dependency_overrides`` could prepare.
+    """
     out: Any  # a ``Response``, or ``(status, headers, body)`` (``respond.direct_body``)
     try:
         if OBSERVED_KEY in scope and scope[OBSERVED_KEY] is not None:
             request = RouteRequest(scope, receive, send)
             out = await call_and_write(plan, request, Context(request, Missing, None))
         else:
-            call: Any = plan.root.call
-            raw = await call() if plan.is_async else await run_in_threadpool(call)
+            if prepared is None:
+                call: Any = plan.root.call
+                raw = await call() if plan.is_async else await run_in_threadpool(call)
+            else:
+                raw = prepared.outcome()
             direct = plan.direct  # an answer sent without a response object, if it can be
             out = (
                 direct[0](raw)

@@ -10,6 +10,7 @@ routes) with the scope and the ``receive``/``send`` pair of ``hasten._rsgi.scope
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import sys
 from collections.abc import Awaitable, Coroutine
@@ -18,6 +19,7 @@ from typing import Any, cast
 
 from starlette.types import ASGIApp
 
+from .direct import DirectAnswers
 from .http import open_cycle
 from .lifespan import STARTUP_FAILED_EXIT, Lifespan, LifespanFailed
 from .scope import http_scope, websocket_scope
@@ -103,10 +105,14 @@ class RSGIApp:
         Not itself a coroutine function: for HTTP it returns the app's own ASGI call (one
         coroutine less per request; Granian awaits the coroutine the callable returns), as
         ``rsgi_call`` does. Should building the ASGI scope fail, the returned coroutine raises
-        it, as before.
+        it, as before. A request that nothing between Granian and the route could tell
+        apart is answered without the ASGI stack (``hasten._rsgi.direct``).
         """
         try:
             if scope.proto == "http":  # rsgi_call, inlined (self.__call__: no slot call)
+                answer = self._direct_answers(scope, protocol, self._rsgi_state)
+                if answer is not None:
+                    return answer
                 fields = scope.headers
                 cycle = open_cycle(protocol, fields, scope.http_version)
                 asgi = http_scope(scope, fields, self._rsgi_state, "")
@@ -117,6 +123,10 @@ class RSGIApp:
         except BaseException as exc:
             return _raise(exc)
         return serve_websocket(cast(ASGIApp, self), scope, protocol, self._rsgi_state, "")
+
+    @functools.cached_property
+    def _direct_answers(self) -> DirectAnswers:
+        return DirectAnswers(self)
 
     def __rsgi_init__(self, loop: asyncio.AbstractEventLoop) -> None:
         """Granian worker start: run the app's lifespan startup on ``loop``."""
@@ -137,18 +147,30 @@ class RSGIServed:
 
     ``app`` is what requests run through (the app, or the app inside a proxy-headers layer);
     ``root_path`` is the ASGI ``root_path`` of every request, prefixed to its ``path`` as
-    uvicorn does.
+    uvicorn does. ``direct``, for a Hasten app served without a root path, answers the
+    requests it can without the ASGI stack (``hasten._rsgi.direct``).
     """
 
-    def __init__(self, app: ASGIApp, root_path: str = "") -> None:
+    def __init__(
+        self, app: ASGIApp, root_path: str = "", direct: DirectAnswers | None = None
+    ) -> None:
         self.app = app
         self.root_path = root_path
         self.lifespan: Lifespan | None = None
+        self.direct = direct
 
     def __rsgi__(self, scope: Any, protocol: Any) -> Coroutine[Any, Any, None]:
         """Serve one RSGI request or WebSocket: the coroutine Granian awaits (``rsgi_call``)."""
         lifespan = self.lifespan
         state = _NO_STATE if lifespan is None else lifespan.state
+        direct = self.direct
+        if direct is not None and scope.proto == "http":
+            try:
+                answer = direct(scope, protocol, state)
+            except BaseException as exc:  # raised where Granian awaits, as rsgi_call's
+                return _raise(exc)
+            if answer is not None:
+                return answer
         return rsgi_call(self.app, scope, protocol, state, self.root_path)
 
     def __rsgi_init__(self, loop: asyncio.AbstractEventLoop) -> None:

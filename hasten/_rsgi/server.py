@@ -32,7 +32,8 @@ from dataclasses import dataclass
 from functools import partial
 from typing import Any
 
-from .app import RSGIServed
+from .app import RSGIApp, RSGIServed
+from .direct import DirectAnswers
 
 __all__ = ["GranianRun", "granian_options", "load_served", "serve_granian"]
 
@@ -99,11 +100,14 @@ def load_served(
     for part in (attribute or "app").split("."):
         app = getattr(app, part)
     served = app
+    outer = None
     if proxy_headers:
         from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
-        served = ProxyHeadersMiddleware(app, trusted_hosts=_trusted_hosts())
-    return RSGIServed(served, root_path)
+        served = outer = ProxyHeadersMiddleware(app, trusted_hosts=_trusted_hosts())
+    # A Hasten app answers some requests directly; the proxy-headers layer only sets the scope.
+    direct = DirectAnswers(app, outer) if isinstance(app, RSGIApp) and not root_path else None
+    return RSGIServed(served, root_path, direct)
 
 
 def serve_granian(run: GranianRun) -> None:

@@ -221,5 +221,11 @@ def test_load_served_applies_root_path_and_proxy_headers(monkeypatch: pytest.Mon
 
     assert served.root_path == "/r"
     assert isinstance(served.app, ProxyHeadersMiddleware) and served.app.app is rsgi_app.app
+    assert served.direct is None  # a root path: every request takes the stack
     plain = rsgi_server.load_served("rsgi_app", app_dir=None, root_path="", proxy_headers=False)
     assert plain.app is rsgi_app.app
+    assert plain.direct is not None
+    assert (plain.direct.app, plain.direct.outer) == (rsgi_app.app, None)
+    proxied = rsgi_server.load_served("rsgi_app", app_dir=None, root_path="", proxy_headers=True)
+    assert proxied.direct is not None
+    assert (proxied.direct.app, proxied.direct.outer) == (rsgi_app.app, proxied.app)

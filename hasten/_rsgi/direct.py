@@ -1,0 +1,173 @@
+"""Answering an RSGI request without the ASGI stack, where nothing could tell the difference.
+
+A route whose endpoint takes nothing (no parameters, no dependencies: ``serve_trivial``) and
+whose answer goes out without a response object (``CompiledRoute.direct``) needs nothing of
+the request but its method and path. ``DirectAnswers`` finds such a route from the RSGI
+scope and calls its endpoint; the answer goes to Granian's ``response_bytes`` as the ASGI
+adapter (``hasten._rsgi.http``) would send the two messages the runner makes. No ASGI scope,
+no ``receive``/``send`` pair and no stack are made: about half of what such a request costs
+the server's process (``bench/README.md``).
+
+It is taken only when all of these hold; otherwise the request runs the app's own way:
+
+* the app's stack is its own ``CoreStack`` (no user middleware, no instrumentation),
+  unreplaced inside, and finds routes through its router's ``direct_target``; the app's
+  class keeps Hasten's ``__call__``, it has no ``root_path``, and no telemetry provider is
+  configured (the request would be traced);
+* the path is a static route's that this router already found for it (``Matcher.direct``,
+  the table ``direct_target`` looks at first), for the routes as they are now, and the route
+  allows the method;
+* the route's app is its ``serve_trivial`` runner;
+* the request declares no body (no ``content-length``, no ``transfer-encoding``).
+
+Whatever else the endpoint's outcome leads to runs the app's own way, with that outcome: an
+exception (from the endpoint, or from encoding its answer) or an answer that needs its
+response object (a ``Response`` returned, a non-``str`` answer of a text route) is
+*replayed*. The ASGI scope and the ``receive``/``send`` pair are made as for any request,
+and the app's core stack runs (inside the layer that served the app, if any) with the route
+already found (``CoreStack.finding``): its runner gets the outcome (``runner.Settled``)
+instead of calling the endpoint again. The exception handlers, the 500 response and the
+server see what they would have seen. A route whose answer always needs its writer (no
+``direct``) is replayed before its endpoint is called.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Coroutine
+from functools import partial
+from typing import Any
+
+from starlette.concurrency import run_in_threadpool
+from starlette.responses import Response
+from starlette.types import Receive, Scope, Send
+
+from .._core import CoreStack
+from .._plan.runner import Settled, serve_trivial
+from .http import RESPONSE_PAIRS, open_cycle
+from .scope import http_scope
+
+__all__ = ["DirectAnswers"]
+
+_RESPONSE_CALL = Response.__call__
+_response_pair = RESPONSE_PAIRS.__getitem__
+
+
+class DirectAnswers:
+    """The direct answers of one Hasten ``app`` (see the module's documentation), served by
+    itself (``RSGIApp``) or inside ``outer``: a layer around it that only sets the scope
+    (``hasten run``'s proxy headers), which a replayed request then goes through.
+
+    Called per RSGI HTTP request with the lifespan's ``state``: the coroutine that answers
+    it, or None when the app's own way must.
+    """
+
+    __slots__ = ("app", "core", "outer", "router")
+
+    def __init__(self, app: Any, outer: Any = None) -> None:
+        self.app = app
+        self.outer = outer
+        self.core: Any = None  # the stack decided for
+        self.router: Any = None  # its router when its requests may be answered directly
+
+    def __call__(
+        self, rsgi: Any, protocol: Any, state: dict[str, Any]
+    ) -> Coroutine[Any, Any, None] | None:
+        app = self.app
+        core = app.middleware_stack
+        if core is not self.core:  # built (anew) since: decided again, the stack answers
+            self._decide(core)
+            return None
+        router = self.router
+        cls = type(app)
+        if (
+            router is None
+            or core.app is not core._chain
+            or app.root_path
+            or cls.__call__ is not cls._unpatched_call
+        ):
+            return None
+        if app._telemetry_possible:  # as ``Hasten.__call__`` asks: a traced request
+            quiet = app._telemetry_quiet
+            if (quiet is None or not quiet()) and app._native_telemetry.enabled():
+                return None
+        matcher = router._matcher  # RouterDispatch.direct_target's lookup
+        if not router._flattened or matcher.version != router.routes.version:
+            return None
+        route = matcher.direct.get(rsgi.path)
+        if route is None or rsgi.method not in route.methods:
+            return None
+        runner = route.app
+        if type(runner) is not partial or runner.func is not serve_trivial:
+            return None
+        fields = rsgi.headers
+        if "content-length" in fields or "transfer-encoding" in fields:
+            return None
+        return _answer(self, route, runner.args[0], rsgi, protocol, state)
+
+    def _decide(self, core: Any) -> None:
+        """Note for the stack ``core`` whether requests may be answered directly."""
+        self.core = core
+        plain = type(core) is CoreStack and not self.app._through_starlette
+        self.router = core.dispatch if plain else None
+
+
+async def _answer(
+    direct: DirectAnswers, route: Any, plan: Any, rsgi: Any, protocol: Any, state: Any
+) -> None:
+    """``serve_trivial``'s call and answer, straight to the protocol; the rest replayed."""
+    messages = plan.direct
+    if messages is None:  # the route's writer must answer (its ``JSONResponse`` was patched)
+        await _replay(direct, route, plan, rsgi, protocol, state, None)
+        return
+    try:
+        call = plan.root.call
+        raw = await call() if plan.is_async else await run_in_threadpool(call)
+        out = messages[0](raw) if messages[1].__call__ is _RESPONSE_CALL else None
+    except Exception as exc:
+        settled = Settled(None, exc)
+    else:
+        if out is not None:
+            status, headers, body = out
+            protocol.response_bytes(status, [*map(_response_pair, headers)], body)
+            return
+        settled = Settled(raw, None)
+    await _replay(direct, route, plan, rsgi, protocol, state, settled)
+
+
+async def _replay(
+    direct: DirectAnswers,
+    route: Any,
+    plan: Any,
+    rsgi: Any,
+    protocol: Any,
+    state: Any,
+    settled: Settled | None,
+) -> None:
+    """The request, through ``outer``, the app's core stack and the route's runner, which
+    gets ``settled`` (None: it calls the endpoint)."""
+    app, core = direct.app, direct.core
+    runner = partial(serve_trivial, plan, prepared=settled)
+
+    def found(scope: Scope) -> Any:  # the scope as ``direct_target`` sets it for the route
+        scope["router"] = core.dispatch
+        scope["route"] = route
+        scope["endpoint"] = route.endpoint
+        scope["path_params"] = {}
+        return runner
+
+    stack = core.finding(found)
+
+    async def entry(scope: Scope, receive: Receive, send: Send) -> None:
+        scope["app"] = app  # what ``Hasten.__call__`` does here (no root path, not traced)
+        await stack(scope, receive, send)
+
+    fields = rsgi.headers
+    cycle = open_cycle(protocol, fields, rsgi.http_version)
+    scope = http_scope(rsgi, fields, state, "")
+    if direct.outer is None:
+        await entry(scope, cycle.receive, cycle.send)
+        return
+    outer = copy.copy(direct.outer)  # the same layer, around the replay
+    outer.app = entry
+    await outer(scope, cycle.receive, cycle.send)

@@ -1,0 +1,372 @@
+"""Requests answered without the ASGI stack (``hasten._rsgi.direct``).
+
+Each request is sent twice to the same app: through ``app.__rsgi__`` (which answers it
+directly when it can) and through ``rsgi_call`` (the ASGI adapter and the app's whole stack,
+never direct). The protocol calls, the exceptions that reach the server and what the app's
+code observes must be the same; separately, the direct answer must be taken where the module
+says it is, and not elsewhere.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Annotated, Any
+
+import pytest
+from fake_rsgi import Headers, HTTPProtocol, Scope
+from pydantic import BaseModel
+from starlette.background import BackgroundTask
+
+from hasten import FastAPI, Hasten, HTTPException, Query, Request
+from hasten._rsgi import RSGIServed
+from hasten._rsgi.app import rsgi_call
+from hasten._rsgi.direct import DirectAnswers
+from hasten.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response
+
+
+class Item(BaseModel):
+    name: str
+    price: float
+
+
+class Teapot(Exception):
+    pass
+
+
+def build(app: Hasten, log: list[Any]) -> Hasten:
+    """``app`` with trivial routes of every kind of answer, logging what they see."""
+    _add_answers(app, log)
+    _add_failures(app, log)
+    return app
+
+
+def _add_answers(app: Hasten, log: list[Any]) -> None:
+    @app.get("/text", response_class=PlainTextResponse)
+    async def text() -> str:
+        log.append("text")
+        return "Hello, World!"
+
+    @app.get("/html", response_class=HTMLResponse, status_code=201)
+    async def html() -> str:
+        return "<p>é</p>"
+
+    @app.get("/json")
+    async def json_answer() -> dict[str, Any]:
+        return {"message": "Hello", "n": [1, 2.5, None]}
+
+    @app.get("/sync")
+    def sync_answer() -> list[int]:
+        return [1, 2, 3]
+
+    @app.get("/model", response_model=list[Item], status_code=202)
+    async def model() -> Any:
+        return [{"name": "a", "price": "1.5", "extra": True}]
+
+    @app.get("/response")
+    async def response() -> Response:
+        log.append("response")
+        task = BackgroundTask(log.append, "background")
+        return JSONResponse({"own": True}, status_code=203, headers={"x-own": "1"}, background=task)
+
+    @app.get("/not-text", response_class=PlainTextResponse)
+    async def not_text() -> Any:
+        return 42
+
+
+def _add_failures(app: Hasten, log: list[Any]) -> None:
+    @app.exception_handler(Teapot)
+    async def teapot(request: Request, exc: Teapot) -> JSONResponse:
+        scope = request.scope
+        log.append(
+            (
+                "handler",
+                scope["route"].path,
+                scope["endpoint"].__name__,
+                scope["path_params"],
+                scope["app"] is app,
+                scope["router"] is app.router,
+                dict(scope["state"]),
+                request.client,
+                request.url.path,
+                request.headers.get("x-seen"),
+            )
+        )
+        return JSONResponse({"teapot": str(exc)}, status_code=418)
+
+    @app.get("/bad-model", response_model=Item)
+    async def bad_model() -> Any:
+        return {"name": "a"}
+
+    @app.get("/http-error")
+    async def http_error() -> None:
+        log.append("http-error")
+        raise HTTPException(status_code=409, detail="taken", headers={"x-why": "taken"})
+
+    @app.get("/handled")
+    async def handled() -> None:
+        raise Teapot("short and stout")
+
+    @app.get("/unhandled")
+    def unhandled() -> None:
+        raise ValueError("boom")
+
+    @app.get("/unencodable")
+    async def unencodable() -> Any:
+        return {"value": object()}
+
+
+PATHS = [
+    "/text", "/html", "/json", "/sync", "/model", "/bad-model", "/not-text", "/response",
+    "/http-error", "/handled", "/unhandled", "/unencodable",
+]  # fmt: skip
+DIRECT = {"/text", "/html", "/json", "/sync", "/model"}
+
+
+def _request(path: str, method: str = "GET", **headers: str) -> Scope:
+    pairs = [("host", "test"), ("accept", "*/*"), *headers.items()]
+    return Scope(path=path, method=method, headers=Headers(pairs))
+
+
+async def _send(call: Any) -> tuple[list[Any], str | None]:
+    """Await one request; its protocol calls and the exception the server got (if any)."""
+    protocol = HTTPProtocol()
+    try:
+        await call(protocol)
+    except Exception as exc:
+        return protocol.calls, f"{type(exc).__name__}: {exc}"
+    return protocol.calls, None
+
+
+def _both(app: Hasten, scope: Scope, state: dict[str, Any] | None = None) -> Any:
+    """(the direct way's outcome, the stack's outcome, whether the direct way was taken)."""
+    state = {} if state is None else state
+
+    async def go() -> Any:
+        for _ in range(2):  # the stack is built, then decided on, and the route found
+            await _send(lambda p: app.__rsgi__(scope, p))
+        taken = app._direct_answers(scope, HTTPProtocol(), state)
+        if taken is not None:
+            taken.close()
+        direct = await _send(lambda p: rsgi_direct(app, scope, p, state))
+        stacked = await _send(lambda p: rsgi_call(app, scope, p, state))
+        return direct, stacked, taken is not None
+
+    return asyncio.run(go())
+
+
+def rsgi_direct(app: Hasten, scope: Scope, protocol: Any, state: dict[str, Any]) -> Any:
+    answer = app._direct_answers(scope, protocol, state)
+    return answer if answer is not None else rsgi_call(app, scope, protocol, state)
+
+
+@pytest.mark.parametrize("app_class", [Hasten, FastAPI])
+@pytest.mark.parametrize("path", PATHS)
+def test_a_direct_answer_is_the_stacks(app_class: type[Hasten], path: str) -> None:
+    log: list[Any] = []
+    app = build(app_class(), log)
+    direct, stacked, taken = _both(app, _request(path))
+    assert taken  # every trivial route is answered without the stack, or replayed
+    assert direct == stacked
+    calls, raised = direct
+    assert calls and calls[0][0] == "response_bytes"
+    if path in DIRECT:
+        assert raised is None and calls[0][1] in (200, 201, 202)
+    if path in ("/unhandled", "/bad-model", "/unencodable"):
+        assert calls[0][1] == 500 and raised is not None  # raised again for the server
+
+
+def test_what_the_app_sees_on_a_replay_is_the_stacks() -> None:
+    log: list[Any] = []
+    app = build(Hasten(), log)
+    scope = _request("/handled", **{"x-seen": "yes"})
+    direct, stacked, taken = _both(app, scope, {"pool": "p1"})
+    assert taken and direct == stacked
+    seen = [entry for entry in log if entry[0] == "handler"]
+    assert len(seen) == 4 and seen[-2] == seen[-1]
+    assert seen[-1] == (
+        "handler", "/handled", "handled", {}, True, True, {"pool": "p1"},
+        ("127.0.0.1", 5000), "/handled", "yes",
+    )  # fmt: skip
+
+
+def test_an_endpoint_runs_once_per_request_and_background_tasks_run() -> None:
+    log: list[Any] = []
+    app = build(Hasten(), log)
+    _both(app, _request("/http-error"))
+    assert log == ["http-error"] * 4
+    log.clear()
+    direct, stacked, _ = _both(app, _request("/response"))
+    assert direct == stacked
+    assert log == ["response", "background"] * 4
+    assert ("x-own", "1") in direct[0][0][2]
+
+
+def test_a_method_the_route_does_not_allow_takes_the_stack() -> None:
+    app = build(Hasten(), [])
+    direct, stacked, taken = _both(app, _request("/json", method="HEAD"))
+    assert not taken and direct == stacked
+    assert direct[0][0][1] == 405  # a GET route does not answer HEAD (as in FastAPI)
+
+
+def _taken(app: Hasten, scope: Scope, times: int = 2) -> list[bool]:
+    """Whether each of ``times`` requests (after two that warm the app) was taken directly."""
+
+    async def go() -> list[bool]:
+        for _ in range(2):
+            await _send(lambda p: app.__rsgi__(scope, p))
+        found = []
+        for _ in range(times):
+            protocol = HTTPProtocol()
+            answer = app._direct_answers(scope, protocol, {})
+            found.append(answer is not None)
+            await (app.__rsgi__(scope, protocol) if answer is None else answer)
+            assert protocol.kinds()[-1] == "response_bytes"
+        return found
+
+    return asyncio.run(go())
+
+
+def test_requests_with_a_body_or_parameters_take_the_stack() -> None:
+    app = build(Hasten(), [])
+
+    @app.get("/query")
+    async def query(limit: Annotated[int, Query()] = 1) -> int:
+        return limit
+
+    @app.get("/items/{item_id}")
+    async def item() -> str:
+        return "item"
+
+    @app.get("/request")
+    async def with_request(request: Request) -> str:
+        return request.url.path
+
+    assert _taken(app, _request("/text", **{"content-length": "0"})) == [False, False]
+    assert _taken(app, _request("/text", **{"transfer-encoding": "chunked"})) == [False, False]
+    assert _taken(app, _request("/text", method="POST")) == [False, False]  # a 405
+    for path in ("/query", "/items/1", "/request", "/missing"):
+        assert _taken(app, _request(path)) == [False, False]
+    assert _taken(app, _request("/text")) == [True, True]
+
+
+def test_a_request_with_a_body_is_drained_as_before() -> None:
+    app = build(Hasten(), [])
+    scope = _request("/text", **{"content-length": "4"})
+
+    async def go() -> list[Any]:
+        for _ in range(2):
+            protocol = HTTPProtocol(body=b"data")
+            await app.__rsgi__(scope, protocol)
+        return protocol.kinds()
+
+    assert asyncio.run(go()) == ["read", "response_bytes"]
+
+
+def test_middleware_root_path_and_call_overrides_take_the_stack() -> None:
+    seen: list[str] = []
+
+    class Noting:
+        def __init__(self, app: Any) -> None:
+            self.app = app
+
+        async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+            seen.append(scope["path"])
+            await self.app(scope, receive, send)
+
+    with_middleware = build(Hasten(), [])
+    with_middleware.add_middleware(Noting)
+    assert _taken(with_middleware, _request("/text")) == [False, False]
+    assert seen == ["/text"] * 4  # every request went through the middleware
+
+    rooted = build(Hasten(), [])
+    rooted.root_path = "/api"
+    assert _taken(rooted, _request("/text")) == [False, False]
+
+    class Overriding(Hasten):
+        async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+            seen.append("own call")
+            await super().__call__(scope, receive, send)
+
+    overriding = build(Overriding(), [])
+    assert _taken(overriding, _request("/text")) == [False, False]
+    assert seen.count("own call") == 4  # every request, through the overriding call
+
+
+def test_changes_to_the_app_are_followed() -> None:
+    app = build(Hasten(), [])
+    scope = _request("/text")
+    assert _taken(app, scope) == [True, True]
+
+    @app.get("/added")
+    async def added() -> str:
+        return "added"
+
+    assert _taken(app, scope, times=1) == [True]  # the warm-up requests took the new routes
+    route = next(r for r in app.routes if getattr(r, "path", None) == "/text")
+    original = route.app  # type: ignore[attr-defined]
+
+    async def replaced(scope: Any, receive: Any, send: Any) -> None:
+        await PlainTextResponse("replaced")(scope, receive, send)
+
+    route.app = replaced  # type: ignore[attr-defined]
+    assert _taken(app, scope) == [False, False]
+    route.app = original  # type: ignore[attr-defined]
+    app.middleware_stack = None  # rebuilt on the next request, then decided again
+    assert _taken(app, scope) == [True, True]
+    core = app.middleware_stack
+    assert core is not None
+    inner = core.app  # type: ignore[attr-defined]
+    core.app = lambda *args: inner(*args)  # type: ignore[attr-defined]  # an instrumentation
+    assert _taken(app, scope) == [False, False]
+
+
+def test_a_traced_request_takes_the_stack(monkeypatch: pytest.MonkeyPatch) -> None:
+    app = build(Hasten(), [])
+    scope = _request("/text")
+    assert _taken(app, scope) == [True, True]
+    monkeypatch.setattr(app, "_telemetry_possible", True)
+    monkeypatch.setattr(app, "_telemetry_quiet", lambda: False)  # a provider was configured
+    monkeypatch.setattr(app._native_telemetry, "enabled", lambda: True)
+    assert app._direct_answers(scope, HTTPProtocol(), {}) is None
+
+
+def test_a_patched_response_call_is_used(monkeypatch: pytest.MonkeyPatch) -> None:
+    from hasten._plan.respond import JSONBytesResponse
+
+    app = build(Hasten(), [])
+    plain_call = JSONBytesResponse.__call__
+
+    async def patched(self: Any, scope: Any, receive: Any, send: Any) -> None:
+        self.raw_headers.append((b"x-patched", b"1"))
+        await plain_call(self, scope, receive, send)
+
+    monkeypatch.setattr(JSONBytesResponse, "__call__", patched)
+    direct, stacked, taken = _both(app, _request("/json"))
+    assert taken and direct == stacked
+    assert ("x-patched", "1") in direct[0][0][2]
+
+
+def test_hasten_run_answers_directly_through_the_proxy_layer() -> None:
+    from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
+
+    log: list[Any] = []
+    app = build(Hasten(), log)
+    outer = ProxyHeadersMiddleware(app, trusted_hosts="127.0.0.1")
+    served = RSGIServed(outer, "", DirectAnswers(app, outer))
+    reference = RSGIServed(outer, "")
+    scope = _request("/handled", **{"x-forwarded-for": "203.0.113.9", "x-seen": "p"})
+
+    async def go() -> Any:
+        out = []
+        for server in (served, served, served, reference):
+            out.append(await _send(lambda p, s=server: s.__rsgi__(scope, p)))
+        return out
+
+    _, _, direct, stacked = asyncio.run(go())
+    assert direct == stacked
+    assert served.direct is not None
+    taken = served.direct(scope, HTTPProtocol(), {})
+    assert taken is not None
+    taken.close()
+    clients = [entry[7] for entry in log if entry[0] == "handler"]
+    assert clients == [("203.0.113.9", 0)] * 4

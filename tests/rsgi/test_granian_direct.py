@@ -1,0 +1,72 @@
+"""Trivial routes answered without the ASGI stack by a real Granian process
+(``hasten._rsgi.direct``): served by ``granian --interface rsgi`` and by ``hasten run`` (whose
+proxy-headers layer a replayed request goes through). The app (tests/rsgi/direct_app.py)
+counts the requests that went through the ASGI adapter."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from granian_server import GranianServer, free_port, granian_command, hasten_command, wait_for
+
+
+@pytest.fixture(scope="module", params=["granian", "hasten run"])
+def served(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[tuple[httpx.Client, Path, str]]:
+    folder = tmp_path_factory.mktemp("direct")
+    app_log = folder / "app.log"
+    app_log.touch()
+    port = free_port()
+    make = granian_command if request.param == "granian" else hasten_command
+    server = GranianServer.start(
+        make("direct_app:app", port), port, folder / "server.log", {"RSGI_TEST_LOG": str(app_log)}
+    )
+    try:
+        with httpx.Client(base_url=server.url, timeout=20) as client:
+            yield client, app_log, request.param
+    finally:
+        assert server.stop() == 0, server.log()
+
+
+def _cycles(client: httpx.Client) -> int:
+    return int(client.get("/cycles").json())
+
+
+def test_trivial_routes_are_answered_directly(served: tuple[httpx.Client, Path, str]) -> None:
+    client, _, _ = served
+    for path in ("/text", "/json"):
+        client.get(path)  # found by the router the first time
+    before = _cycles(client)
+    for _ in range(5):
+        text = client.get("/text")
+        assert (text.status_code, text.text) == (200, "Hello, World!")
+        assert text.headers["content-type"] == "text/plain; charset=utf-8"
+        assert text.headers["content-length"] == "13"
+        answer = client.get("/json")
+        assert (answer.status_code, answer.json()) == (200, {"message": "Hello, World!"})
+    assert _cycles(client) == before + 1  # only the /cycles request itself
+
+
+def test_failures_and_own_responses_are_replayed_through_the_app(
+    served: tuple[httpx.Client, Path, str],
+) -> None:
+    client, app_log, server = served
+    for _ in range(2):
+        teapot = client.get("/teapot", headers={"x-forwarded-for": "203.0.113.9"})
+        assert teapot.status_code == 418
+        conflict = client.get("/conflict")
+        assert (conflict.status_code, conflict.json()) == (409, {"detail": "taken"})
+        boom = client.get("/boom")
+        assert (boom.status_code, boom.text) == (500, "Internal Server Error")
+        own = client.get("/response")
+        assert (own.status_code, own.json()) == (201, {"own": True})
+    body = teapot.json()
+    assert body["pool"] == "started" and body["route"] == "/teapot"
+    # hasten run trusts the proxy headers of 127.0.0.1; granian alone does not read them
+    assert body["client"] == ("203.0.113.9" if server == "hasten run" else "127.0.0.1")
+    assert wait_for(lambda: app_log.read_text().count("background") >= 2)
+    assert client.get("/text").text == "Hello, World!"  # the connection is still good
