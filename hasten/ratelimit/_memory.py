@@ -22,6 +22,9 @@ from ._policies import Policy, SlidingWindow, TokenBucket, window_wait
 #: (allowed, remaining, seconds): seconds until the quota resets when allowed, until a retry
 #: can succeed when refused.
 Outcome = tuple[bool, int, float]
+#: What ``hit(..., detail=False)`` answers for an allowed request: counted, its remaining
+#: quota and seconds not worked out (the caller only asks whether it may pass).
+COUNTED: Outcome = (True, 0, 0.0)
 
 
 class MemoryBackend:
@@ -93,24 +96,31 @@ class _WindowStore(_Store):
         self._limit = policy.limit
         self._window = policy.window
 
-    def hit(self, key: str, cost: int = 1) -> Outcome:
-        now = self._clock()
+    def hit(self, key: str, cost: int = 1, detail: bool = True) -> Outcome:
+        """Count ``cost`` for ``key`` if the quota allows it (``detail=False``: ``COUNTED``
+        when it does)."""
+        # The clock read from its slot, then called, and the entry looked up by subscript: a
+        # method call on either (``self._clock()``, ``entries.get``) takes CPython's generic
+        # method lookup on every request (about 0.4k instructions of the limiter's 4k).
+        clock = self._clock
+        now = clock()
         if now >= self._sweep_at:
             self._sweep(now)
-        entry = self._entries.get(key)
-        if entry is None:
+        try:
+            entry = self._entries[key]
+        except KeyError:  # a new key (or one forgotten): about 0.1 µs more than ``get``
             return self._first(key, now, cost)
+        start, prev, curr, _ = entry
         window = self._window
-        elapsed = now - entry[0]
+        elapsed = now - start
         if elapsed >= window:
             elapsed = self._roll(key, entry, now, elapsed)
-        prev = entry[1]
-        curr = entry[2]
+            _, prev, curr, _ = entry
         used = int(prev * (window - elapsed) / window) + curr if prev else curr
         limit = self._limit
         if used + cost <= limit:
             entry[2] = curr + cost
-            return True, limit - used - cost, window - elapsed
+            return (True, limit - used - cost, window - elapsed) if detail else COUNTED
         if cost > limit:
             return False, max(0, limit - used), window
         wait = window_wait(limit, window, int(prev), int(curr), elapsed, cost)
@@ -147,7 +157,9 @@ class _BucketStore(_Store):
         self._capacity = policy.capacity
         self._rate = policy.rate
 
-    def hit(self, key: str, cost: int = 1) -> Outcome:
+    def hit(self, key: str, cost: int = 1, detail: bool = True) -> Outcome:
+        """Take ``cost`` tokens for ``key`` if there are enough (``detail=False``:
+        ``COUNTED`` when there are)."""
         now = self._clock()
         if now >= self._sweep_at:
             self._sweep(now)
@@ -171,7 +183,7 @@ class _BucketStore(_Store):
                 entry[0] = tokens
                 entry[1] = now
                 entry[2] = now + refill
-            return True, int(tokens), refill
+            return (True, int(tokens), refill) if detail else COUNTED
         if cost > capacity:
             return False, int(tokens), capacity / rate
         return False, int(tokens), (cost - tokens) / rate

@@ -1,4 +1,5 @@
-"""The memory backend's bounds (issue 14, finding 7): work per check and keys kept.
+"""The memory backend's bounds (issue 14, finding 7): work per check and keys kept; and the
+brief check the app-wide limiter's default step makes (``hit(..., detail=False)``).
 
 Work is counted (the keys whose state a check reads), never timed.
 """
@@ -116,3 +117,54 @@ def test_a_returning_key_after_a_long_idle_starts_afresh(clock: Clock) -> None:
         return out
 
     assert asyncio.run(run()) == [True, True, False, True, True, True, False]
+
+
+@pytest.mark.parametrize("policy", [SlidingWindow(3, 10), TokenBucket(3, 0.5)])
+def test_a_check_without_detail_decides_and_counts_the_same(clock: Clock, policy: Any) -> None:
+    """``hit(..., detail=False)`` (the app-wide limiter's default step) answers ``COUNTED``
+    for an allowed request and counts it as ``hit`` does; refusals are the same."""
+    from hasten.ratelimit._memory import COUNTED
+
+    detailed = Limiter(policy, backend=MemoryBackend(clock=clock))._store
+    brief = Limiter(policy, backend=MemoryBackend(clock=clock))._store
+    for step in range(12):
+        clock.advance(0.7 if step % 4 else 11.0)  # refills and whole windows rolling over
+        for key in ("a", "b"):
+            full, short = detailed.hit(key), brief.hit(key, 1, False)
+            assert short[0] == full[0]
+            if full[0] and short is not COUNTED:  # a key's first hit answers in full
+                assert short == full
+            if not full[0]:
+                assert short == full
+    assert detailed.hit("a") == brief.hit("a")  # the same counts were kept
+    assert COUNTED[0] is True
+
+
+def test_the_default_app_wide_step_is_the_general_one(clock: Clock) -> None:
+    """The default limiter's ``enter`` (keyed by the peer, nothing excluded, no headers on
+    allowed answers) allows, counts and refuses as the general ``enter`` does."""
+    from hasten.ratelimit import RateLimitMiddleware
+
+    async def app(scope: Any, receive: Any, send: Any) -> None:
+        raise AssertionError("a step does not call the app")
+
+    def middleware() -> RateLimitMiddleware:
+        limiter = Limiter(SlidingWindow(2, 60), backend=MemoryBackend(clock=clock))
+        return RateLimitMiddleware(app, limiter=limiter)
+
+    fast, general = middleware(), middleware()
+    assert fast.enter is not RateLimitMiddleware.enter.__get__(fast)  # the closure
+    scopes = [
+        {"type": "http", "path": "/", "client": ("10.0.0.1", 5000)},
+        {"type": "http", "path": "/", "client": None},
+        {"type": "http", "path": "/"},  # no client at all: the key "unknown"
+    ]
+    answers = []
+    for scope in scopes * 2:
+        one, other = fast.enter(scope, None), RateLimitMiddleware.enter(general, scope, None)
+        assert (one is None) == (other is None)
+        answers.append(one is None)
+        if one is not None:
+            assert one.keywords == other.keywords  # type: ignore[attr-defined]  # the decision
+    # "10.0.0.1" twice allowed; None and absent share "unknown": 2 allowed, then refused
+    assert answers == [True, True, True, True, False, False]
