@@ -91,11 +91,14 @@ class CoreStack(ServerErrorMiddleware):
             self._find = owner.direct_target  # type: ignore[union-attr]
             self.dispatch = owner
 
-    def finding(self, find: Callable[[Scope], Any]) -> CoreStack:
+    def finding(self, find: Callable[[Scope], Any], entered: bool = False) -> CoreStack:
         """This stack, with ``find`` as its finder of the route to await: a copy, for the
-        requests the caller runs through it (the RSGI direct answer's replay)."""
+        requests the caller runs through it (the RSGI direct answer's replay). ``entered``:
+        the middleware steps' ``enter`` ran already, and is not run again."""
         stack = copy.copy(self)
         stack._find = find
+        if entered:
+            stack._enter = None
         return stack
 
     def error_response(self, request: Request, exc: Exception) -> Response:

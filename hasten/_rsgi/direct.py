@@ -13,7 +13,11 @@ It is taken only when all of these hold; otherwise the request runs the app's ow
 * the app's stack is its own ``CoreStack`` (no user middleware, no instrumentation),
   unreplaced inside, and finds routes through its router's ``direct_target``; the app's
   class keeps Hasten's ``__call__``, it has no ``root_path``, and no telemetry provider is
-  configured (the request would be traced);
+  configured (the request would be traced). The one user middleware allowed is the app-wide
+  rate limiter in its default configuration (keyed by the client's address, no headers on
+  allowed answers), a step of the core that reads nothing else and does nothing after the
+  answer: it counts the request here, once the rest is known to hold, and a refusal is
+  answered as the core answers it;
 * the path is a static route's that this router already found for it (``Matcher.direct``,
   the table ``direct_target`` looks at first), for the routes as they are now, and the route
   allows the method;
@@ -42,10 +46,10 @@ from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 
-from .._core import CoreStack
+from .._core import CoreStack, SteppedCoreStack
 from .._plan.runner import Settled, serve_trivial
 from .http import RESPONSE_PAIRS, open_cycle
-from .scope import http_scope
+from .scope import http_scope, parse_address
 
 __all__ = ["DirectAnswers"]
 
@@ -62,13 +66,14 @@ class DirectAnswers:
     it, or None when the app's own way must.
     """
 
-    __slots__ = ("app", "core", "outer", "router")
+    __slots__ = ("app", "core", "gate", "outer", "router")
 
     def __init__(self, app: Any, outer: Any = None) -> None:
         self.app = app
         self.outer = outer
         self.core: Any = None  # the stack decided for
         self.router: Any = None  # its router when its requests may be answered directly
+        self.gate: Any = None  # its one step, the rate limiter's ``enter`` by client address
 
     def __call__(
         self, rsgi: Any, protocol: Any, state: dict[str, Any]
@@ -103,13 +108,27 @@ class DirectAnswers:
         fields = rsgi.headers
         if "content-length" in fields or "transfer-encoding" in fields:
             return None
+        gate = self.gate
+        if gate is not None:  # the limiter counts the request here, as the core's step would
+            refusal = gate({"client": parse_address(rsgi.client)}, None)
+            if refusal is not None:
+                return _refused(self, rsgi, protocol, state, refusal)
         return _answer(self, route, runner.args[0], rsgi, protocol, state)
 
     def _decide(self, core: Any) -> None:
         """Note for the stack ``core`` whether requests may be answered directly."""
         self.core = core
-        plain = type(core) is CoreStack and not self.app._through_starlette
-        self.router = core.dispatch if plain else None
+        self.gate = None
+        plain = type(core) is CoreStack
+        if type(core) is SteppedCoreStack and len(core.steps) == 1:
+            # The step that reads nothing of the request but the client's address, needs no
+            # ``ObservedSend`` and does nothing after the answer (``ratelimit._peer_enter``);
+            # not inside a proxy-headers layer, which would change that address.
+            enter = core._enter
+            plain = getattr(enter, "client_only", False) and not core._observe
+            plain = plain and core._leave is None and self.outer is None
+            self.gate = enter if plain else None
+        self.router = core.dispatch if plain and not self.app._through_starlette else None
 
 
 async def _answer(
@@ -144,10 +163,10 @@ async def _replay(
     state: Any,
     settled: Settled | None,
 ) -> None:
-    """The request, through ``outer``, the app's core stack and the route's runner, which
-    gets ``settled`` (None: it calls the endpoint)."""
-    app, core = direct.app, direct.core
+    """The request, through ``outer``, the app's core stack (its step entered already) and
+    the route's runner, which gets ``settled`` (None: it calls the endpoint)."""
     runner = partial(serve_trivial, plan, prepared=settled)
+    core = direct.core
 
     def found(scope: Scope) -> Any:  # the scope as ``direct_target`` sets it for the route
         scope["router"] = core.dispatch
@@ -156,11 +175,25 @@ async def _replay(
         scope["path_params"] = {}
         return runner
 
-    stack = core.finding(found)
+    await _through(direct, rsgi, protocol, state, core.finding(found, entered=True))
+
+
+async def _refused(
+    direct: DirectAnswers, rsgi: Any, protocol: Any, state: Any, refusal: Any
+) -> None:
+    """The rate limiter's refusal, answered as the core stack answers it: first thing."""
+    await _through(direct, rsgi, protocol, state, refusal)
+
+
+async def _through(direct: DirectAnswers, rsgi: Any, protocol: Any, state: Any, app: Any) -> None:
+    """Run the ASGI ``app`` for the request as ``Hasten.__call__`` would run its stack, inside
+    ``outer`` if the app is served in one: with the scope and the ``receive``/``send`` pair
+    the adapter makes for any request."""
+    hasten = direct.app
 
     async def entry(scope: Scope, receive: Receive, send: Send) -> None:
-        scope["app"] = app  # what ``Hasten.__call__`` does here (no root path, not traced)
-        await stack(scope, receive, send)
+        scope["app"] = hasten  # what ``Hasten.__call__`` does here (no root path, not traced)
+        await app(scope, receive, send)
 
     fields = rsgi.headers
     cycle = open_cycle(protocol, fields, rsgi.http_version)

@@ -192,6 +192,9 @@ def _peer_enter(hit: Any, cost: int, refusal: Any) -> Any:
         outcome = hit(client[0] if client else "unknown", cost, False)
         return None if outcome[0] else refusal(outcome)
 
+    #: It reads nothing of the scope but ``client`` (the RSGI direct answer runs it with no
+    #: more: ``hasten._rsgi.direct``).
+    enter.client_only = True  # type: ignore[attr-defined]
     return enter
 
 

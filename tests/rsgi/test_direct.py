@@ -370,3 +370,60 @@ def test_hasten_run_answers_directly_through_the_proxy_layer() -> None:
     taken.close()
     clients = [entry[7] for entry in log if entry[0] == "handler"]
     assert clients == [("203.0.113.9", 0)] * 4
+
+
+def _limited(limit: int = 3, headers: bool = False, **options: Any) -> Hasten:
+    """``build``'s app behind the app-wide rate limiter (``limit`` requests a minute, a clock
+    that stands still)."""
+    from hasten.ratelimit import MemoryBackend, RateLimitMiddleware, SlidingWindow
+
+    app = build(Hasten(), [])
+    backend = MemoryBackend(clock=lambda: 1000.0)
+    app.add_middleware(
+        RateLimitMiddleware,
+        policy=SlidingWindow(limit, 60),
+        backend=backend,
+        headers=headers,
+        **options,
+    )
+    return app
+
+
+def test_the_default_rate_limiter_counts_a_direct_answer_once() -> None:
+    direct, stacked = _limited(5), _limited(5)
+    # the stack builds and is decided on, the paths are found; then direct answers (and the
+    # second /http-error a replay), up to the limit
+    sequence = ["/text", "/http-error", "/text", "/http-error", "/text", "/json"]
+
+    async def go(app: Hasten, way: Any) -> list[Any]:
+        return [await _send(lambda p, path=path: way(app, _request(path), p)) for path in sequence]
+
+    answers = asyncio.run(go(direct, lambda app, scope, p: app.__rsgi__(scope, p)))
+    reference = asyncio.run(go(stacked, lambda app, scope, p: rsgi_call(app, scope, p, {})))
+    assert answers == reference
+    statuses = [calls[0][1] for calls, _ in answers]
+    assert statuses == [200, 409, 200, 409, 200, 429]  # each request counted once
+    assert "retry-after" in dict(answers[5][0][0][2])
+    assert direct._direct_answers.gate is not None  # the limiter's step ran as the gate
+
+
+def test_a_rate_limiter_that_reads_more_takes_the_stack() -> None:
+    from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
+
+    assert _taken(_limited(headers=True), _request("/text")) == [False, False]
+    assert _taken(_limited(exclude=["/health"]), _request("/text")) == [False, False]
+    app = _limited()
+    assert _taken(app, _request("/text")) == [True, True]  # the 4th: a refusal, answered here
+    proxied = _limited()
+    outer = ProxyHeadersMiddleware(proxied, trusted_hosts="127.0.0.1")
+    served = RSGIServed(outer, "", DirectAnswers(proxied, outer))  # the proxy sets the client
+
+    async def go() -> list[bool]:
+        found = []
+        for _ in range(3):
+            answer = served.direct(_request("/text"), HTTPProtocol(), {})  # type: ignore[misc]
+            found.append(answer is not None)
+            await served.__rsgi__(_request("/text"), HTTPProtocol())
+        return found
+
+    assert asyncio.run(go()) == [False, False, False]
