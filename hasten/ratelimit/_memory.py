@@ -160,12 +160,16 @@ class _BucketStore(_Store):
     def hit(self, key: str, cost: int = 1, detail: bool = True) -> Outcome:
         """Take ``cost`` tokens for ``key`` if there are enough (``detail=False``:
         ``COUNTED`` when there are)."""
-        now = self._clock()
+        clock = self._clock  # as in ``_WindowStore.hit``: no generic method lookups
+        now = clock()
         if now >= self._sweep_at:
             self._sweep(now)
         capacity, rate = self._capacity, self._rate
         entries = self._entries
-        entry = entries.get(key)
+        try:
+            entry = entries[key]
+        except KeyError:
+            entry = None
         if entry is None:
             tokens = float(capacity)
         else:
