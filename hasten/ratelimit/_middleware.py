@@ -75,7 +75,8 @@ class RateLimitMiddleware:
         #: Whether ``enter`` needs an ``ObservedSend``: only to add the headers to allowed
         #: answers (``hasten._observed.Step``; a refusal is answered with ``send`` itself).
         self.observes = self._send_headers
-        if self.steppable and self._peer_key and not self.exclude and not self._send_headers:
+        default = self._peer_key and not self.exclude and not self._send_headers
+        if self.steppable and default and type(self).enter is RateLimitMiddleware.enter:
             self.enter = _peer_enter(self._sync_hit, self._cost, self._refusal)  # type: ignore[method-assign]
 
     #: Nothing to do after the answer (``hasten._observed.Step``).

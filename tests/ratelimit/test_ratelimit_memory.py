@@ -168,3 +168,10 @@ def test_the_default_app_wide_step_is_the_general_one(clock: Clock) -> None:
             assert one.keywords == other.keywords  # type: ignore[attr-defined]  # the decision
     # "10.0.0.1" twice allowed; None and absent share "unknown": 2 allowed, then refused
     assert answers == [True, True, True, True, False, False]
+
+    class Noting(RateLimitMiddleware):  # a subclass's own ``enter`` is kept
+        def enter(self, scope: Any, observed: Any) -> Any:
+            return super().enter(scope, observed)
+
+    noting = Noting(app, limiter=Limiter(SlidingWindow(2, 60), backend=MemoryBackend()))
+    assert noting.enter.__func__ is Noting.enter  # type: ignore[attr-defined]
