@@ -118,17 +118,22 @@ class DirectAnswers:
     def _decide(self, core: Any) -> None:
         """Note for the stack ``core`` whether requests may be answered directly."""
         self.core = core
-        self.gate = None
-        plain = type(core) is CoreStack
-        if type(core) is SteppedCoreStack and len(core.steps) == 1:
-            # The step that reads nothing of the request but the client's address, needs no
-            # ``ObservedSend`` and does nothing after the answer (``ratelimit._peer_enter``);
-            # not inside a proxy-headers layer, which would change that address.
-            enter = core._enter
-            plain = getattr(enter, "client_only", False) and not core._observe
-            plain = plain and core._leave is None and self.outer is None
-            self.gate = enter if plain else None
+        # Not inside a proxy-headers layer, which would change the address the gate reads.
+        self.gate = _client_gate(core) if self.outer is None else None
+        plain = type(core) is CoreStack or self.gate is not None
         self.router = core.dispatch if plain and not self.app._through_starlette else None
+
+
+def _client_gate(core: Any) -> Any:
+    """The ``enter`` of a stepped core's one step when it reads nothing of the request but the
+    client's address, needs no ``ObservedSend`` and does nothing after the answer (the rate
+    limiter's default step, ``ratelimit._peer_enter``); None for any other stack."""
+    if type(core) is not SteppedCoreStack or len(core.steps) != 1:
+        return None
+    enter = core._enter
+    if getattr(enter, "client_only", False) and not core._observe and core._leave is None:
+        return enter
+    return None
 
 
 async def _answer(
