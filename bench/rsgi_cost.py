@@ -2,14 +2,17 @@
 
     .bench-venv/bin/python -m bench.rsgi_cost [--requests 2000] [--endpoints plaintext,json]
 
-The app is the benchmark's Hasten app (bench/apps/hasten_app.py). Each endpoint is measured
-three ways, in-process, no server and no sockets:
+The app is the benchmark's Hasten app (bench/apps/hasten_app.py); the endpoints are any of the
+benchmark's requests without a body (bench/_spec.py's ``BENCH_REQUESTS``: ``plaintext``,
+``json``, ``path-query``, ``deps``, ``users``), whose success case the answer must match. Each
+endpoint is measured three ways, in-process, no server and no sockets:
 
   rsgi   ``app.__rsgi__(scope, protocol)`` with a fake RSGI scope (plain attributes; the
          headers a ``dict`` whose ``items()`` is a C call returning a new list of the pairs,
          as Granian's header mapping of a request without repeated names) and a fake protocol
-         whose ``response_bytes``/``response_str`` only store what they get. Both endpoints
-         are answered without the ASGI stack here (``hasten._rsgi.direct``)
+         whose ``response_bytes``/``response_str`` only store what they get. ``plaintext``
+         and ``json`` are answered without the ASGI stack here (``hasten._rsgi.direct``);
+         the others take the stack's way after the direct answer's checks
   served the same through ``hasten._rsgi.RSGIServed(app)`` without its direct answers: the
          ASGI adapter and the app's whole stack, as every other request runs on Granian
   asgi   the app awaited directly with an equivalent ASGI scope (a copy of a prepared one per
@@ -46,13 +49,23 @@ from concurrent.futures import ThreadPoolExecutor
 from functools import partial
 from typing import Any
 
+from bench._spec import BENCH_REQUESTS, CASES
 from bench.ratelimit_cost import callgrind_instructions, start_counting
 
 ENDPOINTS = ("plaintext", "json")
 WAYS = ("rsgi", "served", "asgi")
 WARMUP = 300
-EXPECTED = {"plaintext": b"Hello, World!", "json": b'{"message":"Hello, World!"}'}
 _REQUEST_HEADERS = {"host": "127.0.0.1:8000", "accept": "*/*"}
+
+
+def _request(endpoint: str) -> tuple[str, str, dict[str, str]]:
+    """The path, query string and headers of the benchmark's request to ``endpoint`` (one
+    without a body: bench/_spec.py's ``BENCH_REQUESTS``)."""
+    req = BENCH_REQUESTS[endpoint]
+    if req.method != "GET" or req.body:
+        raise SystemExit(f"/{endpoint}: only the GET endpoints are measured here")
+    path, _, query = req.target.partition("?")
+    return path, query, {**_REQUEST_HEADERS, **dict(req.headers)}
 
 
 class FakeHeaders(dict[str, str]):
@@ -75,7 +88,8 @@ class FakeScope:
         "query_string", "headers", "authority",
     )  # fmt: skip
 
-    def __init__(self, path: str) -> None:
+    def __init__(self, endpoint: str) -> None:
+        path, query, headers = _request(endpoint)
         self.proto = "http"
         self.http_version = "1.1"
         self.rsgi_version = "1.6"
@@ -84,8 +98,8 @@ class FakeScope:
         self.scheme = "http"
         self.method = "GET"
         self.path = path
-        self.query_string = ""
-        self.headers = FakeHeaders(_REQUEST_HEADERS)
+        self.query_string = query
+        self.headers = FakeHeaders(headers)
         self.authority: str | None = None
 
 
@@ -110,7 +124,8 @@ class FakeProtocol:
         self.sent = (status, headers, b"")
 
 
-def _asgi_scope(path: str) -> dict[str, Any]:
+def _asgi_scope(endpoint: str) -> dict[str, Any]:
+    path, query, headers = _request(endpoint)
     return {
         "type": "http",
         "asgi": {"version": "3.0", "spec_version": "2.3"},
@@ -120,8 +135,8 @@ def _asgi_scope(path: str) -> dict[str, Any]:
         "path": path,
         "raw_path": path.encode(),
         "root_path": "",
-        "query_string": b"",
-        "headers": [(name.encode(), value.encode()) for name, value in _REQUEST_HEADERS.items()],
+        "query_string": query.encode(),
+        "headers": [(name.encode(), value.encode()) for name, value in headers.items()],
         "client": ("127.0.0.1", 50000),
         "server": ("127.0.0.1", 8000),
         "state": {},
@@ -129,7 +144,7 @@ def _asgi_scope(path: str) -> dict[str, Any]:
 
 
 async def _rsgi(app: Any, endpoint: str, count: int) -> None:
-    scope, protocol = FakeScope(f"/{endpoint}"), FakeProtocol()
+    scope, protocol = FakeScope(endpoint), FakeProtocol()
     call = app.__rsgi__
     for n in range(WARMUP + count):
         if n == WARMUP:
@@ -140,7 +155,7 @@ async def _rsgi(app: Any, endpoint: str, count: int) -> None:
 
 
 async def _asgi(app: Any, endpoint: str, count: int) -> None:
-    prepared = _asgi_scope(f"/{endpoint}")
+    prepared = _asgi_scope(endpoint)
     fresh_headers = partial(pickle.loads, pickle.dumps(prepared["headers"]))
     sent: list[Any] = [None, None]
 
@@ -161,8 +176,15 @@ async def _asgi(app: Any, endpoint: str, count: int) -> None:
 
 
 def _check(endpoint: str, sent: Any) -> None:
-    if sent is None or sent[0] != 200 or bytes(sent[2]) != EXPECTED[endpoint]:
-        raise SystemExit(f"unexpected answer from /{endpoint}: {sent!r}")
+    """The answer is the benchmark's success case for ``endpoint`` (bench/_spec.py)."""
+    case = CASES[endpoint][0]
+    if sent is not None and sent[0] == case.status:
+        body = bytes(sent[2])
+        if isinstance(case.body, str) and body == case.body.encode():
+            return
+        if not isinstance(case.body, str) and json.loads(body) == case.body:
+            return
+    raise SystemExit(f"unexpected answer from /{endpoint}: {sent!r}")
 
 
 def _start() -> None:

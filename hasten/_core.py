@@ -94,11 +94,13 @@ class CoreStack(ServerErrorMiddleware):
     def finding(self, find: Callable[[Scope], Any], entered: bool = False) -> CoreStack:
         """This stack, with ``find`` as its finder of the route to await: a copy, for the
         requests the caller runs through it (the RSGI direct answer's replay). ``entered``:
-        the middleware steps' ``enter`` ran already, and is not run again."""
+        the middleware steps' ``enter`` ran already and is not run again, and their ``leave``
+        is the caller's to run."""
         stack = copy.copy(self)
         stack._find = find
         if entered:
             stack._enter = None
+            stack._leave = None
         return stack
 
     def error_response(self, request: Request, exc: Exception) -> Response:

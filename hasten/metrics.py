@@ -27,7 +27,7 @@ import os
 import threading
 import time
 import weakref
-from bisect import bisect_left
+from bisect import bisect_right
 from collections.abc import Callable, Sequence
 from itertools import accumulate
 from typing import Any
@@ -75,6 +75,20 @@ _BY_REGISTRY: weakref.WeakKeyDictionary[CollectorRegistry, dict[str, HTTPMetrics
 )
 
 
+_FOLD_AT = 256
+"""A series folds the durations it noted into its totals once it holds this many (a scrape
+folds them all first)."""
+
+
+class _Observations(list[float]):
+    """The durations of one series' requests not yet folded into ``totals``: the sum of the
+    durations, then the count in each bucket (not cumulative; the series' count is their
+    total)."""
+
+    __slots__ = ("totals",)
+    totals: list[float]
+
+
 def multiprocess_mode() -> bool:
     """Whether prometheus-client writes to ``PROMETHEUS_MULTIPROC_DIR`` (several workers)."""
     return bool(os.environ.get("PROMETHEUS_MULTIPROC_DIR"))
@@ -83,9 +97,11 @@ def multiprocess_mode() -> bool:
 class HTTPMetrics:
     """The HTTP series of one registry (made once per registry: see :meth:`for_registry`).
 
-    In one process the values live in plain Python numbers under one lock and are turned into
-    metric families when the registry is collected (a request costs a dict lookup and a few
-    additions, not prometheus-client's per-metric locks). In multiprocess mode they are
+    In one process each series notes its requests' durations in a list (``_Observations``: an
+    append, which needs no lock) and folds them into its totals under one lock when the
+    registry is collected, or once ``_FOLD_AT`` are noted; the totals are turned into metric
+    families then. A request costs a dict lookup and an append, not prometheus-client's
+    per-metric locks. In multiprocess mode they are
     prometheus-client's own ``Counter``, ``Histogram`` and ``Gauge`` (``livesum``), whose
     values are the files the multiprocess collector sums.
     """
@@ -104,9 +120,8 @@ class HTTPMetrics:
         if bounds[-1] != math.inf:
             bounds.append(math.inf)
         self._bounds = tuple(bounds)
-        self._lock = threading.Lock()
-        # (method, route, status) -> [count, sum, bucket 0, bucket 1, ...] (not cumulative)
-        self._series: dict[tuple[str, str, int], list[float]] = {}
+        self._lock = threading.Lock()  # the totals' (appends to a series need none)
+        self._series: dict[tuple[str, str, int], _Observations] = {}
         self._active = 0
         self._files: _FileSeries | None = None
         #: Called when a request starts and ends (the in-progress gauge).
@@ -147,19 +162,44 @@ class HTTPMetrics:
             self._files.record(method, route, status, seconds)
             return
         series = self._series_for(method, route, status)
-        with self._lock:
-            series[0] += 1
-            series[1] += seconds
-            series[2 + bisect_left(self._bounds, seconds)] += 1
+        series.append(seconds)
+        if len(series) >= _FOLD_AT:
+            self._fold(series)
 
-    def _series_for(self, method: str, route: str, status: int) -> list[float]:
-        """The values of one series (single-process mode), made on first use."""
+    def _series_for(self, method: str, route: str, status: int) -> _Observations:
+        """One series (single-process mode), made on first use."""
         key = (method, route, status)
         series = self._series.get(key)
         if series is None:
             with self._lock:
-                series = self._series.setdefault(key, [0.0] * (len(self._bounds) + 2))
+                series = self._series.get(key)
+                if series is None:
+                    series = self._series[key] = _Observations()
+                    series.totals = [0.0] * (len(self._bounds) + 1)
         return series
+
+    def _fold(self, series: _Observations) -> None:
+        """Move the durations noted in ``series`` into its totals (from any thread; requests
+        may go on appending meanwhile)."""
+        with self._lock:
+            self._fold_held(series)
+
+    def _fold_held(self, series: _Observations) -> None:
+        # Under the lock. Two steps that are each one operation on the list (atomic for
+        # ``append`` in another thread): what is appended after ``len`` stays for next time.
+        count = len(series)
+        if not count:
+            return
+        noted = series[:count]
+        del series[:count]
+        noted.sort()
+        totals = series.totals
+        totals[0] += sum(noted)
+        below = 0
+        for index, bound in enumerate(self._bounds, 1):
+            upto = bisect_right(noted, bound)  # durations <= bound: the bucket's ``le``
+            totals[index] += upto - below
+            below = upto
 
     # The collector protocol (single-process mode).
 
@@ -178,14 +218,18 @@ class HTTPMetrics:
         active = GaugeMetricFamily(prefix + "http_requests_in_progress", _ACTIVE_HELP)
         if values:
             with self._lock:
-                snapshot = [(key, list(series)) for key, series in self._series.items()]
+                snapshot = []
+                for key, series in list(self._series.items()):
+                    self._fold_held(series)
+                    snapshot.append((key, list(series.totals)))
                 active.add_metric([], self._active)
             labels = [floatToGoString(bound) for bound in self._bounds]
-            for (method, route, status), series in snapshot:
+            for (method, route, status), totals in snapshot:
                 names = [method, route, str(status)]
-                requests.add_metric(names, series[0])
-                cumulative = list(accumulate(series[2:]))
-                duration.add_metric(names, list(zip(labels, cumulative, strict=True)), series[1])
+                # the count is the buckets' total: the two always agree
+                cumulative = list(accumulate(totals[1:]))
+                requests.add_metric(names, cumulative[-1])
+                duration.add_metric(names, list(zip(labels, cumulative, strict=True)), totals[0])
         return [requests, duration, active]
 
 
@@ -251,7 +295,8 @@ class PrometheusMiddleware:
             registry, namespace=namespace, buckets=buckets
         )
         self._unmatched = self.metrics.unmatched_route
-        self._by_route: dict[tuple[int, str, int], tuple[Any, list[float]]] = {}
+        self._local = self.metrics._files is None  # single-process mode
+        self._by_route: dict[tuple[int, str, int], tuple[Any, _Observations]] = {}
 
     #: Always a step of the app's core stack when every user middleware can be one
     #: (``hasten._observed``).
@@ -261,23 +306,20 @@ class PrometheusMiddleware:
 
     def enter(self, scope: Scope, observed: ObservedSend) -> None:
         """A request starts: counted in progress, its clock started."""
-        metrics = self.metrics
-        if metrics._files is None:
-            metrics._active += 1  # the event loop's thread only: no lock (as ``enter``)
+        if self._local:
+            self.metrics._active += 1  # the event loop's thread only: no lock (as ``enter``)
         else:
-            metrics.enter()
+            self.metrics.enter()
         observed.root_path = scope.get("root_path", "")
         observed.started = _clock()
 
     def leave(self, scope: Scope, observed: ObservedSend) -> None:
         """The request is answered (or failed: status 500 if nothing was sent): counted."""
         elapsed = _clock() - observed.started
-        status = observed.status
-        metrics = self.metrics
-        local = metrics._files is None
         route = scope.get("route")
+        metrics = self.metrics
         if (
-            local
+            self._local
             and route is not None
             and type(route) is not Mount
             and scope.get("root_path", "") == observed.root_path
@@ -285,20 +327,18 @@ class PrometheusMiddleware:
             # The common case: a route of this app. Its series is looked up once per
             # (route, method, status) and updated here.
             metrics._active -= 1
-            known = self._by_route.get((id(route), scope["method"], status))
+            key = (id(route), scope["method"], observed.status)
+            known = self._by_route.get(key)
             if known is not None and known[0] is route:
                 series = known[1]
             else:
-                series = self._series_of(route, scope["method"], status)
-            bucket = 2 + bisect_left(metrics._bounds, elapsed)
-            lock = metrics._lock
-            lock.acquire()  # nothing below can raise: no ``with`` (its exit call costs)
-            series[0] += 1
-            series[1] += elapsed
-            series[bucket] += 1
-            lock.release()
+                series = self._series_of(route, key[1], key[2])
+            series.append(elapsed)
+            if len(series) >= _FOLD_AT:
+                metrics._fold(series)
             return
-        if local:
+        status = observed.status
+        if self._local:
             metrics._active -= 1
         else:
             metrics.leave()
@@ -308,6 +348,13 @@ class PrometheusMiddleware:
         else:
             template = _route_template(scope, observed.root_path, self._unmatched)
         metrics.record(method if method in _METHODS else "OTHER", template, status, elapsed)
+
+    # What ``enter`` and ``leave`` read of the request: its method, ``route`` and
+    # ``root_path`` (with ``get``: ``""`` when absent); and of ``observed`` what they note
+    # there themselves, and the status. The RSGI direct answer runs them around requests it
+    # answers with a scope of the method and the route only (``hasten._rsgi.direct``).
+    enter.route_only = True  # type: ignore[attr-defined]
+    leave.route_only = True  # type: ignore[attr-defined]
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -320,7 +367,7 @@ class PrometheusMiddleware:
         finally:
             self.leave(scope, observed)
 
-    def _series_of(self, route: Any, method: str, status: int) -> list[float]:
+    def _series_of(self, route: Any, method: str, status: int) -> _Observations:
         """The values of (route, method, status), remembered for the route's next requests
         (at most ``_ROUTES_CACHED`` triples: methods are whatever clients send). Routes are
         keyed by identity (Starlette's compare by value and cannot be hashed)."""

@@ -17,7 +17,9 @@ It is taken only when all of these hold; otherwise the request runs the app's ow
   rate limiter in its default configuration (keyed by the client's address, no headers on
   allowed answers), a step of the core that reads nothing else and does nothing after the
   answer: it counts the request here, once the rest is known to hold, and a refusal is
-  answered as the core answers it;
+  answered as the core answers it. Or the Prometheus middleware (``hasten.metrics``), whose
+  steps read the method, route and root path and note the status: they run around the
+  direct answer (and its replay), with the scope's part they read;
 * the path is a static route's that this router already found for it (``Matcher.direct``,
   the table ``direct_target`` looks at first), for the routes as they are now, and the route
   allows the method;
@@ -47,6 +49,7 @@ from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 
 from .._core import CoreStack, SteppedCoreStack
+from .._observed import ObservedSend
 from .._plan.runner import Settled, serve_trivial
 from .http import RESPONSE_PAIRS, open_cycle
 from .scope import http_scope, parse_address
@@ -66,7 +69,7 @@ class DirectAnswers:
     it, or None when the app's own way must.
     """
 
-    __slots__ = ("app", "core", "gate", "outer", "router")
+    __slots__ = ("app", "core", "gate", "observer", "outer", "router")
 
     def __init__(self, app: Any, outer: Any = None) -> None:
         self.app = app
@@ -74,6 +77,7 @@ class DirectAnswers:
         self.core: Any = None  # the stack decided for
         self.router: Any = None  # its router when its requests may be answered directly
         self.gate: Any = None  # its one step, the rate limiter's ``enter`` by client address
+        self.observer: Any = None  # or its one step's (enter, leave) reading only the route
 
     def __call__(
         self, rsgi: Any, protocol: Any, state: dict[str, Any]
@@ -84,9 +88,21 @@ class DirectAnswers:
             self._decide(core)
             return None
         router = self.router
+        if router is None:
+            return None
+        # The route first: most requests that take the stack's way are told apart here.
+        matcher = router._matcher  # RouterDispatch.direct_target's lookup
+        route = matcher.direct.get(rsgi.path)
+        if route is None:
+            return None
+        runner = route.app
+        if type(runner) is not partial or runner.func is not serve_trivial:
+            return None
         cls = type(app)
         if (
-            router is None
+            rsgi.method not in route.methods
+            or not router._flattened
+            or matcher.version != router.routes.version
             or core.app is not core._chain
             or app.root_path
             or cls.__call__ is not cls._unpatched_call
@@ -96,15 +112,6 @@ class DirectAnswers:
             quiet = app._telemetry_quiet
             if (quiet is None or not quiet()) and app._native_telemetry.enabled():
                 return None
-        matcher = router._matcher  # RouterDispatch.direct_target's lookup
-        if not router._flattened or matcher.version != router.routes.version:
-            return None
-        route = matcher.direct.get(rsgi.path)
-        if route is None or rsgi.method not in route.methods:
-            return None
-        runner = route.app
-        if type(runner) is not partial or runner.func is not serve_trivial:
-            return None
         fields = rsgi.headers
         if "content-length" in fields or "transfer-encoding" in fields:
             return None
@@ -113,14 +120,15 @@ class DirectAnswers:
             refusal = gate({"client": parse_address(rsgi.client)}, None)
             if refusal is not None:
                 return _refused(self, rsgi, protocol, state, refusal)
-        return _answer(self, route, runner.args[0], rsgi, protocol, state)
+        return _answer(self, route, runner.args[0], rsgi, protocol, state, self.observer)
 
     def _decide(self, core: Any) -> None:
         """Note for the stack ``core`` whether requests may be answered directly."""
         self.core = core
         # Not inside a proxy-headers layer, which would change the address the gate reads.
         self.gate = _client_gate(core) if self.outer is None else None
-        plain = type(core) is CoreStack or self.gate is not None
+        self.observer = _route_observer(core)
+        plain = type(core) is CoreStack or self.gate is not None or self.observer is not None
         self.router = core.dispatch if plain and not self.app._through_starlette else None
 
 
@@ -136,27 +144,63 @@ def _client_gate(core: Any) -> Any:
     return None
 
 
+def _route_observer(core: Any) -> tuple[Any, Any] | None:
+    """A stepped core's one step's ``(enter, leave)`` when they read nothing of the request but
+    its method, route and root path, and note its status in the ``ObservedSend`` (the
+    Prometheus middleware's, ``metrics.PrometheusMiddleware``); None for any other stack."""
+    if type(core) is not SteppedCoreStack or len(core.steps) != 1 or not core._observe:
+        return None
+    enter, leave = core._enter, core._leave
+    if getattr(enter, "route_only", False) and getattr(leave, "route_only", False):
+        return enter, leave
+    return None
+
+
 async def _answer(
-    direct: DirectAnswers, route: Any, plan: Any, rsgi: Any, protocol: Any, state: Any
+    direct: DirectAnswers,
+    route: Any,
+    plan: Any,
+    rsgi: Any,
+    protocol: Any,
+    state: Any,
+    observer: tuple[Any, Any] | None,
 ) -> None:
-    """``serve_trivial``'s call and answer, straight to the protocol; the rest replayed."""
-    messages = plan.direct
-    if messages is None:  # the route's writer must answer (its ``JSONResponse`` was patched)
-        await _replay(direct, route, plan, rsgi, protocol, state, None)
-        return
+    """``serve_trivial``'s call and answer, straight to the protocol; the rest replayed.
+
+    With an ``observer``, its ``enter`` runs first and its ``leave`` last, as the core stack
+    runs its step: with the part of the scope they read (the same as the stack's scope holds
+    for the route) and an ``ObservedSend`` that notes the status (the replay's ``send``).
+    """
+    observed = None
+    if observer is not None:  # no root path here: the steps read ``""``, as in the stack
+        seen = {"method": rsgi.method, "route": route}
+        observed = ObservedSend()  # ``new_observed``, written out; its send: the replay's
+        observed.headers = None
+        observed.status = 500
+        observer[0](seen, observed)
     try:
-        call = plan.root.call
-        raw = await call() if plan.is_async else await run_in_threadpool(call)
-        out = messages[0](raw) if messages[1].__call__ is _RESPONSE_CALL else None
-    except Exception as exc:
-        settled = Settled(None, exc)
-    else:
-        if out is not None:
-            status, headers, body = out
-            protocol.response_bytes(status, [*map(_response_pair, headers)], body)
+        messages = plan.direct
+        if messages is None:  # the route's writer must answer (its ``JSONResponse`` patched)
+            await _replay(direct, route, plan, rsgi, protocol, state, None, observed)
             return
-        settled = Settled(raw, None)
-    await _replay(direct, route, plan, rsgi, protocol, state, settled)
+        try:
+            call = plan.root.call
+            raw = await call() if plan.is_async else await run_in_threadpool(call)
+            out = messages[0](raw) if messages[1].__call__ is _RESPONSE_CALL else None
+        except Exception as exc:
+            settled = Settled(None, exc)
+        else:
+            if out is not None:
+                status, headers, body = out
+                if observed is not None:
+                    observed.status = status
+                protocol.response_bytes(status, [*map(_response_pair, headers)], body)
+                return
+            settled = Settled(raw, None)
+        await _replay(direct, route, plan, rsgi, protocol, state, settled, observed)
+    finally:
+        if observer is not None:
+            observer[1](seen, observed)
 
 
 async def _replay(
@@ -167,9 +211,11 @@ async def _replay(
     protocol: Any,
     state: Any,
     settled: Settled | None,
+    observed: ObservedSend | None,
 ) -> None:
-    """The request, through ``outer``, the app's core stack (its step entered already) and
-    the route's runner, which gets ``settled`` (None: it calls the endpoint)."""
+    """The request, through ``outer``, the app's core stack (its step entered already, and
+    left by the caller) and the route's runner, which gets ``settled`` (None: it calls the
+    endpoint); the answer through ``observed`` if there is one."""
     runner = partial(serve_trivial, plan, prepared=settled)
     core = direct.core
 
@@ -180,24 +226,35 @@ async def _replay(
         scope["path_params"] = {}
         return runner
 
-    await _through(direct, rsgi, protocol, state, core.finding(found, entered=True))
+    await _through(direct, rsgi, protocol, state, core.finding(found, entered=True), observed)
 
 
 async def _refused(
     direct: DirectAnswers, rsgi: Any, protocol: Any, state: Any, refusal: Any
 ) -> None:
     """The rate limiter's refusal, answered as the core stack answers it: first thing."""
-    await _through(direct, rsgi, protocol, state, refusal)
+    await _through(direct, rsgi, protocol, state, refusal, None)
 
 
-async def _through(direct: DirectAnswers, rsgi: Any, protocol: Any, state: Any, app: Any) -> None:
+async def _through(
+    direct: DirectAnswers,
+    rsgi: Any,
+    protocol: Any,
+    state: Any,
+    app: Any,
+    observed: ObservedSend | None,
+) -> None:
     """Run the ASGI ``app`` for the request as ``Hasten.__call__`` would run its stack, inside
     ``outer`` if the app is served in one: with the scope and the ``receive``/``send`` pair
-    the adapter makes for any request."""
+    the adapter makes for any request (``send`` inside ``observed`` if there is one, as the
+    core stack passes it on to its steps' inside)."""
     hasten = direct.app
 
     async def entry(scope: Scope, receive: Receive, send: Send) -> None:
         scope["app"] = hasten  # what ``Hasten.__call__`` does here (no root path, not traced)
+        if observed is not None:
+            observed.send = send
+            send = observed
         await app(scope, receive, send)
 
     fields = rsgi.headers

@@ -239,6 +239,137 @@ def test_series_read_as_prometheus_clients_own_metrics_would() -> None:
     assert values(ours)[("http_request_duration_seconds_bucket", bucket)] == 2.0  # le is <=
 
 
+def _values(registry: CollectorRegistry) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
+    return {
+        (s.name, tuple(sorted(s.labels.items()))): s.value
+        for family in registry.collect()
+        for s in family.samples
+        if not s.name.endswith("_created") and s.name != "http_requests_in_progress"
+    }
+
+
+def test_durations_noted_between_scrapes_are_folded_in_as_they_grow() -> None:
+    """A series folds what it noted once it holds ``_FOLD_AT`` durations, so nothing grows
+    without a scrape; the totals are what prometheus-client's Histogram gives."""
+    from prometheus_client import Histogram
+
+    import hasten.metrics
+
+    ours, theirs = CollectorRegistry(), CollectorRegistry()
+    metrics = HTTPMetrics(ours, buckets=(0.01, 0.1, 1.0))
+    histogram = Histogram(
+        "http_request_duration_seconds",
+        "x",
+        ["method", "route", "status"],
+        buckets=(0.01, 0.1, 1.0),
+        registry=theirs,
+    )
+    durations = [(n % 37) * 0.004 for n in range(3 * hasten.metrics._FOLD_AT + 5)]
+    for seconds in durations:
+        metrics.record("GET", "/a", 200, seconds)
+        histogram.labels("GET", "/a", "200").observe(seconds)
+    series = metrics._series["GET", "/a", 200]
+    assert len(series) == 5  # three folds so far
+    mine, reference = _values(ours), _values(theirs)
+    labels = ("method", "GET"), ("route", "/a"), ("status", "200")
+    sum_key = ("http_request_duration_seconds_sum", labels)
+    assert mine.pop(sum_key) == pytest.approx(reference.pop(sum_key))
+    assert mine.pop(("http_requests_total", labels)) == len(durations)
+    assert mine == reference
+    assert len(series) == 0  # the scrape folded the rest
+
+
+def test_series_stay_exact_when_threads_note_and_scrape_at_once() -> None:
+    """Appends need no lock: durations noted while another thread folds are kept for the
+    next fold, never lost or counted twice."""
+    import sys
+    import threading
+
+    registry = CollectorRegistry()
+    metrics = HTTPMetrics(registry, buckets=(0.5,))
+    per_thread, threads = 20_000, 4
+    done = threading.Event()
+    scrapes = [0]
+
+    def note() -> None:
+        for n in range(per_thread):
+            metrics.record("GET", "/a", 200, 0.25 if n % 2 else 0.75)
+
+    def scrape() -> None:
+        while not done.is_set():
+            registry.collect()
+            scrapes[0] += 1
+
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)  # switch threads as often as the interpreter can
+    try:
+        scraper = threading.Thread(target=scrape)
+        scraper.start()
+        workers = [threading.Thread(target=note) for _ in range(threads)]
+        for worker in workers:
+            worker.start()
+        for worker in workers:
+            worker.join()
+        done.set()
+        scraper.join()
+    finally:
+        sys.setswitchinterval(interval)
+    values = _values(registry)
+    labels = ("method", "GET"), ("route", "/a"), ("status", "200")
+    total = per_thread * threads
+    assert scrapes[0] > 1
+    assert values[("http_requests_total", labels)] == total
+    assert values[("http_request_duration_seconds_bucket", (("le", "0.5"), *labels))] == total / 2
+    assert values[("http_request_duration_seconds_sum", labels)] == total * 0.5
+
+
+def test_the_middlewares_series_read_as_prometheus_clients_own_metrics_would(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Requests counted by the middleware (its ``leave``, not ``record``) land in the buckets
+    prometheus-client's Histogram puts the same durations in, the first bound included."""
+    from prometheus_client import Counter, Histogram
+
+    import hasten.metrics
+
+    durations = [0.003, 0.01, 0.0100001, 0.05, 2.5, 1.0]
+    ticks = iter([tick for seconds in durations for tick in (0.0, seconds)])
+    monkeypatch.setattr(hasten.metrics, "_clock", lambda: next(ticks))
+    ours, theirs = CollectorRegistry(), CollectorRegistry()
+    app = Hasten()
+
+    @app.get("/a/{b}")
+    async def a(b: int) -> int:
+        return b
+
+    app.add_middleware(PrometheusMiddleware, registry=ours, buckets=(0.01, 0.1, 1.0))
+    counter = Counter("http_requests_total", "x", ["method", "route", "status"], registry=theirs)
+    histogram = Histogram(
+        "http_request_duration_seconds",
+        "x",
+        ["method", "route", "status"],
+        buckets=(0.01, 0.1, 1.0),
+        registry=theirs,
+    )
+    client = TestClient(app)
+    for n, seconds in enumerate(durations):
+        assert client.get(f"/a/{n}").status_code == 200
+        counter.labels("GET", "/a/{b}", "200").inc()
+        histogram.labels("GET", "/a/{b}", "200").observe(seconds)
+
+    def values(registry: CollectorRegistry) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
+        return {
+            (s.name, tuple(sorted(s.labels.items()))): s.value
+            for family in registry.collect()
+            for s in family.samples
+            if not s.name.endswith("_created") and s.name != "http_requests_in_progress"
+        }
+
+    assert values(ours) == values(theirs)
+    bucket = ("le", "0.01"), ("method", "GET"), ("route", "/a/{b}"), ("status", "200")
+    assert values(ours)[("http_request_duration_seconds_bucket", bucket)] == 2.0  # le is <=
+
+
 def test_metrics_route_as_a_documented_path_operation() -> None:
     registry = CollectorRegistry()
     router = APIRouter()

@@ -3,7 +3,8 @@ are answered without the ASGI stack (``hasten._rsgi.direct``) once found.
 
 ``/cycles`` tells how many requests went through the ASGI adapter so far (each opens one
 ``HTTPCycle``): the count that shows which requests were answered directly. Background
-tasks write to the file ``RSGI_TEST_LOG`` names.
+tasks write to the file ``RSGI_TEST_LOG`` names. With ``RSGI_TEST_METRICS`` set, the app
+counts its requests with the Prometheus middleware and serves them at ``/metrics``.
 """
 
 from __future__ import annotations
@@ -45,6 +46,12 @@ async def lifespan(app: Hasten) -> AsyncIterator[dict[str, Any]]:
 
 
 app = Hasten(lifespan=lifespan)
+
+if os.environ.get("RSGI_TEST_METRICS"):  # the Prometheus middleware, and /metrics
+    from hasten.metrics import PrometheusMiddleware, metrics_route
+
+    app.add_middleware(PrometheusMiddleware)
+    metrics_route(app)
 
 
 @app.exception_handler(Teapot)

@@ -427,3 +427,71 @@ def test_a_rate_limiter_that_reads_more_takes_the_stack() -> None:
         return found
 
     assert asyncio.run(go()) == [False, False, False]
+
+
+def _metered(registry: Any, middleware: Any = None) -> Hasten:
+    """``build``'s app with the Prometheus middleware counting into ``registry``."""
+    from hasten.metrics import PrometheusMiddleware
+
+    app = build(Hasten(), [])
+    app.add_middleware(middleware or PrometheusMiddleware, registry=registry)
+    return app
+
+
+def _samples(registry: Any) -> dict[Any, float]:
+    """The registry's samples that do not depend on the time a request took: the counts by
+    method, route and status, the in-progress gauge, and each histogram's +Inf bucket."""
+    found = {}
+    for metric in registry.collect():
+        for sample in metric.samples:
+            if sample.name.endswith(("_sum", "_created")) or (
+                sample.name.endswith("_bucket") and sample.labels["le"] != "+Inf"
+            ):
+                continue
+            found[sample.name, tuple(sorted(sample.labels.items()))] = sample.value
+    return found
+
+
+def test_the_prometheus_steps_run_around_a_direct_answer() -> None:
+    from prometheus_client import CollectorRegistry
+
+    direct_registry, stacked_registry = CollectorRegistry(), CollectorRegistry()
+    direct, stacked = _metered(direct_registry), _metered(stacked_registry)
+    sequence = [path for path in PATHS for _ in range(3)] + ["/text", "/json"]
+
+    async def go(app: Hasten, way: Any) -> list[Any]:
+        return [await _send(lambda p, path=path: way(app, _request(path), p)) for path in sequence]
+
+    answers = asyncio.run(go(direct, lambda app, scope, p: app.__rsgi__(scope, p)))
+    reference = asyncio.run(go(stacked, lambda app, scope, p: rsgi_call(app, scope, p, {})))
+    assert answers == reference
+    assert direct._direct_answers.observer is not None  # the steps ran around direct answers
+    assert _taken(direct, _request("/text")) == [True, True]
+    assert _taken(stacked, _request("/text")) == [True, True]  # the same for both, again
+    found = _samples(direct_registry)
+    assert found == _samples(stacked_registry)
+    requests = {
+        (labels["route"], labels["status"]): value
+        for (name, pairs), value in found.items()
+        if name == "http_requests_total"
+        for labels in [dict(pairs)]
+    }
+    assert requests[("/text", "200")] == 8  # 3, 1 more in the sequence, 4 in ``_taken``
+    assert requests[("/unhandled", "500")] == 3  # a replay's status, noted once per request
+    assert requests[("/http-error", "409")] == 3
+    assert requests[("/response", "203")] == 3
+    assert found["http_requests_in_progress", ()] == 0
+
+
+def test_a_prometheus_middleware_that_reads_more_takes_the_stack() -> None:
+    from prometheus_client import CollectorRegistry
+
+    from hasten.metrics import PrometheusMiddleware
+
+    class Own(PrometheusMiddleware):
+        def leave(self, scope: Any, observed: Any) -> None:
+            super().leave(scope, observed)
+
+    app = _metered(CollectorRegistry(), Own)
+    assert _taken(app, _request("/text")) == [False, False]
+    assert app._direct_answers.observer is None

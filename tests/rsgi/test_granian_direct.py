@@ -70,3 +70,43 @@ def test_failures_and_own_responses_are_replayed_through_the_app(
     assert body["client"] == ("203.0.113.9" if server == "hasten run" else "127.0.0.1")
     assert wait_for(lambda: app_log.read_text().count("background") >= 2)
     assert client.get("/text").text == "Hello, World!"  # the connection is still good
+
+
+@pytest.fixture(scope="module")
+def metered(tmp_path_factory: pytest.TempPathFactory) -> Iterator[httpx.Client]:
+    folder = tmp_path_factory.mktemp("metered")
+    port = free_port()
+    server = GranianServer.start(
+        granian_command("direct_app:app", port),
+        port,
+        folder / "server.log",
+        {"RSGI_TEST_METRICS": "1"},
+    )
+    try:
+        with httpx.Client(base_url=server.url, timeout=20) as client:
+            yield client
+    finally:
+        assert server.stop() == 0, server.log()
+
+
+def _count(exposition: str, route: str, status: int) -> float:
+    for line in exposition.splitlines():
+        if line.startswith("http_requests_total{") and f'route="{route}"' in line:
+            if f'status="{status}"' in line:
+                return float(line.rsplit(" ", 1)[1])
+    return 0.0
+
+
+def test_the_prometheus_middleware_counts_direct_answers(metered: httpx.Client) -> None:
+    for path in ("/text", "/boom"):
+        metered.get(path)  # found by the router the first time
+    before = _cycles(metered)
+    for _ in range(4):
+        assert metered.get("/text").text == "Hello, World!"
+        assert metered.get("/boom").status_code == 500  # replayed through the stack
+    assert _cycles(metered) == before + 1 + 4  # /cycles itself and the four replays
+    exposition = metered.get("/metrics").text
+    assert _count(exposition, "/text", 200) == 5
+    assert _count(exposition, "/boom", 500) == 5
+    assert _count(exposition, "/cycles", 200) == 2
+    assert "http_requests_in_progress 1.0" in exposition  # the /metrics request itself
