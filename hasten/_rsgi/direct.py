@@ -52,7 +52,7 @@ from .._core import CoreStack, SteppedCoreStack
 from .._observed import ObservedSend
 from .._plan.runner import Settled, serve_trivial
 from .http import RESPONSE_PAIRS, open_cycle
-from .scope import http_scope, parse_address
+from .scope import _ADDRESSES, http_scope, parse_address
 
 __all__ = ["DirectAnswers"]
 
@@ -76,7 +76,7 @@ class DirectAnswers:
         self.outer = outer
         self.core: Any = None  # the stack decided for
         self.router: Any = None  # its router when its requests may be answered directly
-        self.gate: Any = None  # its one step, the rate limiter's ``enter`` by client address
+        self.gate: Any = None  # its one step, the rate limiter's, given the client's host
         self.observer: Any = None  # or its one step's (enter, leave) reading only the route
 
     def __call__(
@@ -117,7 +117,10 @@ class DirectAnswers:
             return None
         gate = self.gate
         if gate is not None:  # the limiter counts the request here, as the core's step would
-            refusal = gate({"client": parse_address(rsgi.client)}, None)
+            address: Any = _ADDRESSES.get(rsgi.client, False)  # ``parse_address``'s table first
+            if address is False:
+                address = parse_address(rsgi.client)
+            refusal = gate(address[0] if address else "unknown")
             if refusal is not None:
                 return _refused(self, rsgi, protocol, state, refusal)
         return _answer(self, route, runner.args[0], rsgi, protocol, state, self.observer)
@@ -133,14 +136,15 @@ class DirectAnswers:
 
 
 def _client_gate(core: Any) -> Any:
-    """The ``enter`` of a stepped core's one step when it reads nothing of the request but the
-    client's address, needs no ``ObservedSend`` and does nothing after the answer (the rate
-    limiter's default step, ``ratelimit._peer_enter``); None for any other stack."""
+    """A stepped core's one step given the client's host (its ``enter``'s ``by_host``) when
+    it reads nothing of the request but the client's address, needs no ``ObservedSend`` and
+    does nothing after the answer (the rate limiter's default step, ``ratelimit._peer_enter``);
+    None for any other stack."""
     if type(core) is not SteppedCoreStack or len(core.steps) != 1:
         return None
     enter = core._enter
     if getattr(enter, "client_only", False) and not core._observe and core._leave is None:
-        return enter
+        return enter.by_host
     return None
 
 

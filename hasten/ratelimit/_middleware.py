@@ -193,9 +193,15 @@ def _peer_enter(hit: Any, cost: int, refusal: Any) -> Any:
         outcome = hit(client[0] if client else "unknown", cost, False)
         return None if outcome[0] else refusal(outcome)
 
-    #: It reads nothing of the scope but ``client`` (the RSGI direct answer runs it with no
-    #: more: ``hasten._rsgi.direct``).
+    def enter_host(host: str) -> Responder | None:
+        outcome = hit(host, cost, False)
+        return None if outcome[0] else refusal(outcome)
+
+    #: It reads nothing of the scope but ``client``: ``by_host(host)`` is the same step given
+    #: the client's host (``"unknown"`` without one), which the RSGI direct answer calls
+    #: (``hasten._rsgi.direct``).
     enter.client_only = True  # type: ignore[attr-defined]
+    enter.by_host = enter_host  # type: ignore[attr-defined]
     return enter
 
 

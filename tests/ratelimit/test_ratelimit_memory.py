@@ -168,6 +168,17 @@ def test_the_default_app_wide_step_is_the_general_one(clock: Clock) -> None:
             assert one.keywords == other.keywords  # type: ignore[attr-defined]  # the decision
     # "10.0.0.1" twice allowed; None and absent share "unknown": 2 allowed, then refused
     assert answers == [True, True, True, True, False, False]
+    # ``by_host`` (the RSGI direct answer's) is the same step given the host: it counts
+    # against the same keys, so both are refused now
+    by_host = fast.enter.by_host  # type: ignore[attr-defined]
+    for host in ("10.0.0.1", "unknown"):
+        refused, other = by_host(host), RateLimitMiddleware.enter(general, scopes[0], None)
+        assert refused is not None and other is not None
+        assert refused.keywords == other.keywords  # type: ignore[attr-defined]
+    fresh = middleware()
+    assert fresh.enter.by_host("10.0.0.2") is None  # type: ignore[attr-defined]
+    assert fresh.enter({"type": "http", "client": ("10.0.0.2", 1)}, None) is None
+    assert fresh.enter.by_host("10.0.0.2") is not None  # type: ignore[attr-defined]
 
     class Noting(RateLimitMiddleware):  # a subclass's own ``enter`` is kept
         def enter(self, scope: Any, observed: Any) -> Any:
