@@ -23,7 +23,8 @@ with every answer.
 
 ``--endpoint`` sends another of the benchmark's requests (bench/_spec.py's ``BENCH_REQUESTS``:
 ``json``, ``path-query``, ``body``, ``deps``, ``users``) instead of ``GET /plaintext``; the part
-``fastapi`` (FastAPI against Hasten, bench/apps/) needs the bench venv, which has FastAPI.
+``fastapi`` (FastAPI against Hasten, bench/apps/) needs the bench venv, which has FastAPI, and
+the part ``hasten`` counts Hasten's app alone (on either server, for any endpoint).
 """
 
 from __future__ import annotations
@@ -53,6 +54,8 @@ PARTS: dict[str, tuple[tuple[str, str, dict[str, str]], ...]] = {
         ("fastapi", "bench.apps.fastapi_app:app", {}),
         ("hasten", "bench.apps.hasten_app:app", {}),
     ),
+    # Hasten alone: any endpoint (the raw apps answer only plaintext and json)
+    "hasten": (("hasten", "bench.apps.hasten_app:app", {}),),
     # Hasten against the raw app on the same server (RSGI: the raw RSGI app under Granian)
     "framework": (
         ("raw", "bench.apps.raw_app:app", {}),

@@ -81,9 +81,9 @@ folds them all first)."""
 
 
 class _Observations(list[float]):
-    """The durations of one series' requests not yet folded into ``totals``: the sum of the
-    durations, then the count in each bucket (not cumulative; the series' count is their
-    total)."""
+    """One series: the durations of its requests not yet folded into ``totals``, which holds
+    the sum of the folded durations, then their count in each bucket (not cumulative; the
+    series' count is the buckets' total)."""
 
     __slots__ = ("totals",)
     totals: list[float]
@@ -101,9 +101,9 @@ class HTTPMetrics:
     append, which needs no lock) and folds them into its totals under one lock when the
     registry is collected, or once ``_FOLD_AT`` are noted; the totals are turned into metric
     families then. A request costs a dict lookup and an append, not prometheus-client's
-    per-metric locks. In multiprocess mode they are
-    prometheus-client's own ``Counter``, ``Histogram`` and ``Gauge`` (``livesum``), whose
-    values are the files the multiprocess collector sums.
+    per-metric locks. In multiprocess mode the series are prometheus-client's own
+    ``Counter``, ``Histogram`` and ``Gauge`` (``livesum``), whose values are the files the
+    multiprocess collector sums.
     """
 
     def __init__(
