@@ -52,7 +52,7 @@ from .._core import CoreStack, SteppedCoreStack
 from .._observed import ObservedSend
 from .._plan.runner import Settled, serve_trivial
 from .http import RESPONSE_PAIRS, open_cycle
-from .scope import _ADDRESSES, http_scope, parse_address
+from .scope import http_scope, parse_address
 
 __all__ = ["DirectAnswers"]
 
@@ -117,9 +117,7 @@ class DirectAnswers:
             return None
         gate = self.gate
         if gate is not None:  # the limiter counts the request here, as the core's step would
-            address: Any = _ADDRESSES.get(rsgi.client, False)  # ``parse_address``'s table first
-            if address is False:
-                address = parse_address(rsgi.client)
+            address = parse_address(rsgi.client)
             refusal = gate(address[0] if address else "unknown")
             if refusal is not None:
                 return _refused(self, rsgi, protocol, state, refusal)
@@ -178,7 +176,8 @@ async def _answer(
     observed = None
     if observer is not None:  # no root path here: the steps read ``""``, as in the stack
         seen = {"method": rsgi.method, "route": route}
-        observed = ObservedSend()  # ``new_observed``, written out; its send: the replay's
+        # ``new_observed`` written out: its call would be ~0.8k of the step's ~8.5k here
+        observed = ObservedSend()  # its send: the replay's
         observed.headers = None
         observed.status = 500
         observer[0](seen, observed)
