@@ -177,6 +177,46 @@ def test_which_routes_answer_directly() -> None:
     assert not direct["/no-content"] and not direct["/reset"]
 
 
+@pytest.mark.parametrize("path", ["/text", "/html", "/json", "/model", "/json-typed"])
+@pytest.mark.parametrize(
+    "raw",
+    ["héllo", "x" * 300, "", {"a": [1, 2]}, {"é": "ü" * 40}, [Item(name="n")], 7, None],
+    ids=repr,
+)
+def test_rsgi_messages_are_the_adapters_decoding(path: str, raw: Any) -> None:
+    """The RSGI form of a direct answer (what Granian's direct answers send) is the runner's
+    messages with their headers decoded as the RSGI adapter decodes them, for every answer;
+    None exactly when the messages are None."""
+    from hasten._rsgi.http import _decode
+
+    app = _app()
+    TestClient(app).get("/text")
+    (route,) = [r for r in app.routes if isinstance(r, APIRoute) and r.path == path]
+    messages, _cls, rsgi = route.plan.direct
+    try:
+        expected = messages(raw)
+    except Exception as exc:  # an answer the route's encoder refuses: refused the same way
+        with pytest.raises(type(exc)):
+            rsgi(raw)
+        return
+    got = rsgi(raw)
+    if expected is None:
+        assert got is None
+        return
+    status, headers, body = expected
+    assert got == (status, _decode(headers), body)
+    assert rsgi(raw)[1] is got[1]  # one list per size, decoded once
+
+
+def test_rsgi_header_lists_are_bounded() -> None:
+    from hasten._plan.respond import _RSGIHeaders
+
+    kept = _RSGIHeaders((b"content-type", b"text/plain"))
+    for size in range(_RSGIHeaders.LIMIT + 5):
+        assert kept[size] == [("content-length", str(size)), ("content-type", "text/plain")]
+    assert len(kept) == 5  # started afresh at the limit
+
+
 def test_the_answers_themselves() -> None:
     client = TestClient(_app())
     text = client.get("/text")

@@ -108,9 +108,13 @@ def make_writer(opts: ResponseOptions) -> Writer:
 
 #: The status, headers and body of a response (what its two messages carry).
 Messages = tuple[int, list[tuple[bytes, bytes]], bytes]
+#: The same for an RSGI server: the headers as ``str`` pairs (latin-1), in a list that is
+#: shared by the answers of one size and must not be changed.
+RSGIMessages = tuple[int, list[tuple[str, str]], bytes]
 #: How a runner sends a route's answer without making its response object (see
-#: :func:`direct_body`): ``(the answer's messages or None, the response class)``.
-Direct = tuple[Callable[[Any], Messages | None], Any]
+#: :func:`direct_body`): ``(the answer's messages or None, the response class, the same
+#: messages as RSGI's or None)``.
+Direct = tuple[Callable[[Any], Messages | None], Any, Callable[[Any], RSGIMessages | None]]
 
 
 def direct_body(opts: ResponseOptions, status_code: int | None) -> Direct | None:
@@ -127,7 +131,9 @@ def direct_body(opts: ResponseOptions, status_code: int | None) -> Direct | None
 
     Only for a status whose response carries a body and a ``content-length``. The runner
     still checks per request that the answer is no ``Response`` and that the class's
-    ``__call__`` is Starlette's.
+    ``__call__`` is Starlette's. The third function answers the same as RSGI's ``str``
+    headers, the pairs ``hasten._rsgi.http`` would decode from the first's (Granian's direct
+    answers, ``hasten._rsgi.direct``): one list per body size, decoded once.
     """
     status = status_code or 200
     if status < 200 or status in _EMPTY:
@@ -141,17 +147,39 @@ def direct_body(opts: ResponseOptions, status_code: int | None) -> Direct | None
             return None
         if default_class:
             encoder = _model_json_encoder(opts, adapter, dump_options(opts))
-            return _json_messages(encoder, status), JSONBytesResponse
+            return _json_direct(encoder, status)
         if not (text and adapter.core_schema == {"type": "str"}):
             return None
     elif cls is JSONResponse and not json_response_patched():
-        return _json_messages(_plain_json_encode, status), JSONBytesResponse
+        return _json_direct(_plain_json_encode, status)
     if not text:
         return None
-    return _text_messages(text_content_type(cls), status), cls
+    return _text_direct(text_content_type(cls), status, cls)
 
 
-def _json_messages(encode: Encoder, status: int) -> Callable[[Any], Messages | None]:
+class _RSGIHeaders(dict[int, list[tuple[str, str]]]):
+    """The RSGI headers of one route's direct answers by body size: ``content-length`` and
+    ``content_type``, decoded from the pairs the ASGI messages carry (as latin-1, as
+    ``hasten._rsgi.http`` decodes them). At ``LIMIT`` sizes the table starts afresh."""
+
+    LIMIT = 1024
+
+    def __init__(self, content_type: tuple[bytes, bytes]) -> None:
+        super().__init__()
+        self.content_type = content_type
+
+    def __missing__(self, size: int) -> list[tuple[str, str]]:
+        pairs = (length_known(size) or length_pair(size), self.content_type)
+        headers = [(name.decode("latin-1"), value.decode("latin-1")) for name, value in pairs]
+        if len(self) >= self.LIMIT:
+            self.clear()
+        self[size] = headers
+        return headers
+
+
+def _json_direct(encode: Encoder, status: int) -> Direct:
+    headers = _RSGIHeaders(JSON_TYPE)
+
     def messages(raw: Any) -> Messages | None:
         if isinstance(raw, Response):
             return None
@@ -159,12 +187,18 @@ def _json_messages(encode: Encoder, status: int) -> Callable[[Any], Messages | N
         size = len(body)
         return status, [length_known(size) or length_pair(size), JSON_TYPE], body
 
-    return messages
+    def rsgi(raw: Any) -> RSGIMessages | None:  # ``messages``, headers as ``str``
+        if isinstance(raw, Response):
+            return None
+        body = encode(raw)
+        return status, headers[len(body)], body
+
+    return messages, JSONBytesResponse, rsgi
 
 
-def _text_messages(
-    content_type: tuple[bytes, bytes], status: int
-) -> Callable[[Any], Messages | None]:
+def _text_direct(content_type: tuple[bytes, bytes], status: int, cls: Any) -> Direct:
+    headers = _RSGIHeaders(content_type)
+
     def messages(raw: Any) -> Messages | None:
         if type(raw) is not str:
             return None
@@ -172,7 +206,13 @@ def _text_messages(
         size = len(body)
         return status, [length_known(size) or length_pair(size), content_type], body
 
-    return messages
+    def rsgi(raw: Any) -> RSGIMessages | None:  # ``messages``, headers as ``str``
+        if type(raw) is not str:
+            return None
+        body = raw.encode("utf-8")
+        return status, headers[len(body)], body
+
+    return messages, cls, rsgi
 
 
 def _deferred_writer(opts: ResponseOptions, adapter: Any) -> Writer:

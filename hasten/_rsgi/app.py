@@ -13,7 +13,7 @@ import asyncio
 import functools
 import logging
 import sys
-from collections.abc import Awaitable, Coroutine
+from collections.abc import Awaitable, Callable, Coroutine
 from types import CoroutineType
 from typing import Any, cast
 
@@ -110,7 +110,7 @@ class RSGIApp:
         """
         try:
             if scope.proto == "http":  # rsgi_call, inlined (self.__call__: no slot call)
-                answer = self._direct_answers(scope, protocol, self._rsgi_state)
+                answer = self._direct_call(scope, protocol, self._rsgi_state)
                 if answer is not None:
                     return answer
                 fields = scope.headers
@@ -127,6 +127,11 @@ class RSGIApp:
     @functools.cached_property
     def _direct_answers(self) -> DirectAnswers:
         return DirectAnswers(self)
+
+    @functools.cached_property
+    def _direct_call(self) -> Callable[[Any, Any, dict[str, Any]], Any]:
+        # the bound method: calling it skips the instance call's argument tuple (~0.7k)
+        return self._direct_answers.__call__
 
     def __rsgi_init__(self, loop: asyncio.AbstractEventLoop) -> None:
         """Granian worker start: run the app's lifespan startup on ``loop``."""

@@ -51,13 +51,12 @@ from starlette.types import Receive, Scope, Send
 from .._core import CoreStack, SteppedCoreStack
 from .._observed import ObservedSend
 from .._plan.runner import Settled, serve_trivial
-from .http import RESPONSE_PAIRS, open_cycle
+from .http import open_cycle
 from .scope import http_scope, parse_address
 
 __all__ = ["DirectAnswers"]
 
 _RESPONSE_CALL = Response.__call__
-_response_pair = RESPONSE_PAIRS.__getitem__
 
 
 class DirectAnswers:
@@ -189,15 +188,15 @@ async def _answer(
         try:
             call = plan.root.call
             raw = await call() if plan.is_async else await run_in_threadpool(call)
-            out = messages[0](raw) if messages[1].__call__ is _RESPONSE_CALL else None
+            out = messages[2](raw) if messages[1].__call__ is _RESPONSE_CALL else None
         except Exception as exc:
             settled = Settled(None, exc)
         else:
-            if out is not None:
+            if out is not None:  # the runner's messages, headers as RSGI's (the adapter's)
                 status, headers, body = out
                 if observed is not None:
                     observed.status = status
-                protocol.response_bytes(status, [*map(_response_pair, headers)], body)
+                protocol.response_bytes(status, headers, body)
                 return
             settled = Settled(raw, None)
         await _replay(direct, route, plan, rsgi, protocol, state, settled, observed)
