@@ -28,7 +28,7 @@ SECTIONS = ("A", "B", "C", "D")
 
 #: Repetitions and durations: a complete run, and --quick (section A only).
 DEFAULTS = {
-    "full": {"reps": 5, "seconds": 1.5, "wire_reps": 3, "wire_seconds": 2.0, "scale_reps": 3},
+    "full": {"reps": 5, "seconds": 1.5, "wire_reps": 5, "wire_seconds": 2.0, "scale_reps": 3},
     "quick": {"reps": 3, "seconds": 1.0, "wire_reps": 1, "wire_seconds": 2.0, "scale_reps": 1},
 }
 
