@@ -26,6 +26,7 @@ from __future__ import annotations
 import dataclasses
 from contextlib import AsyncExitStack
 from functools import partial
+from types import MethodType
 from typing import Any
 
 from anyio import CancelScope
@@ -35,6 +36,7 @@ from starlette.responses import Response, StreamingResponse
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from .._observed import ObservedSend, unwrap_observed
+from .._rsgi.http import HTTPCycle
 from .._starlette import (
     RouteRequest,
     is_async_callable,
@@ -57,6 +59,10 @@ from .handler import (
     respond,
 )
 from .validate import Missing
+
+#: The RSGI adapter's ``send`` (``hasten._rsgi.http``): a runner given it unwrapped sends
+#: a plain answer's two messages with one call of its cycle's ``answer``.
+_CYCLE_SEND = HTTPCycle.send
 
 #: Starlette's ``Response.__call__``: a response whose class still uses it is sent inline.
 _RESPONSE_CALL = Response.__call__
@@ -224,8 +230,12 @@ async def serve_trivial(
     if type(send) is ObservedSend:  # Hasten's rate limiter, metrics: headers and status here
         send, headers = unwrap_observed(send, status, headers)
     scope[RESPONSE_STARTED_KEY] = True
-    await send({"type": "http.response.start", "status": status, "headers": headers})
-    await send({"type": "http.response.body", "body": body})
+    if type(send) is MethodType and send.__func__ is _CYCLE_SEND:  # Granian's, unwrapped:
+        # the two messages in one call (``HTTPCycle.answer``)
+        await send.__self__.answer(status, headers, body)  # type: ignore[attr-defined]
+    else:
+        await send({"type": "http.response.start", "status": status, "headers": headers})
+        await send({"type": "http.response.body", "body": body})
     if background is not None:
         await background()
 
@@ -275,8 +285,12 @@ async def serve_plain(
     if type(send) is ObservedSend:
         send, headers = unwrap_observed(send, status, headers)
     scope[RESPONSE_STARTED_KEY] = True
-    await send({"type": "http.response.start", "status": status, "headers": headers})
-    await send({"type": "http.response.body", "body": body})
+    if type(send) is MethodType and send.__func__ is _CYCLE_SEND:  # Granian's, unwrapped:
+        # the two messages in one call (``HTTPCycle.answer``)
+        await send.__self__.answer(status, headers, body)  # type: ignore[attr-defined]
+    else:
+        await send({"type": "http.response.start", "status": status, "headers": headers})
+        await send({"type": "http.response.body", "body": body})
     if background is not None:
         await background()
 

@@ -10,7 +10,9 @@ app's ASGI stack is called with. What goes over the wire is what an ASGI server 
   with ``more_body`` opens a ``response_stream`` and each chunk is one ``send_bytes``.
   ``http.response.pathsend`` (advertised in the scope's extensions, so Starlette's
   ``FileResponse`` uses it) becomes ``response_file``: Granian sends the file. As with
-  uvicorn, body chunks sent after the client went away are dropped silently.
+  uvicorn, body chunks sent after the client went away are dropped silently. ``answer``
+  takes a start and a final body in one call, as the two messages would go: the runners use
+  it for a plain answer when the ``send`` they were given is the cycle's own.
 * **Request bodies.** A body with a ``Content-Length`` up to ``ONE_READ_LIMIT`` bytes is read
   with one ``await protocol()`` and handed over as a single ``http.request``; any other body
   (larger, chunked, or HTTP/2 without a length) arrives chunk by chunk as Granian reads it, so
@@ -101,7 +103,7 @@ class HTTPCycle:
                 raise RuntimeError("http.response.body sent before http.response.start")
             reading = self.reading
             if reading != _READ:
-                fields = self.fields  # _no_body, inlined
+                fields = self.fields  # _body_settled, inlined
                 if (
                     reading == _UNREAD
                     and "content-length" not in fields
@@ -120,6 +122,28 @@ class HTTPCycle:
             self.stream = self.protocol.response_stream(status, self.headers)
         await self._chunk(body, more)
 
+    async def answer(self, status: int, headers: Any, body: bytes) -> None:
+        """``send`` of an ``http.response.start`` (``status``, ``headers``) and then of the
+        final body, in one call: the runners' plain answers (``hasten._plan.runner``), when
+        the ``send`` they were given is this cycle's own. Same checks, same protocol call."""
+        if self.status is not None or self.done or self.stream is not None:
+            raise RuntimeError("http.response.start sent twice")
+        self.status = status  # started (an error converting the headers leaves it so)
+        if type(headers) is list:  # as ``send`` converts a start message's headers
+            try:
+                self.headers = [*map(_response_pair, headers)]
+            except TypeError:
+                self.headers = _decode(headers)
+        else:
+            self.headers = _decode(headers)
+        if not self._body_settled():
+            await self._unread_body()  # may add ``connection: close`` to the headers
+        self.status = None
+        self.done = True
+        self.protocol.response_bytes(
+            status, self.headers, body if type(body) is bytes else bytes(body)
+        )
+
     async def _other(self, message: Message) -> None:
         kind = message["type"]
         if kind != _PATHSEND:
@@ -127,12 +151,8 @@ class HTTPCycle:
         status = self.status
         if status is None:
             raise RuntimeError("http.response.pathsend sent before http.response.start")
-        reading = self.reading
-        if reading != _READ:
-            if reading == _UNREAD and _no_body(self.fields):
-                self.reading = _READ
-            else:
-                await self._unread_body()
+        if not self._body_settled():
+            await self._unread_body()
         self.status = None
         self.done = True
         self.protocol.response_file(status, self.headers, str(message["path"]))
@@ -145,6 +165,22 @@ class HTTPCycle:
                 self.gone = True
         if not more:
             self.done = True
+
+    def _body_settled(self) -> bool:
+        """Whether the request body needs nothing before the response goes out: read, or
+        none declared (then marked read); False: ``_unread_body`` must settle it."""
+        reading = self.reading
+        if reading == _READ:
+            return True
+        fields = self.fields
+        if (
+            reading == _UNREAD
+            and "content-length" not in fields
+            and "transfer-encoding" not in fields
+        ):
+            self.reading = _READ
+            return True
+        return False
 
     async def _unread_body(self) -> None:
         """Before the response goes out: settle a request body the app did not read to its end.
@@ -220,11 +256,6 @@ def open_cycle(protocol: Any, fields: Any, http_version: str) -> HTTPCycle:
     cycle.gone = False
     cycle.reading = _UNREAD
     return cycle
-
-
-def _no_body(fields: Any) -> bool:
-    """Whether the request headers declare no body (no length, no transfer encoding)."""
-    return "content-length" not in fields and "transfer-encoding" not in fields
 
 
 def _decode(raw: Any) -> list[tuple[str, str]]:

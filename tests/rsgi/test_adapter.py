@@ -272,6 +272,88 @@ def test_a_request_without_body_is_answered_without_reading() -> None:
     assert protocol.kinds() == ["response_bytes"]
 
 
+def _cycle_state(cycle: HTTPCycle) -> tuple[Any, ...]:
+    return tuple(
+        getattr(cycle, name, "unset") for name in HTTPCycle.__slots__ if name != "protocol"
+    )
+
+
+def _two_sends_then_answer(
+    scope: Scope, status: int, headers: Any, body: Any, *, read: bool = False
+) -> tuple[Any, Any]:
+    """The protocol calls and cycle state after the start and body messages, and after
+    ``answer`` with the same response, each on a fresh cycle (its body read first if ``read``)."""
+    seen = []
+    for way in ("sends", "answer"):
+        protocol = HTTPProtocol(body=b"x" * 10)
+        cycle = _cycle(protocol, scope)
+
+        async def respond(cycle: HTTPCycle = cycle, way: str = way) -> Any:
+            if read:
+                await cycle.receive()
+            try:
+                if way == "sends":
+                    start = {"type": "http.response.start", "status": status, "headers": headers}
+                    await cycle.send(start)
+                    await cycle.send({"type": "http.response.body", "body": body})
+                else:
+                    await cycle.answer(status, headers, body)
+            except Exception as exc:  # the same error either way
+                return repr(exc)
+            return None
+
+        error = run(respond())
+        seen.append((error, protocol.calls, _cycle_state(cycle)))
+    return seen[0], seen[1]
+
+
+@pytest.mark.parametrize(
+    "scope",
+    [
+        Scope(),
+        _post("10"),
+        _post(str(DRAIN_LIMIT + 1)),
+        _post(None, [("transfer-encoding", "chunked")]),
+        _post(str(DRAIN_LIMIT + 1), version="2"),
+    ],
+    ids=["no-body", "small-unread", "large-unread", "chunked-unread", "large-unread-h2"],
+)
+@pytest.mark.parametrize(
+    "headers",
+    [
+        [(b"content-length", b"4"), (b"content-type", b"application/json")],
+        [],
+        ((b"x-a", b"1"), (b"x-a", b"\xe9")),  # not a list
+        [[b"x-list", b"pair"]],  # a pair that is a list
+        [(b"x-b", bytearray(b"2"))],
+        [(b"x-bad", "str")],  # refused the same way
+    ],
+)
+def test_answer_is_the_start_and_body_messages_in_one_call(scope: Scope, headers: Any) -> None:
+    sends, answer = _two_sends_then_answer(scope, 201, headers, b"made")
+    assert answer == sends
+    assert sends[0] or sends[1]  # the same error was raised, or a response went out
+
+
+def test_answer_after_the_body_was_read_and_of_a_bytearray() -> None:
+    sends, answer = _two_sends_then_answer(_post("10"), 200, [], bytearray(b"ok"), read=True)
+    assert answer == sends
+    assert answer[1] == [("read",), ("response_bytes", 200, [], b"ok")]
+
+
+def test_answer_refuses_a_second_start_as_send_does() -> None:
+    protocol = HTTPProtocol()
+    cycle = _cycle(protocol, Scope())
+
+    async def twice() -> None:
+        await cycle.answer(200, [], b"a")
+        await cycle.answer(200, [], b"b")
+
+    with pytest.raises(RuntimeError, match="sent twice"):
+        run(twice())
+    assert len(protocol.calls) == 1
+
+
 # -- scopes ----------------------------------------------------------------------------------
 
 
@@ -438,6 +520,54 @@ def test_a_hasten_route_answers_with_one_protocol_call(app_class: type[Hasten]) 
         assert len(protocol.calls) == 1
         kind, status, _, sent = protocol.calls[0]
         assert (kind, status, sent) == ("response_bytes", 200, body)
+
+
+class _PassSend:
+    """An ASGI middleware that passes each message on through its own ``send``."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        async def passed(message: Any) -> None:
+            await send(message)
+
+        await self.app(scope, receive, passed)
+
+
+def test_a_route_given_the_cycles_own_send_answers_in_one_call(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A plain answer through the stack calls the cycle's ``answer`` only when nothing wraps
+    the cycle's ``send``; the protocol sees the same call either way."""
+    answered: list[int] = []
+    original = HTTPCycle.answer
+
+    async def spy(self: HTTPCycle, status: int, headers: Any, body: bytes) -> None:
+        answered.append(status)
+        await original(self, status, headers, body)
+
+    monkeypatch.setattr(HTTPCycle, "answer", spy)
+
+    def build(wrapped: bool) -> Hasten:
+        app = Hasten()
+
+        @app.get("/items/{item_id}")
+        async def item(item_id: int) -> dict[str, int]:
+            return {"item_id": item_id}
+
+        if wrapped:
+            app.add_middleware(_PassSend)
+        return app
+
+    calls = []
+    for wrapped in (False, True):
+        protocol = HTTPProtocol()
+        run(build(wrapped).__rsgi__(Scope(path="/items/3"), protocol))
+        calls.append(protocol.calls)
+    assert answered == [200]  # the unwrapped app's answer only
+    assert calls[0] == calls[1]
+    assert calls[0][0][0::3] == ("response_bytes", b'{"item_id":3}')
 
 
 def _with_home(app: Hasten) -> Hasten:
