@@ -80,17 +80,7 @@ class HTTPCycle:
             if kind != _START:
                 await self._other(message)
                 return
-            if self.status is not None or self.done or self.stream is not None:
-                raise RuntimeError("http.response.start sent twice")
-            self.status = message["status"]
-            raw = message.get("headers", ())
-            if type(raw) is list:
-                try:
-                    self.headers = [*map(_response_pair, raw)]
-                except TypeError:  # a pair that is a list, or holds a bytearray
-                    self.headers = _decode(raw)
-            else:
-                self.headers = _decode(raw)
+            self._start(message["status"], message.get("headers", ()))
             return
         # http.response.body, inlined here: it is every response's last message.
         body = message.get("body", b"")
@@ -101,17 +91,8 @@ class HTTPCycle:
                 if self.done:
                     return  # the response is complete: nothing more goes out
                 raise RuntimeError("http.response.body sent before http.response.start")
-            reading = self.reading
-            if reading != _READ:
-                fields = self.fields  # _body_settled, inlined
-                if (
-                    reading == _UNREAD
-                    and "content-length" not in fields
-                    and "transfer-encoding" not in fields
-                ):
-                    self.reading = _READ
-                else:
-                    await self._unread_body()
+            if not self._body_settled():
+                await self._unread_body()
             self.status = None
             if not more:
                 self.done = True
@@ -126,16 +107,7 @@ class HTTPCycle:
         """``send`` of an ``http.response.start`` (``status``, ``headers``) and then of the
         final body, in one call: the runners' plain answers (``hasten._plan.runner``), when
         the ``send`` they were given is this cycle's own. Same checks, same protocol call."""
-        if self.status is not None or self.done or self.stream is not None:
-            raise RuntimeError("http.response.start sent twice")
-        self.status = status  # started (an error converting the headers leaves it so)
-        if type(headers) is list:  # as ``send`` converts a start message's headers
-            try:
-                self.headers = [*map(_response_pair, headers)]
-            except TypeError:
-                self.headers = _decode(headers)
-        else:
-            self.headers = _decode(headers)
+        self._start(status, headers)
         if not self._body_settled():
             await self._unread_body()  # may add ``connection: close`` to the headers
         self.status = None
@@ -165,6 +137,20 @@ class HTTPCycle:
                 self.gone = True
         if not more:
             self.done = True
+
+    def _start(self, status: int, raw: Any) -> None:
+        """An ``http.response.start``: kept, its headers as RSGI's ``str`` pairs (an error
+        converting them leaves the response started)."""
+        if self.status is not None or self.done or self.stream is not None:
+            raise RuntimeError("http.response.start sent twice")
+        self.status = status
+        if type(raw) is list:
+            try:
+                self.headers = [*map(_response_pair, raw)]
+            except TypeError:  # a pair that is a list, or holds a bytearray
+                self.headers = _decode(raw)
+        else:
+            self.headers = _decode(raw)
 
     def _body_settled(self) -> bool:
         """Whether the request body needs nothing before the response goes out: read, or
