@@ -231,7 +231,8 @@ def _section_b(data: dict[str, Any], targets: _Targets) -> list[str]:
         "",
         f"wrk (`-t1 -c{s['connections']} -d{s['seconds']}s`, pinned to core {s['wrk_cpu']}) "
         f"against one single-worker server process pinned to core {s['server_cpu']} on "
-        f"127.0.0.1; median of {s['reps']} runs, frameworks interleaved. Latency: wrk's "
+        f"127.0.0.1; median of {s['reps']} runs, every server and framework interleaved "
+        "endpoint by endpoint. Latency: wrk's "
         "p50 / p99 of the median run. × raw: the bare app on the same server and interface "
         "(its ceiling).",
         "",

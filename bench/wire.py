@@ -5,7 +5,10 @@ httptools, no access log) and Granian's ASGI interface (1 worker, 1 runtime thre
 serve every framework; Granian's RSGI interface serves Hasten (when its app has ``__rsgi__``)
 and a bare RSGI app (the server's ceiling); uvicorn with 2 workers serves Hasten and FastAPI.
 A 1-worker server runs pinned to one core and wrk (``-t1 -c64``) to the other; the 2-worker
-server and wrk share both cores, unpinned (reported, not judged). Repetitions restart the servers, frameworks interleaved; medians are reported. Servers are
+server and wrk share both cores, unpinned (reported, not judged). Each repetition starts every
+server anew and measures endpoint by endpoint, every server and framework in turn within one
+endpoint (``_interleaved``), so that the figures a ratio compares are seconds apart; medians of
+the repetitions are reported. Servers are
 stopped through their own process id (SIGINT, then SIGKILL of their process group, which was
 created for them). Every endpoint is first checked over HTTP for its expected status, and wrk
 counts error statuses and socket errors, which the report shows.
@@ -252,37 +255,74 @@ def _check_endpoint(port: int, endpoint: str) -> None:
             raise RuntimeError(f"{endpoint}: status {status} over HTTP")
 
 
-def _one_server(
-    args: argparse.Namespace, variant: Variant, frameworks: list[str], tmp: Path
-) -> dict[str, Any]:
+def _cpus(variant: Variant, args: argparse.Namespace) -> tuple[int | None, int | None]:
+    """The cores of ``variant``'s server and of wrk (None: not pinned)."""
     cores = os.cpu_count() or 1
     if variant.workers > 1:  # several workers: they and wrk share every core, none pinned
-        server_cpu, wrk_cpu = None, None
-    else:
-        server_cpu, wrk_cpu = args.cpu, (args.cpu + 1) % cores if cores > 1 else None
-    runs: dict[str, dict[str, list[dict[str, Any]]]] = {fw: {} for fw in frameworks}
+        return None, None
+    return args.cpu, (args.cpu + 1) % cores if cores > 1 else None
+
+
+def _interleaved(
+    args: argparse.Namespace, plans: list[tuple[Variant, list[str]]], tmp: Path
+) -> dict[str, dict[str, dict[str, list[dict[str, Any]]]]]:
+    """wrk runs of every (server, framework, endpoint) of ``plans``: variant key -> framework
+    -> endpoint -> one result per repetition.
+
+    Each repetition starts every server of every variant at once (idle until its turn), then
+    measures endpoint by endpoint, and within an endpoint every variant and framework in turn
+    (the frameworks' order shifted by one each repetition). So any two figures a ratio compares,
+    FastAPI on uvicorn against Hasten on Granian as well, were measured within seconds of each
+    other, not one server's whole section apart: the machine's drift falls on both.
+    """
+    runs: dict[str, dict[str, dict[str, list[dict[str, Any]]]]] = {
+        variant.key: {fw: {} for fw in frameworks} for variant, frameworks in plans
+    }
     for rep in range(args.wire_reps):
-        shift = rep % len(frameworks)
-        for fw in frameworks[shift:] + frameworks[:shift]:
-            endpoints = [e for e in args.endpoints if e in _app_spec(fw).endpoints]
-            if not endpoints:
-                continue
-            log = tmp / f"{variant.key}-{fw}.log"
-            proc = Server(variant, fw, server_cpu, log)
-            try:
-                proc.wait_ready(BENCH_REQUESTS[endpoints[0]])
-                shown = []
-                for endpoint in endpoints:
-                    _check_endpoint(proc.port, endpoint)
-                    result = run_wrk(
-                        proc.port, BENCH_REQUESTS[endpoint], args.wire_seconds, wrk_cpu, tmp
-                    )
-                    runs[fw].setdefault(endpoint, []).append(result)
-                    shown.append(f"{endpoint}={round(result['rps'])}")
-            finally:
-                proc.stop()
-            print(f"  B {variant.key} rep {rep + 1}/{args.wire_reps} {fw:18} {' '.join(shown)}",
-                  flush=True)  # fmt: skip
+        servers: dict[tuple[str, str], Server] = {}
+        try:
+            for variant, frameworks in plans:
+                for fw in frameworks:
+                    endpoints = [e for e in args.endpoints if e in _app_spec(fw).endpoints]
+                    if not endpoints:
+                        continue
+                    log = tmp / f"{variant.key}-{fw}.log"
+                    server = Server(variant, fw, _cpus(variant, args)[0], log)
+                    servers[variant.key, fw] = server
+            for (_, fw), server in servers.items():
+                endpoints = [e for e in args.endpoints if e in _app_spec(fw).endpoints]
+                server.wait_ready(BENCH_REQUESTS[endpoints[0]])
+            time.sleep(1.0)  # the last servers' start-up work settles before the first wrk
+            for endpoint in args.endpoints:
+                for variant, frameworks in plans:
+                    shift = rep % len(frameworks)
+                    shown = []
+                    for fw in frameworks[shift:] + frameworks[:shift]:
+                        server = servers.get((variant.key, fw))
+                        if server is None or endpoint not in _app_spec(fw).endpoints:
+                            continue
+                        _check_endpoint(server.port, endpoint)
+                        result = run_wrk(
+                            server.port,
+                            BENCH_REQUESTS[endpoint],
+                            args.wire_seconds,
+                            _cpus(variant, args)[1],
+                            tmp,
+                        )
+                        runs[variant.key][fw].setdefault(endpoint, []).append(result)
+                        shown.append(f"{fw}={round(result['rps'])}")
+                    if shown:
+                        print(f"  B rep {rep + 1}/{args.wire_reps} {endpoint:10} {variant.key:12} "
+                              f"{' '.join(shown)}", flush=True)  # fmt: skip
+        finally:
+            for server in servers.values():
+                server.stop()
+    return runs
+
+
+def _server_data(
+    variant: Variant, frameworks: list[str], runs: dict[str, dict[str, list[dict[str, Any]]]]
+) -> dict[str, Any]:
     return {
         "description": variant.description,
         "server": variant.server,
@@ -319,32 +359,37 @@ def section_b(args: argparse.Namespace) -> dict[str, Any]:
         "servers": {},
     }
     wanted = [s.strip() for s in args.servers.split(",") if s.strip()]
+    plans: list[tuple[Variant, list[str]]] = []
+    notes_of: dict[str, list[str]] = {}
+    for key in wanted:
+        if key not in VARIANTS:
+            raise SystemExit(f"unknown server {key!r} (known: {', '.join(VARIANTS)})")
+        variant = VARIANTS[key]
+        frameworks: list[str] = []
+        notes: list[str] = []
+        skipped: str | None
+        if shutil.which("wrk") is None:
+            skipped = "wrk is not installed (apt-get install wrk)"
+        elif variant.server == "granian" and _granian() is None:
+            skipped = "Granian is not installed (it is optional)"
+        else:
+            frameworks, notes = _variant_frameworks(variant, args.frameworks)
+            skipped = None if frameworks else "none of the selected frameworks"
+        for note in notes:
+            print(f"  B {key}: skipped {note}", flush=True)
+        if skipped:
+            print(f"  B {key}: skipped, {skipped}", flush=True)
+            data["servers"][key] = {
+                "description": variant.description,
+                "skipped": skipped,
+                "notes": notes,
+            }
+            continue
+        plans.append((variant, frameworks))
+        notes_of[key] = notes
     with tempfile.TemporaryDirectory(prefix="hasten-bench-") as name:
-        tmp = Path(name)
-        for key in wanted:
-            if key not in VARIANTS:
-                raise SystemExit(f"unknown server {key!r} (known: {', '.join(VARIANTS)})")
-            variant = VARIANTS[key]
-            frameworks: list[str] = []
-            notes: list[str] = []
-            skipped: str | None
-            if shutil.which("wrk") is None:
-                skipped = "wrk is not installed (apt-get install wrk)"
-            elif variant.server == "granian" and _granian() is None:
-                skipped = "Granian is not installed (it is optional)"
-            else:
-                frameworks, notes = _variant_frameworks(variant, args.frameworks)
-                skipped = None if frameworks else "none of the selected frameworks"
-            for note in notes:
-                print(f"  B {key}: skipped {note}", flush=True)
-            if skipped:
-                print(f"  B {key}: skipped, {skipped}", flush=True)
-                data["servers"][key] = {
-                    "description": variant.description,
-                    "skipped": skipped,
-                    "notes": notes,
-                }
-                continue
-            data["servers"][key] = _one_server(args, variant, frameworks, tmp)
-            data["servers"][key]["notes"] = notes
+        runs = _interleaved(args, plans, Path(name))
+    for variant, frameworks in plans:
+        data["servers"][variant.key] = _server_data(variant, frameworks, runs[variant.key])
+        data["servers"][variant.key]["notes"] = notes_of[variant.key]
     return data
