@@ -244,6 +244,24 @@ class _Counter:
         await self.send(message)
 
 
+#: ``_Counter.send_watched``: the runners recognise a bound one (``unwatched``).
+SEND_WATCHED = _Counter.send_watched
+
+
+def unwatched(counter: _Counter) -> Send | None:
+    """The ``send`` under ``counter.send_watched`` for a runner about to send a whole answer
+    (its start and body messages), when the watch would only pass them on: the start marked
+    as ``send_watched`` marks it. None when the watch has something to do (a declared length
+    over the limit as it is now, the answer not started): the runner then sends through it.
+    """
+    if not counter.started:
+        declared = counter.declared
+        if declared is not None and declared > counter.max_body_size:
+            return None
+        counter.started = True
+    return counter.send
+
+
 def counter_class(max_body_size: int | None, handler: Any) -> type[_Counter]:
     """The counter class of a limiter: its limit and handler as class attributes (the handler
     a ``staticmethod``: a function is not to be bound to the counter)."""

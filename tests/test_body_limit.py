@@ -11,8 +11,16 @@ import pytest
 from starlette.middleware.body_limit import RequestBodyLimitMiddleware
 from starlette.responses import PlainTextResponse
 
-from hasten import APIRouter, Body, FastAPI, Form, Request, UploadFile
-from hasten._body_limit import BodyLimit, check_max_body_size, first_limit, limit_error
+from hasten import APIRouter, Body, FastAPI, Form, Hasten, Request, UploadFile
+from hasten._body_limit import (
+    BodyLimit,
+    check_max_body_size,
+    counter_class,
+    first_limit,
+    limit_error,
+    new_counter,
+    unwatched,
+)
 from hasten._form_limits import _FormLimits, validate_form_limits
 from hasten.routing import APIRoute
 from hasten.testclient import TestClient
@@ -295,6 +303,63 @@ def test_declared_length_over_the_limit_is_refused_even_unread() -> None:
     response = client.post("/", content=b"123456")  # Content-Length: 6
     assert (response.status_code, response.text) == (413, "Content Too Large")
     assert client.post("/", content=b"1234").text == "ignored"
+
+
+async def _sink(message: Any) -> None:
+    return None
+
+
+async def _no_body() -> Any:
+    return {"type": "http.request", "body": b"", "more_body": False}
+
+
+def _counter(limit: int, declared: bytes | None) -> Any:
+    headers = [] if declared is None else [(b"content-length", declared)]
+    scope = {"type": "http", "headers": headers}
+    return new_counter(counter_class(limit, None), scope, _no_body, _sink)
+
+
+def test_unwatched_is_the_inner_send_when_the_watch_would_only_pass_on() -> None:
+    # a runner sending a whole answer skips ``send_watched`` exactly when it would forward
+    within = _counter(5, b"5")
+    assert unwatched(within) is _sink
+    assert within.started  # as send_watched marks the start it forwards
+    over = _counter(5, b"6")
+    assert unwatched(over) is None  # the watch answers 413 instead: it must see the start
+    assert not over.started
+    over.started = True  # started already: the watch forwards everything
+    assert unwatched(over) is _sink
+    assert unwatched(_counter(5, None)) is _sink  # nothing declared (counted as read)
+    over.max_body_size = 10  # a route limiter loosened the limit since
+    over.started = False
+    assert unwatched(over) is _sink
+
+
+@pytest.mark.parametrize("cls", [FastAPI, Hasten])
+@pytest.mark.parametrize("reads", [True, False])
+@pytest.mark.parametrize(
+    ("size", "expected"),
+    [(2, 200), (4, 413), (9, 413)],  # within both limits, over the route's, over the app's
+)
+def test_runner_answers_a_declared_body_as_the_watch_would(
+    cls: type[FastAPI], reads: bool, size: int, expected: int
+) -> None:
+    # The runners send a plain answer past the limit's watch when it would only pass it on;
+    # a body declared over the limit in force when the answer starts (the route's, tighter
+    # than the app's) is still refused, whether or not the endpoint read it.
+    app = cls(max_body_size=8)
+    if reads:
+        app.post("/", max_body_size=3)(raw)
+    else:
+        app.post("/", max_body_size=3)(lambda: "unread")
+    response = TestClient(app).post("/", content=b"x" * size)
+    assert response.status_code == expected
+    if expected == 200:
+        assert response.json() == (size if reads else "unread")
+    elif cls is Hasten:
+        assert response.json() == TOO_LARGE
+    else:
+        assert response.text == "Content Too Large"
 
 
 def test_body_limit_leaves_lifespan_alone() -> None:

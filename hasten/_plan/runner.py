@@ -35,6 +35,7 @@ from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from .._body_limit import SEND_WATCHED, unwatched
 from .._observed import ObservedSend, unwrap_observed
 from .._rsgi.http import HTTPCycle
 from .._starlette import (
@@ -227,6 +228,8 @@ async def serve_trivial(
             out.body,
             out.background,
         )
+    if type(send) is MethodType and send.__func__ is SEND_WATCHED:  # the body limit's watch
+        send = unwatched(send.__self__) or send  # type: ignore[attr-defined,arg-type]
     if type(send) is ObservedSend:  # Hasten's rate limiter, metrics: headers and status here
         send, headers = unwrap_observed(send, status, headers)
     scope[RESPONSE_STARTED_KEY] = True
@@ -282,6 +285,8 @@ async def serve_plain(
             out.body,
             out.background,
         )
+    if type(send) is MethodType and send.__func__ is SEND_WATCHED:  # as in serve_trivial
+        send = unwatched(send.__self__) or send  # type: ignore[attr-defined,arg-type]
     if type(send) is ObservedSend:
         send, headers = unwrap_observed(send, status, headers)
     scope[RESPONSE_STARTED_KEY] = True
