@@ -49,6 +49,29 @@ async def _with_body(item: Item) -> Item:
     return item
 
 
+async def _with_body_and_path(item_id: int, item: Item) -> Item:
+    return item
+
+
+class CheckedItem(Item):
+    @field_validator("name")
+    @classmethod
+    def _named(cls, value: str) -> str:
+        return value
+
+
+async def _with_checked_body(item: CheckedItem) -> Item:  # not validated from its bytes
+    return item
+
+
+async def _with_body_and_deps(item: Item, token: Annotated[str, Depends(_get_token)]) -> Item:
+    return item
+
+
+def _sync_body(item: Item) -> Item:
+    return item
+
+
 async def _with_deps(token: Annotated[str, Depends(_get_token)]) -> str:
     return token
 
@@ -74,7 +97,11 @@ async def _stream() -> AsyncIterator[int]:
     [
         (_endpoint_async, runner.serve_trivial, handler.call_async),
         (_endpoint_sync, runner.serve_trivial, handler.call_batched),
-        (_with_body, runner.serve_plain, handler.call_async),
+        (_with_body, runner.serve_plain, handler.call_json_body),
+        (_with_body_and_path, runner.serve_plain, handler.call_async),
+        (_with_checked_body, runner.serve_plain, handler.call_async),
+        (_with_body_and_deps, runner.serve_plain, handler.call_async),
+        (_sync_body, runner.serve_plain, handler.call_sync),
         (_with_deps, runner.serve_plain, handler.call_async),
         (_sync_chain, runner.serve_plain, handler.call_batched),
         (_with_yield, runner.serve_stacked, handler.call_async),
@@ -137,6 +164,51 @@ def test_a_route_app_runs_over_raw_asgi() -> None:
         asyncio.run(_call(app, scope, b'{"name": "a"}'))
     assert [e["loc"] for e in caught.value.errors()] == [("body", "price")]
     assert caught.value.body == {"name": "a"}
+
+
+@pytest.mark.parametrize(
+    ("body", "content_type", "expected"),
+    [
+        (b'{"name": "a", "price": 1}', "application/json", (200, {"name": "a", "price": 1.0})),
+        (b'{"name": "a", "price": "1.5"}', "application/json", (200, {"name": "a", "price": 1.5})),
+        (b'{"name": "a", "price": 1}', None, 422),  # no content type: a strict route's bytes
+        (b'{"name": "a"}', "application/json", 422),
+        (b'{"name": "a", "price": 1', "application/json", 422),  # broken JSON
+        (b"", "application/json", 422),  # no body: required
+        (b'{"name": "a", "price": 1}', "text/plain", 422),  # not JSON: the bytes, refused
+    ],
+)
+def test_a_body_only_endpoint_answers_as_a_solved_one(
+    body: bytes, content_type: str | None, expected: Any
+) -> None:
+    # ``call_json_body`` passes a body validated from its bytes straight to the endpoint and
+    # solves anything else: every answer equals the one the general step gives.
+    answers = []
+    for call in (handler.call_json_body, handler.call_async):
+        app = FastAPI()
+        app.post("/items")(_with_body)
+        route = next(r for r in app.routes if getattr(r, "path", None) == "/items")
+        assert route.plan.call is handler.call_json_body
+        object.__setattr__(route.plan, "call", call)
+        headers = {} if content_type is None else {"content_type": content_type}
+        scope = _scope("POST", "/items", **headers)
+        scope["app"] = app
+        answers.append(asyncio.run(_call(app, scope, body)))
+    assert answers[0] == answers[1]
+    status, payload = answers[0]
+    assert (status, payload) == expected if status == 200 else status == expected
+    if status == 422:
+        assert payload["detail"] and all(e["loc"][0] == "body" for e in payload["detail"])
+
+
+def test_a_body_only_endpoint_keeps_working_under_overrides() -> None:
+    app = FastAPI()
+    app.post("/items")(_with_body)
+    app.dependency_overrides[_get_token] = lambda: "other"  # nothing this route uses
+    scope = _scope("POST", "/items", content_type="application/json")
+    scope["app"] = app
+    answer = asyncio.run(_call(app, scope, b'{"name": "b", "price": 2}'))
+    assert answer == (200, {"name": "b", "price": 2.0})
 
 
 def test_overrides_pick_the_variant_plan_once_per_version() -> None:

@@ -99,48 +99,37 @@ def _is_json_type(content_type: str) -> bool:
     return subtype == "json" or subtype.endswith("+json")
 
 
-_FROM_BYTES: Any = object()  # "JSON, to be validated from its bytes"
 _LOADS = json.loads
-
-
-async def _json_or_bytes(plan: CompiledRoute, request: Request) -> Any:
-    """The parsed JSON body, the raw bytes when it is not JSON, or Missing when empty.
-
-    A body whose schema validates JSON text exactly as parsed JSON (``json_mode_safe``) is
-    only checked for being JSON here (``_FROM_BYTES``): :func:`read_json` then validates it
-    from its bytes in one pass.
-    """
-    body = await request.body()
-    if not body:
-        return Missing
-    content_type = first_header(request.scope["headers"], b"content-type")
-    if not content_type:  # absent or empty: JSON unless the route is strict
-        if plan.strict_content_type:
-            return body
-    elif not _is_json_type(content_type):
-        return body
-    if plan.json_body is not None and json.loads is _LOADS:  # (tests patch json.loads)
-        return _FROM_BYTES
-    return await request.json()
 
 
 async def read_json(plan: CompiledRoute, request: Request) -> Any:
     """A JSON route's body: validated from its bytes, parsed JSON, bytes, or Missing.
 
-    The one-pass validation runs outside the error mapping: an exception other than a
-    validation error (none is expected from a ``json_mode_safe`` schema) is not turned into
-    a 400.
+    Missing when the body is empty; the bytes when the content type is not JSON (or absent
+    on a route with a strict content type); else parsed JSON. A body whose schema validates
+    JSON text exactly as parsed JSON (``json_mode_safe``) is validated from its bytes in one
+    pass instead (``Prevalidated``), outside the error mapping: an exception other than a
+    validation error (none is expected from such a schema) is not turned into a 400. One
+    that does not validate is parsed as usual, so that its errors read as FastAPI's.
     """
     try:
-        body = await _json_or_bytes(plan, request)
+        body = await request.body()
+        if not body:
+            return Missing
+        content_type = first_header(request.scope["headers"], b"content-type")
+        if not content_type:  # absent or empty: JSON unless the route is strict
+            if plan.strict_content_type:
+                return body
+        elif not _is_json_type(content_type):
+            return body
+        if plan.json_body is None or json.loads is not _LOADS:  # (tests patch json.loads)
+            return await request.json()
     except Exception as exc:
         error = _body_error(plan, request, exc)
         if error is exc:
             raise
         raise error from exc
-    if body is not _FROM_BYTES:
-        return body
-    checked = plan.json_body.from_json(request._body)  # type: ignore[union-attr]
+    checked = plan.json_body.from_json(body)
     if checked is not None:
         return checked
     try:  # not valid: parsed as usual, so that errors read as FastAPI's
@@ -247,6 +236,17 @@ async def call_async(plan: CompiledRoute, request: Request, ctx: Context) -> Any
     if ctx.errors:
         raise validation_error(plan, request, ctx)
     return await plan.root.call(**values)  # type: ignore[misc]
+
+
+async def call_json_body(plan: CompiledRoute, request: Request, ctx: Context) -> Any:
+    """An ``async def`` endpoint whose one parameter is the JSON body (``item: Item``, no
+    dependencies): a body validated from its bytes is its argument, as ``solve`` would pass
+    it; any other body is solved (``call_async``)."""
+    body = ctx.body
+    if type(body) is Prevalidated:
+        root = plan.root
+        return await root.call(**{root.body.field.name: body.value})  # type: ignore[misc,union-attr]
+    return await call_async(plan, request, ctx)
 
 
 async def call_sync(plan: CompiledRoute, request: Request, ctx: Context) -> Any:

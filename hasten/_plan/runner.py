@@ -53,6 +53,7 @@ from .handler import (
     call_and_write,
     call_async,
     call_batched,
+    call_json_body,
     call_stream,
     call_sync,
     endpoint_context,
@@ -97,6 +98,13 @@ def choose_steps(plan: CompiledRoute, root: Node) -> CompiledRoute:
     serve = serve_trivial if trivial else serve_stacked if needs_stack else serve_plain
     # A dependency that reads the body too (an override can add one) gets the parsed JSON.
     json_body = None if root.body_below else plan.json_body
+    if (  # the body its one input: ``solve`` would only place it (see ``call_json_body``)
+        call is call_async
+        and json_body is not None
+        and json_body is root.body
+        and not (root.subs or root.validators or root.specials)
+    ):
+        call = call_json_body
     return dataclasses.replace(
         plan,
         call=call,
