@@ -435,12 +435,8 @@ async def solve(node: Node, ctx: Context) -> dict[str, Any]:
     request = ctx.request
     for source, validator in node.validators:
         validator.run(getattr(request, source), values, ctx.errors)
-    body = node.body
-    if body is not None:
-        if type(ctx.body) is Prevalidated and type(body) is SingleBody:  # its run's first case
-            values[body.field.name] = ctx.body.value
-        else:
-            await body.run(ctx.body, values, ctx.errors)
+    if node.body is not None:
+        await node.body.run(ctx.body, values, ctx.errors)
     if node.specials:
         _fill_specials(node, ctx, values)
     return values

@@ -102,6 +102,15 @@ def _is_json_type(content_type: str) -> bool:
 _LOADS = json.loads
 
 
+def _json_declared(plan: CompiledRoute, scope: Scope) -> bool:
+    """Whether the request's content type makes its body JSON for this route: a JSON type,
+    or none at all (absent or empty) unless the route's content type is strict."""
+    content_type = first_header(scope["headers"], b"content-type")
+    if not content_type:
+        return not plan.strict_content_type
+    return _is_json_type(content_type)
+
+
 async def read_json(plan: CompiledRoute, request: Request) -> Any:
     """A JSON route's body: validated from its bytes, parsed JSON, bytes, or Missing.
 
@@ -116,11 +125,7 @@ async def read_json(plan: CompiledRoute, request: Request) -> Any:
         body = await request.body()
         if not body:
             return Missing
-        content_type = first_header(request.scope["headers"], b"content-type")
-        if not content_type:  # absent or empty: JSON unless the route is strict
-            if plan.strict_content_type:
-                return body
-        elif not _is_json_type(content_type):
+        if not _json_declared(plan, request.scope):
             return body
         if plan.json_body is None or json.loads is not _LOADS:  # (tests patch json.loads)
             return await request.json()

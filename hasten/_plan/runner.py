@@ -236,10 +236,8 @@ async def serve_trivial(
             out.body,
             out.background,
         )
-    if type(send) is MethodType and send.__func__ is SEND_WATCHED:  # the body limit's watch
-        send = unwatched(send.__self__) or send  # type: ignore[attr-defined,arg-type]
-    if type(send) is ObservedSend:  # Hasten's rate limiter, metrics: headers and status here
-        send, headers = unwrap_observed(send, status, headers)
+    if type(send) is ObservedSend or (type(send) is MethodType and send.__func__ is SEND_WATCHED):
+        send, headers = seen_through(send, status, headers)
     scope[RESPONSE_STARTED_KEY] = True
     if type(send) is MethodType and send.__func__ is _CYCLE_SEND:  # Granian's, unwrapped:
         # the two messages in one call (``HTTPCycle.answer``)
@@ -293,10 +291,8 @@ async def serve_plain(
             out.body,
             out.background,
         )
-    if type(send) is MethodType and send.__func__ is SEND_WATCHED:  # as in serve_trivial
-        send = unwatched(send.__self__) or send  # type: ignore[attr-defined,arg-type]
-    if type(send) is ObservedSend:
-        send, headers = unwrap_observed(send, status, headers)
+    if type(send) is ObservedSend or (type(send) is MethodType and send.__func__ is SEND_WATCHED):
+        send, headers = seen_through(send, status, headers)  # as in serve_trivial
     scope[RESPONSE_STARTED_KEY] = True
     if type(send) is MethodType and send.__func__ is _CYCLE_SEND:  # Granian's, unwrapped:
         # the two messages in one call (``HTTPCycle.answer``)
@@ -306,6 +302,18 @@ async def serve_plain(
         await send({"type": "http.response.body", "body": body})
     if background is not None:
         await background()
+
+
+def seen_through(send: Send, status: int, headers: Any) -> tuple[Send, Any]:
+    """The ``send`` a runner passes a plain answer's two messages to, and their headers,
+    under the layers it may see through: the body limit's watch (``send_watched``) when it
+    would only pass them on (``_body_limit.unwatched``), then Hasten's ``ObservedSend`` (rate
+    limiter, metrics), whose headers are added and status noted here (``unwrap_observed``)."""
+    if type(send) is MethodType and send.__func__ is SEND_WATCHED:
+        send = unwatched(send.__self__) or send  # type: ignore[attr-defined,arg-type]
+    if type(send) is ObservedSend:
+        return unwrap_observed(send, status, headers)
+    return send, headers
 
 
 def _written(plan: CompiledRoute, raw: Any, ctx: Context | None) -> Response:
