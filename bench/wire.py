@@ -210,7 +210,17 @@ class Server:
     def _log_tail(self) -> str:
         return "\n".join(self.log.read_text(errors="replace").splitlines()[-20:])
 
+    def pause(self, paused: bool) -> None:
+        """Stop (SIGSTOP) or continue (SIGCONT) the server's process group: a server waiting
+        for its turn then runs nothing at all (uvicorn's loop ticks ten times a second), on the
+        core the measured server has."""
+        try:
+            os.killpg(self.proc.pid, signal.SIGSTOP if paused else signal.SIGCONT)
+        except ProcessLookupError:
+            pass
+
     def stop(self) -> None:
+        self.pause(False)  # a stopped process would not see the SIGINT
         if self.proc.poll() is None:
             self.proc.send_signal(signal.SIGINT)
             try:
@@ -263,36 +273,64 @@ def _cpus(variant: Variant, args: argparse.Namespace) -> tuple[int | None, int |
     return args.cpu, (args.cpu + 1) % cores if cores > 1 else None
 
 
+def _start_servers(
+    args: argparse.Namespace, plans: list[tuple[Variant, list[str]]], tmp: Path
+) -> dict[tuple[str, str], Server]:
+    """Every server of ``plans`` (variant key, framework -> server), started at once and
+    returned ready, each then stopped (SIGSTOP) until its turn."""
+    servers: dict[tuple[str, str], Server] = {}
+    try:
+        for variant, frameworks in plans:
+            for fw in frameworks:
+                if any(e in _app_spec(fw).endpoints for e in args.endpoints):
+                    log = tmp / f"{variant.key}-{fw}.log"
+                    servers[variant.key, fw] = Server(variant, fw, _cpus(variant, args)[0], log)
+        for (_, fw), server in servers.items():
+            first = next(e for e in args.endpoints if e in _app_spec(fw).endpoints)
+            server.wait_ready(BENCH_REQUESTS[first])
+    except BaseException:
+        for server in servers.values():
+            server.stop()
+        raise
+    time.sleep(1.0)  # the last servers' start-up work settles before the first wrk
+    for server in servers.values():  # each runs only while it is measured
+        server.pause(True)
+    return servers
+
+
+def _measure(
+    args: argparse.Namespace, variant: Variant, server: Server, endpoint: str, tmp: Path
+) -> dict[str, Any]:
+    """One wrk run of ``endpoint`` against ``server``, continued for it and stopped after."""
+    server.pause(False)
+    try:
+        _check_endpoint(server.port, endpoint)
+        return run_wrk(
+            server.port, BENCH_REQUESTS[endpoint], args.wire_seconds, _cpus(variant, args)[1], tmp
+        )
+    finally:
+        server.pause(True)
+
+
 def _interleaved(
     args: argparse.Namespace, plans: list[tuple[Variant, list[str]]], tmp: Path
 ) -> dict[str, dict[str, dict[str, list[dict[str, Any]]]]]:
     """wrk runs of every (server, framework, endpoint) of ``plans``: variant key -> framework
     -> endpoint -> one result per repetition.
 
-    Each repetition starts every server of every variant at once (idle until its turn), then
-    measures endpoint by endpoint, and within an endpoint every variant and framework in turn
-    (the frameworks' order shifted by one each repetition). So any two figures a ratio compares,
-    FastAPI on uvicorn against Hasten on Granian as well, were measured within seconds of each
-    other, not one server's whole section apart: the machine's drift falls on both.
+    Each repetition starts every server of every variant at once, stopped (SIGSTOP) but for
+    its turns, then measures endpoint by endpoint, and within an endpoint every variant and
+    framework in turn (the frameworks' order shifted by one each repetition). So any two
+    figures a ratio compares, FastAPI on uvicorn against Hasten on Granian as well, were
+    measured within seconds of each other, not one server's whole section apart: the
+    machine's drift falls on both.
     """
     runs: dict[str, dict[str, dict[str, list[dict[str, Any]]]]] = {
         variant.key: {fw: {} for fw in frameworks} for variant, frameworks in plans
     }
     for rep in range(args.wire_reps):
-        servers: dict[tuple[str, str], Server] = {}
+        servers = _start_servers(args, plans, tmp)
         try:
-            for variant, frameworks in plans:
-                for fw in frameworks:
-                    endpoints = [e for e in args.endpoints if e in _app_spec(fw).endpoints]
-                    if not endpoints:
-                        continue
-                    log = tmp / f"{variant.key}-{fw}.log"
-                    server = Server(variant, fw, _cpus(variant, args)[0], log)
-                    servers[variant.key, fw] = server
-            for (_, fw), server in servers.items():
-                endpoints = [e for e in args.endpoints if e in _app_spec(fw).endpoints]
-                server.wait_ready(BENCH_REQUESTS[endpoints[0]])
-            time.sleep(1.0)  # the last servers' start-up work settles before the first wrk
             for endpoint in args.endpoints:
                 for variant, frameworks in plans:
                     shift = rep % len(frameworks)
@@ -301,14 +339,7 @@ def _interleaved(
                         server = servers.get((variant.key, fw))
                         if server is None or endpoint not in _app_spec(fw).endpoints:
                             continue
-                        _check_endpoint(server.port, endpoint)
-                        result = run_wrk(
-                            server.port,
-                            BENCH_REQUESTS[endpoint],
-                            args.wire_seconds,
-                            _cpus(variant, args)[1],
-                            tmp,
-                        )
+                        result = _measure(args, variant, server, endpoint, tmp)
                         runs[variant.key][fw].setdefault(endpoint, []).append(result)
                         shown.append(f"{fw}={round(result['rps'])}")
                     if shown:
