@@ -7,7 +7,8 @@ and a bare RSGI app (the server's ceiling); uvicorn with 2 workers serves Hasten
 A 1-worker server runs pinned to one core and wrk (``-t1 -c64``) to the other; the 2-worker
 server and wrk share both cores, unpinned (reported, not judged). Each repetition starts every
 server anew and measures endpoint by endpoint, every server and framework in turn within one
-endpoint (``_interleaved``), so that the figures a ratio compares are seconds apart; medians of
+endpoint (``_interleaved``), so that the figures a ratio compares are seconds apart; a server
+waiting for its turn is stopped (SIGSTOP) and runs nothing on the measured core; medians of
 the repetitions are reported. Servers are
 stopped through their own process id (SIGINT, then SIGKILL of their process group, which was
 created for them). Every endpoint is first checked over HTTP for its expected status, and wrk
