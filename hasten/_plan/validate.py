@@ -219,15 +219,33 @@ class ParamsValidator:
         validate_named(self.adapter, self.fields, collected, self.prefix, values, errors)
 
 
+class TextHeaders:
+    """Request headers as text: ``fields.get(name)`` gives the first value of a lower-case
+    ``name`` as a ``str`` (RSGI's header mapping). The ``"headers"`` of the stand-in scope an
+    RSGI request is solved with before any ASGI scope exists (``hasten._rsgi.planned``)."""
+
+    __slots__ = ("fields",)
+
+    def __init__(self, fields: Any) -> None:
+        self.fields = fields
+
+
+def _as_latin1(value: str) -> str:
+    """The text a header value sent as UTF-8 bytes reads as Latin-1 (``Headers.get``): the
+    value itself when it is ASCII, as every value Granian passes is."""
+    return value if value.isascii() else value.encode().decode("latin-1")
+
+
 class RawHeadersValidator(ParamsValidator):
     """Scalar header parameters read straight from the scope's raw headers.
 
     For headers that each have one name and one value (no lists, no alternative aliases):
     the first header of that name, decoded as Latin-1 — what ``Headers.get`` returns —
-    without building a ``Headers`` object. ``run`` takes the scope.
+    without building a ``Headers`` object. ``run`` takes the scope; a scope whose headers are
+    ``TextHeaders`` is read through their ``get`` (``_run_text``), with the same result.
     """
 
-    __slots__ = ("raw_steps", "all_str", "single")
+    __slots__ = ("raw_steps", "all_str", "single", "text_steps")
 
     @staticmethod
     def fits(fields: Sequence[ParamField]) -> bool:
@@ -243,14 +261,19 @@ class RawHeadersValidator(ParamsValidator):
         self.all_str = plain_str_fields(self.adapter.core_schema) and not any(
             f.validate_default for f in fields
         )
-        #: One plain ``str`` header: ``(name, raw key)``, found and stored without the
-        #: collection the general case builds (a missing one still goes that way).
-        self.single = (fields[0].name, self.raw_steps[0][2]) if (
+        #: ``raw_steps`` with each name as text (lower-case): what ``_run_text`` asks for.
+        self.text_steps = tuple((f, name, key.decode("latin-1")) for f, name, key in self.raw_steps)
+        #: One plain ``str`` header: ``(name, raw key, text key)``, found and stored without
+        #: the collection the general case builds (a missing one still goes that way).
+        self.single = (fields[0].name, self.raw_steps[0][2], self.text_steps[0][2]) if (
             len(fields) == 1 and self.all_str
         ) else None  # fmt: skip
 
     def run(self, source: Any, values: dict[str, Any], errors: list[Any]) -> None:
         raw = source["headers"]
+        if type(raw) is TextHeaders:
+            self._run_text(raw.fields, values, errors)
+            return
         single = self.single
         if single is not None:
             key = single[1]
@@ -267,6 +290,27 @@ class RawHeadersValidator(ParamsValidator):
                     break
             else:
                 take(field, Missing, collected, values)
+        if self.all_str and not collected[2]:
+            values.update(data)
+            return
+        validate_named(self.adapter, self.fields, collected, self.prefix, values, errors)
+
+    def _run_text(self, fields: Any, values: dict[str, Any], errors: list[Any]) -> None:
+        """``run`` for headers given as text (``TextHeaders``): the same values and errors."""
+        single = self.single
+        if single is not None:
+            value = fields.get(single[2])
+            if value is not None:
+                values[single[0]] = _as_latin1(value)
+                return
+        collected: tuple[dict[str, Any], dict[str, str], list[str]] = ({}, {}, [])
+        data = collected[0]
+        for field, name, key in self.text_steps:
+            value = fields.get(key)
+            if value is None:
+                take(field, Missing, collected, values)
+            else:
+                data[name] = _as_latin1(value)
         if self.all_str and not collected[2]:
             values.update(data)
             return

@@ -8,6 +8,12 @@ adapter (``hasten._rsgi.http``) would send the two messages the runner makes. No
 no ``receive``/``send`` pair and no stack are made: about half of what such a request costs
 the server's process (``bench/README.md``).
 
+A ``serve_plain`` route whose dependencies and parameters read nothing but headers, the query
+and the path (``hasten._rsgi.planned``) is answered the same way: its call step solves them
+from the RSGI scope (``PlannedRequest``), with the ``dependency_overrides`` the route would
+run with (only when none are set). Its outcome goes out, or is replayed, as a trivial
+endpoint's does.
+
 It is taken only when all of these hold; otherwise the request runs the app's own way:
 
 * the app's stack is its own ``CoreStack`` (no user middleware, no instrumentation),
@@ -23,7 +29,8 @@ It is taken only when all of these hold; otherwise the request runs the app's ow
 * the path is a static route's that this router already found for it (``Matcher.direct``,
   the table ``direct_target`` looks at first), for the routes as they are now, and the route
   allows the method;
-* the route's app is its ``serve_trivial`` runner;
+* the route's app is its ``serve_trivial`` runner, or its ``serve_plain`` runner (or the
+  ``route_app`` closure around it) of a plan that ``planned.ready`` accepts;
 * the request declares no body (no ``content-length``, no ``transfer-encoding``).
 
 Whatever else the endpoint's outcome leads to runs the app's own way, with that outcome: an
@@ -32,7 +39,8 @@ response object (a ``Response`` returned, a non-``str`` answer of a text route) 
 *replayed*. The ASGI scope and the ``receive``/``send`` pair are made as for any request,
 and the app's core stack runs (inside the layer that served the app, if any) with the route
 already found (``CoreStack.finding``): its runner gets the outcome (``runner.Settled``)
-instead of calling the endpoint again. The exception handlers, the 500 response and the
+instead of calling the endpoint again (a planned route's runner gets it from its call step,
+``planned.settled_plan``: no dependency runs twice). The exception handlers, the 500 response and the
 server see what they would have seen. A route whose answer always needs its writer (no
 ``direct``) is replayed before its endpoint is called.
 """
@@ -50,13 +58,17 @@ from starlette.types import Receive, Scope, Send
 
 from .._core import CoreStack, SteppedCoreStack
 from .._observed import ObservedSend
-from .._plan.runner import Settled, serve_trivial
+from .._plan.dependencies import Context
+from .._plan.runner import Settled, serve_plain, serve_trivial
+from .._plan.validate import Missing
 from .http import open_cycle
+from .planned import PlannedRequest, route_plan, settled_plan
 from .scope import http_scope, parse_address
 
 __all__ = ["DirectAnswers"]
 
 _RESPONSE_CALL = Response.__call__
+_TRIVIAL: Any = object()  # ``_answer``'s overrides for a ``serve_trivial`` route
 
 
 class DirectAnswers:
@@ -95,8 +107,13 @@ class DirectAnswers:
         if route is None:
             return None
         runner = route.app
-        if type(runner) is not partial or runner.func is not serve_trivial:
-            return None
+        if type(runner) is partial and runner.func is serve_trivial:
+            plan, overrides = runner.args[0], _TRIVIAL
+        else:  # a plain route that reads parameters only, or the stack's way
+            runnable = _planned(route, runner, app)
+            if runnable is None:
+                return None
+            plan, overrides = runnable
         cls = type(app)
         if (
             rsgi.method not in route.methods
@@ -120,7 +137,7 @@ class DirectAnswers:
             refusal = gate(address[0] if address else "unknown")
             if refusal is not None:
                 return _refused(self, rsgi, protocol, state, refusal)
-        return _answer(self, route, runner.args[0], rsgi, protocol, state, self.observer)
+        return _answer(self, route, plan, rsgi, protocol, state, self.observer, overrides, fields)
 
     def _decide(self, core: Any) -> None:
         """Note for the stack ``core`` whether requests may be answered directly."""
@@ -157,6 +174,26 @@ def _route_observer(core: Any) -> tuple[Any, Any] | None:
     return None
 
 
+def _planned(route: Any, runner: Any, app: Any) -> tuple[Any, Any] | None:
+    """``(plan, overrides)`` when ``route``'s app ``runner`` is ``serve_plain``'s, reading
+    parameters only (``planned.route_plan``): the ``dependency_overrides`` it runs with are
+    looked up as ``runner.route_app`` looks them up (the route's provider, else the app). None
+    for any other runner, and when overrides are set (their variant runs the app's way)."""
+    plan = route_plan(runner)
+    if plan is None:
+        return None
+    if not plan.root.subs:  # ``route_app`` gave the runner itself: it gets no overrides
+        return plan, None
+    provider = route.dependency_overrides_provider
+    if provider is None:
+        provider = app
+    try:
+        overrides = provider.dependency_overrides
+    except AttributeError:
+        overrides = None
+    return None if overrides else (plan, overrides)
+
+
 async def _answer(
     direct: DirectAnswers,
     route: Any,
@@ -165,12 +202,18 @@ async def _answer(
     protocol: Any,
     state: Any,
     observer: tuple[Any, Any] | None,
+    overrides: Any,
+    fields: Any,
 ) -> None:
-    """``serve_trivial``'s call and answer, straight to the protocol; the rest replayed.
+    """The route's runner's call and answer, straight to the protocol; the rest replayed.
 
-    With an ``observer``, its ``enter`` runs first and its ``leave`` last, as the core stack
-    runs its step: with the part of the scope they read (the same as the stack's scope holds
-    for the route) and an ``ObservedSend`` that notes the status (the replay's ``send``).
+    ``overrides`` is ``_TRIVIAL`` for ``serve_trivial``'s route (the endpoint called as it
+    calls it), else the ``dependency_overrides`` (empty, or None) that ``serve_plain`` runs
+    with: the plan's call step then solves the parameters from the RSGI scope
+    (``hasten._rsgi.planned``). With an ``observer``, its ``enter`` runs first and its
+    ``leave`` last, as the core stack runs its step: with the part of the scope they read
+    (the same as the stack's scope holds for the route) and an ``ObservedSend`` that notes
+    the status (the replay's ``send``).
     """
     observed = None
     if observer is not None:  # no root path here: the steps read ``""``, as in the stack
@@ -183,11 +226,15 @@ async def _answer(
     try:
         messages = plan.direct
         if messages is None:  # the route's writer must answer (its ``JSONResponse`` patched)
-            await _replay(direct, route, plan, rsgi, protocol, state, None, observed)
+            await _replay(direct, route, plan, rsgi, protocol, state, overrides, None, observed)
             return
         try:
-            call = plan.root.call
-            raw = await call() if plan.is_async else await run_in_threadpool(call)
+            if overrides is _TRIVIAL:
+                call = plan.root.call
+                raw = await call() if plan.is_async else await run_in_threadpool(call)
+            else:
+                request = PlannedRequest(rsgi, fields)
+                raw = await plan.call(plan, request, Context(request, Missing, overrides))
             out = messages[2](raw) if messages[1].__call__ is _RESPONSE_CALL else None
         except Exception as exc:
             settled = Settled(None, exc)
@@ -199,7 +246,7 @@ async def _answer(
                 protocol.response_bytes(status, headers, body)
                 return
             settled = Settled(raw, None)
-        await _replay(direct, route, plan, rsgi, protocol, state, settled, observed)
+        await _replay(direct, route, plan, rsgi, protocol, state, overrides, settled, observed)
     finally:
         if observer is not None:
             observer[1](seen, observed)
@@ -212,13 +259,20 @@ async def _replay(
     rsgi: Any,
     protocol: Any,
     state: Any,
+    overrides: Any,
     settled: Settled | None,
     observed: ObservedSend | None,
 ) -> None:
     """The request, through ``outer``, the app's core stack (its step entered already, and
     left by the caller) and the route's runner, which gets ``settled`` (None: it calls the
-    endpoint); the answer through ``observed`` if there is one."""
-    runner = partial(serve_trivial, plan, prepared=settled)
+    endpoint, solving its parameters from the ASGI scope); the answer through ``observed``
+    if there is one."""
+    runner: Any
+    if overrides is _TRIVIAL:
+        runner = partial(serve_trivial, plan, prepared=settled)
+    else:  # ``route_app``'s call of it, with the overrides it read
+        replayed = plan if settled is None else settled_plan(plan, settled)
+        runner = partial(serve_plain, replayed, overrides=overrides)
     core = direct.core
 
     def found(scope: Scope) -> Any:  # the scope as ``direct_target`` sets it for the route

@@ -13,9 +13,9 @@ import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
-from hasten import Hasten, HTTPException, Request
+from hasten import Depends, Hasten, Header, HTTPException, Request
 from hasten._rsgi import app as rsgi_app_module
 from hasten._rsgi import direct as rsgi_direct_module
 from hasten.responses import JSONResponse, PlainTextResponse
@@ -102,3 +102,24 @@ async def response() -> JSONResponse:
     from starlette.background import BackgroundTask
 
     return JSONResponse({"own": True}, status_code=201, background=BackgroundTask(note))
+
+
+async def get_token(x_token: Annotated[str, Header()]) -> str:
+    return x_token
+
+
+async def get_user(token: Annotated[str, Depends(get_token)]) -> dict[str, str]:
+    if token != "secret":
+        raise HTTPException(status_code=401, detail="bad token")
+    return {"name": "admin"}
+
+
+@app.get("/user")
+async def user(
+    found: Annotated[dict[str, str], Depends(get_user)],
+    agent: Annotated[str | None, Header(alias="x-agent")] = None,
+    q: str = "",
+    limit: int = 10,
+) -> dict[str, Any]:
+    """Planned (``hasten._rsgi.planned``): answered directly with its parameters solved."""
+    return {**found, "agent": agent, "q": q, "limit": limit}

@@ -1,0 +1,142 @@
+"""Solving an RSGI request's parameters from RSGI's own scope: direct answers with inputs.
+
+A route run by ``serve_plain`` whose dependencies and parameters read nothing of the request
+but its header, query and path parameters can be solved and called before any ASGI scope
+exists: its validators read the RSGI scope through ``PlannedRequest``, a stand-in for the
+``Request`` they would otherwise be given. ``hasten._rsgi.direct`` decides when such a route
+is answered that way (what it checks for every direct answer, and ``route_plan`` here for
+the route) and replays the outcome through the app's stack when the answer needs it.
+
+Why the values are the same as through the ASGI adapter (``hasten._rsgi.scope``):
+
+* **headers.** The adapter's ASGI headers are RSGI's pairs in order, encoded as UTF-8, and a
+  header parameter is the first value of its name decoded as Latin-1. RSGI's ``get`` gives the
+  first value of a name (case-insensitive); ``validate.RawHeadersValidator`` reads it through
+  ``TextHeaders`` and decodes it the same way. The adapter adds a ``host`` header from the
+  HTTP/2 authority: a route that reads ``host`` is left to the stack.
+* **query.** ``query_params`` parses the query string the adapter would put in the scope
+  (RSGI's text, encoded as UTF-8), with the same function as ``RouteRequest``.
+* **path.** The direct table holds static routes only: no path parameters, ``{}``.
+* **the rest.** ``endpoint_context`` (a 422's ``endpoint_ctx``) reads the method and the
+  root path, which is ``""`` (an app with a ``root_path`` is never answered directly).
+  Nothing else of the request is read: a route whose dependency takes the ``Request``,
+  ``Response``, ``BackgroundTasks``, ``SecurityScopes`` or a body, or reads cookies or headers
+  as a list, an alias set or a ``Headers`` object, or that has yield or app-scoped
+  dependencies, is not planned (``ready``).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterator
+from functools import partial
+from types import CodeType, FunctionType
+from typing import Any
+
+from .._plan.calls import GEN
+from .._plan.dependencies import Node
+from .._plan.handler import CompiledRoute, call_async, call_batched, call_sync
+from .._plan.runner import Settled, route_app, serve_plain
+from .._plan.validate import RawHeadersValidator, TextHeaders
+from .._starlette import query_params
+
+__all__ = ["PlannedRequest", "ready", "route_plan", "settled_plan"]
+
+
+def _closure_code() -> CodeType:
+    for const in route_app.__code__.co_consts:
+        if isinstance(const, CodeType) and const.co_name == "app":
+            return const
+    raise RuntimeError("runner.route_app has no closure named app")  # pragma: no cover
+
+
+#: The code of ``route_app``'s closure (a route with dependencies), and where its plan is.
+_ROUTE_APP_CODE = _closure_code()
+_PLAN_CELL = _ROUTE_APP_CODE.co_freevars.index("plan")
+
+_CALLS = (call_async, call_sync, call_batched)
+#: Where a validator may read: the stand-in scope (raw headers), the query, the path.
+_SOURCES = ("scope", "query_params", "path_params")
+_READY: dict[int, tuple[CompiledRoute, bool]] = {}
+_READY_MAX = 1024
+
+
+class PlannedRequest:
+    """What a planned route's validators read of the request, from the RSGI scope ``rsgi``:
+    ``scope`` (``"headers"`` as ``TextHeaders``, ``"root_path"``), ``method``,
+    ``query_params`` (parsed on first use) and ``path_params``."""
+
+    __slots__ = ("_query", "method", "rsgi", "scope")
+
+    def __init__(self, rsgi: Any, fields: Any) -> None:
+        self.rsgi = rsgi
+        self.method = rsgi.method
+        self.scope = {"headers": TextHeaders(fields), "root_path": ""}
+        self._query: Any = None
+
+    @property
+    def query_params(self) -> Any:
+        params = self._query
+        if params is None:
+            params = self._query = query_params(self.rsgi.query_string.encode())
+        return params
+
+    @property
+    def path_params(self) -> dict[str, Any]:
+        return {}
+
+
+def route_plan(runner: Any) -> CompiledRoute | None:
+    """The plan of a route's app ``runner`` when it is ``serve_plain``'s, unwrapped (the
+    runner itself, or ``route_app``'s closure for a route with dependencies) and ``ready``."""
+    if type(runner) is partial:
+        if runner.func is not serve_plain or runner.keywords:
+            return None
+        plan = runner.args[0]
+    elif type(runner) is FunctionType and runner.__code__ is _ROUTE_APP_CODE:
+        plan = runner.__closure__[_PLAN_CELL].cell_contents  # type: ignore[index]
+    else:
+        return None
+    known = _READY.get(id(plan))
+    if known is None or known[0] is not plan:
+        if len(_READY) >= _READY_MAX:
+            _READY.clear()
+        known = _READY[id(plan)] = (plan, ready(plan))
+    return plan if known[1] else None
+
+
+def ready(plan: CompiledRoute) -> bool:
+    """Whether ``plan``'s requests can be solved from a ``PlannedRequest`` (module docstring)."""
+    if plan.serve is not serve_plain or plan.read is not None or plan.stream is not None:
+        return False
+    return plan.call in _CALLS and all(_reads_params_only(node) for node in _nodes(plan.root))
+
+
+def _nodes(node: Node) -> Iterator[Node]:
+    yield node
+    for sub in node.subs:
+        yield from _nodes(sub)
+
+
+def _reads_params_only(node: Node) -> bool:
+    if node.specials or node.body is not None or node.kind >= GEN or node.scope == "app":
+        return False
+    for source, validator in node.validators:
+        if source not in _SOURCES:
+            return False
+        if source == "scope" and (
+            type(validator) is not RawHeadersValidator
+            or any(step[2] == "host" for step in validator.text_steps)
+        ):
+            return False
+    return True
+
+
+def settled_plan(plan: CompiledRoute, settled: Settled) -> CompiledRoute:
+    """``plan`` with a call step that gives ``settled``'s outcome instead of solving and
+    calling again: what the replay of a planned answer runs."""
+    return dataclasses.replace(plan, call=partial(_outcome, settled))
+
+
+async def _outcome(settled: Settled, plan: Any, request: Any, ctx: Any) -> Any:
+    return settled.outcome()
