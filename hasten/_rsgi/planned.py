@@ -31,7 +31,7 @@ import dataclasses
 from collections.abc import Iterator
 from functools import partial
 from types import CodeType, FunctionType
-from typing import Any
+from typing import Any, Literal
 
 from .._plan.calls import GEN
 from .._plan.dependencies import Node
@@ -57,7 +57,8 @@ _PLAN_CELL = _ROUTE_APP_CODE.co_freevars.index("plan")
 _CALLS = (call_async, call_sync, call_batched)
 #: Where a validator may read: the stand-in scope (raw headers), the query, the path.
 _SOURCES = ("scope", "query_params", "path_params")
-_READY: dict[int, tuple[CompiledRoute, bool]] = {}
+#: Route apps seen → their plan, or False: not a ``serve_plain`` runner of a ``ready`` plan.
+_READY: dict[Any, CompiledRoute | Literal[False]] = {}
 _READY_MAX = 1024
 
 
@@ -88,21 +89,28 @@ class PlannedRequest:
 
 def route_plan(runner: Any) -> CompiledRoute | None:
     """The plan of a route's app ``runner`` when it is ``serve_plain``'s, unwrapped (the
-    runner itself, or ``route_app``'s closure for a route with dependencies) and ``ready``."""
+    runner itself, or ``route_app``'s closure for a route with dependencies) and ``ready``.
+
+    Decided once per runner (its plan is fixed when it is made) and kept, at most
+    ``_READY_MAX`` of them."""
+    known = _READY.get(runner)
+    if known is None:
+        if len(_READY) >= _READY_MAX:
+            _READY.clear()
+        known = _READY[runner] = _ready_plan(runner)
+    return known or None
+
+
+def _ready_plan(runner: Any) -> CompiledRoute | Literal[False]:
     if type(runner) is partial:
         if runner.func is not serve_plain or runner.keywords:
-            return None
+            return False
         plan = runner.args[0]
     elif type(runner) is FunctionType and runner.__code__ is _ROUTE_APP_CODE:
         plan = runner.__closure__[_PLAN_CELL].cell_contents  # type: ignore[index]
     else:
-        return None
-    known = _READY.get(id(plan))
-    if known is None or known[0] is not plan:
-        if len(_READY) >= _READY_MAX:
-            _READY.clear()
-        known = _READY[id(plan)] = (plan, ready(plan))
-    return plan if known[1] else None
+        return False
+    return plan if ready(plan) else False
 
 
 def ready(plan: CompiledRoute) -> bool:
