@@ -6,13 +6,14 @@ gets and what the app's code sees must be the same. Separately, the direct way m
 for the routes that read header, query and path parameters only, and not for the others.
 """
 
+import asyncio
 from typing import Annotated, Any
 
 import pytest
 from fake_rsgi import Headers, Scope
 from pydantic import BaseModel
 from starlette.background import BackgroundTask
-from test_direct import _both, _taken
+from test_direct import _both, _samples, _send, _taken
 
 from hasten import (
     BackgroundTasks,
@@ -26,6 +27,7 @@ from hasten import (
     Request,
     Security,
 )
+from hasten._rsgi.app import rsgi_call
 from hasten._rsgi.planned import ready
 from hasten.responses import JSONResponse
 from hasten.security import APIKeyHeader
@@ -314,3 +316,65 @@ def test_a_validation_error_says_which_request_it_answered() -> None:
     noted_ones = [entry for entry in log if entry[0] is not None]
     assert len(noted_ones) == 4 and noted_ones[-2] == noted_ones[-1]
     assert noted_ones[-1][0] == "GET /headers"
+
+
+def _sequence() -> list[Scope]:
+    return [
+        _request(path, query, *pairs)
+        for path, query, pairs in CASES
+        if path in ("/deps", "/query", "/model", "/own")
+    ]
+
+
+def _run(app: Hasten, way: Any, scopes: list[Scope]) -> list[Any]:
+    async def go() -> list[Any]:
+        return [await _send(lambda p, scope=scope: way(app, scope, p)) for scope in scopes]
+
+    return asyncio.run(go())
+
+
+def test_the_prometheus_steps_run_around_a_planned_answer() -> None:
+    from prometheus_client import CollectorRegistry
+
+    from hasten.metrics import PrometheusMiddleware
+
+    registries = CollectorRegistry(), CollectorRegistry()
+    apps = [build(Hasten(), []) for _ in registries]
+    for app, registry in zip(apps, registries, strict=True):
+        app.add_middleware(PrometheusMiddleware, registry=registry)
+    scopes = _sequence() * 2
+    answers = _run(apps[0], lambda app, scope, p: app.__rsgi__(scope, p), scopes)
+    reference = _run(apps[1], lambda app, scope, p: rsgi_call(app, scope, p, {}), scopes)
+    assert answers == reference
+    assert apps[0]._direct_answers.observer is not None
+    assert _taken(apps[0], _request("/deps", "", TOKEN)) == [True, True]
+    assert _taken(apps[1], _request("/deps", "", TOKEN)) == [True, True]
+    found = _samples(registries[0])
+    assert found == _samples(registries[1])
+    statuses = {
+        (labels["route"], labels["status"]): value
+        for (name, pairs), value in found.items()
+        if name == "http_requests_total"
+        for labels in [dict(pairs)]
+    }
+    assert statuses[("/deps", "200")] == 2 + 2 + 4  # twice in each sequence, 4 in ``_taken``
+    assert statuses[("/deps", "401")] == 2 and statuses[("/deps", "422")] == 2
+    assert statuses[("/model", "500")] == 2 and statuses[("/own", "203")] == 2
+
+
+def test_the_default_rate_limiter_counts_a_planned_answer_once() -> None:
+    from hasten.ratelimit import MemoryBackend, RateLimitMiddleware, SlidingWindow
+
+    apps = [build(Hasten(), []) for _ in range(2)]
+    for app in apps:
+        backend = MemoryBackend(clock=lambda: 1000.0)
+        app.add_middleware(
+            RateLimitMiddleware, policy=SlidingWindow(6, 60), backend=backend, headers=False
+        )
+    scopes = _sequence()  # 11 requests: those after the sixth are refused
+    answers = _run(apps[0], lambda app, scope, p: app.__rsgi__(scope, p), scopes)
+    reference = _run(apps[1], lambda app, scope, p: rsgi_call(app, scope, p, {}), scopes)
+    assert answers == reference
+    statuses = [calls[0][1] for calls, _ in answers]
+    assert 429 not in statuses[:6] and statuses[6:] == [429] * 5
+    assert apps[0]._direct_answers.gate is not None
