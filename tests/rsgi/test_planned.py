@@ -11,9 +11,8 @@ from typing import Annotated, Any
 
 import pytest
 from fake_rsgi import Headers, Scope
-from pydantic import BaseModel
 from starlette.background import BackgroundTask
-from test_direct import _both, _samples, _send, _taken
+from test_direct import Item, Teapot, _both, _samples, _send, _taken
 
 from hasten import (
     BackgroundTasks,
@@ -31,15 +30,6 @@ from hasten._rsgi.app import rsgi_call
 from hasten._rsgi.planned import ready
 from hasten.responses import JSONResponse
 from hasten.security import APIKeyHeader
-
-
-class Item(BaseModel):
-    name: str
-    price: float
-
-
-class Teapot(Exception):
-    pass
 
 
 def build(app: Hasten, log: list[Any]) -> Hasten:
