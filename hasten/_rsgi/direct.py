@@ -40,9 +40,9 @@ response object (a ``Response`` returned, a non-``str`` answer of a text route) 
 and the app's core stack runs (inside the layer that served the app, if any) with the route
 already found (``CoreStack.finding``): its runner gets the outcome (``runner.Settled``)
 instead of calling the endpoint again (a planned route's runner gets it from its call step,
-``planned.settled_plan``: no dependency runs twice). The exception handlers, the 500 response and the
-server see what they would have seen. A route whose answer always needs its writer (no
-``direct``) is replayed before its endpoint is called.
+``planned.settled_plan``: no dependency runs twice). The exception handlers, the 500
+response and the server see what they would have seen. A route whose answer always needs its
+writer (no ``direct``) is replayed before its endpoint is called.
 """
 
 from __future__ import annotations
