@@ -38,7 +38,8 @@ exception (from the endpoint, or from encoding its answer) or an answer that nee
 response object (a ``Response`` returned, a non-``str`` answer of a text route) is
 *replayed*. The ASGI scope and the ``receive``/``send`` pair are made as for any request,
 and the app's core stack runs (inside the layer that served the app, if any) with the route
-already found (``CoreStack.finding``): its runner gets the outcome (``runner.Settled``)
+already found (its copy made once by ``CoreStack.finding``, which takes the route and runner
+from the scope): its runner gets the outcome (``runner.Settled``)
 instead of calling the endpoint again (a planned route's runner gets it from its call step,
 ``planned.settled_plan``: no dependency runs twice). The exception handlers, the 500
 response and the server see what they would have seen. A route whose answer always needs its
@@ -62,13 +63,14 @@ from .._plan.dependencies import Context
 from .._plan.runner import Settled, serve_plain, serve_trivial
 from .._plan.validate import Missing
 from .http import open_cycle
-from .planned import PlannedRequest, route_plan, settled_plan
+from .planned import SETTLED_KEY, PlannedRequest, route_plan, settled_plan
 from .scope import http_scope, parse_address
 
 __all__ = ["DirectAnswers"]
 
 _RESPONSE_CALL = Response.__call__
 _TRIVIAL: Any = object()  # ``_answer``'s overrides for a ``serve_trivial`` route
+_FOUND_KEY = "hasten.rsgi.found"  # a replay's (route, runner), for ``_finder``
 
 
 class DirectAnswers:
@@ -80,7 +82,7 @@ class DirectAnswers:
     it, or None when the app's own way must.
     """
 
-    __slots__ = ("app", "core", "gate", "observer", "outer", "router")
+    __slots__ = ("app", "core", "gate", "observer", "outer", "replaying", "router")
 
     def __init__(self, app: Any, outer: Any = None) -> None:
         self.app = app
@@ -89,6 +91,7 @@ class DirectAnswers:
         self.router: Any = None  # its router when its requests may be answered directly
         self.gate: Any = None  # its one step, the rate limiter's, given the client's host
         self.observer: Any = None  # or its one step's (enter, leave) reading only the route
+        self.replaying: Any = None  # its copy that replays a request (``_replay``)
 
     def __call__(
         self, rsgi: Any, protocol: Any, state: dict[str, Any]
@@ -147,6 +150,10 @@ class DirectAnswers:
         self.observer = _route_observer(core)
         plain = type(core) is CoreStack or self.gate is not None or self.observer is not None
         self.router = core.dispatch if plain and not self.app._through_starlette else None
+        # The core for replays: its steps entered already, the route found (``_finder``).
+        self.replaying = (
+            None if self.router is None else core.finding(_finder(core.dispatch), entered=True)
+        )
 
 
 def _client_gate(core: Any) -> Any:
@@ -271,18 +278,27 @@ async def _replay(
     if overrides is _TRIVIAL:
         runner = partial(serve_trivial, plan, prepared=settled)
     else:  # ``route_app``'s call of it, with the overrides it read
-        replayed = plan if settled is None else settled_plan(plan, settled)
+        replayed = plan if settled is None else settled_plan(plan)
         runner = partial(serve_plain, replayed, overrides=overrides)
-    core = direct.core
+    keys: dict[str, Any] = {_FOUND_KEY: (route, runner)}
+    if settled is not None and overrides is not _TRIVIAL:
+        keys[SETTLED_KEY] = settled  # ``settled_plan``'s call step takes it out
+    await _through(direct, rsgi, protocol, state, direct.replaying, observed, keys)
 
-    def found(scope: Scope) -> Any:  # the scope as ``direct_target`` sets it for the route
-        scope["router"] = core.dispatch
+
+def _finder(dispatch: Any) -> Any:
+    """The route finder of a core's replaying copy: the route and runner the replay put in the
+    scope (taken out), with the scope set as ``direct_target`` (of ``dispatch``) sets it."""
+
+    def found(scope: Scope) -> Any:
+        route, runner = scope.pop(_FOUND_KEY)
+        scope["router"] = dispatch
         scope["route"] = route
         scope["endpoint"] = route.endpoint
         scope["path_params"] = {}
         return runner
 
-    await _through(direct, rsgi, protocol, state, core.finding(found, entered=True), observed)
+    return found
 
 
 async def _refused(
@@ -299,15 +315,19 @@ async def _through(
     state: Any,
     app: Any,
     observed: ObservedSend | None,
+    keys: dict[str, Any] | None = None,
 ) -> None:
     """Run the ASGI ``app`` for the request as ``Hasten.__call__`` would run its stack, inside
     ``outer`` if the app is served in one: with the scope and the ``receive``/``send`` pair
     the adapter makes for any request (``send`` inside ``observed`` if there is one, as the
-    core stack passes it on to its steps' inside)."""
+    core stack passes it on to its steps' inside), and ``keys`` added to the scope for the
+    replaying core's finder."""
     hasten = direct.app
 
     async def entry(scope: Scope, receive: Receive, send: Send) -> None:
         scope["app"] = hasten  # what ``Hasten.__call__`` does here (no root path, not traced)
+        if keys is not None:
+            scope.update(keys)
         if observed is not None:
             observed.send = send
             send = observed

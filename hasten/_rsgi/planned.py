@@ -36,11 +36,11 @@ from typing import Any, Literal
 from .._plan.calls import GEN
 from .._plan.dependencies import Node
 from .._plan.handler import CompiledRoute, call_async, call_batched, call_sync
-from .._plan.runner import Settled, route_app, serve_plain
+from .._plan.runner import route_app, serve_plain
 from .._plan.validate import RawHeadersValidator, TextHeaders
 from .._starlette import query_params
 
-__all__ = ["PlannedRequest", "ready", "route_plan", "settled_plan"]
+__all__ = ["SETTLED_KEY", "PlannedRequest", "ready", "route_plan", "settled_plan"]
 
 
 def _closure_code() -> CodeType:
@@ -57,6 +57,9 @@ _PLAN_CELL = _ROUTE_APP_CODE.co_freevars.index("plan")
 _CALLS = (call_async, call_sync, call_batched)
 #: Where a validator may read: the stand-in scope (raw headers), the query, the path.
 _SOURCES = ("scope", "query_params", "path_params")
+#: The scope key under which a replay hands its runner the outcome (``settled_plan``).
+SETTLED_KEY = "hasten.rsgi.settled"
+_SETTLED: dict[int, tuple[CompiledRoute, CompiledRoute]] = {}  # id(plan) → (plan, its copy)
 #: Route apps seen → their plan, or False: not a ``serve_plain`` runner of a ``ready`` plan.
 _READY: dict[Any, CompiledRoute | Literal[False]] = {}
 _READY_MAX = 1024
@@ -140,11 +143,17 @@ def _reads_params_only(node: Node) -> bool:
     return True
 
 
-def settled_plan(plan: CompiledRoute, settled: Settled) -> CompiledRoute:
-    """``plan`` with a call step that gives ``settled``'s outcome instead of solving and
-    calling again: what the replay of a planned answer runs."""
-    return dataclasses.replace(plan, call=partial(_outcome, settled))
+def settled_plan(plan: CompiledRoute) -> CompiledRoute:
+    """``plan`` with a call step that gives the outcome put in the replay's scope under
+    ``SETTLED_KEY`` (taken out as it is given) instead of solving and calling again: what the
+    replay of a planned answer runs. Made once per plan and kept, at most ``_READY_MAX``."""
+    known = _SETTLED.get(id(plan))
+    if known is None or known[0] is not plan:
+        if len(_SETTLED) >= _READY_MAX:
+            _SETTLED.clear()
+        known = _SETTLED[id(plan)] = (plan, dataclasses.replace(plan, call=_outcome))
+    return known[1]
 
 
-async def _outcome(settled: Settled, plan: Any, request: Any, ctx: Any) -> Any:
-    return settled.outcome()
+async def _outcome(plan: Any, request: Any, ctx: Any) -> Any:
+    return request.scope.pop(SETTLED_KEY).outcome()

@@ -81,7 +81,8 @@ def _planned_params(app: Hasten, log: list[Any]) -> None:
     async def handle_teapot(request: Request, exc: Teapot) -> JSONResponse:
         scope = request.scope
         seen = (scope["route"].path, scope["path_params"], dict(scope["state"]), request.client)
-        log.append(("handler", *seen, request.headers.get("x-brew")))
+        keys = sorted(key for key in scope if key.startswith("hasten.rsgi"))  # taken out
+        log.append(("handler", *seen, request.headers.get("x-brew"), keys))
         return JSONResponse({"teapot": str(exc)}, status_code=418)
 
     @app.get("/headers")
@@ -211,7 +212,9 @@ def test_what_the_app_sees_is_the_stacks() -> None:
     _both(app, _request("/sync", "", TOKEN, ("x-brew", "assam")), {"pool": "p"})
     handled = [entry for entry in log if entry[0] == "handler"]
     assert len(handled) == 4 and handled[-2] == handled[-1]  # direct, then the stack's
-    assert handled[-1] == ("handler", "/sync", {}, {"pool": "p"}, ("127.0.0.1", 5000), "assam")
+    assert handled[-1] == (
+        "handler", "/sync", {}, {"pool": "p"}, ("127.0.0.1", 5000), "assam", [],
+    )  # fmt: skip
     log.clear()
     _both(app, _request("/uncached", "", TOKEN))
     assert log == ["token"] * 8  # each dependency once per use, in each of four requests
