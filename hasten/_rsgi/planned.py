@@ -146,9 +146,15 @@ def _reads_params_only(node: Node) -> bool:
 def settled_plan(plan: CompiledRoute) -> CompiledRoute:
     """``plan`` with a call step that gives the outcome put in the replay's scope under
     ``SETTLED_KEY`` (taken out as it is given) instead of solving and calling again: what the
-    replay of a planned answer runs. Made once per plan and kept, at most ``_READY_MAX``."""
+    replay of a planned answer runs. Made once per plan and kept, at most ``_READY_MAX``;
+    made again when the plan's writers were remade since (``build.refresh_writers``)."""
     known = _SETTLED.get(id(plan))
-    if known is None or known[0] is not plan:
+    if (
+        known is None
+        or known[0] is not plan
+        or known[1].writer is not plan.writer
+        or known[1].direct is not plan.direct
+    ):
         if len(_SETTLED) >= _READY_MAX:
             _SETTLED.clear()
         known = _SETTLED[id(plan)] = (plan, dataclasses.replace(plan, call=_outcome))
