@@ -69,7 +69,6 @@ from .scope import http_scope, parse_address
 __all__ = ["DirectAnswers"]
 
 _RESPONSE_CALL = Response.__call__
-_TRIVIAL: Any = object()  # ``_answer``'s overrides for a ``serve_trivial`` route
 _FOUND_KEY = "hasten.rsgi.found"  # a replay's (route, runner), for ``_finder``
 
 
@@ -111,7 +110,7 @@ class DirectAnswers:
             return None
         runner = route.app
         if type(runner) is partial and runner.func is serve_trivial:
-            plan, overrides = runner.args[0], _TRIVIAL
+            plan, overrides = runner.args[0], None
         else:  # a plain route that reads parameters only, or the stack's way
             runnable = _planned(route, runner, app)
             if runnable is None:
@@ -214,10 +213,9 @@ async def _answer(
 ) -> None:
     """The route's runner's call and answer, straight to the protocol; the rest replayed.
 
-    ``overrides`` is ``_TRIVIAL`` for ``serve_trivial``'s route (the endpoint called as it
-    calls it), else the ``dependency_overrides`` (empty, or None) that ``serve_plain`` runs
-    with: the plan's call step then solves the parameters from the RSGI scope
-    (``hasten._rsgi.planned``). With an ``observer``, its ``enter`` runs first and its
+    A trivial plan's endpoint is called as ``serve_trivial`` calls it; any other plan's call
+    step solves the parameters from the RSGI scope (``hasten._rsgi.planned``), with the
+    ``dependency_overrides`` (empty, or None) that ``serve_plain`` runs with. With an ``observer``, its ``enter`` runs first and its
     ``leave`` last, as the core stack runs its step: with the part of the scope they read
     (the same as the stack's scope holds for the route) and an ``ObservedSend`` that notes
     the status (the replay's ``send``).
@@ -236,7 +234,7 @@ async def _answer(
             await _replay(direct, route, plan, rsgi, protocol, state, overrides, None, observed)
             return
         try:
-            if overrides is _TRIVIAL:
+            if plan.trivial:
                 call = plan.root.call
                 raw = await call() if plan.is_async else await run_in_threadpool(call)
             else:
@@ -275,14 +273,15 @@ async def _replay(
     endpoint, solving its parameters from the ASGI scope); the answer through ``observed``
     if there is one."""
     runner: Any
-    if overrides is _TRIVIAL:
+    keys: dict[str, Any] = {}
+    if plan.trivial:
         runner = partial(serve_trivial, plan, prepared=settled)
-    else:  # ``route_app``'s call of it, with the overrides it read
-        replayed = plan if settled is None else settled_plan(plan)
-        runner = partial(serve_plain, replayed, overrides=overrides)
-    keys: dict[str, Any] = {_FOUND_KEY: (route, runner)}
-    if settled is not None and overrides is not _TRIVIAL:
-        keys[SETTLED_KEY] = settled  # ``settled_plan``'s call step takes it out
+    elif settled is None:  # ``route_app``'s call of it, with the overrides it read
+        runner = partial(serve_plain, plan, overrides=overrides)
+    else:  # the same, its call step giving ``settled`` (taken out of the scope)
+        runner = partial(serve_plain, settled_plan(plan), overrides=overrides)
+        keys[SETTLED_KEY] = settled
+    keys[_FOUND_KEY] = (route, runner)
     await _through(direct, rsgi, protocol, state, direct.replaying, observed, keys)
 
 

@@ -70,13 +70,17 @@ class PlannedRequest:
     ``scope`` (``"headers"`` as ``TextHeaders``, ``"root_path"``), ``method``,
     ``query_params`` (parsed on first use) and ``path_params``."""
 
-    __slots__ = ("_query", "method", "rsgi", "scope")
+    __slots__ = ("_query", "rsgi", "scope")
 
     def __init__(self, rsgi: Any, fields: Any) -> None:
         self.rsgi = rsgi
-        self.method = rsgi.method
         self.scope = {"headers": TextHeaders(fields), "root_path": ""}
         self._query: Any = None
+
+    @property
+    def method(self) -> str:
+        """Read only for a 422's ``endpoint_ctx``: asked of RSGI then, not per request."""
+        return self.rsgi.method  # type: ignore[no-any-return]
 
     @property
     def query_params(self) -> Any:
