@@ -121,7 +121,8 @@ def _stream_writer(route: Any, opts: ResponseOptions) -> Any:
     cls = getattr(route.response_class, "value", route.response_class)
     item_type = getattr(route, "stream_item_type", None)
     adapter = response_adapter(item_type) if item_type else None
-    serialize = stream.item_serializer(adapter, dump_options(opts), opts.endpoint_ctx)
+    dump = {} if adapter is None else dump_options(opts, adapter)
+    serialize = stream.item_serializer(adapter, dump, opts.endpoint_ctx)
     if getattr(route, "is_sse_stream", False):
         return stream.sse_writer(serialize, cls, is_async)
     if getattr(route, "is_json_stream", False):

@@ -23,6 +23,7 @@ from ..datastructures import DefaultPlaceholder
 from ..encoders import jsonable_encoder
 from ..exceptions import EndpointContext, ResponseValidationError
 from .dictshape import dict_shaped
+from .dumping import dump_keywords, json_dumper
 from .validate import prefixed
 
 Writer = Callable[[Any, dict[str, Any]], Response]
@@ -74,9 +75,10 @@ class ResponseOptions:
     endpoint_ctx: EndpointContext
 
 
-def dump_options(opts: ResponseOptions) -> dict[str, Any]:
-    """The ``response_model_*`` options as serializer keyword arguments."""
-    return {
+def dump_options(opts: ResponseOptions, adapter: TypeAdapter[Any]) -> dict[str, Any]:
+    """The ``response_model_*`` options as serializer keyword arguments for ``adapter``'s
+    values: those that change its output (``hasten._plan.dumping``)."""
+    options = {
         "include": opts.include,
         "exclude": opts.exclude,
         "by_alias": opts.by_alias,
@@ -84,6 +86,7 @@ def dump_options(opts: ResponseOptions) -> dict[str, Any]:
         "exclude_defaults": opts.exclude_defaults,
         "exclude_none": opts.exclude_none,
     }
+    return dump_keywords(options, adapter.core_schema)
 
 
 _EMPTY = frozenset(range(100, 200)) | {204, 205, 304}  # statuses that must not carry a body
@@ -97,7 +100,7 @@ def make_writer(opts: ResponseOptions) -> Writer:
     if adapter is not None:
         if not adapter.pydantic_complete:  # names a type not defined yet (a ForwardRef)
             return _deferred_writer(opts, adapter)
-        dump_kwargs = dump_options(opts)
+        dump_kwargs = dump_options(opts, adapter)
         if default_class:
             return _model_json_writer(opts, adapter, dump_kwargs)
         return _model_class_writer(opts, adapter, dump_kwargs, cls)
@@ -146,7 +149,7 @@ def direct_body(opts: ResponseOptions, status_code: int | None) -> Direct | None
         if not adapter.pydantic_complete:
             return None
         if default_class:
-            encoder = _model_json_encoder(opts, adapter, dump_options(opts))
+            encoder = _model_json_encoder(opts, adapter, dump_options(opts, adapter))
             return _json_direct(encoder, status)
         if not (text and adapter.core_schema == {"type": "str"}):
             return None
@@ -264,7 +267,7 @@ def _bytes_writer(encode: Encoder) -> Writer:
 def _model_json_encoder(opts: ResponseOptions, adapter: Any, kw: dict[str, Any]) -> Encoder:
     """``raw`` validated by the response model and dumped to JSON bytes."""
     validate = adapter.validator.validate_python
-    to_json = adapter.serializer.to_json
+    to_json = json_dumper(adapter.serializer.to_json, kw)
 
     def encode(raw: Any) -> bytes:
         try:
@@ -272,7 +275,7 @@ def _model_json_encoder(opts: ResponseOptions, adapter: Any, kw: dict[str, Any])
         except ValidationError as exc:
             raise _response_error(opts, exc, raw) from None
         try:
-            return to_json(value, **kw)  # type: ignore[no-any-return]
+            return to_json(value)
         except ValueError:  # a lone surrogate: Pydantic's JSON is UTF-8 only
             return _dumps_ascii(adapter.serializer.to_python(value, mode="json", **kw))
 
@@ -297,11 +300,12 @@ def _dict_shaped_encoder(model_encode: Encoder, kw: dict[str, Any], schema: Any)
         kind = type(raw)
         if kind is dict if not is_list else kind is list and (not raw or type(raw[0]) is dict):
             if not twin:
-                twin.append(_twin_of(schema))
+                made = _twin_of(schema)
+                twin.append(made and (made[0], json_dumper(made[1], kw)))
             made = twin[0]
             if made is not None:
                 try:
-                    return made[1](made[0](raw, from_attributes=True), **kw)  # type: ignore[no-any-return]
+                    return made[1](made[0](raw, from_attributes=True))  # type: ignore[no-any-return]
                 except (ValidationError, ValueError):  # the model's way says what is wrong
                     pass
         return model_encode(raw)

@@ -21,6 +21,7 @@ from .._streaming import iterate_closing
 from ..encoders import jsonable_encoder
 from ..exceptions import EndpointContext, ResponseValidationError
 from ..sse import KEEPALIVE_COMMENT, ServerSentEvent, format_sse_event
+from .dumping import json_dumper
 from .handler import endpoint_context
 from .validate import prefixed
 
@@ -53,7 +54,7 @@ def item_serializer(
 
         return plain
     validate = adapter.validator.validate_python
-    to_json = adapter.serializer.to_json
+    to_json = json_dumper(adapter.serializer.to_json, dump)
 
     def typed(item: Any) -> bytes:
         try:
@@ -61,7 +62,7 @@ def item_serializer(
         except ValidationError as exc:
             errors = prefixed(exc.errors(include_url=False), ("response",))
             raise ResponseValidationError(errors, body=item, endpoint_ctx=where) from None
-        return to_json(value, **dump)  # type: ignore[no-any-return]
+        return to_json(value)
 
     return typed
 
