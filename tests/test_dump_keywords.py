@@ -18,6 +18,7 @@ from pydantic import (
     Field,
     PlainSerializer,
     RootModel,
+    SerializeAsAny,
     TypeAdapter,
     computed_field,
     field_serializer,
@@ -103,6 +104,14 @@ class Root(RootModel[list[int]]):
     pass
 
 
+class AliasedLeaf(Leaf):
+    extra: int = Field(0, serialization_alias="Extra")
+
+
+class Ducked(BaseModel):
+    leaf: SerializeAsAny[Leaf]  # a subclass instance is dumped with its own fields
+
+
 #: (annotation, a value) whose JSON cannot depend on ``by_alias``.
 FREE: list[tuple[Any, Any]] = [
     (dict[str, str], {"message": "hi"}),
@@ -126,6 +135,7 @@ BOUND: list[tuple[Any, Any]] = [
     (Custom, Custom()),
     (Extra, Extra(x=1, more=Aliased(itemName="b"))),  # type: ignore[call-arg]
     (Holder, Holder(inner=Aliased(itemName="c"))),
+    (Ducked, Ducked(leaf=AliasedLeaf())),
     (dict[str, Any], {"k": Aliased(itemName="d")}),
     (list, [Aliased(itemName="e")]),
     (dict, {"k": Aliased(itemName="f")}),
@@ -153,7 +163,7 @@ def test_the_bound_cases_are_real() -> None:
     """Most of BOUND's values do dump differently by alias: the check is not vacuous there."""
     differing = [a for a, v in BOUND if len(_dumps(a, v)) > 1]
     assert Aliased in differing and Generated in differing and Holder in differing
-    assert Extra in differing and dict[str, Any] in differing
+    assert Extra in differing and dict[str, Any] in differing and Ducked in differing
 
 
 def test_a_field_named_like_a_schema_key_does_not_confuse_the_walk() -> None:
