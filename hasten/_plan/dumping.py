@@ -99,8 +99,8 @@ def dump_keywords(options: dict[str, Any], schema: Any) -> dict[str, Any]:
         for name, value in options.items()
         if name not in _DEFAULTS or value is not _DEFAULTS[name]
     }
-    if "by_alias" in kept and alias_free(schema):
-        del kept["by_alias"]
+    if alias_free(schema):  # ``by_alias`` has no default to compare with: it is always given
+        kept.pop("by_alias", None)
     return kept
 
 

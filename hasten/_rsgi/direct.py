@@ -215,7 +215,8 @@ async def _answer(
 
     A trivial plan's endpoint is called as ``serve_trivial`` calls it; any other plan's call
     step solves the parameters from the RSGI scope (``hasten._rsgi.planned``), with the
-    ``dependency_overrides`` (empty, or None) that ``serve_plain`` runs with. With an ``observer``, its ``enter`` runs first and its
+    ``dependency_overrides`` (empty, or None) that ``serve_plain`` runs with. With an
+    ``observer``, its ``enter`` runs first and its
     ``leave`` last, as the core stack runs its step: with the part of the scope they read
     (the same as the stack's scope holds for the route) and an ``ObservedSend`` that notes
     the status (the replay's ``send``).
