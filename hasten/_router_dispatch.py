@@ -89,8 +89,10 @@ class RouterDispatch:
         known = matcher.direct
         if path in known:  # a static path's route, found before
             direct, params = known[path], None
-        else:  # matched as Starlette's ``Route`` would (``Matcher.route_for``)
+        elif matcher.handoff is None:  # matched as Starlette's ``Route`` would
             direct, params = matcher.route_for(path, scope["method"])
+        else:  # or as an RSGI direct answer matched it before it passed the request on
+            direct, params = matcher.handed_on(path, scope["method"])
         if direct is None or scope["method"] not in direct.methods:
             return None
         scope["route"] = direct

@@ -48,6 +48,7 @@ class Matcher:
 
     __slots__ = (
         "static", "buckets", "scan", "size", "cache", "routes", "direct", "version", "plain",
+        "handoff",
     )  # fmt: skip
 
     def __init__(self, routes: Sequence[BaseRoute]) -> None:
@@ -64,6 +65,9 @@ class Matcher:
         self.cache: dict[str, tuple[int, ...]] = {}
         #: Indexes of the HTTP routes Starlette's own ``matches`` and ``handle`` answer for.
         self.plain = frozenset(i for i, route in enumerate(routes) if _plain(route))
+        #: ``(path, method, route_for's result)`` that a caller matched and then did not take
+        #: (``hasten._rsgi.direct``), for the next ``route_for`` call; None most of the time.
+        self.handoff: tuple[str, str, tuple[Any, dict[str, Any] | None]] | None = None
         for index, route in enumerate(routes):
             key = _route_key(route)
             if key is None:
@@ -89,6 +93,15 @@ class Matcher:
         if len(self.cache) < 4096:
             self.cache[path] = found
         return found
+
+    def handed_on(self, path: str, method: str) -> tuple[Any, dict[str, Any] | None]:
+        """``route_for``, taking the ``handoff`` out: its result when it is for the same path
+        and method (the same function of the same routes, its parameters not read since)."""
+        handoff = self.handoff
+        self.handoff = None
+        if handoff is not None and handoff[0] == path and handoff[1] == method:
+            return handoff[2]
+        return self.route_for(path, method)
 
     def route_for(self, path: str, method: str) -> tuple[Any, dict[str, Any] | None]:
         """The route an HTTP request for ``path`` goes to and its converted path parameters,

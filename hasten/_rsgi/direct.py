@@ -27,8 +27,11 @@ It is taken only when all of these hold; otherwise the request runs the app's ow
   steps read the method, route and root path and note the status: they run around the
   direct answer (and its replay), with the scope's part they read;
 * the path is a static route's that this router already found for it (``Matcher.direct``,
-  the table ``direct_target`` looks at first), for the routes as they are now, and the route
-  allows the method;
+  the table ``direct_target`` looks at first), or the route and path parameters that
+  ``Matcher.route_for`` gives for the path and method (what ``direct_target`` asks next), for
+  the routes as they are now, and the route allows the method. A request matched so and
+  then not taken leaves the match as the matcher's ``handoff``, which ``direct_target``
+  takes for the same path and method instead of matching again;
 * the route's app is its ``serve_trivial`` runner, or its ``serve_plain`` runner (or the
   ``route_app`` closure around it) of a plan that ``planned.ready`` accepts;
 * the request declares no body (no ``content-length``, no ``transfer-encoding``).
@@ -105,9 +108,11 @@ class DirectAnswers:
             return None
         # The route first: most requests that take the stack's way are told apart here.
         matcher = router._matcher  # RouterDispatch.direct_target's lookup
-        route = matcher.direct.get(rsgi.path)
-        if route is None:
-            return None
+        route, params = matcher.direct.get(rsgi.path), None
+        if route is None:  # a path with parameters (or none found yet): matched as the router
+            route, params = _matched(router, matcher, rsgi)  # would, handed on if not taken
+            if route is None:
+                return None
         runner = route.app
         if type(runner) is partial and runner.func is serve_trivial:
             plan, overrides = runner.args[0], None
@@ -124,22 +129,27 @@ class DirectAnswers:
             or core.app is not core._chain
             or app.root_path
             or cls.__call__ is not cls._unpatched_call
+            or (  # as ``Hasten.__call__`` asks: a traced request
+                app._telemetry_possible
+                and ((quiet := app._telemetry_quiet) is None or not quiet())
+                and app._native_telemetry.enabled()
+            )
         ):
             return None
-        if app._telemetry_possible:  # as ``Hasten.__call__`` asks: a traced request
-            quiet = app._telemetry_quiet
-            if (quiet is None or not quiet()) and app._native_telemetry.enabled():
-                return None
         fields = rsgi.headers
         if "content-length" in fields or "transfer-encoding" in fields:
             return None
+        if params is not None:  # taken: the parameters are this request's alone
+            matcher.handoff = None
         gate = self.gate
         if gate is not None:  # the limiter counts the request here, as the core's step would
             address = parse_address(rsgi.client)
             refusal = gate(address[0] if address else "unknown")
             if refusal is not None:
                 return _refused(self, rsgi, protocol, state, refusal)
-        return _answer(self, route, plan, rsgi, protocol, state, self.observer, overrides, fields)
+        return _answer(
+            self, route, plan, rsgi, protocol, state, self.observer, overrides, fields, params
+        )
 
     def _decide(self, core: Any) -> None:
         """Note for the stack ``core`` whether requests may be answered directly."""
@@ -153,6 +163,19 @@ class DirectAnswers:
         self.replaying = (
             None if self.router is None else core.finding(_finder(core.dispatch), entered=True)
         )
+
+
+def _matched(router: Any, matcher: Any, rsgi: Any) -> tuple[Any, dict[str, Any] | None]:
+    """The route and path parameters the router's ``direct_target`` would find for the
+    request (``Matcher.route_for``), left as the matcher's ``handoff``: a request passed on to
+    the stack is not matched twice. ``(None, None)`` when the routes changed since the
+    matcher was made (the stack's way then makes a new one)."""
+    if not router._flattened or matcher.version != router.routes.version:
+        return None, None
+    path, method = rsgi.path, rsgi.method
+    found = matcher.route_for(path, method)
+    matcher.handoff = (path, method, found)
+    return found  # type: ignore[no-any-return]
 
 
 def _client_gate(core: Any) -> Any:
@@ -210,6 +233,7 @@ async def _answer(
     observer: tuple[Any, Any] | None,
     overrides: Any,
     fields: Any,
+    params: dict[str, Any] | None,
 ) -> None:
     """The route's runner's call and answer, straight to the protocol; the rest replayed.
 
@@ -219,7 +243,8 @@ async def _answer(
     ``observer``, its ``enter`` runs first and its
     ``leave`` last, as the core stack runs its step: with the part of the scope they read
     (the same as the stack's scope holds for the route) and an ``ObservedSend`` that notes
-    the status (the replay's ``send``).
+    the status (the replay's ``send``). ``params``: the path's parameters (None for a static
+    path).
     """
     observed = None
     if observer is not None:  # no root path here: the steps read ``""``, as in the stack
@@ -232,14 +257,15 @@ async def _answer(
     try:
         messages = plan.direct
         if messages is None:  # the route's writer must answer (its ``JSONResponse`` patched)
-            await _replay(direct, route, plan, rsgi, protocol, state, overrides, None, observed)
+            found = (route, plan, params)
+            await _replay(direct, found, rsgi, protocol, state, overrides, None, observed)
             return
         try:
             if plan.trivial:
                 call = plan.root.call
                 raw = await call() if plan.is_async else await run_in_threadpool(call)
             else:
-                request = PlannedRequest(rsgi, fields)
+                request = PlannedRequest(rsgi, fields, params)
                 raw = await plan.call(plan, request, Context(request, Missing, overrides))
             out = messages[2](raw) if messages[1].__call__ is _RESPONSE_CALL else None
         except Exception as exc:
@@ -252,7 +278,8 @@ async def _answer(
                 protocol.response_bytes(status, headers, body)
                 return
             settled = Settled(raw, None)
-        await _replay(direct, route, plan, rsgi, protocol, state, overrides, settled, observed)
+        found = (route, plan, params)
+        await _replay(direct, found, rsgi, protocol, state, overrides, settled, observed)
     finally:
         if observer is not None:
             observer[1](seen, observed)
@@ -260,8 +287,7 @@ async def _answer(
 
 async def _replay(
     direct: DirectAnswers,
-    route: Any,
-    plan: Any,
+    found: tuple[Any, Any, dict[str, Any] | None],
     rsgi: Any,
     protocol: Any,
     state: Any,
@@ -273,6 +299,7 @@ async def _replay(
     left by the caller) and the route's runner, which gets ``settled`` (None: it calls the
     endpoint, solving its parameters from the ASGI scope); the answer through ``observed``
     if there is one."""
+    route, plan, params = found
     runner: Any
     keys: dict[str, Any] = {}
     if plan.trivial:
@@ -282,20 +309,21 @@ async def _replay(
     else:  # the same, its call step giving ``settled`` (taken out of the scope)
         runner = partial(serve_plain, settled_plan(plan), overrides=overrides)
         keys[SETTLED_KEY] = settled
-    keys[_FOUND_KEY] = (route, runner)
+    keys[_FOUND_KEY] = (route, runner, params)
     await _through(direct, rsgi, protocol, state, direct.replaying, observed, keys)
 
 
 def _finder(dispatch: Any) -> Any:
-    """The route finder of a core's replaying copy: the route and runner the replay put in the
-    scope (taken out), with the scope set as ``direct_target`` (of ``dispatch``) sets it."""
+    """The route finder of a core's replaying copy: the route, runner and path parameters the
+    replay put in the scope (taken out), with the scope set as ``direct_target`` (of
+    ``dispatch``) sets it."""
 
     def found(scope: Scope) -> Any:
-        route, runner = scope.pop(_FOUND_KEY)
+        route, runner, params = scope.pop(_FOUND_KEY)
         scope["router"] = dispatch
         scope["route"] = route
         scope["endpoint"] = route.endpoint
-        scope["path_params"] = {}
+        scope["path_params"] = {} if params is None else params
         return runner
 
     return found

@@ -16,7 +16,10 @@ Why the values are the same as through the ASGI adapter (``hasten._rsgi.scope``)
   HTTP/2 authority: a route that reads ``host`` is left to the stack.
 * **query.** ``query_params`` parses the query string the adapter would put in the scope
   (RSGI's text, encoded as UTF-8), with the same function as ``RouteRequest``.
-* **path.** The direct table holds static routes only: no path parameters, ``{}``.
+* **path.** A static path has none (``{}``). A path with parameters is matched by the
+  router's ``Matcher.route_for``, which ``direct_target`` calls for the stack's scope, with the
+  same path and method (the adapter's ``path`` is RSGI's): the same route and the same
+  converted values, in a new dict per request as the stack's ``path_params`` is.
 * **the rest.** ``endpoint_context`` (a 422's ``endpoint_ctx``) reads the method and the
   root path, which is ``""`` (an app with a ``root_path`` is never answered directly).
   Nothing else of the request is read: a route whose dependency takes the ``Request``,
@@ -68,14 +71,16 @@ _READY_MAX = 1024
 class PlannedRequest:
     """What a planned route's validators read of the request, from the RSGI scope ``rsgi``:
     ``scope`` (``"headers"`` as ``TextHeaders``, ``"root_path"``), ``method``,
-    ``query_params`` (parsed on first use) and ``path_params``."""
+    ``query_params`` (parsed on first use) and ``path_params`` (the router's match of the
+    path, converted; ``{}`` for a static path)."""
 
-    __slots__ = ("_query", "rsgi", "scope")
+    __slots__ = ("_path", "_query", "rsgi", "scope")
 
-    def __init__(self, rsgi: Any, fields: Any) -> None:
+    def __init__(self, rsgi: Any, fields: Any, path_params: dict[str, Any] | None = None) -> None:
         self.rsgi = rsgi
         self.scope = {"headers": TextHeaders(fields), "root_path": ""}
         self._query: Any = None
+        self._path = path_params
 
     @property
     def method(self) -> str:
@@ -91,7 +96,7 @@ class PlannedRequest:
 
     @property
     def path_params(self) -> dict[str, Any]:
-        return {}
+        return {} if self._path is None else self._path
 
 
 def route_plan(runner: Any) -> CompiledRoute | None:

@@ -244,9 +244,12 @@ def test_requests_with_a_body_or_parameters_take_the_stack() -> None:
     assert _taken(app, _request("/text", **{"content-length": "0"})) == [False, False]
     assert _taken(app, _request("/text", **{"transfer-encoding": "chunked"})) == [False, False]
     assert _taken(app, _request("/text", method="POST")) == [False, False]  # a 405
-    for path in ("/items/1", "/request", "/missing"):
+    for path in ("/request", "/missing"):
         assert _taken(app, _request(path)) == [False, False]
     assert _taken(app, _request("/text")) == [True, True]
+    # a path with parameters is matched as the router would (test_planned.py)
+    assert _taken(app, _request("/items/1")) == [True, True]
+    assert _taken(app, _request("/items/1", **{"content-length": "0"})) == [False, False]
     # a query parameter is read from the RSGI scope (test_planned.py), a body is not
     assert _taken(app, _request("/query")) == [True, True]
     assert _taken(app, _request("/query", **{"content-length": "0"})) == [False, False]
