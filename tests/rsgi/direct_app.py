@@ -123,3 +123,20 @@ async def user(
 ) -> dict[str, Any]:
     """Planned (``hasten._rsgi.planned``): answered directly with its parameters solved."""
     return {**found, "agent": agent, "q": q, "limit": limit}
+
+
+@app.get("/items/{item_id}")
+async def item(item_id: int, q: str | None = None) -> dict[str, Any]:
+    """A path with parameters: matched by the router's ``route_for``, answered directly."""
+    return {"item_id": item_id, "q": q}
+
+
+@app.get("/names/{name}/{rest:path}")
+async def name(name: str, rest: str) -> dict[str, str]:
+    return {"name": name, "rest": rest}
+
+
+@app.put("/items/{item_id}")
+async def put_item(item_id: int, request: Request) -> dict[str, Any]:
+    """A body: the stack's way, with the match the direct way handed on."""
+    return {"item_id": item_id, "body": (await request.body()).decode()}

@@ -102,6 +102,27 @@ def test_planned_routes_are_answered_directly(served: tuple[httpx.Client, Path, 
     assert _cycles(client) == before + 2 + 2
 
 
+def test_paths_with_parameters_are_answered_directly(
+    served: tuple[httpx.Client, Path, str],
+) -> None:
+    client, _, _ = served
+    before = _cycles(client)
+    for number in range(3):
+        answer = client.get(f"/items/{number}", params={"q": "x"})
+        assert (answer.status_code, answer.json()) == (200, {"item_id": number, "q": "x"})
+        spaced = client.get("/names/a%20b/c/d%2Fe.txt")  # RSGI's path is decoded, as ASGI's
+        assert spaced.json() == {"name": "a b", "rest": "c/d/e.txt"}
+    assert _cycles(client) == before + 1  # only the /cycles request itself
+    wrong = client.get("/items/seven")  # a 422 from the path, replayed through the app
+    assert wrong.status_code == 422
+    assert wrong.json()["detail"][0]["loc"] == ["path", "item_id"]
+    put = client.put("/items/4", content=b"data")  # a body: the stack's way
+    assert (put.status_code, put.json()) == (200, {"item_id": 4, "body": "data"})
+    assert client.post("/items/4").status_code == 405
+    # the two /cycles requests since, then the replay, the PUT and the 405
+    assert _cycles(client) == before + 2 + 3
+
+
 @pytest.fixture(scope="module")
 def metered(tmp_path_factory: pytest.TempPathFactory) -> Iterator[httpx.Client]:
     folder = tmp_path_factory.mktemp("metered")

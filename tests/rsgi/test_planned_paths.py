@@ -44,9 +44,7 @@ def build(app: Hasten, log: list[Any]) -> Hasten:
         return {"item_id": item_id, "q": q, "limit": limit}
 
     @app.get("/users/{user_id}/posts/{post_id:int}", dependencies=[Depends(teapot)])
-    async def post(
-        user_id: str, post_id: int, x_token: Annotated[str, Header()]
-    ) -> dict[str, Any]:
+    async def post(user_id: str, post_id: int, x_token: Annotated[str, Header()]) -> dict[str, Any]:
         return {"user": user_id, "post": post_id, "token": x_token}
 
     @app.get("/files/{name:path}")
