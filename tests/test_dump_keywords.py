@@ -27,7 +27,8 @@ from pydantic import (
 from typing_extensions import TypedDict
 
 from hasten import FastAPI
-from hasten._plan.dumping import alias_free, dump_keywords, json_dumper
+from hasten._plan.dumping import alias_free, dump_keywords, json_dumper, python_dumper
+from hasten.responses import JSONResponse
 from hasten.testclient import TestClient
 
 
@@ -210,9 +211,11 @@ def test_keywords_at_pydantic_defaults_are_left_out() -> None:
     "keywords", [{}, {"by_alias": True}, {"by_alias": False}, {"by_alias": True, "exclude": {"x"}}]
 )
 def test_the_dumper_passes_its_keywords(keywords: dict[str, Any]) -> None:
-    to_json = TypeAdapter(Aliased).serializer.to_json
+    serializer = TypeAdapter(Aliased).serializer
     value = Aliased(itemName="z")
-    assert json_dumper(to_json, keywords)(value) == to_json(value, **keywords)
+    assert json_dumper(serializer.to_json, keywords)(value) == serializer.to_json(value, **keywords)
+    dumped = python_dumper(serializer.to_python, keywords)(value)
+    assert dumped == serializer.to_python(value, mode="json", **keywords)
 
 
 def _app() -> FastAPI:
@@ -238,7 +241,29 @@ def _app() -> FastAPI:
     def leaves() -> Any:
         return [{"x": 2}, Leaf(x=3)]
 
+    # a response class of the route's own: the model's content dumped to Python, then encoded
+    @app.get("/own/aliased", response_model=Aliased, response_class=OwnJSON)
+    def own_aliased() -> Any:
+        return {"itemName": "d"}
+
+    @app.get("/own/by-name", response_model=Aliased, response_class=OwnJSON,
+             response_model_by_alias=False)  # fmt: skip
+    def own_by_name() -> Any:
+        return {"itemName": "e"}
+
+    @app.get("/own/leaves", response_model=list[Leaf], response_class=OwnJSON,
+             response_model_exclude_defaults=True)  # fmt: skip
+    def own_leaves() -> Any:
+        return [{"x": 4}, Leaf(x=5, when=datetime.date(2025, 1, 1))]
+
     return app
+
+
+class OwnJSON(JSONResponse):
+    """A response class other than the default: ``render`` marks the body it was given."""
+
+    def render(self, content: Any) -> bytes:
+        return super().render({"own": content})
 
 
 @pytest.mark.parametrize(
@@ -249,6 +274,9 @@ def _app() -> FastAPI:
         ("/any", {"inner": {"itemName": "c"}}),
         ("/tree", {"name": "t", "kind": "b"}),
         ("/leaves", [{"x": 2, "when": "2024-01-02"}, {"x": 3, "when": "2024-01-02"}]),
+        ("/own/aliased", {"own": {"itemName": "d"}}),
+        ("/own/by-name", {"own": {"item_name": "e"}}),
+        ("/own/leaves", {"own": [{"x": 4}, {"x": 5, "when": "2025-01-01"}]}),
     ],
 )
 def test_answers_are_fastapis(path: str, body: Any) -> None:

@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-__all__ = ["alias_free", "dump_keywords", "json_dumper"]
+__all__ = ["alias_free", "dump_keywords", "json_dumper", "python_dumper"]
 
 #: Core schema types whose serializer reads no alias and infers nothing at run time (their
 #: children, walked as well, may). ``any``, plain and wrap validator functions, instance
@@ -118,5 +118,27 @@ def json_dumper(to_json: Callable[..., bytes], keywords: dict[str, Any]) -> Call
 
     def dump(value: Any) -> bytes:
         return to_json(value, **keywords)
+
+    return dump
+
+
+def python_dumper(to_python: Callable[..., Any], keywords: dict[str, Any]) -> Callable[[Any], Any]:
+    """``value -> to_python(value, mode="json", **keywords)`` (a model's content for a response
+    class of its own), with the keywords written out when none or ``by_alias`` alone."""
+    if not keywords:
+
+        def plain(value: Any) -> Any:
+            return to_python(value, mode="json")
+
+        return plain
+    if keywords == {"by_alias": True}:
+
+        def by_alias(value: Any) -> Any:
+            return to_python(value, mode="json", by_alias=True)
+
+        return by_alias
+
+    def dump(value: Any) -> Any:
+        return to_python(value, mode="json", **keywords)
 
     return dump

@@ -23,7 +23,7 @@ from ..datastructures import DefaultPlaceholder
 from ..encoders import jsonable_encoder
 from ..exceptions import EndpointContext, ResponseValidationError
 from .dictshape import dict_shaped
-from .dumping import dump_keywords, json_dumper
+from .dumping import dump_keywords, json_dumper, python_dumper
 from .validate import prefixed
 
 Writer = Callable[[Any, dict[str, Any]], Response]
@@ -334,7 +334,7 @@ def _model_class_writer(
     opts: ResponseOptions, adapter: Any, kw: dict[str, Any], cls: Any
 ) -> Writer:
     validate = adapter.validator.validate_python
-    to_python = adapter.serializer.to_python
+    dump = python_dumper(adapter.serializer.to_python, kw)
     make = response_maker(cls)
     # A plain ``str`` model validates and dumps a ``str`` to itself: skip both.
     plain_str = adapter.core_schema == {"type": "str"}
@@ -347,7 +347,7 @@ def _model_class_writer(
             value = validate(raw, from_attributes=True)
         except ValidationError as exc:
             raise _response_error(opts, exc, raw) from None
-        return make(to_python(value, mode="json", **kw), args)
+        return make(dump(value), args)
 
     return write
 
