@@ -202,15 +202,17 @@ def _reraise(signal: BaseException, exc: BaseException) -> NoReturn:
 class _Counter:
     """One request's byte counter (the "responder" of Starlette's limiter protocol), made by
     :func:`new_counter` from its limiter's subclass (``BodyLimit.counter``), whose class
-    attributes hold the limit, the handler and the starting state: a request sets four
+    attributes hold the limit, the handler and the starting state: a request sets five
     attributes, and one that reads no body never gets an instance ``__dict__``."""
 
-    __slots__ = ("scope", "receive", "send", "declared", "__dict__")
+    __slots__ = ("scope", "receive", "send", "declared", "response_started", "__dict__")
 
     scope: Scope
     receive: Receive
     send: Send
     declared: int | None
+    #: A route's runner noted that it sends a plain response (``runner.RESPONSE_STARTED_KEY``).
+    response_started: bool
     max_body_size: int
     handler: Any
     total_size: int = 0
@@ -280,6 +282,7 @@ def new_counter(cls: type[_Counter], scope: Scope, receive: Receive, send: Send)
     counter.receive = receive
     counter.send = send
     counter.declared = None
+    counter.response_started = False
     for name, value in scope["headers"]:
         if name == b"content-length":
             try:

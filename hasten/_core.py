@@ -15,7 +15,7 @@ runs the same steps, nested in the same order, in one frame:
 
 Starlette's server-error layer wraps ``send`` to learn whether the response has started. Here
 a route's runner notes it in the scope before it sends a plain response's start
-(``RESPONSE_STARTED_KEY``); otherwise the 500 is offered to the server, which refuses a second
+(``RESPONSE_STARTED_KEY``, or on the body limit's counter under one); otherwise the 500 is offered to the server, which refuses a second
 response start (uvicorn and Granian raise ``RuntimeError``, Starlette's and httpx's test
 clients ``AssertionError``), as the exception layer already relies on
 (``_starlette.answer_exception``).
@@ -114,7 +114,7 @@ class CoreStack(ServerErrorMiddleware):
             await self._aside(scope, receive, send)
             return
         enter = self._enter
-        observed = None
+        observed = counter = None
         try:
             if enter is not None:  # ``SteppedCoreStack``: its middleware enter first
                 observed = new_observed(send) if self._observe else None
@@ -158,7 +158,7 @@ class CoreStack(ServerErrorMiddleware):
                         del scope[_RESPONDER_KEY]
                         scope.pop(MAX_BODY_SIZE_SCOPE_KEY, None)
             except Exception as exc:
-                await self._server_error(scope, receive, send, exc)
+                await self._server_error(scope, receive, send, exc, counter)
                 raise
         finally:
             if self._leave is not None:
@@ -202,9 +202,11 @@ class CoreStack(ServerErrorMiddleware):
             raise
 
     async def _server_error(
-        self, scope: Scope, receive: Receive, send: Send, exc: Exception
+        self, scope: Scope, receive: Receive, send: Send, exc: Exception, counter: Any = None
     ) -> None:
-        """Answer ``exc`` with the 500 response, unless the response has started."""
+        """Answer ``exc`` with the 500 response, unless the response has started: a runner
+        noted it in the scope, or on the limit's ``counter`` (this core's, taken out of the
+        scope already; else a parent's, still in it)."""
         handler: Any = self.handler
         request = Request(scope)
         response: Any
@@ -216,7 +218,9 @@ class CoreStack(ServerErrorMiddleware):
             response = await handler(request, exc)
         else:
             response = await run_in_threadpool(handler, request, exc)
-        if RESPONSE_STARTED_KEY in scope:
+        if counter is None:
+            counter = scope.get(_RESPONDER_KEY)
+        if RESPONSE_STARTED_KEY in scope or (counter is not None and counter.response_started):
             return
         try:
             await response(scope, receive, send)
