@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from starlette.background import BackgroundTask
 from starlette.middleware.errors import ServerErrorMiddleware
 from starlette.responses import JSONResponse, PlainTextResponse, StreamingResponse
 from starlette.routing import Route
@@ -71,10 +72,7 @@ class PlainMiddleware:
         await self.app(scope, receive, send)
 
 
-@pytest.mark.anyio
-async def test_an_error_after_the_response_started_gets_no_second_start() -> None:
-    app = FastAPI()
-
+def _late_failure(app: FastAPI) -> FastAPI:
     def fail() -> None:
         raise LookupError("late")
 
@@ -83,10 +81,38 @@ async def test_an_error_after_the_response_started_gets_no_second_start() -> Non
         tasks.add_task(fail)
         return {"sent": "yes"}
 
+    @app.get("/late-trivial")
+    def late_trivial() -> JSONResponse:
+        return JSONResponse({"sent": "yes"}, background=BackgroundTask(fail))
+
+    return app
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize("app_class", [FastAPI, Hasten])  # without, with a body limit
+@pytest.mark.parametrize("path", ["/late", "/late-trivial"])
+async def test_an_error_after_the_response_started_gets_no_second_start(
+    app_class: type[FastAPI], path: str
+) -> None:
+    app = _late_failure(app_class())
     with pytest.raises(LookupError):
-        await _call(app, _scope(path="/late"))
-    # No server refused anything here: the runner noted the start, so the 500 was not sent.
-    sent = await _sent_before_error(app, _scope(path="/late"))
+        await _call(app, _scope(path=path))
+    # No server refused anything here: the runner noted the start (in the scope, or on the
+    # limit's counter), so the 500 was not sent.
+    sent = await _sent_before_error(app, _scope(path=path))
+    assert [m["type"] for m in sent] == ["http.response.start", "http.response.body"]
+    assert sent[0]["status"] == 200
+    scope = _scope(path=path)
+    await _sent_before_error(app, scope)
+    assert ("hasten.response_started" in scope) is (app_class is FastAPI)
+
+
+@pytest.mark.anyio
+async def test_an_error_after_the_start_in_a_mounted_app_gets_no_second_start() -> None:
+    """A Hasten app mounted in another runs under the parent's limit (its counter)."""
+    parent = Hasten()
+    parent.mount("/inner", _late_failure(Hasten()))
+    sent = await _sent_before_error(parent, _scope(path="/inner/late"))
     assert [m["type"] for m in sent] == ["http.response.start", "http.response.body"]
     assert sent[0]["status"] == 200
 
