@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -35,6 +36,7 @@ def test_ready_is_503_when_the_database_is_unreachable(
     good = app.state.engine
     missing = tmp_path / "no" / "such" / "dir" / "x.db"
     app.state.engine = create_async_engine(f"sqlite+aiosqlite:///{missing}")
+    threads = set(threading.enumerate())
     try:
         response = client.get("/ready")
         assert response.status_code == 503
@@ -46,6 +48,12 @@ def test_ready_is_503_when_the_database_is_unreachable(
         assert client.portal is not None
         client.portal.call(app.state.engine.dispose)
         app.state.engine = good
+        # aiosqlite's worker thread of the failed connection answers its stop through the
+        # portal's loop: wait for it while that loop runs (on a busy machine it could
+        # otherwise answer after the client closed the loop, an error in a later teardown)
+        for thread in set(threading.enumerate()) - threads:
+            if "_connection_worker_thread" in thread.name:
+                thread.join(timeout=30)
     assert client.get("/ready").status_code == 200
 
 
