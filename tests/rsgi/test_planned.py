@@ -68,14 +68,16 @@ def _planned_chain(app: Hasten, log: list[Any]) -> None:
         return [first, second]
 
 
+async def teapot(x_brew: Annotated[str | None, Header()] = None) -> None:
+    """A dependency reading one header that raises ``Teapot`` when it is sent."""
+    if x_brew is not None:
+        raise Teapot(x_brew)
+
+
 def _planned_params(app: Hasten, log: list[Any]) -> None:
     def sync_limit(limit: int = 10) -> int:
         log.append("limit")
         return limit
-
-    async def teapot(x_brew: Annotated[str | None, Header()] = None) -> None:
-        if x_brew is not None:
-            raise Teapot(x_brew)
 
     @app.exception_handler(Teapot)
     async def handle_teapot(request: Request, exc: Teapot) -> JSONResponse:

@@ -15,6 +15,7 @@ from uuid import UUID
 import pytest
 from fake_rsgi import Headers, HTTPProtocol, Scope
 from test_direct import Item, Teapot, _both, _send, _taken
+from test_planned import teapot
 
 from hasten import Depends, FastAPI, Hasten, Header, Path, Query, Request
 from hasten._routing.matcher import Matcher
@@ -25,17 +26,13 @@ from hasten.responses import JSONResponse
 def build(app: Hasten, log: list[Any]) -> Hasten:
     """``app`` with routes whose paths have parameters: planned, trivial and not planned."""
 
-    async def teapot(x_brew: Annotated[str | None, Header()] = None) -> None:
-        if x_brew is not None:
-            raise Teapot(x_brew)
-
     @app.exception_handler(Teapot)
     async def handle_teapot(request: Request, exc: Teapot) -> JSONResponse:
         scope = request.scope
         log.append(("handler", scope["route"].path, scope["path_params"], request.url.path))
         return JSONResponse({"teapot": str(exc)}, status_code=418)
 
-    @app.get("/items/{item_id}")
+    @app.get("/items/{item_id}")  # the benchmark's path-query endpoint (bench/apps/)
     async def read_item(
         item_id: int,
         q: str | None = None,
