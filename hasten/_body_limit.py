@@ -32,6 +32,7 @@ from ._starlette import LIMIT_RESPONDER_KEY, LIMIT_SENT, LIMIT_TOO_LARGE, is_asy
 __all__ = [
     "MAX_BODY_SIZE_SCOPE_KEY",
     "BodyLimit",
+    "LimitCounter",
     "app_body_limit",
     "check_max_body_size",
     "first_limit",
@@ -205,14 +206,15 @@ class _Counter:
     attributes hold the limit, the handler and the starting state: a request sets five
     attributes, and one that reads no body never gets an instance ``__dict__``."""
 
-    __slots__ = ("scope", "receive", "send", "declared", "response_started", "__dict__")
+    __slots__ = ("scope", "receive", "send", "declared", "plain_started", "__dict__")
 
     scope: Scope
     receive: Receive
     send: Send
     declared: int | None
-    #: A route's runner noted that it sends a plain response (``runner.RESPONSE_STARTED_KEY``).
-    response_started: bool
+    #: A route's runner sent a plain response's start (``runner.RESPONSE_STARTED_KEY``; not
+    #: Starlette's ``response_started``, which its own limiter's send wrapper sets).
+    plain_started: bool
     max_body_size: int
     handler: Any
     total_size: int = 0
@@ -248,6 +250,9 @@ class _Counter:
 
 #: ``_Counter.send_watched``: the runners recognise a bound one (``unwatched``).
 SEND_WATCHED = _Counter.send_watched
+#: The class of every counter a Hasten limit makes (another limiter's responder, Starlette's
+#: ``RequestBodyLimitResponder``, may sit under the same scope key).
+LimitCounter = _Counter
 
 
 def unwatched(counter: _Counter) -> Send | None:
@@ -282,7 +287,7 @@ def new_counter(cls: type[_Counter], scope: Scope, receive: Receive, send: Send)
     counter.receive = receive
     counter.send = send
     counter.declared = None
-    counter.response_started = False
+    counter.plain_started = False
     for name, value in scope["headers"]:
         if name == b"content-length":
             try:

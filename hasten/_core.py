@@ -15,10 +15,10 @@ runs the same steps, nested in the same order, in one frame:
 
 Starlette's server-error layer wraps ``send`` to learn whether the response has started. Here
 a route's runner notes it in the scope before it sends a plain response's start
-(``RESPONSE_STARTED_KEY``, or on the body limit's counter under one); otherwise the 500 is offered to the server, which refuses a second
-response start (uvicorn and Granian raise ``RuntimeError``, Starlette's and httpx's test
-clients ``AssertionError``), as the exception layer already relies on
-(``_starlette.answer_exception``).
+(``RESPONSE_STARTED_KEY``, or on the counter of a Hasten body limit over it); otherwise the
+500 is offered to the server, which refuses a second response start (uvicorn and Granian
+raise ``RuntimeError``, Starlette's and httpx's test clients ``AssertionError``), as the
+exception layer already relies on (``_starlette.answer_exception``).
 Either way the original exception is raised again, as Starlette does.
 """
 
@@ -34,7 +34,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from ._body_limit import MAX_BODY_SIZE_SCOPE_KEY, BodyLimit, new_counter
+from ._body_limit import MAX_BODY_SIZE_SCOPE_KEY, BodyLimit, LimitCounter, new_counter
 from ._observed import ObservedSend, Responder, Step, new_observed
 from ._plan.runner import RESPONSE_STARTED_KEY
 from ._router_dispatch import RouterDispatch
@@ -205,8 +205,8 @@ class CoreStack(ServerErrorMiddleware):
         self, scope: Scope, receive: Receive, send: Send, exc: Exception, counter: Any = None
     ) -> None:
         """Answer ``exc`` with the 500 response, unless the response has started: a runner
-        noted it in the scope, or on the limit's ``counter`` (this core's, taken out of the
-        scope already; else a parent's, still in it)."""
+        noted it in the scope, or on a Hasten limit's ``counter`` (this core's, taken out of
+        the scope already; else a parent's, still in it)."""
         handler: Any = self.handler
         request = Request(scope)
         response: Any
@@ -220,7 +220,9 @@ class CoreStack(ServerErrorMiddleware):
             response = await run_in_threadpool(handler, request, exc)
         if counter is None:
             counter = scope.get(_RESPONDER_KEY)
-        if RESPONSE_STARTED_KEY in scope or (counter is not None and counter.response_started):
+        if RESPONSE_STARTED_KEY in scope or (
+            isinstance(counter, LimitCounter) and counter.plain_started
+        ):
             return
         try:
             await response(scope, receive, send)

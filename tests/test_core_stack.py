@@ -108,6 +108,48 @@ async def test_an_error_after_the_response_started_gets_no_second_start(
 
 
 @pytest.mark.anyio
+@pytest.mark.parametrize("app_class", [FastAPI, Hasten])
+async def test_under_starlettes_own_body_limit_the_500_path_works(app_class: type[FastAPI]) -> None:
+    """Starlette's ``RequestBodyLimitMiddleware`` puts its responder under the key a Hasten
+    limit uses: a runner notes the start in the scope then, and a 500 is still answered."""
+    from starlette.applications import Starlette
+    from starlette.middleware import Middleware
+    from starlette.middleware.body_limit import RequestBodyLimitMiddleware
+    from starlette.routing import Mount
+
+    inner = _late_failure(app_class())
+
+    @inner.get("/boom")
+    def boom() -> None:
+        raise KeyError("k")
+
+    outer = Starlette(
+        routes=[Mount("/inner", inner)],
+        middleware=[Middleware(RequestBodyLimitMiddleware, max_body_size=1024)],
+    )
+    sent = await _sent_before_error(outer, _scope(path="/inner/late"))
+    assert [m["type"] for m in sent] == ["http.response.start", "http.response.body"]
+    with pytest.raises(KeyError):
+        await _call(outer, _scope(path="/inner/boom"))
+    answered = await _sent_until(outer, _scope(path="/inner/boom"), KeyError)
+    assert answered[0]["status"] == 500
+
+
+async def _sent_until(app: Any, scope: dict[str, Any], error: type[Exception]) -> list[Any]:
+    sent: list[dict[str, Any]] = []
+
+    async def receive() -> dict[str, Any]:
+        return {"type": "http.request", "body": b"", "more_body": False}
+
+    async def send(message: dict[str, Any]) -> None:
+        sent.append(message)
+
+    with pytest.raises(error):
+        await app(scope, receive, send)
+    return sent
+
+
+@pytest.mark.anyio
 async def test_an_error_after_the_start_in_a_mounted_app_gets_no_second_start() -> None:
     """A Hasten app mounted in another runs under the parent's limit (its counter)."""
     parent = Hasten()

@@ -35,7 +35,7 @@ from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from .._body_limit import SEND_WATCHED, unwatched
+from .._body_limit import SEND_WATCHED, LimitCounter, unwatched
 from .._observed import ObservedSend, unwrap_observed
 from .._rsgi.http import HTTPCycle
 from .._starlette import (
@@ -71,7 +71,7 @@ _CYCLE_SEND = HTTPCycle.send
 _RESPONSE_CALL = Response.__call__
 #: Set in the scope just before a route's runner sends the response start of a plain response:
 #: the app's server-error layer then knows that a later exception cannot get a 500 out. Under
-#: the app's body limit it is noted on the limit's counter instead (``response_started``):
+#: a Hasten body limit it is noted on the limit's counter instead (``plain_started``):
 #: the request's scope then gets one key less, which spares uvicorn's scope (13 keys, 21
 #: places) a resize per request.
 RESPONSE_STARTED_KEY = "hasten.response_started"
@@ -246,10 +246,10 @@ async def serve_trivial(
     if type(send) is ObservedSend or (type(send) is MethodType and send.__func__ is SEND_WATCHED):
         send, headers = seen_through(send, status, headers)
     counter = scope.get(LIMIT_RESPONDER_KEY)
-    if counter is None:
-        scope[RESPONSE_STARTED_KEY] = True
+    if isinstance(counter, LimitCounter):  # the app's limit (not another's responder)
+        counter.plain_started = True
     else:
-        counter.response_started = True
+        scope[RESPONSE_STARTED_KEY] = True
     if type(send) is MethodType and send.__func__ is _CYCLE_SEND:  # Granian's, unwrapped:
         # the two messages in one call (``HTTPCycle.answer``)
         await send.__self__.answer(status, headers, body)  # type: ignore[attr-defined]
@@ -310,10 +310,10 @@ async def serve_plain(
     if type(send) is ObservedSend or (type(send) is MethodType and send.__func__ is SEND_WATCHED):
         send, headers = seen_through(send, status, headers)  # as in serve_trivial
     counter = scope.get(LIMIT_RESPONDER_KEY)
-    if counter is None:
-        scope[RESPONSE_STARTED_KEY] = True
+    if isinstance(counter, LimitCounter):  # the app's limit (not another's responder)
+        counter.plain_started = True
     else:
-        counter.response_started = True
+        scope[RESPONSE_STARTED_KEY] = True
     if type(send) is MethodType and send.__func__ is _CYCLE_SEND:  # Granian's, unwrapped:
         # the two messages in one call (``HTTPCycle.answer``)
         await send.__self__.answer(status, headers, body)  # type: ignore[attr-defined]

@@ -66,7 +66,8 @@ class Matcher:
         #: Indexes of the HTTP routes Starlette's own ``matches`` and ``handle`` answer for.
         self.plain = frozenset(i for i, route in enumerate(routes) if _plain(route))
         #: ``(path, method, route_for's result)`` that a caller matched and then did not take
-        #: (``hasten._rsgi.direct``), for the next ``route_for`` call; None most of the time.
+        #: (``hasten._rsgi.direct``), for the next ``handed_on`` call (``direct_target``);
+        #: None most of the time.
         self.handoff: tuple[str, str, tuple[Any, dict[str, Any] | None]] | None = None
         for index, route in enumerate(routes):
             key = _route_key(route)
