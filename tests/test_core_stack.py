@@ -131,22 +131,8 @@ async def test_under_starlettes_own_body_limit_the_500_path_works(app_class: typ
     assert [m["type"] for m in sent] == ["http.response.start", "http.response.body"]
     with pytest.raises(KeyError):
         await _call(outer, _scope(path="/inner/boom"))
-    answered = await _sent_until(outer, _scope(path="/inner/boom"), KeyError)
+    answered = await _sent_before_error(outer, _scope(path="/inner/boom"), KeyError)
     assert answered[0]["status"] == 500
-
-
-async def _sent_until(app: Any, scope: dict[str, Any], error: type[Exception]) -> list[Any]:
-    sent: list[dict[str, Any]] = []
-
-    async def receive() -> dict[str, Any]:
-        return {"type": "http.request", "body": b"", "more_body": False}
-
-    async def send(message: dict[str, Any]) -> None:
-        sent.append(message)
-
-    with pytest.raises(error):
-        await app(scope, receive, send)
-    return sent
 
 
 @pytest.mark.anyio
@@ -159,7 +145,10 @@ async def test_an_error_after_the_start_in_a_mounted_app_gets_no_second_start() 
     assert sent[0]["status"] == 200
 
 
-async def _sent_before_error(app: Any, scope: dict[str, Any]) -> list[dict[str, Any]]:
+async def _sent_before_error(
+    app: Any, scope: dict[str, Any], error: type[Exception] = LookupError
+) -> list[dict[str, Any]]:
+    """The messages the app sent before ``error`` got out of it (a late failure's, by default)."""
     sent: list[dict[str, Any]] = []
 
     async def receive() -> dict[str, Any]:
@@ -168,7 +157,7 @@ async def _sent_before_error(app: Any, scope: dict[str, Any]) -> list[dict[str, 
     async def send(message: dict[str, Any]) -> None:
         sent.append(message)
 
-    with pytest.raises(LookupError):
+    with pytest.raises(error):
         await app(scope, receive, send)
     return sent
 

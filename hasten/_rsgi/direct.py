@@ -257,8 +257,9 @@ async def _answer(
     try:
         messages = plan.direct
         if messages is None:  # the route's writer must answer (its ``JSONResponse`` patched)
-            found = (route, plan, params)
-            await _replay(direct, found, rsgi, protocol, state, overrides, None, observed)
+            await _replay(
+                direct, route, plan, params, rsgi, protocol, state, overrides, None, observed
+            )
             return
         try:
             if plan.trivial:
@@ -278,8 +279,9 @@ async def _answer(
                 protocol.response_bytes(status, headers, body)
                 return
             settled = Settled(raw, None)
-        found = (route, plan, params)
-        await _replay(direct, found, rsgi, protocol, state, overrides, settled, observed)
+        await _replay(
+            direct, route, plan, params, rsgi, protocol, state, overrides, settled, observed
+        )
     finally:
         if observer is not None:
             observer[1](seen, observed)
@@ -287,7 +289,9 @@ async def _answer(
 
 async def _replay(
     direct: DirectAnswers,
-    found: tuple[Any, Any, dict[str, Any] | None],
+    route: Any,
+    plan: Any,
+    params: dict[str, Any] | None,
     rsgi: Any,
     protocol: Any,
     state: Any,
@@ -298,8 +302,7 @@ async def _replay(
     """The request, through ``outer``, the app's core stack (its step entered already, and
     left by the caller) and the route's runner, which gets ``settled`` (None: it calls the
     endpoint, solving its parameters from the ASGI scope); the answer through ``observed``
-    if there is one."""
-    route, plan, params = found
+    if there is one; ``params``: the path's parameters, for the scope (None: a static path)."""
     runner: Any
     keys: dict[str, Any] = {}
     if plan.trivial:
