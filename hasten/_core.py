@@ -24,7 +24,6 @@ Either way the original exception is raised again, as Starlette does.
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -96,12 +95,18 @@ class CoreStack(ServerErrorMiddleware):
         requests the caller runs through it (the RSGI direct answer's replay). ``entered``:
         the middleware steps' ``enter`` ran already and is not run again, and their ``leave``
         is the caller's to run."""
-        stack = copy.copy(self)
+        stack = self._again()
         stack._find = find
         if entered:
             stack._enter = None
             stack._leave = None
         return stack
+
+    def _again(self) -> CoreStack:
+        """A new stack made as this one was. Not ``copy.copy``: reading an instance's
+        ``__dict__`` makes CPython 3.11 give it a dict of its own, and its attributes are then
+        read more slowly on every request."""
+        return type(self)(self._router, self._errors, self._exceptions, self._limited)
 
     def error_response(self, request: Request, exc: Exception) -> Response:
         return self._errors.error_response(request, exc)
@@ -255,6 +260,9 @@ class SteppedCoreStack(CoreStack):
         else:  # the steps note in the ``ObservedSend`` which of them entered
             self._enter, self._leave = _enter_all(self.steps), _leave_all(self.steps)
             self._observe = True
+
+    def _again(self) -> SteppedCoreStack:
+        return type(self)(self._router, self._errors, self._exceptions, self._limited, self.steps)
 
 
 def _no_target(scope: Scope) -> None:

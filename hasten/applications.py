@@ -32,6 +32,7 @@ from . import routing
 from ._app_scope import run_lifespan as run_app_scope_lifespan
 from ._body_limit import AppBodyLimitMiddleware, app_body_limit, check_max_body_size
 from ._core import CoreStack, SteppedCoreStack
+from ._direct import DirectCalls
 from ._form_limits import validate_form_limits
 from ._frontend import resolve_check_dir
 from ._plan.build import refresh_writers
@@ -221,6 +222,7 @@ class Hasten(Starlette, RSGIApp):
             check_cors_middleware(self.user_middleware, refuse=True)
         self.middleware_stack: ASGIApp | None = None
         self._through_starlette = False  # decided when the stack is built
+        self._direct_calls = DirectCalls(self)
         self.setup()
 
     def _check_openapi_settings(self) -> None:
@@ -375,6 +377,11 @@ class Hasten(Starlette, RSGIApp):
         if self._through_starlette:  # replaced by an instrumentation: it sees the request
             await Starlette.__call__(self, scope, receive, send)
             return
+        if scope["type"] == "http":  # a trivial route's answer, where it can skip the stack
+            answer = self._direct_calls.answer(stack, scope, receive, send)
+            if answer is not None:
+                await answer
+                return
         await stack(scope, receive, send)
 
     #: ``__call__`` as Hasten defines it: the RSGI direct answer (``hasten._rsgi.direct``)

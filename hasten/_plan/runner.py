@@ -191,6 +191,16 @@ class Settled:
         return self.raw
 
 
+def note_started(scope: Scope) -> None:
+    """Note that a plain answer's start is being sent, where the core's 500 path looks: on the
+    app's body limit counter, else in the scope (the runners write this out)."""
+    counter = scope.get(LIMIT_RESPONDER_KEY)
+    if isinstance(counter, LimitCounter):  # the app's limit (not another's responder)
+        counter.plain_started = True
+    else:
+        scope[RESPONSE_STARTED_KEY] = True
+
+
 async def serve_trivial(
     plan: CompiledRoute,
     scope: Scope,
