@@ -57,6 +57,8 @@ _RESPONSE_CALL = Response.__call__
 _CYCLE_SEND = HTTPCycle.send
 _HANDLERS_KEY = "starlette.exception_handlers"
 _RUNNER_KEY = "hasten.direct.runner"  # a replay's runner, for the replaying core's finder
+_MAX_PLANS = 4096
+_BODY_HEADERS = frozenset((b"content-length", b"transfer-encoding"))  # a request with a body
 
 
 class DirectCalls:
@@ -65,13 +67,20 @@ class DirectCalls:
     ``Hasten.__call__`` asks :meth:`answer` with the app's stack for an HTTP request.
     """
 
-    __slots__ = ("app", "core", "replaying", "router")
+    __slots__ = ("app", "core", "plans", "replaying", "router", "table")
 
     def __init__(self, app: Any) -> None:
         self.app = app
         self.core: Any = None  # the stack decided for
         self.router: Any = None  # its router when its requests may be answered directly
         self.replaying: Any = None  # its copy that replays a request (``_replay``)
+        #: The router's static paths found so far (``Matcher.direct``, the same dict for the
+        #: router's life), empty when nothing may be answered directly: ``Hasten.__call__``
+        #: asks :meth:`answer` only for a path in it, or once the stack changed.
+        self.table: dict[str, Any] = {}
+        #: route app → its plan when it is ``serve_trivial``'s with a ``direct`` answer, else
+        #: None (a partial object is hashed by its identity; plans are immutable).
+        self.plans: dict[Any, Any] = {}
 
     def answer(
         self, core: Any, scope: Scope, receive: Receive, send: Send
@@ -87,11 +96,14 @@ class DirectCalls:
         if route is None:
             return None
         runner = route.app
-        if type(runner) is not partial or runner.func is not serve_trivial:
+        try:
+            plan = self.plans[runner]
+        except KeyError:
+            plan = self._plan_of(runner)
+        except TypeError:  # an unhashable route app: not a runner of Hasten's
             return None
-        plan = runner.args[0]
         if (
-            plan.direct is None
+            plan is None
             or scope["method"] not in route.methods
             or not router._flattened
             or matcher.version != router.routes.version
@@ -103,16 +115,31 @@ class DirectCalls:
         ):
             return None
         for name, _ in scope["headers"]:
-            if name == b"content-length" or name == b"transfer-encoding":
+            if name in _BODY_HEADERS:
                 return None
         return _answer(self, route, plan, scope, receive, send)
+
+    def _plan_of(self, runner: Any) -> Any:
+        """The plan of a route app ``runner`` that is ``serve_trivial``'s with a ``direct``
+        answer, else None; kept in ``plans`` (the route apps of the routes found so far)."""
+        plan = None
+        if type(runner) is partial and runner.func is serve_trivial and not runner.keywords:
+            plan = runner.args[0]
+            if plan.direct is None:
+                plan = None
+        if len(self.plans) >= _MAX_PLANS:  # route apps replaced many times: start again
+            self.plans.clear()
+        self.plans[runner] = plan
+        return plan
 
     def _decide(self, core: Any) -> None:
         """Note for the stack ``core`` whether requests may be answered directly."""
         self.core = core
+        self.plans = {}
         plain = type(core) is CoreStack and not self.app._through_starlette
         self.router = core.dispatch if plain else None
         self.replaying = None if self.router is None else core.finding(_replayed)
+        self.table = {} if self.router is None else self.router._matcher.direct
 
 
 def _replayed(scope: Scope) -> Any:

@@ -115,6 +115,9 @@ def build(app: FastAPI, log: list[Any]) -> FastAPI:
 class _Off:
     """A stand-in for the app's ``DirectCalls`` that takes nothing: the stack's way."""
 
+    table: dict[str, Any] = {}
+    core = None  # never the stack: ``answer`` is asked, and declines
+
     def answer(self, *args: Any) -> None:
         return None
 
@@ -481,3 +484,51 @@ async def test_a_replaced_inner_app_of_the_stack_sees_every_request() -> None:
     outcome = await _run(app, _scope(path="/text"))
     assert outcome["sent"][1]["body"] == b"Hello, World!"
     assert seen == ["/text"]
+
+
+async def test_a_route_app_replaced_later_answers(monkeypatch: pytest.MonkeyPatch) -> None:
+    """An instrumentation that wraps a route's app after it was answered directly sees the
+    next request; so does a wrapper that cannot be hashed (it defines ``__eq__``)."""
+    app = await _warm(build(Hasten(), []), _scope(path="/text"))
+    await _run(app, _scope(path="/text"))  # the direct way, by now
+    route = next(r for r in app.router.routes if getattr(r, "path", "") == "/text")
+    inner = route.app
+    seen: list[str] = []
+
+    class Wrapper:
+        def __eq__(self, other: object) -> bool:  # no __hash__ then
+            return other is self
+
+        async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+            seen.append(scope["path"])
+            await inner(scope, receive, send)
+
+    async def plain_wrapper(scope: Any, receive: Any, send: Any) -> None:
+        seen.append("plain")
+        await inner(scope, receive, send)
+
+    for wrapper in (plain_wrapper, Wrapper()):
+        route.app = wrapper
+        outcome = await _run(app, _scope(path="/text"))
+        assert outcome["sent"][1]["body"] == b"Hello, World!"
+    assert seen == ["plain", "/text"]
+    route.app = inner
+    entered = _entered(monkeypatch)
+    await _run(app, _scope(path="/text"))
+    assert entered == []  # its own runner again: the direct way
+
+
+async def test_the_routers_table_of_static_paths_stays_one_dict() -> None:
+    """``Hasten.__call__`` looks paths up in the dict it was given when the stack was decided
+    for; a router that rebuilds its matcher refills that dict."""
+    app = await _warm(build(Hasten(), []), _scope(path="/text"))
+    table = app.router._matcher.direct
+    assert "/text" in table
+
+    @app.get("/later", response_class=PlainTextResponse)
+    async def later() -> str:
+        return "added"
+
+    await _run(app, _scope(path="/later"))
+    assert app.router._matcher.direct is table
+    assert set(table) == {"/later"}  # emptied for the new routes, then found again

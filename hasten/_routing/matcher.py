@@ -51,13 +51,19 @@ class Matcher:
         "handoff",
     )  # fmt: skip
 
-    def __init__(self, routes: Sequence[BaseRoute]) -> None:
+    def __init__(self, routes: Sequence[BaseRoute], direct: dict[str, Any] | None = None) -> None:
         # A snapshot: indexes stay valid while the router's list changes (it then builds a
         # new matcher for the list's new ``version``).
         self.routes: tuple[BaseRoute, ...] = tuple(routes)
         self.version: int | None = getattr(routes, "version", None)
-        # static path → the route that wins it whatever the method (see route_for).
-        self.direct: dict[str, Any] = {}
+        # static path → the route that wins it whatever the method (see route_for). A router
+        # passes its last matcher's, emptied: the dict stays the same object for the router's
+        # life (``hasten._direct`` looks paths up in it before the stack).
+        if direct is None:
+            direct = {}
+        else:
+            direct.clear()
+        self.direct: dict[str, Any] = direct
         self.static: dict[str, list[int]] = {}
         self.buckets: dict[tuple[int, str], list[int]] = {}
         self.scan: list[int] = []

@@ -188,7 +188,7 @@ class RouteTable:
         routes: Any = self.routes  # built outside the lock: a race builds it twice, harmlessly
         matcher = self._matcher
         if matcher.version != routes.version:
-            matcher = self._matcher = Matcher(routes)
+            matcher = self._matcher = Matcher(routes, matcher.direct)
         return matcher
 
     # --- inclusions -----------------------------------------------------------------------------
