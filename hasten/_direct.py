@@ -42,20 +42,15 @@ from types import MethodType
 from typing import Any
 
 from starlette.concurrency import run_in_threadpool
-from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 
-from ._core import CoreStack
+from ._core import _HANDLERS_KEY, CoreStack
 from ._plan.handler import OBSERVED_KEY
-from ._plan.runner import Settled, note_started, serve_trivial
-from ._rsgi.http import HTTPCycle
+from ._plan.runner import _CYCLE_SEND, _RESPONSE_CALL, Settled, note_started, serve_trivial
 from ._starlette import LIMIT_RESPONDER_KEY
 
 __all__ = ["DirectCalls"]
 
-_RESPONSE_CALL = Response.__call__
-_CYCLE_SEND = HTTPCycle.send
-_HANDLERS_KEY = "starlette.exception_handlers"
 _RUNNER_KEY = "hasten.direct.runner"  # a replay's runner, for the replaying core's finder
 _MAX_PLANS = 4096
 _BODY_HEADERS = frozenset((b"content-length", b"transfer-encoding"))  # a request with a body
