@@ -205,14 +205,14 @@ def _text_direct(content_type: tuple[bytes, bytes], status: int, cls: Any) -> Di
     def messages(raw: Any) -> Messages | None:
         if type(raw) is not str:
             return None
-        body = raw.encode("utf-8")
+        body = raw.encode()  # UTF-8 (the default needs no codec lookup)
         size = len(body)
         return status, [length_known(size) or length_pair(size), content_type], body
 
     def rsgi(raw: Any) -> RSGIMessages | None:  # ``messages``, headers as ``str``
         if type(raw) is not str:
             return None
-        body = raw.encode("utf-8")
+        body = raw.encode()  # UTF-8 (the default needs no codec lookup)
         return status, headers[len(body)], body
 
     return messages, cls, rsgi

@@ -73,6 +73,7 @@ __all__ = ["DirectAnswers"]
 
 _RESPONSE_CALL = Response.__call__
 _FOUND_KEY = "hasten.rsgi.found"  # a replay's (route, runner), for ``_finder``
+_MAX_PLANS = 4096
 
 
 class DirectAnswers:
@@ -84,7 +85,7 @@ class DirectAnswers:
     it, or None when the app's own way must.
     """
 
-    __slots__ = ("app", "core", "gate", "observer", "outer", "replaying", "router")
+    __slots__ = ("app", "core", "gate", "observer", "outer", "plans", "replaying", "router")
 
     def __init__(self, app: Any, outer: Any = None) -> None:
         self.app = app
@@ -94,6 +95,10 @@ class DirectAnswers:
         self.gate: Any = None  # its one step, the rate limiter's, given the client's host
         self.observer: Any = None  # or its one step's (enter, leave) reading only the route
         self.replaying: Any = None  # its copy that replays a request (``_replay``)
+        #: route app → its plan when it may be answered here (``_plan_of``), else None (a
+        #: partial object is hashed by its identity; plans are immutable); emptied when the
+        #: stack changes.
+        self.plans: dict[Any, Any] = {}
 
     def __call__(
         self, rsgi: Any, protocol: Any, state: dict[str, Any]
@@ -114,16 +119,19 @@ class DirectAnswers:
             if route is None:
                 return None
         runner = route.app
-        if type(runner) is partial and runner.func is serve_trivial:
-            plan, overrides = runner.args[0], None
-        else:  # a plain route that reads parameters only, or the stack's way
-            runnable = _planned(route, runner, app)
-            if runnable is None:
-                return None
-            plan, overrides = runnable
+        try:
+            plan = self.plans[runner]
+        except (KeyError, TypeError):  # not seen yet, or unhashable (not a runner of Hasten's)
+            plan = self._plan_of(runner)
+        if plan is None:
+            return None
+        # The ``dependency_overrides`` a plain route with dependencies runs with (``route_app``
+        # looks them up); while any are set, their variant runs the app's way.
+        overrides = None if plan.trivial or not plan.root.subs else _overrides(route, app)
         cls = type(app)
         if (
-            rsgi.method not in route.methods
+            overrides
+            or rsgi.method not in route.methods
             or not router._flattened
             or matcher.version != router.routes.version
             or core.app is not core._chain
@@ -141,19 +149,37 @@ class DirectAnswers:
             return None
         if params is not None:  # taken: the parameters are this request's alone
             matcher.handoff = None
-        gate = self.gate
-        if gate is not None:  # the limiter counts the request here, as the core's step would
-            address = parse_address(rsgi.client)
-            refusal = gate(address[0] if address else "unknown")
-            if refusal is not None:
-                return _refused(self, rsgi, protocol, state, refusal)
+        gate = self.gate  # the limiter counts the request here, as the core's step would
+        if gate is not None and (refused := _refused(self, gate, rsgi, protocol, state)):
+            return refused
+        observer = self.observer
+        if params is None and observer is None and plan.trivial:
+            return _trivial(self, route, plan, rsgi, protocol, state)
         return _answer(
-            self, route, plan, rsgi, protocol, state, self.observer, overrides, fields, params
+            self, route, plan, rsgi, protocol, state, observer, overrides, fields, params
         )
+
+    def _plan_of(self, runner: Any) -> Any:
+        """The plan of a route app ``runner`` that is ``serve_trivial``'s, or ``serve_plain``'s
+        reading parameters only (``planned.route_plan``), else None; kept in ``plans`` (the
+        route apps of the routes found so far)."""
+        if type(runner) is partial and runner.func is serve_trivial and not runner.keywords:
+            plan = runner.args[0]
+        else:
+            plan = route_plan(runner)
+        plans = self.plans
+        if len(plans) >= _MAX_PLANS:  # route apps replaced many times: start again
+            plans.clear()
+        try:
+            plans[runner] = plan
+        except TypeError:  # unhashable: asked again each time, answered None
+            return None
+        return plan
 
     def _decide(self, core: Any) -> None:
         """Note for the stack ``core`` whether requests may be answered directly."""
         self.core = core
+        self.plans = {}
         # Not inside a proxy-headers layer, which would change the address the gate reads.
         self.gate = _client_gate(core) if self.outer is None else None
         self.observer = _route_observer(core)
@@ -203,24 +229,16 @@ def _route_observer(core: Any) -> tuple[Any, Any] | None:
     return None
 
 
-def _planned(route: Any, runner: Any, app: Any) -> tuple[Any, Any] | None:
-    """``(plan, overrides)`` when ``route``'s app ``runner`` is ``serve_plain``'s, reading
-    parameters only (``planned.route_plan``): the ``dependency_overrides`` it runs with are
-    looked up as ``runner.route_app`` looks them up (the route's provider, else the app). None
-    for any other runner, and when overrides are set (their variant runs the app's way)."""
-    plan = route_plan(runner)
-    if plan is None:
-        return None
-    if not plan.root.subs:  # ``route_app`` gave the runner itself: it gets no overrides
-        return plan, None
+def _overrides(route: Any, app: Any) -> Any:
+    """The ``dependency_overrides`` a plain route's runner (``runner.route_app``) runs with:
+    its route's provider's, else the app's (None when the provider has none)."""
     provider = route.dependency_overrides_provider
     if provider is None:
         provider = app
     try:
-        overrides = provider.dependency_overrides
+        return provider.dependency_overrides
     except AttributeError:
-        overrides = None
-    return None if overrides else (plan, overrides)
+        return None
 
 
 async def _answer(
@@ -287,6 +305,29 @@ async def _answer(
             observer[1](seen, observed)
 
 
+async def _trivial(
+    direct: DirectAnswers, route: Any, plan: Any, rsgi: Any, protocol: Any, state: Any
+) -> None:
+    """``_answer`` for a trivial plan on a static path, without an observer (the common
+    case, kept short): the endpoint's call and answer; the rest replayed."""
+    settled = None
+    messages = plan.direct
+    if messages is not None:  # else the route's writer must answer: replayed before the call
+        try:
+            call = plan.root.call
+            raw = await call() if plan.is_async else await run_in_threadpool(call)
+            out = messages[2](raw) if messages[1].__call__ is _RESPONSE_CALL else None
+        except Exception as exc:
+            settled = Settled(None, exc)
+        else:
+            if out is not None:  # the runner's messages, headers as RSGI's (the adapter's)
+                status, headers, body = out
+                protocol.response_bytes(status, headers, body)
+                return
+            settled = Settled(raw, None)
+    await _replay(direct, route, plan, None, rsgi, protocol, state, None, settled, None)
+
+
 async def _replay(
     direct: DirectAnswers,
     route: Any,
@@ -332,11 +373,16 @@ def _finder(dispatch: Any) -> Any:
     return found
 
 
-async def _refused(
-    direct: DirectAnswers, rsgi: Any, protocol: Any, state: Any, refusal: Any
-) -> None:
-    """The rate limiter's refusal, answered as the core stack answers it: first thing."""
-    await _through(direct, rsgi, protocol, state, refusal, None)
+def _refused(
+    direct: DirectAnswers, gate: Any, rsgi: Any, protocol: Any, state: Any
+) -> Coroutine[Any, Any, None] | None:
+    """The request counted by the rate limiter's ``gate``: its refusal, answered as the core
+    stack answers it (first thing), or None when the request is allowed."""
+    address = parse_address(rsgi.client)
+    refusal = gate(address[0] if address else "unknown")
+    if refusal is None:
+        return None
+    return _through(direct, rsgi, protocol, state, refusal, None)
 
 
 async def _through(

@@ -34,7 +34,7 @@ import dataclasses
 from collections.abc import Iterator
 from functools import partial
 from types import CodeType, FunctionType
-from typing import Any, Literal
+from typing import Any
 
 from .._plan.calls import GEN
 from .._plan.dependencies import Node
@@ -63,9 +63,7 @@ _SOURCES = ("scope", "query_params", "path_params")
 #: The scope key under which a replay hands its runner the outcome (``settled_plan``).
 SETTLED_KEY = "hasten.rsgi.settled"
 _SETTLED: dict[int, tuple[CompiledRoute, CompiledRoute]] = {}  # id(plan) → (plan, its copy)
-#: Route apps seen → their plan, or False: not a ``serve_plain`` runner of a ``ready`` plan.
-_READY: dict[Any, CompiledRoute | Literal[False]] = {}
-_READY_MAX = 1024
+_SETTLED_MAX = 1024
 
 
 class PlannedRequest:
@@ -103,26 +101,17 @@ def route_plan(runner: Any) -> CompiledRoute | None:
     """The plan of a route's app ``runner`` when it is ``serve_plain``'s, unwrapped (the
     runner itself, or ``route_app``'s closure for a route with dependencies) and ``ready``.
 
-    Decided once per runner (its plan is fixed when it is made) and kept, at most
-    ``_READY_MAX`` of them."""
-    known = _READY.get(runner)
-    if known is None:
-        if len(_READY) >= _READY_MAX:
-            _READY.clear()
-        known = _READY[runner] = _ready_plan(runner)
-    return known or None
-
-
-def _ready_plan(runner: Any) -> CompiledRoute | Literal[False]:
+    Its plan is fixed when it is made: ``DirectAnswers`` asks once per runner and keeps the
+    answer."""
     if type(runner) is partial:
         if runner.func is not serve_plain or runner.keywords:
-            return False
-        plan = runner.args[0]
+            return None
+        plan: CompiledRoute = runner.args[0]
     elif type(runner) is FunctionType and runner.__code__ is _ROUTE_APP_CODE:
         plan = runner.__closure__[_PLAN_CELL].cell_contents  # type: ignore[index]
     else:
-        return False
-    return plan if ready(plan) else False
+        return None
+    return plan if ready(plan) else None
 
 
 def ready(plan: CompiledRoute) -> bool:
@@ -155,7 +144,7 @@ def _reads_params_only(node: Node) -> bool:
 def settled_plan(plan: CompiledRoute) -> CompiledRoute:
     """``plan`` with a call step that gives the outcome put in the replay's scope under
     ``SETTLED_KEY`` (taken out as it is given) instead of solving and calling again: what the
-    replay of a planned answer runs. Made once per plan and kept, at most ``_READY_MAX``;
+    replay of a planned answer runs. Made once per plan and kept, at most ``_SETTLED_MAX``;
     made again when the plan's writers were remade since (``build.refresh_writers``)."""
     known = _SETTLED.get(id(plan))
     if (
@@ -164,7 +153,7 @@ def settled_plan(plan: CompiledRoute) -> CompiledRoute:
         or known[1].writer is not plan.writer
         or known[1].direct is not plan.direct
     ):
-        if len(_SETTLED) >= _READY_MAX:
+        if len(_SETTLED) >= _SETTLED_MAX:
             _SETTLED.clear()
         known = _SETTLED[id(plan)] = (plan, dataclasses.replace(plan, call=_outcome))
     return known[1]

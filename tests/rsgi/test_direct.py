@@ -326,6 +326,43 @@ def test_changes_to_the_app_are_followed() -> None:
     assert _taken(app, scope) == [False, False]
 
 
+class _Unhashable:
+    """A route app wrapping another, that defines ``__eq__`` (so it cannot be hashed)."""
+
+    def __init__(self, inner: Any, log: list[str]) -> None:
+        self.inner = inner
+        self.log = log
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        self.log.append(scope["path"])
+        await self.inner(scope, receive, send)
+
+    def __eq__(self, other: object) -> bool:
+        return other is self
+
+
+@pytest.mark.parametrize("path", ["/text", "/query"])
+def test_a_route_app_that_cannot_be_hashed_takes_the_stack(path: str) -> None:
+    app = build(Hasten(), [])
+
+    @app.get("/query")
+    async def query(limit: Annotated[int, Query()] = 1) -> int:
+        return limit
+
+    scope = _request(path)
+    assert _taken(app, scope) == [True, True]
+    route = next(r for r in app.routes if getattr(r, "path", None) == path)
+    original = route.app  # type: ignore[attr-defined]
+    seen: list[str] = []
+    route.app = _Unhashable(original, seen)  # type: ignore[attr-defined]
+    assert _taken(app, scope) == [False, False]  # answered by the wrapper, through the stack
+    assert seen == [path] * 4
+    direct, stacked, taken = _both(app, scope)
+    assert not taken and direct == stacked and direct[1] is None
+    route.app = original  # type: ignore[attr-defined]
+    assert _taken(app, scope) == [True, True]
+
+
 def test_a_traced_request_takes_the_stack(monkeypatch: pytest.MonkeyPatch) -> None:
     app = build(Hasten(), [])
     scope = _request("/text")
