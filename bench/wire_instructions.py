@@ -3,6 +3,7 @@ what the rate limiter and the Prometheus middleware add.
 
     .venv/bin/python -m bench.wire_instructions [--requests 1000] [--parts framework,limiter,metrics]
                                                 [--server uvicorn|granian] [--endpoint plaintext]
+                                                [--cache]
     .bench-venv/bin/python -m bench.wire_instructions --parts fastapi --endpoint path-query
 
 The server is uvicorn (1 worker, uvloop, httptools, no access log) or Granian's RSGI interface
@@ -25,6 +26,10 @@ with every answer.
 ``json``, ``path-query``, ``body``, ``deps``, ``users``) instead of ``GET /plaintext``; the part
 ``fastapi`` (FastAPI against Hasten, bench/apps/) needs the bench venv, which has FastAPI, and
 the part ``hasten`` counts Hasten's app alone (on either server, for any endpoint).
+
+``--cache`` runs callgrind's cache simulation too and adds each server's level-1 misses per
+request (``I1mr`` instruction, ``D1mr``/``D1mw`` data read/write): a request's time behind a
+real server follows them as well as its instructions (bench/README.md, eleventh round).
 """
 
 from __future__ import annotations
@@ -138,6 +143,21 @@ def server_instructions(
     """Instructions the server's processes execute answering ``count`` requests after the
     warm-up (``server``: ``uvicorn`` or ``granian``, its RSGI interface; ``request``: the
     bytes of one request, ``GET /plaintext`` by default)."""
+    return server_events(target, extra_env, count, server, request)["Ir"]
+
+
+def server_events(
+    target: str,
+    extra_env: dict[str, str],
+    count: int,
+    server: str = "uvicorn",
+    request: bytes | None = None,
+    cache: bool = False,
+) -> dict[str, int]:
+    """Callgrind's events over the server's processes for ``count`` requests after the
+    warm-up (``server_instructions``): ``Ir`` (instructions), and with ``cache`` its cache
+    simulation's too (``I1mr``, ``D1mr``, ``D1mw``: level-1 instruction, data-read and
+    data-write misses; ``ILmr``… for the last level)."""
     request = raw_request("plaintext") if request is None else request
     port = _free_port()
     env = {**os.environ, **extra_env, "PYTHONHASHSEED": "0"}
@@ -148,6 +168,8 @@ def server_instructions(
             "valgrind", "--tool=callgrind", "--instr-atstart=no", "--trace-children=yes",
             f"--callgrind-out-file={out}.%p",
         ]  # fmt: skip
+        if cache:
+            command.append("--cache-sim=yes")
         if server == "uvicorn":
             command += [
                 sys.executable, "-m", "uvicorn", target, "--host", "127.0.0.1",
@@ -178,10 +200,15 @@ def server_instructions(
         finally:
             proc.terminate()
             _, err = proc.communicate(timeout=120)
-    counts = [int(found) for found in re.findall(rb"Collected\s*:\s*(\d+)", err)]
-    if not counts:
+    names = re.findall(rb"Events\s*:\s*([A-Za-z0-9 ]+)", err)
+    rows = re.findall(rb"Collected\s*:\s*([0-9 ]+)", err)
+    if not rows or len(names) != len(rows):
         raise SystemExit(f"callgrind reported nothing:\n{err[-2000:].decode(errors='replace')}")
-    return sum(counts)  # the server's processes (one for uvicorn)
+    totals: dict[str, int] = {}
+    for events, row in zip(names, rows, strict=True):  # the server's processes (one: uvicorn)
+        for event, value in zip(events.decode().split(), row.split(), strict=False):
+            totals[event] = totals.get(event, 0) + int(value)
+    return totals
 
 
 def main() -> None:
@@ -190,25 +217,34 @@ def main() -> None:
     parser.add_argument("--parts", default="framework,limiter,metrics")
     parser.add_argument("--server", choices=("uvicorn", "granian"), default="uvicorn")
     parser.add_argument("--endpoint", default="plaintext", help="a BENCH_REQUESTS name")
+    parser.add_argument(
+        "--cache", action="store_true", help="also the simulated level-1 cache misses"
+    )
     args = parser.parse_args()
     count = args.requests
     request = raw_request(args.endpoint)
     line = request.split(b"\r\n", 1)[0].decode()
     for part in args.parts.split(","):
         per_request: dict[str, float] = {}
+        misses: dict[str, str] = {}
         for label, target, extra_env in PARTS[part]:
             if args.server == "granian" and target == "bench.apps.raw_app:app":
                 target = "bench.apps.raw_rsgi_app:app"
-            once = server_instructions(target, extra_env, count, args.server, request)
-            twice = server_instructions(target, extra_env, 2 * count, args.server, request)
-            per_request[label] = (twice - once) / count
+            once = server_events(target, extra_env, count, args.server, request, args.cache)
+            twice = server_events(target, extra_env, 2 * count, args.server, request, args.cache)
+            per_request[label] = (twice["Ir"] - once["Ir"]) / count
+            misses[label] = "".join(
+                f"   {event} {(twice[event] - once[event]) / count:6,.0f}"
+                for event in ("I1mr", "D1mr", "D1mw")
+                if event in once
+            )
         base = next(iter(per_request.values()))
         print(f"\n{part}: {args.server} server, instructions per request "
               f"(callgrind, {count} vs {2 * count} requests), {line}")  # fmt: skip
         for mode, value in per_request.items():
             extra = value - base
             print(
-                f"  {mode:7s} {value:10,.0f}   +{extra:8,.0f} over {next(iter(per_request))}   ({extra / base * 100:+.1f} %)"
+                f"  {mode:7s} {value:10,.0f}   +{extra:8,.0f} over {next(iter(per_request))}   ({extra / base * 100:+.1f} %){misses[mode]}"
             )
 
 
