@@ -46,13 +46,20 @@ from starlette.types import Receive, Scope, Send
 
 from ._core import _HANDLERS_KEY, CoreStack
 from ._plan.handler import OBSERVED_KEY
-from ._plan.runner import _CYCLE_SEND, _RESPONSE_CALL, Settled, note_started, serve_trivial
+from ._plan.runner import (
+    _CYCLE_SEND,
+    _RESPONSE_CALL,
+    RunnerPlans,
+    Settled,
+    note_started,
+    serve_trivial,
+    trivial_plan,
+)
 from ._starlette import LIMIT_RESPONDER_KEY
 
 __all__ = ["DirectCalls"]
 
 _RUNNER_KEY = "hasten.direct.runner"  # a replay's runner, for the replaying core's finder
-_MAX_PLANS = 4096
 _BODY_HEADERS = frozenset((b"content-length", b"transfer-encoding"))  # a request with a body
 
 
@@ -74,8 +81,8 @@ class DirectCalls:
         #: asks :meth:`answer` only for a path in it, or once the stack changed.
         self.table: dict[str, Any] = {}
         #: route app → its plan when it is ``serve_trivial``'s with a ``direct`` answer, else
-        #: None (a partial object is hashed by its identity; plans are immutable).
-        self.plans: dict[Any, Any] = {}
+        #: None (``_direct_plan``, asked once per app object).
+        self.plans = RunnerPlans(_direct_plan)
 
     def answer(
         self, core: Any, scope: Scope, receive: Receive, send: Send
@@ -93,8 +100,6 @@ class DirectCalls:
         runner = route.app
         try:
             plan = self.plans[runner]
-        except KeyError:
-            plan = self._plan_of(runner)
         except TypeError:  # an unhashable route app: not a runner of Hasten's
             return None
         if (
@@ -114,27 +119,21 @@ class DirectCalls:
                 return None
         return _answer(self, route, plan, scope, receive, send)
 
-    def _plan_of(self, runner: Any) -> Any:
-        """The plan of a route app ``runner`` that is ``serve_trivial``'s with a ``direct``
-        answer, else None; kept in ``plans`` (the route apps of the routes found so far)."""
-        plan = None
-        if type(runner) is partial and runner.func is serve_trivial and not runner.keywords:
-            plan = runner.args[0]
-            if plan.direct is None:
-                plan = None
-        if len(self.plans) >= _MAX_PLANS:  # route apps replaced many times: start again
-            self.plans.clear()
-        self.plans[runner] = plan
-        return plan
-
     def _decide(self, core: Any) -> None:
         """Note for the stack ``core`` whether requests may be answered directly."""
         self.core = core
-        self.plans = {}
+        self.plans = RunnerPlans(_direct_plan)
         plain = type(core) is CoreStack and not self.app._through_starlette
         self.router = core.dispatch if plain else None
         self.replaying = None if self.router is None else core.finding(_replayed)
         self.table = {} if self.router is None else self.router._matcher.direct
+
+
+def _direct_plan(runner: Any) -> Any:
+    """The plan of a route app that is ``serve_trivial``'s with a ``direct`` answer, else
+    None."""
+    plan = trivial_plan(runner)
+    return None if plan is None or plan.direct is None else plan
 
 
 def _replayed(scope: Scope) -> Any:

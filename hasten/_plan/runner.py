@@ -24,6 +24,7 @@ with overrides runs the same steps as production.
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable
 from contextlib import AsyncExitStack
 from functools import partial
 from types import MethodType
@@ -189,6 +190,38 @@ class Settled:
         if self.failed is not None:
             raise self.failed
         return self.raw
+
+
+def trivial_plan(runner: Any) -> CompiledRoute | None:
+    """The plan of a route app ``runner`` when it is ``route_app``'s ``serve_trivial`` runner
+    (no keywords: not a replay's), else None."""
+    if type(runner) is partial and runner.func is serve_trivial and not runner.keywords:
+        return runner.args[0]  # type: ignore[no-any-return]
+    return None
+
+
+class RunnerPlans(dict[Any, Any]):
+    """Route app → what ``decide`` says of it (a plan, or None), asked once per app object
+    (a runner is a ``partial``, hashed by its identity; its plan is fixed when it is made).
+
+    The direct answers (``hasten._direct``, ``hasten._rsgi.direct``) look a route's app up in
+    it per request; at ``LIMIT`` apps (route apps replaced many times) it starts afresh. An
+    unhashable app raises ``TypeError``: it is not one of Hasten's runners.
+    """
+
+    __slots__ = ("decide",)
+    LIMIT = 4096
+
+    def __init__(self, decide: Callable[[Any], Any]) -> None:
+        super().__init__()
+        self.decide = decide
+
+    def __missing__(self, runner: Any) -> Any:
+        found = self.decide(runner)
+        if len(self) >= self.LIMIT:
+            self.clear()
+        self[runner] = found
+        return found
 
 
 def note_started(scope: Scope) -> None:

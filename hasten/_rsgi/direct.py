@@ -57,13 +57,19 @@ from functools import partial
 from typing import Any
 
 from starlette.concurrency import run_in_threadpool
-from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 
 from .._core import CoreStack, SteppedCoreStack
 from .._observed import ObservedSend
 from .._plan.dependencies import Context
-from .._plan.runner import Settled, serve_plain, serve_trivial
+from .._plan.runner import (
+    _RESPONSE_CALL,
+    RunnerPlans,
+    Settled,
+    serve_plain,
+    serve_trivial,
+    trivial_plan,
+)
 from .._plan.validate import Missing
 from .http import open_cycle
 from .planned import SETTLED_KEY, PlannedRequest, route_plan, settled_plan
@@ -71,9 +77,7 @@ from .scope import http_scope, parse_address
 
 __all__ = ["DirectAnswers"]
 
-_RESPONSE_CALL = Response.__call__
 _FOUND_KEY = "hasten.rsgi.found"  # a replay's (route, runner), for ``_finder``
-_MAX_PLANS = 4096
 
 
 class DirectAnswers:
@@ -95,10 +99,9 @@ class DirectAnswers:
         self.gate: Any = None  # its one step, the rate limiter's, given the client's host
         self.observer: Any = None  # or its one step's (enter, leave) reading only the route
         self.replaying: Any = None  # its copy that replays a request (``_replay``)
-        #: route app → its plan when it may be answered here (``_plan_of``), else None (a
-        #: partial object is hashed by its identity; plans are immutable); emptied when the
-        #: stack changes.
-        self.plans: dict[Any, Any] = {}
+        #: route app → its plan when it may be answered here (``_answerable``), else None;
+        #: made anew when the stack changes.
+        self.plans = RunnerPlans(_answerable)
 
     def __call__(
         self, rsgi: Any, protocol: Any, state: dict[str, Any]
@@ -121,8 +124,8 @@ class DirectAnswers:
         runner = route.app
         try:
             plan = self.plans[runner]
-        except (KeyError, TypeError):  # not seen yet, or unhashable (not a runner of Hasten's)
-            plan = self._plan_of(runner)
+        except TypeError:  # an unhashable route app: not a runner of Hasten's
+            return None
         if plan is None:
             return None
         # The ``dependency_overrides`` a plain route with dependencies runs with (``route_app``
@@ -152,34 +155,14 @@ class DirectAnswers:
         gate = self.gate  # the limiter counts the request here, as the core's step would
         if gate is not None and (refused := _refused(self, gate, rsgi, protocol, state)):
             return refused
-        observer = self.observer
-        if params is None and observer is None and plan.trivial:
-            return _trivial(self, route, plan, rsgi, protocol, state)
         return _answer(
-            self, route, plan, rsgi, protocol, state, observer, overrides, fields, params
+            self, route, plan, rsgi, protocol, state, self.observer, overrides, fields, params
         )
-
-    def _plan_of(self, runner: Any) -> Any:
-        """The plan of a route app ``runner`` that is ``serve_trivial``'s, or ``serve_plain``'s
-        reading parameters only (``planned.route_plan``), else None; kept in ``plans`` (the
-        route apps of the routes found so far)."""
-        if type(runner) is partial and runner.func is serve_trivial and not runner.keywords:
-            plan = runner.args[0]
-        else:
-            plan = route_plan(runner)
-        plans = self.plans
-        if len(plans) >= _MAX_PLANS:  # route apps replaced many times: start again
-            plans.clear()
-        try:
-            plans[runner] = plan
-        except TypeError:  # unhashable: asked again each time, answered None
-            return None
-        return plan
 
     def _decide(self, core: Any) -> None:
         """Note for the stack ``core`` whether requests may be answered directly."""
         self.core = core
-        self.plans = {}
+        self.plans = RunnerPlans(_answerable)
         # Not inside a proxy-headers layer, which would change the address the gate reads.
         self.gate = _client_gate(core) if self.outer is None else None
         self.observer = _route_observer(core)
@@ -189,6 +172,13 @@ class DirectAnswers:
         self.replaying = (
             None if self.router is None else core.finding(_finder(core.dispatch), entered=True)
         )
+
+
+def _answerable(runner: Any) -> Any:
+    """The plan of a route app that is ``serve_trivial``'s, or ``serve_plain``'s reading
+    parameters only (``planned.route_plan``), else None."""
+    plan = trivial_plan(runner)
+    return route_plan(runner) if plan is None else plan
 
 
 def _matched(router: Any, matcher: Any, rsgi: Any) -> tuple[Any, dict[str, Any] | None]:
@@ -303,29 +293,6 @@ async def _answer(
     finally:
         if observer is not None:
             observer[1](seen, observed)
-
-
-async def _trivial(
-    direct: DirectAnswers, route: Any, plan: Any, rsgi: Any, protocol: Any, state: Any
-) -> None:
-    """``_answer`` for a trivial plan on a static path, without an observer (the common
-    case, kept short): the endpoint's call and answer; the rest replayed."""
-    settled = None
-    messages = plan.direct
-    if messages is not None:  # else the route's writer must answer: replayed before the call
-        try:
-            call = plan.root.call
-            raw = await call() if plan.is_async else await run_in_threadpool(call)
-            out = messages[2](raw) if messages[1].__call__ is _RESPONSE_CALL else None
-        except Exception as exc:
-            settled = Settled(None, exc)
-        else:
-            if out is not None:  # the runner's messages, headers as RSGI's (the adapter's)
-                status, headers, body = out
-                protocol.response_bytes(status, headers, body)
-                return
-            settled = Settled(raw, None)
-    await _replay(direct, route, plan, None, rsgi, protocol, state, None, settled, None)
 
 
 async def _replay(
