@@ -7,6 +7,12 @@ than in the route: the core stack's frame, the body limit's counter and its scop
 router's lookup, the runner's frame (``bench/README.md``). ``DirectCalls`` finds the route
 itself, calls the endpoint and sends the runner's two messages, from ``Hasten.__call__``.
 
+A ``serve_plain`` route whose dependencies and parameters read nothing but headers, the query
+and the path (``hasten._rsgi.planned.ready``, the rule the RSGI direct answer keeps) is
+answered the same way: its call step gets what ``serve_plain`` would give it (a
+``RouteRequest`` of the scope, no payload, the ``dependency_overrides`` the route runs with,
+only when none are set). Nothing it reads is something the core or the body limit sets.
+
 It is taken only when all of these hold; otherwise the request runs the app's own way:
 
 * the app's stack is its own ``CoreStack`` (no user middleware, no instrumentation),
@@ -17,21 +23,27 @@ It is taken only when all of these hold; otherwise the request runs the app's ow
   and no telemetry state in it (a mounted app, or an app called by another router, runs the
   stack's way);
 * the path is a static route's that the router already found for it (``Matcher.direct``,
-  the table ``direct_target`` looks at first), for the routes as they are now, and the route
-  allows the method;
-* the route's app is its ``serve_trivial`` runner, and its answer can be written without a
-  response object (``plan.direct``);
+  the table ``direct_target`` looks at first), or the route and path parameters that
+  ``Matcher.route_for`` gives for the path and method (what ``direct_target`` asks next), for
+  the routes as they are now, and the route allows the method. A request matched so and then
+  not taken leaves the match as the matcher's ``handoff``, which ``direct_target`` takes for
+  the same path and method instead of matching again;
+* the route's app is its ``serve_trivial`` runner, or its ``serve_plain`` runner (or the
+  ``route_app`` closure around it) of a plan that ``planned.ready`` accepts, and its answer
+  can be written without a response object (``plan.direct``);
 * the request declares no body (no ``content-length``, no ``transfer-encoding``): the body
   limit would watch the answer of one that does.
 
 The scope gets what the stack's way leaves in it for the route (the exception handlers, the
 router, the route, the endpoint, the path parameters), so a layer around the app reads the
-same after the request. Whatever else the endpoint's outcome leads to runs the stack's way,
-*replayed* with that outcome (``runner.Settled``), as the RSGI direct answer does
-(``hasten._rsgi.direct``): an exception (from the endpoint or from encoding its answer), an
-answer that needs its response object, and a ``send`` that raises (the runner had noted the
-start, as here). The exception handlers, the 500 response and the server see what they
-would have seen, and the endpoint is not called twice.
+same after the request. Whatever else the outcome leads to runs the stack's way, *replayed*
+with that outcome, as the RSGI direct answer does (``hasten._rsgi.direct``): a trivial
+route's runner gets it as ``runner.Settled``, a planned route's from its call step
+(``planned.settled_plan``). That covers an exception (from the endpoint, a dependency, a
+parameter's validation or the answer's encoding), an answer that needs its response object,
+and a ``send`` that raises (the runner had noted the start, as here). The exception handlers,
+the 500 response and the server see what they would have seen, and no endpoint or dependency
+is called twice.
 """
 
 from __future__ import annotations
@@ -45,6 +57,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.types import Receive, Scope, Send
 
 from ._core import _HANDLERS_KEY, CoreStack
+from ._plan.dependencies import Context
 from ._plan.handler import OBSERVED_KEY
 from ._plan.runner import (
     _CYCLE_SEND,
@@ -52,10 +65,14 @@ from ._plan.runner import (
     RunnerPlans,
     Settled,
     note_started,
+    route_overrides,
+    serve_plain,
     serve_trivial,
     trivial_plan,
 )
-from ._starlette import LIMIT_RESPONDER_KEY
+from ._plan.validate import Missing
+from ._rsgi.planned import SETTLED_KEY, route_plan, settled_plan
+from ._starlette import LIMIT_RESPONDER_KEY, RouteRequest
 
 __all__ = ["DirectCalls"]
 
@@ -69,19 +86,15 @@ class DirectCalls:
     ``Hasten.__call__`` asks :meth:`answer` with the app's stack for an HTTP request.
     """
 
-    __slots__ = ("app", "core", "plans", "replaying", "router", "table")
+    __slots__ = ("app", "core", "plans", "replaying", "router")
 
     def __init__(self, app: Any) -> None:
         self.app = app
         self.core: Any = None  # the stack decided for
         self.router: Any = None  # its router when its requests may be answered directly
         self.replaying: Any = None  # its copy that replays a request (``_replay``)
-        #: The router's static paths found so far (``Matcher.direct``, the same dict for the
-        #: router's life), empty when nothing may be answered directly: ``Hasten.__call__``
-        #: asks :meth:`answer` only for a path in it, or once the stack changed.
-        self.table: dict[str, Any] = {}
-        #: route app → its plan when it is ``serve_trivial``'s with a ``direct`` answer, else
-        #: None (``_direct_plan``, asked once per app object).
+        #: route app → its plan when it is ``serve_trivial``'s, or a planned ``serve_plain``'s,
+        #: with a ``direct`` answer; else None (``_direct_plan``, asked once per app object).
         self.plans = RunnerPlans(_direct_plan)
 
     def answer(
@@ -91,33 +104,44 @@ class DirectCalls:
         if core is not self.core:  # built (anew) since: decided again
             self._decide(core)
         router = self.router
-        if router is None:
+        if (
+            router is None
+            or scope.get("root_path")
+            or "router" in scope
+            or LIMIT_RESPONDER_KEY in scope
+            or OBSERVED_KEY in scope
+        ):  # not a top-level request: no match made here for the stack to take
             return None
         matcher = router._matcher  # RouterDispatch.direct_target's lookup
-        route = matcher.direct.get(scope["path"])
-        if route is None:
-            return None
+        route, params = matcher.direct.get(scope["path"]), None
+        if route is None:  # a path with parameters (or none found yet): matched as the router
+            route, params = _matched(router, matcher, scope)  # would, handed on if not taken
+            if route is None:
+                return None
         runner = route.app
         try:
             plan = self.plans[runner]
         except TypeError:  # an unhashable route app: not a runner of Hasten's
             return None
+        if plan is None:
+            return None
+        # The ``dependency_overrides`` a plain route with dependencies runs with (``route_app``
+        # looks them up); while any are set, their variant runs the stack's way.
+        overrides = None if plan.trivial or not plan.root.subs else route_overrides(route, self.app)
         if (
-            plan is None
+            overrides
             or scope["method"] not in route.methods
             or not router._flattened
             or matcher.version != router.routes.version
             or core.app is not core._chain
-            or scope.get("root_path")
-            or "router" in scope
-            or LIMIT_RESPONDER_KEY in scope
-            or OBSERVED_KEY in scope
         ):
             return None
         for name, _ in scope["headers"]:
             if name in _BODY_HEADERS:
                 return None
-        return _answer(self, route, plan, scope, receive, send)
+        if params is not None:  # taken: the parameters are this request's alone
+            matcher.handoff = None
+        return _answer(self, route, plan, overrides, params, scope, receive, send)
 
     def _decide(self, core: Any) -> None:
         """Note for the stack ``core`` whether requests may be answered directly."""
@@ -126,14 +150,31 @@ class DirectCalls:
         plain = type(core) is CoreStack and not self.app._through_starlette
         self.router = core.dispatch if plain else None
         self.replaying = None if self.router is None else core.finding(_replayed)
-        self.table = {} if self.router is None else self.router._matcher.direct
 
 
 def _direct_plan(runner: Any) -> Any:
-    """The plan of a route app that is ``serve_trivial``'s with a ``direct`` answer, else
-    None."""
+    """The plan of a route app that is ``serve_trivial``'s, or ``serve_plain``'s reading
+    parameters only (``planned.route_plan``), with a ``direct`` answer; else None."""
     plan = trivial_plan(runner)
+    if plan is None:
+        plan = route_plan(runner)
     return None if plan is None or plan.direct is None else plan
+
+
+def _matched(router: Any, matcher: Any, scope: Scope) -> tuple[Any, dict[str, Any] | None]:
+    """The route and path parameters ``direct_target`` would find for the request
+    (``Matcher.route_for``, or ``handed_on``), left as the matcher's ``handoff``: a request
+    passed on to the stack is not matched twice. ``(None, None)`` when the routes changed since the matcher
+    was made (the stack's way then makes a new one)."""
+    if not router._flattened or matcher.version != router.routes.version:
+        return None, None
+    path, method = scope["path"], scope["method"]
+    if matcher.handoff is None:
+        found = matcher.route_for(path, method)
+    else:  # an RSGI direct answer's match, passed on (``hasten._rsgi.direct``)
+        found = matcher.handed_on(path, method)
+    matcher.handoff = (path, method, found)
+    return found  # type: ignore[no-any-return]
 
 
 def _replayed(scope: Scope) -> Any:
@@ -143,27 +184,46 @@ def _replayed(scope: Scope) -> Any:
 
 
 async def _answer(
-    direct: DirectCalls, route: Any, plan: Any, scope: Scope, receive: Receive, send: Send
+    direct: DirectCalls,
+    route: Any,
+    plan: Any,
+    overrides: Any,
+    params: dict[str, Any] | None,
+    scope: Scope,
+    receive: Receive,
+    send: Send,
 ) -> None:
-    """The route's runner's call and answer, straight to ``send``; the rest replayed."""
+    """The route's runner's call and answer, straight to ``send``; the rest replayed.
+
+    A trivial plan's endpoint is called as ``serve_trivial`` calls it; a planned one's call
+    step gets what ``serve_plain`` gives it (a ``RouteRequest``, no payload, ``overrides``).
+    ``params``: the path's parameters (None for a static path)."""
     # What the core and ``direct_target`` set for the route, in their order.
     scope[_HANDLERS_KEY] = direct.core._handlers
     scope["router"] = direct.router
     scope["route"] = route
     scope["endpoint"] = route.endpoint
     outer = scope["path_params"] if "path_params" in scope else None
-    scope["path_params"] = dict(outer) if outer else {}
-    runner: Any
+    path_params = scope["path_params"] = dict(outer) if outer else {}
+    if params:
+        path_params.update(params)
     try:
-        call = plan.root.call
-        raw = await call() if plan.is_async else await run_in_threadpool(call)
+        if plan.trivial:
+            call = plan.root.call
+            raw = await call() if plan.is_async else await run_in_threadpool(call)
+            plain = True
+        else:
+            request = RouteRequest(scope, receive, send)
+            ctx = Context(request, Missing, overrides)
+            raw = await plan.call(plan, request, ctx)
+            plain = ctx.response is None and ctx.background is None  # as ``serve_plain``
         messages = plan.direct
-        out = messages[0](raw) if messages[1].__call__ is _RESPONSE_CALL else None
+        out = messages[0](raw) if plain and messages[1].__call__ is _RESPONSE_CALL else None
     except Exception as exc:
-        runner = partial(serve_trivial, plan, prepared=Settled(None, exc))
+        scope[_RUNNER_KEY] = _replay_runner(plan, overrides, Settled(None, exc), scope)
     else:
         if out is None:  # its answer needs its response object
-            runner = partial(serve_trivial, plan, prepared=Settled(raw, None))
+            scope[_RUNNER_KEY] = _replay_runner(plan, overrides, Settled(raw, None), scope)
         else:
             status, headers, body = out
             try:
@@ -176,9 +236,18 @@ async def _answer(
                     await send({"type": "http.response.body", "body": body})
                 return
             except Exception as exc:
-                runner = partial(_send_failed, exc)
-    scope[_RUNNER_KEY] = runner
+                scope[_RUNNER_KEY] = partial(_send_failed, exc)
     await direct.replaying(scope, receive, send)
+
+
+def _replay_runner(plan: Any, overrides: Any, settled: Settled, scope: Scope) -> Any:
+    """The runner that the replay's core finds: the route's own, given ``settled``; for a
+    planned route through its call step (``planned.settled_plan``, which takes ``settled``
+    out of the scope), with the ``overrides`` it ran with."""
+    if plan.trivial:
+        return partial(serve_trivial, plan, prepared=settled)
+    scope[SETTLED_KEY] = settled
+    return partial(serve_plain, settled_plan(plan), overrides=overrides)
 
 
 async def _send_failed(exc: Exception, scope: Scope, receive: Receive, send: Send) -> None:

@@ -377,8 +377,8 @@ class Hasten(Starlette, RSGIApp):
         if self._through_starlette:  # replaced by an instrumentation: it sees the request
             await Starlette.__call__(self, scope, receive, send)
             return
-        calls = self._direct_calls  # a trivial route's answer, where it can skip the stack
-        if scope["type"] == "http" and (scope["path"] in calls.table or stack is not calls.core):
+        calls = self._direct_calls  # a plain route's answer, where it can skip the stack
+        if scope["type"] == "http" and (calls.router is not None or stack is not calls.core):
             answer = calls.answer(stack, scope, receive, send)
             if answer is not None:
                 await answer

@@ -115,7 +115,7 @@ def build(app: FastAPI, log: list[Any]) -> FastAPI:
 class _Off:
     """A stand-in for the app's ``DirectCalls`` that takes nothing: the stack's way."""
 
-    table: dict[str, Any] = {}
+    router = None
     core = None  # never the stack: ``answer`` is asked, and declines
 
     def answer(self, *args: Any) -> None:

@@ -200,6 +200,18 @@ def trivial_plan(runner: Any) -> CompiledRoute | None:
     return None
 
 
+def route_overrides(route: Any, app: Any) -> Any:
+    """The ``dependency_overrides`` a plain route's runner (``route_app``) runs with: its
+    route's provider's, else the app's (None when the provider has none)."""
+    provider = route.dependency_overrides_provider
+    if provider is None:
+        provider = app
+    try:
+        return provider.dependency_overrides
+    except AttributeError:
+        return None
+
+
 class RunnerPlans(dict[Any, Any]):
     """Route app → what ``decide`` says of it (a plan, or None), asked once per app object
     (a runner is a ``partial``, hashed by its identity; its plan is fixed when it is made).

@@ -66,6 +66,7 @@ from .._plan.runner import (
     _RESPONSE_CALL,
     RunnerPlans,
     Settled,
+    route_overrides,
     serve_plain,
     serve_trivial,
     trivial_plan,
@@ -130,7 +131,7 @@ class DirectAnswers:
             return None
         # The ``dependency_overrides`` a plain route with dependencies runs with (``route_app``
         # looks them up); while any are set, their variant runs the app's way.
-        overrides = None if plan.trivial or not plan.root.subs else _overrides(route, app)
+        overrides = None if plan.trivial or not plan.root.subs else route_overrides(route, app)
         cls = type(app)
         if (
             overrides
@@ -217,18 +218,6 @@ def _route_observer(core: Any) -> tuple[Any, Any] | None:
     if getattr(enter, "route_only", False) and getattr(leave, "route_only", False):
         return enter, leave
     return None
-
-
-def _overrides(route: Any, app: Any) -> Any:
-    """The ``dependency_overrides`` a plain route's runner (``runner.route_app``) runs with:
-    its route's provider's, else the app's (None when the provider has none)."""
-    provider = route.dependency_overrides_provider
-    if provider is None:
-        provider = app
-    try:
-        return provider.dependency_overrides
-    except AttributeError:
-        return None
 
 
 async def _answer(
