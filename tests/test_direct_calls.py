@@ -183,14 +183,15 @@ def _described(scope: dict[str, Any]) -> dict[str, Any]:
 
 
 async def _both(
-    app_class: type[FastAPI], scope: dict[str, Any], **options: Any
+    app_class: type[FastAPI], scope: dict[str, Any], builder: Any = None, **options: Any
 ) -> tuple[dict[str, Any], list[Any]]:
-    """The request the direct way and the stack's way, on two apps built alike: each way's
-    result and endpoint log must be equal; the direct way's are returned."""
+    """The request the direct way and the stack's way, on two apps built alike (by
+    ``builder``, else ``build``): each way's result and endpoint log must be equal; the
+    direct way's are returned."""
     results = []
     for direct in (True, False):
         log: list[Any] = []
-        app = await _warm(build(app_class(), log), scope)
+        app = await _warm((builder or build)(app_class(), log), scope)
         log.clear()
         if not direct:
             app._direct_calls = _Off()  # type: ignore[assignment]

@@ -11,11 +11,11 @@ see must be equal. (No ``from __future__ import annotations``: the dependencies 
 from typing import Annotated, Any
 
 import pytest
+from test_direct_calls import _both as _both_ways
 from test_direct_calls import _entered, _Off, _run, _scope
 
 from hasten import Depends, FastAPI, Hasten, Header, HTTPException, Query, Request
 from hasten._core import CoreStack
-from hasten._routing.matcher import Matcher
 from hasten.responses import JSONResponse
 
 pytestmark = pytest.mark.anyio
@@ -88,20 +88,8 @@ def _get(path: str, query: bytes = b"", token: bytes | None = None) -> dict[str,
 async def _both(
     app_class: type[FastAPI], scope: dict[str, Any], **options: Any
 ) -> tuple[dict[str, Any], list[Any]]:
-    """The request the direct way and the stack's way (test_direct_calls.py's ``_both``, on
-    this module's routes): each way's result and log must be equal."""
-    results = []
-    for direct in (True, False):
-        log: list[Any] = []
-        app = build(app_class(), log)
-        await _run(app, {**scope, "headers": list(scope["headers"])})  # the stack decided for
-        log.clear()
-        if not direct:
-            app._direct_calls = _Off()  # type: ignore[assignment]
-        outcome = await _run(app, {**scope, "headers": list(scope["headers"])}, **options)
-        results.append((outcome, log))
-    assert results[0] == results[1]
-    return results[0]
+    """test_direct_calls.py's two ways, on this module's routes."""
+    return await _both_ways(app_class, scope, builder=build, **options)
 
 
 @pytest.mark.parametrize("app_class", APPS)
@@ -234,32 +222,27 @@ async def test_a_send_that_raises_is_settled_as_the_stack_settles_it(
     ids=["request", "405", "content-length", "root-path"],
 )
 async def test_requests_it_does_not_take_run_the_stacks_way_matched_once(
-    scope: dict[str, Any], body: bytes, monkeypatch: pytest.MonkeyPatch
+    scope: dict[str, Any],
+    body: bytes,
+    monkeypatch: pytest.MonkeyPatch,
+    matched_paths: list[str],
 ) -> None:
     await _both(Hasten, scope, body=body)
-    matched: list[str] = []
-    route_for = Matcher.route_for
-
-    def counted(self: Matcher, path: str, method: str) -> Any:
-        matched.append(path)
-        return route_for(self, path, method)
-
-    monkeypatch.setattr(Matcher, "route_for", counted)
     counts = []
     for direct in (True, False):
         app = build(Hasten(), [])
         if not direct:
             app._direct_calls = _Off()  # type: ignore[assignment]
         await _run(app, {**scope, "headers": list(scope["headers"])}, body=body)
-        matched.clear()
+        matched_paths.clear()
         entered = _entered(monkeypatch)
         await _run(app, {**scope, "headers": list(scope["headers"])}, body=body)
         assert entered == [scope["path"]]
-        counts.append(list(matched))
+        counts.append(list(matched_paths))
         monkeypatch.setattr(CoreStack, "__call__", _CORE_CALL)
     # The direct way's match is handed on to the stack's ``direct_target``, not made again.
     assert counts[0] == counts[1]
-    assert matched  # the stack's way matches it
+    assert matched_paths  # the stack's way matches it
 
 
 async def test_dependency_overrides_run_the_stacks_way(monkeypatch: pytest.MonkeyPatch) -> None:

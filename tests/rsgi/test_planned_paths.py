@@ -18,7 +18,6 @@ from test_direct import Item, Teapot, _both, _send, _taken
 from test_planned import teapot
 
 from hasten import Depends, FastAPI, Hasten, Header, Path, Query, Request
-from hasten._routing.matcher import Matcher
 from hasten._rsgi.app import rsgi_call
 from hasten.responses import JSONResponse
 
@@ -149,23 +148,12 @@ def test_what_is_not_taken_is_answered_as_before(
     assert app.router._matcher.handoff is None  # the stack took it
 
 
-def _counting(monkeypatch: pytest.MonkeyPatch) -> list[str]:
-    calls: list[str] = []
-    original = Matcher.route_for
-
-    def route_for(self: Matcher, path: str, method: str) -> Any:
-        calls.append(path)
-        return original(self, path, method)
-
-    monkeypatch.setattr(Matcher, "route_for", route_for)
-    return calls
-
-
-def test_a_request_passed_on_is_matched_once(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_request_passed_on_is_matched_once(matched_paths: list[str]) -> None:
     app = build(Hasten(), [])
     scope = _request("/seen/3")
     _taken(app, scope)  # warm: the stack is built and decided on
-    calls = _counting(monkeypatch)
+    calls = matched_paths
+    calls.clear()
     answers = asyncio.run(_send(lambda p: app.__rsgi__(scope, p)))
     assert calls == ["/seen/3"]  # by the direct way; the stack took its handoff
     assert answers[0][0][3] == b'{"item_id":3,"params":{"item_id":"3"}}'
@@ -175,13 +163,13 @@ def test_a_request_passed_on_is_matched_once(monkeypatch: pytest.MonkeyPatch) ->
 
 
 def test_a_handoff_is_taken_only_for_its_own_path_and_method(
-    monkeypatch: pytest.MonkeyPatch,
+    matched_paths: list[str],
 ) -> None:
     app = build(Hasten(), [])
     _taken(app, _request("/items/1"))
     matcher = app.router._matcher
     route, _ = matcher.route_for("/items/1", "GET")
-    calls = _counting(monkeypatch)
+    calls = matched_paths
     statuses = []
     for path, method in [("/items/2", "GET"), ("/items/1", "HEAD")]:
         matcher.handoff = ("/items/1", "GET", (route, {"item_id": 1}))
