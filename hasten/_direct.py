@@ -164,8 +164,8 @@ def _direct_plan(runner: Any) -> Any:
 def _matched(router: Any, matcher: Any, scope: Scope) -> tuple[Any, dict[str, Any] | None]:
     """The route and path parameters ``direct_target`` would find for the request
     (``Matcher.route_for``, or ``handed_on``), left as the matcher's ``handoff``: a request
-    passed on to the stack is not matched twice. ``(None, None)`` when the routes changed since the matcher
-    was made (the stack's way then makes a new one)."""
+    passed on to the stack is not matched twice. ``(None, None)`` when the routes changed
+    since the matcher was made (the stack's way then makes a new one)."""
     if not router._flattened or matcher.version != router.routes.version:
         return None, None
     path, method = scope["path"], scope["method"]
