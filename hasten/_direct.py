@@ -8,7 +8,7 @@ router's lookup, the runner's frame (``bench/README.md``). ``DirectCalls`` finds
 itself, calls the endpoint and sends the runner's two messages, from ``Hasten.__call__``.
 
 A ``serve_plain`` route whose dependencies and parameters read nothing but headers, the query
-and the path (``hasten._rsgi.planned.ready``, the rule the RSGI direct answer keeps) is
+and the path (``hasten._plan.planned.ready``, the rule the RSGI direct answer keeps) is
 answered the same way: its call step gets what ``serve_plain`` would give it (a
 ``RouteRequest`` of the scope, no payload, the ``dependency_overrides`` the route runs with,
 only when none are set). Nothing it reads is something the core or the body limit sets.
@@ -59,6 +59,7 @@ from starlette.types import Receive, Scope, Send
 from ._core import _HANDLERS_KEY, CoreStack
 from ._plan.dependencies import Context
 from ._plan.handler import OBSERVED_KEY
+from ._plan.planned import SETTLED_KEY, route_plan, settled_plan
 from ._plan.runner import (
     _CYCLE_SEND,
     _RESPONSE_CALL,
@@ -71,7 +72,6 @@ from ._plan.runner import (
     trivial_plan,
 )
 from ._plan.validate import Missing
-from ._rsgi.planned import SETTLED_KEY, route_plan, settled_plan
 from ._starlette import LIMIT_RESPONDER_KEY, RouteRequest
 
 __all__ = ["DirectCalls"]

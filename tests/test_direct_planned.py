@@ -1,7 +1,7 @@
 """Planned routes answered over ASGI without the core stack (``hasten._direct``).
 
 A route run by ``serve_plain`` whose parameters and dependencies read only the path, the
-query and headers (``hasten._rsgi.planned.ready``) is solved and called by the direct way;
+query and headers (``hasten._plan.planned.ready``) is solved and called by the direct way;
 an outcome that needs the stack is replayed through it once, with the outcome (no dependency
 and no endpoint runs twice). As in test_direct_calls.py, each request runs the direct way and
 the stack's way on two apps built alike, and what the server, the handlers and the endpoints

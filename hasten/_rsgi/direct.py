@@ -62,6 +62,7 @@ from starlette.types import Receive, Scope, Send
 from .._core import CoreStack, SteppedCoreStack
 from .._observed import ObservedSend
 from .._plan.dependencies import Context
+from .._plan.planned import SETTLED_KEY, route_plan, settled_plan
 from .._plan.runner import (
     _RESPONSE_CALL,
     RunnerPlans,
@@ -73,7 +74,7 @@ from .._plan.runner import (
 )
 from .._plan.validate import Missing
 from .http import open_cycle
-from .planned import SETTLED_KEY, PlannedRequest, route_plan, settled_plan
+from .planned import PlannedRequest
 from .scope import http_scope, parse_address
 
 __all__ = ["DirectAnswers"]

@@ -26,8 +26,8 @@ from hasten import (
     Request,
     Security,
 )
+from hasten._plan.planned import ready
 from hasten._rsgi.app import rsgi_call
-from hasten._rsgi.planned import ready
 from hasten.responses import JSONResponse
 from hasten.security import APIKeyHeader
 
