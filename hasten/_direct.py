@@ -113,9 +113,11 @@ class DirectCalls:
         ):  # not a top-level request: no match made here for the stack to take
             return None
         matcher = router._matcher  # RouterDispatch.direct_target's lookup
+        if not router._flattened or matcher.version != router.routes.version:
+            return None  # the routes changed: the stack's way makes a new matcher
         route, params = matcher.direct.get(scope["path"]), None
         if route is None:  # a path with parameters (or none found yet): matched as the router
-            route, params = _matched(router, matcher, scope)  # would, handed on if not taken
+            route, params = matcher.hand_on(scope["path"], scope["method"])  # would
             if route is None:
                 return None
         runner = route.app
@@ -128,13 +130,7 @@ class DirectCalls:
         # The ``dependency_overrides`` a plain route with dependencies runs with (``route_app``
         # looks them up); while any are set, their variant runs the stack's way.
         overrides = None if plan.trivial or not plan.root.subs else route_overrides(route, self.app)
-        if (
-            overrides
-            or scope["method"] not in route.methods
-            or not router._flattened
-            or matcher.version != router.routes.version
-            or core.app is not core._chain
-        ):
+        if overrides or scope["method"] not in route.methods or core.app is not core._chain:
             return None
         for name, _ in scope["headers"]:
             if name in _BODY_HEADERS:
@@ -159,22 +155,6 @@ def _direct_plan(runner: Any) -> Any:
     if plan is None:
         plan = route_plan(runner)
     return None if plan is None or plan.direct is None else plan
-
-
-def _matched(router: Any, matcher: Any, scope: Scope) -> tuple[Any, dict[str, Any] | None]:
-    """The route and path parameters ``direct_target`` would find for the request
-    (``Matcher.route_for``, or ``handed_on``), left as the matcher's ``handoff``: a request
-    passed on to the stack is not matched twice. ``(None, None)`` when the routes changed
-    since the matcher was made (the stack's way then makes a new one)."""
-    if not router._flattened or matcher.version != router.routes.version:
-        return None, None
-    path, method = scope["path"], scope["method"]
-    if matcher.handoff is None:
-        found = matcher.route_for(path, method)
-    else:  # an RSGI direct answer's match, passed on (``hasten._rsgi.direct``)
-        found = matcher.handed_on(path, method)
-    matcher.handoff = (path, method, found)
-    return found  # type: ignore[no-any-return]
 
 
 def _replayed(scope: Scope) -> Any:

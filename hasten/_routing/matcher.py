@@ -110,6 +110,15 @@ class Matcher:
             return handoff[2]
         return self.route_for(path, method)
 
+    def hand_on(self, path: str, method: str) -> tuple[Any, dict[str, Any] | None]:
+        """``handed_on``, its result left as the ``handoff`` again: a direct answer's match
+        (``hasten._direct``, ``hasten._rsgi.direct``), made before it knows whether it takes
+        the request; ``direct_target`` takes it for the same path and method instead of
+        matching again. The taker of the parameters empties ``handoff``."""
+        found = self.handed_on(path, method)
+        self.handoff = (path, method, found)
+        return found
+
     def route_for(self, path: str, method: str) -> tuple[Any, dict[str, Any] | None]:
         """The route an HTTP request for ``path`` goes to and its converted path parameters,
         when the generic matching would certainly give them; ``(None, None)`` otherwise.

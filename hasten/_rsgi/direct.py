@@ -118,9 +118,11 @@ class DirectAnswers:
             return None
         # The route first: most requests that take the stack's way are told apart here.
         matcher = router._matcher  # RouterDispatch.direct_target's lookup
+        if not router._flattened or matcher.version != router.routes.version:
+            return None  # the routes changed: the stack's way makes a new matcher
         route, params = matcher.direct.get(rsgi.path), None
         if route is None:  # a path with parameters (or none found yet): matched as the router
-            route, params = _matched(router, matcher, rsgi)  # would, handed on if not taken
+            route, params = matcher.hand_on(rsgi.path, rsgi.method)  # would, handed on
             if route is None:
                 return None
         runner = route.app
@@ -137,8 +139,6 @@ class DirectAnswers:
         if (
             overrides
             or rsgi.method not in route.methods
-            or not router._flattened
-            or matcher.version != router.routes.version
             or core.app is not core._chain
             or app.root_path
             or cls.__call__ is not cls._unpatched_call
@@ -181,19 +181,6 @@ def _answerable(runner: Any) -> Any:
     parameters only (``planned.route_plan``), else None."""
     plan = trivial_plan(runner)
     return route_plan(runner) if plan is None else plan
-
-
-def _matched(router: Any, matcher: Any, rsgi: Any) -> tuple[Any, dict[str, Any] | None]:
-    """The route and path parameters the router's ``direct_target`` would find for the
-    request (``Matcher.route_for``), left as the matcher's ``handoff``: a request passed on to
-    the stack is not matched twice. ``(None, None)`` when the routes changed since the
-    matcher was made (the stack's way then makes a new one)."""
-    if not router._flattened or matcher.version != router.routes.version:
-        return None, None
-    path, method = rsgi.path, rsgi.method
-    found = matcher.route_for(path, method)
-    matcher.handoff = (path, method, found)
-    return found  # type: ignore[no-any-return]
 
 
 def _client_gate(core: Any) -> Any:
