@@ -189,6 +189,7 @@ class Server:
 
     def __init__(self, variant: Variant, framework: str, cpu: int | None, log: Path) -> None:
         self.port = _free_port()
+        self.framework = framework
         self.log = log
         cmd = pinned(server_command(variant, _app_spec(framework).module, self.port), cpu)
         with open(log, "ab") as out:
@@ -200,15 +201,15 @@ class Server:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
-                raise RuntimeError(f"server exited ({self.proc.returncode}):\n{self._log_tail()}")
+                raise RuntimeError(f"server exited ({self.proc.returncode}):\n{self.log_tail()}")
             try:
                 _request(self.port, probe)
                 return
             except OSError:
                 time.sleep(0.1)
-        raise RuntimeError(f"server not ready after {timeout} s:\n{self._log_tail()}")
+        raise RuntimeError(f"server not ready after {timeout} s:\n{self.log_tail()}")
 
-    def _log_tail(self) -> str:
+    def log_tail(self) -> str:
         return "\n".join(self.log.read_text(errors="replace").splitlines()[-20:])
 
     def pause(self, paused: bool) -> None:
@@ -262,14 +263,16 @@ def run_wrk(port: int, req: Req, seconds: float, cpu: int | None, tmp: Path) -> 
 def _check_endpoint(port: int, endpoint: str, retries: int = 10) -> None:
     """50 requests of ``endpoint`` (also a warm-up), each answered with the expected status.
 
-    A refused or reset connection is tried again, up to ``retries`` times: uvicorn's
-    multi-worker supervisor may replace a worker that did not answer its health check while
-    the server was paused (seen once in a complete run, ``deps`` on ``uvicorn-2w``)."""
+    A refused, reset or timed-out connection is tried again, up to ``retries`` times:
+    uvicorn's multi-worker supervisor may replace a worker that did not answer its health
+    check while the server was paused (seen once in a complete run, ``deps`` on
+    ``uvicorn-2w``), and a server just continued (SIGCONT) once left a request unanswered
+    for 5 s (``plaintext`` on ``granian``, in a complete run on 189afff)."""
     done = 0
     while done < 50:
         try:
             status = _request(port, BENCH_REQUESTS[endpoint])
-        except ConnectionError:
+        except (ConnectionError, TimeoutError):
             if retries == 0:
                 raise
             retries -= 1
@@ -319,7 +322,13 @@ def _measure(
     """One wrk run of ``endpoint`` against ``server``, continued for it and stopped after."""
     server.pause(False)
     try:
-        _check_endpoint(server.port, endpoint)
+        try:
+            _check_endpoint(server.port, endpoint)
+        except (OSError, RuntimeError) as exc:
+            raise RuntimeError(
+                f"{variant.key} {server.framework}: {endpoint} not answered ({exc!r}); "
+                f"its log ends:\n{server.log_tail()}"
+            ) from exc
         return run_wrk(
             server.port, BENCH_REQUESTS[endpoint], args.wire_seconds, _cpus(variant, args)[1], tmp
         )
