@@ -29,10 +29,18 @@ It is taken only when all of these hold; otherwise the request runs the app's ow
   not taken leaves the match as the matcher's ``handoff``, which ``direct_target`` takes for
   the same path and method instead of matching again;
 * the route's app is its ``serve_trivial`` runner, or its ``serve_plain`` runner (or the
-  ``route_app`` closure around it) of a plan that ``planned.ready`` accepts, and its answer
-  can be written without a response object (``plan.direct``);
+  ``route_app`` closure around it) of a plan that ``planned.ready`` or ``planned.body_ready``
+  accepts, and its answer can be written without a response object (``plan.direct``);
 * the request declares no body (no ``content-length``, no ``transfer-encoding``): the body
-  limit would watch the answer of one that does.
+  limit would watch the answer of one that does. Only a route that reads a JSON body
+  (``body_ready``) takes one, declared by one ``content-length`` within the app's limit (one
+  over it gets the limit's 413 from the stack, read or not), no ``transfer-encoding``.
+
+Such a body is read by the route's reader through the counter the core would make (the
+limit's ``receive``, its two scope keys while the route runs), so a body longer than it said
+fails the same way; the limit's watch on the answer would only pass it on (the length is
+within the limit). A replay neither reads nor solves again (``planned.settled_plan``); its
+``receive`` gives the body read here once more, for a handler that reads it.
 
 The scope gets what the stack's way leaves in it for the route (the exception handlers, the
 router, the route, the endpoint, the path parameters), so a layer around the app reads the
@@ -54,12 +62,13 @@ from types import MethodType
 from typing import Any
 
 from starlette.concurrency import run_in_threadpool
-from starlette.types import Receive, Scope, Send
+from starlette.types import Message, Receive, Scope, Send
 
+from ._body_limit import MAX_BODY_SIZE_SCOPE_KEY, declared_counter
 from ._core import _HANDLERS_KEY, CoreStack
 from ._plan.dependencies import Context
 from ._plan.handler import OBSERVED_KEY
-from ._plan.planned import SETTLED_KEY, route_plan, settled_plan
+from ._plan.planned import SETTLED_KEY, body_plan, route_plan, settled_plan
 from ._plan.runner import (
     _CYCLE_SEND,
     _RESPONSE_CALL,
@@ -78,6 +87,7 @@ __all__ = ["DirectCalls"]
 
 _RUNNER_KEY = "hasten.direct.runner"  # a replay's runner, for the replaying core's finder
 _BODY_HEADERS = frozenset((b"content-length", b"transfer-encoding"))  # a request with a body
+_DECLINED: Any = object()  # ``_body_counter``: the stack answers
 
 
 class DirectCalls:
@@ -109,12 +119,11 @@ class DirectCalls:
             or scope.get("root_path")
             or "router" in scope
             or LIMIT_RESPONDER_KEY in scope
-            or OBSERVED_KEY in scope
-        ):  # not a top-level request: no match made here for the stack to take
+            or OBSERVED_KEY in scope  # (not a top-level request: no match made here)
+            or not router._flattened  # or the routes changed: the stack makes a new matcher
+            or (matcher := router._matcher).version != router.routes.version
+        ):  # (``matcher``: RouterDispatch.direct_target's lookup)
             return None
-        matcher = router._matcher  # RouterDispatch.direct_target's lookup
-        if not router._flattened or matcher.version != router.routes.version:
-            return None  # the routes changed: the stack's way makes a new matcher
         route, params = matcher.direct.get(scope["path"]), None
         if route is None:  # a path with parameters (or none found yet): matched as the router
             route, params = matcher.hand_on(scope["path"], scope["method"])  # would
@@ -125,19 +134,29 @@ class DirectCalls:
             plan = self.plans[runner]
         except TypeError:  # an unhashable route app: not a runner of Hasten's
             return None
-        if plan is None:
+        # ``overrides``: the ``dependency_overrides`` a plain route with dependencies runs with
+        # (``route_app`` looks them up); while any are set, their variant runs the stack's way.
+        if (
+            plan is None
+            or (
+                overrides := None
+                if plan.trivial or not plan.root.subs
+                else route_overrides(route, self.app)
+            )
+            or scope["method"] not in route.methods
+            or core.app is not core._chain
+        ):
             return None
-        # The ``dependency_overrides`` a plain route with dependencies runs with (``route_app``
-        # looks them up); while any are set, their variant runs the stack's way.
-        overrides = None if plan.trivial or not plan.root.subs else route_overrides(route, self.app)
-        if overrides or scope["method"] not in route.methods or core.app is not core._chain:
-            return None
-        for name, _ in scope["headers"]:
-            if name in _BODY_HEADERS:
-                return None
+        if plan.read is None:
+            counter = None
+            for name, _ in scope["headers"]:
+                if name in _BODY_HEADERS:
+                    return None
+        elif (counter := _body_counter(core, scope, receive, send)) is _DECLINED:
+            return None  # a JSON body the direct answer does not read
         if params is not None:  # taken: the parameters are this request's alone
             matcher.handoff = None
-        return _answer(self, route, plan, overrides, params, scope, receive, send)
+        return _answer(self, route, plan, overrides, params, counter, scope, receive, send)
 
     def _decide(self, core: Any) -> None:
         """Note for the stack ``core`` whether requests may be answered directly."""
@@ -150,11 +169,49 @@ class DirectCalls:
 
 def _direct_plan(runner: Any) -> Any:
     """The plan of a route app that is ``serve_trivial``'s, or ``serve_plain``'s reading
-    parameters only (``planned.route_plan``), with a ``direct`` answer; else None."""
+    parameters only (``planned.route_plan``) or those and a JSON body (``planned.body_plan``),
+    with a ``direct`` answer; else None."""
     plan = trivial_plan(runner)
     if plan is None:
         plan = route_plan(runner)
+    if plan is None:
+        plan = body_plan(runner)
     return None if plan is None or plan.direct is None else plan
+
+
+def _body_counter(core: Any, scope: Scope, receive: Receive, send: Send) -> Any:
+    """For a request to a route reading a JSON body: the counter of ``core``'s body limit
+    that the direct answer reads it through (``new_counter``'s, made for the length it
+    declares), None when the app has no limit, or ``_DECLINED`` when the stack must answer
+    (``_declared``)."""
+    limited = core._limited
+    declared = _declared(scope["headers"], core._limit, limited is not None)
+    if declared is None:
+        return _DECLINED
+    if limited is None:
+        return None
+    return declared_counter(limited.counter, scope, receive, send, declared)
+
+
+def _declared(headers: Any, limit: int | None, limited: bool) -> int | None:
+    """The ``Content-Length`` a request declares, when its body may be read by the direct
+    answer: one length that the body limit reads as a number (``new_counter``), not negative,
+    not over ``limit`` when the app is ``limited`` (a 413 is the stack's to answer, read or
+    not), and no ``Transfer-Encoding``; else None."""
+    declared = None
+    for name, value in headers:
+        if name == b"content-length":
+            if declared is not None:
+                return None  # a second one: the stack's way reads the first
+            try:
+                declared = int(value)
+            except ValueError:
+                return None
+        elif name == b"transfer-encoding":
+            return None
+    if declared is None or declared < 0 or (limited and (limit is None or declared > limit)):
+        return None
+    return declared
 
 
 def _replayed(scope: Scope) -> Any:
@@ -169,6 +226,7 @@ async def _answer(
     plan: Any,
     overrides: Any,
     params: dict[str, Any] | None,
+    counter: Any,
     scope: Scope,
     receive: Receive,
     send: Send,
@@ -176,8 +234,10 @@ async def _answer(
     """The route's runner's call and answer, straight to ``send``; the rest replayed.
 
     A trivial plan's endpoint is called as ``serve_trivial`` calls it; a planned one's call
-    step gets what ``serve_plain`` gives it (a ``RouteRequest``, no payload, ``overrides``).
-    ``params``: the path's parameters (None for a static path)."""
+    step gets what ``serve_plain`` gives it (a ``RouteRequest``, ``overrides``, and the body
+    its reader reads, else no payload). ``params``: the path's parameters (None for a static
+    path). ``counter``: the app's body limit's counter for a body read here (None without a
+    limit or a body), in the scope while the route runs, as the core puts it."""
     # What the core and ``direct_target`` set for the route, in their order.
     scope[_HANDLERS_KEY] = direct.core._handlers
     scope["router"] = direct.router
@@ -187,14 +247,21 @@ async def _answer(
     path_params = scope["path_params"] = dict(outer) if outer else {}
     if params:
         path_params.update(params)
+    request = None
     try:
         if plan.trivial:
             call = plan.root.call
             raw = await call() if plan.is_async else await run_in_threadpool(call)
             plain = True
         else:
-            request = RouteRequest(scope, receive, send)
-            ctx = Context(request, Missing, overrides)
+            if counter is None:
+                request = RouteRequest(scope, receive, send)
+            else:  # the core's keys of the limit, and its counter's ``receive``
+                scope[LIMIT_RESPONDER_KEY] = counter
+                scope[MAX_BODY_SIZE_SCOPE_KEY] = counter.max_body_size
+                request = RouteRequest(scope, counter.receive_limited, send)
+            payload = Missing if plan.read is None else await plan.read(plan, request)
+            ctx = Context(request, payload, overrides)
             raw = await plan.call(plan, request, ctx)
             plain = ctx.response is None and ctx.background is None  # as ``serve_plain``
         messages = plan.direct
@@ -217,7 +284,34 @@ async def _answer(
                 return
             except Exception as exc:
                 scope[_RUNNER_KEY] = partial(_send_failed, exc)
+    finally:
+        if counter is not None:  # as the core leaves the scope (its replay makes its own)
+            del scope[LIMIT_RESPONDER_KEY]
+            scope.pop(MAX_BODY_SIZE_SCOPE_KEY, None)
+    if plan.read is not None:
+        receive = _again(request, receive)
     await direct.replaying(scope, receive, send)
+
+
+def _again(request: Any, receive: Receive) -> Receive:
+    """The ``receive`` of a replay whose body the direct answer read: that body once more, as
+    one message, for a handler that reads it (the stack's way would find it kept on its
+    request), then the server's messages. A body not read whole (its read failed: the client
+    left, or its bytes went past the limit) is not given again: a handler's read gets the
+    server's next message, as on the stack's way."""
+    body = None if request is None else request.__dict__.get("_body")
+    if body is None:
+        return receive
+    message: Message | None = {"type": "http.request", "body": body, "more_body": False}
+
+    async def again() -> Message:
+        nonlocal message
+        if message is None:
+            return await receive()
+        given, message = message, None
+        return given
+
+    return again
 
 
 def _replay_runner(plan: Any, overrides: Any, settled: Settled, scope: Scope) -> Any:

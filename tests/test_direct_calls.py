@@ -139,13 +139,22 @@ _SCOPE_KEYS = ("app", "router", "route", "endpoint", "path_params", "starlette.e
 
 
 async def _run(
-    app: Any, scope: dict[str, Any], body: bytes = b"", fail_send: BaseException | None = None
+    app: Any,
+    scope: dict[str, Any],
+    body: bytes | list[bytes] = b"",
+    fail_send: BaseException | None = None,
+    cut: bool = False,
 ) -> dict[str, Any]:
     """What a request gives: the messages sent, the exception raised to the server, and the
-    scope's keys that the stack leaves for the route. ``fail_send``: raised by the first
-    ``send``."""
+    scope's keys that the stack leaves for the route. ``body``: its bytes, or its chunks (one
+    message each); ``cut``: the client leaves before its last chunk's end (an
+    ``http.disconnect`` follows it); ``fail_send``: raised by the first ``send``."""
     sent: list[dict[str, Any]] = []
-    chunks = [{"type": "http.request", "body": body, "more_body": False}]
+    parts = [body] if isinstance(body, bytes) else body
+    chunks = [
+        {"type": "http.request", "body": part, "more_body": cut or n < len(parts) - 1}
+        for n, part in enumerate(parts)
+    ]
 
     async def receive() -> dict[str, Any]:
         return chunks.pop(0) if chunks else {"type": "http.disconnect"}
