@@ -58,6 +58,24 @@ def build(app: FastAPI, log: list[Any]) -> FastAPI:
             raise HTTPException(status_code=401, detail="Unknown token", headers={"x-why": "1"})
         return x_token
 
+    @app.put("/items/{item_id}")
+    async def update(
+        item_id: int, item: Item, user: Annotated[str, Depends(token)], q: str | None = None
+    ) -> dict[str, Any]:
+        log.append(("update", item_id, user))
+        return {"item_id": item_id, "q": q, "item": item.model_dump()}
+
+    @app.exception_handler(Teapot)
+    async def on_teapot(request: Request, exc: Teapot) -> JSONResponse:
+        log.append(("handler", request.scope["route"].path, str(exc)))
+        return JSONResponse({"teapot": str(exc)}, status_code=418)
+
+    return _more_routes(app, log)
+
+
+def _more_routes(app: FastAPI, log: list[Any]) -> FastAPI:
+    """``build``'s routes without dependencies."""
+
     @app.post("/items", status_code=201)
     async def create(item: Item) -> Item:
         log.append(("create", item.name))
@@ -66,13 +84,6 @@ def build(app: FastAPI, log: list[Any]) -> FastAPI:
         if item.name == "lookup":
             raise LookupError("nobody handles this")
         return item
-
-    @app.put("/items/{item_id}")
-    async def update(
-        item_id: int, item: Item, user: Annotated[str, Depends(token)], q: str | None = None
-    ) -> dict[str, Any]:
-        log.append(("update", item_id, user))
-        return {"item_id": item_id, "q": q, "item": item.model_dump()}
 
     @app.post("/sync")
     def sync(item: Item) -> list[str]:
@@ -100,11 +111,6 @@ def build(app: FastAPI, log: list[Any]) -> FastAPI:
     async def form(name: Annotated[str, Form()]) -> dict[str, str]:  # not a JSON body
         log.append(("form", name))
         return {"name": name}
-
-    @app.exception_handler(Teapot)
-    async def on_teapot(request: Request, exc: Teapot) -> JSONResponse:
-        log.append(("handler", request.scope["route"].path, str(exc)))
-        return JSONResponse({"teapot": str(exc)}, status_code=418)
 
     return app
 
