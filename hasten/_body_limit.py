@@ -35,7 +35,6 @@ __all__ = [
     "LimitCounter",
     "app_body_limit",
     "check_max_body_size",
-    "declared_counter",
     "first_limit",
     "limit_error",
     "limit_body",
@@ -277,25 +276,32 @@ def counter_class(max_body_size: int | None, handler: Any) -> type[_Counter]:
     return type("_Counter", (_Counter,), namespace)
 
 
-def new_counter(cls: type[_Counter], scope: Scope, receive: Receive, send: Send) -> _Counter:
+def new_counter(
+    cls: type[_Counter], scope: Scope, receive: Receive, send: Send, declared: Any = _UNSET
+) -> _Counter:
     """A byte counter for one request, ``Content-Length`` read (``declared``) if it is sent.
 
-    A function, not ``__init__``: a class with a Python ``__init__`` costs a request about
-    2,000 instructions more to make (CPython 3.11), and every request of a limited app makes one.
+    ``declared``: the length when the caller read it already (the ASGI direct answer of a
+    route reading a JSON body, ``hasten._direct``); else the first ``Content-Length`` is read
+    here. A function, not ``__init__``: a class with a Python ``__init__`` costs a request
+    about 2,000 instructions more to make (CPython 3.11), and every request of a limited app
+    makes one.
     """
     counter = cls()
     counter.scope = scope
     counter.receive = receive
     counter.send = send
-    counter.declared = None
     counter.plain_started = False
-    for name, value in scope["headers"]:
-        if name == b"content-length":
-            try:
-                counter.declared = int(value)
-            except ValueError:
-                pass
-            break
+    if declared is _UNSET:
+        declared = None
+        for name, value in scope["headers"]:
+            if name == b"content-length":
+                try:
+                    declared = int(value)
+                except ValueError:
+                    pass
+                break
+    counter.declared = declared
     return counter
 
 
@@ -347,17 +353,3 @@ class AppBodyLimitMiddleware(BodyLimit):
 
     def __init__(self, app: ASGIApp, max_body_size: int | None, handler: Any = None) -> None:
         super().__init__(app, max_body_size, handler)
-
-
-def declared_counter(
-    cls: type[_Counter], scope: Scope, receive: Receive, send: Send, declared: int
-) -> _Counter:
-    """``new_counter`` for a request whose ``Content-Length`` was read already (``declared``):
-    the ASGI direct answer of a route reading a JSON body (``hasten._direct``)."""
-    counter = cls()
-    counter.scope = scope
-    counter.receive = receive
-    counter.send = send
-    counter.declared = declared
-    counter.plain_started = False
-    return counter

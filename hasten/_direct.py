@@ -64,7 +64,7 @@ from typing import Any
 from starlette.concurrency import run_in_threadpool
 from starlette.types import Message, Receive, Scope, Send
 
-from ._body_limit import MAX_BODY_SIZE_SCOPE_KEY, declared_counter
+from ._body_limit import MAX_BODY_SIZE_SCOPE_KEY, new_counter
 from ._core import _HANDLERS_KEY, CoreStack
 from ._plan.dependencies import Context
 from ._plan.handler import OBSERVED_KEY
@@ -190,7 +190,7 @@ def _body_counter(core: Any, scope: Scope, receive: Receive, send: Send) -> Any:
         return _DECLINED
     if limited is None:
         return None
-    return declared_counter(limited.counter, scope, receive, send, declared)
+    return new_counter(limited.counter, scope, receive, send, declared)
 
 
 def _declared(headers: Any, limit: int | None, limited: bool) -> int | None:
